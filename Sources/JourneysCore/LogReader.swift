@@ -1,0 +1,64 @@
+/// Why a line was rejected. The raw value is the machine-readable reason written to rejects.
+public enum RejectReason: String, Sendable, Hashable, CaseIterable, Comparable {
+    case malformed
+    case badTimestamp = "bad_timestamp"
+    case lineTooLong = "line_too_long"
+    case invalidUTF8 = "invalid_utf8"
+    case unknownEvent = "unknown_event"
+    case missingIdentity = "missing_identity"
+    case badJSON = "bad_json"
+    case noFormat = "no_format"
+    case damagedInput = "damaged_input"
+
+    public static func < (a: RejectReason, b: RejectReason) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Why a line was deliberately not turned into a touchpoint. Skips are counted, not rejected.
+public enum SkipReason: String, Sendable, Hashable, CaseIterable, Comparable {
+    /// A crawler, monitor or other non-person user agent.
+    case bot
+    /// A static asset (stylesheet, script, image, font …).
+    case asset
+    /// An empty or whitespace-only line.
+    case blank
+    /// A header, directive or comment line that carries no record (W3C `#Fields:`, a CSV header).
+    case header
+    /// An event the pipeline ignores on purpose (e.g. an email `processed` event when told to skip it).
+    case ignored
+
+    public static func < (a: SkipReason, b: SkipReason) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// What a reader made of one line. Every line ends as exactly one verdict.
+public enum LineVerdict: Sendable, Equatable {
+    /// The reader emitted `count` (≥ 1) touchpoints for this line.
+    case emitted(Int)
+    case skipped(SkipReason)
+    case rejected(RejectReason, String)
+}
+
+/// Collects the touchpoints a reader emits for the lines of one chunk.
+public struct TouchpointBuffer: Sendable {
+    public var touchpoints: [Touchpoint] = []
+    public init() {}
+    @inlinable public mutating func emit(_ t: Touchpoint) { touchpoints.append(t) }
+}
+
+/// A reader turns the lines of one log format into touchpoints.
+///
+/// One value reads one input; a reader that keeps state between lines (a W3C `#Fields:`
+/// header, a CSV header) says so with `isStateful`, and the runner then feeds it that
+/// input's lines in order on one thread. Stateless readers are copied per chunk and run in
+/// parallel. A reader never throws for bad data: it returns `.rejected` with a reason.
+public protocol LogReader: Sendable {
+    /// The format name used in pipeline files and `--format` (snake_case).
+    static var format: String { get }
+    /// True when a line's meaning depends on earlier lines of the same input.
+    var isStateful: Bool { get }
+    /// Reads one line (without its terminator), emitting touchpoints into `out`.
+    mutating func read(_ line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict
+}
+
+extension LogReader {
+    public var isStateful: Bool { false }
+}

@@ -1,0 +1,246 @@
+import CZlib
+
+/// Why an input's bytes could not be read to the end.
+public struct InputDamage: Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Hashable {
+        /// The input ended inside a gzip member (body or trailer).
+        case truncated
+        /// A member's CRC-32 or length trailer did not match its data.
+        case checksum
+        /// The deflate data is invalid.
+        case corrupt
+        /// Bytes after the last member that are not another member.
+        case trailingGarbage = "trailing_garbage"
+        /// A `.gz`-looking input of zero bytes.
+        case empty
+        /// A read error from the operating system.
+        case readError = "read_error"
+    }
+
+    public var kind: Kind
+    /// Offset in the input file (compressed bytes) where the damage was seen.
+    public var byteOffset: Int64
+    /// Offset in the decompressed stream where the damage was seen.
+    public var decompressedOffset: Int64
+    /// 1-based gzip member number (0 for plain text).
+    public var member: Int
+    public var message: String
+
+    public init(kind: Kind, byteOffset: Int64, decompressedOffset: Int64, member: Int, message: String) {
+        self.kind = kind
+        self.byteOffset = byteOffset
+        self.decompressedOffset = decompressedOffset
+        self.member = member
+        self.message = message
+    }
+
+    public var description: String {
+        member > 0 ? "byte \(byteOffset), gzip member \(member): \(kind.rawValue): \(message)"
+            : "byte \(byteOffset): \(kind.rawValue): \(message)"
+    }
+}
+
+/// Receives what a `ByteStreamDecoder` decodes.
+public protocol DecodedBytesConsumer {
+    /// Decoded bytes, in order. The buffer is only valid during the call.
+    mutating func consume(_ bytes: UnsafeBufferPointer<UInt8>, member: Int)
+    /// A gzip member's trailer verified (CRC-32 and length match).
+    mutating func memberVerified(_ member: Int)
+}
+
+/// Reads a file descriptor to its end, inflating gzip (every member) or passing plain text through.
+///
+/// gzip is recognised by its magic bytes `1f 8b`, never by a file name. One `z_stream` and
+/// two buffers are allocated per input and reused, so memory stays flat whatever the size.
+/// zlib's `inflate` does not report truncation itself: reaching end of input before
+/// `Z_STREAM_END` is the signal, reported as `.truncated`.
+public struct ByteStreamDecoder {
+    public static let defaultBufferSize = 256 * 1024
+
+    public let bufferSize: Int
+    public init(bufferSize: Int = ByteStreamDecoder.defaultBufferSize) {
+        self.bufferSize = max(16, bufferSize)
+    }
+
+    /// What decoding saw.
+    public struct Report: Sendable {
+        public var isGzip = false
+        public var compressedBytes: Int64 = 0
+        public var decompressedBytes: Int64 = 0
+        public var members = 0
+        public var damage: InputDamage?
+        /// Trailing zero bytes after the last member, accepted (some shippers pad files).
+        public var trailingZeros: Int64 = 0
+    }
+
+    /// Decodes everything `read` returns until it returns 0 (end) or a negative errno.
+    ///
+    /// - Parameter read: fills the buffer, returns the byte count, 0 at end, or `-errno`.
+    public func decode<C: DecodedBytesConsumer>(read: (UnsafeMutableRawBufferPointer) -> Int, into consumer: inout C) -> Report {
+        var report = Report()
+        let inBuf = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
+        defer { inBuf.deallocate() }
+        var have = 0
+        // Fill at least 2 bytes (or to the end) to look at the magic number.
+        while have < 2 {
+            let n = read(UnsafeMutableRawBufferPointer(rebasing: inBuf[have...]))
+            if n < 0 {
+                report.damage = InputDamage(kind: .readError, byteOffset: Int64(have), decompressedOffset: 0, member: 0, message: errnoText(-n))
+                return report
+            }
+            if n == 0 { break }
+            have += n
+        }
+        report.compressedBytes = Int64(have)
+        if have >= 2, inBuf[0] == 0x1f, inBuf[1] == 0x8b {
+            report.isGzip = true
+            inflateAll(inBuf: inBuf, have: have, read: read, report: &report, consumer: &consumer)
+        } else {
+            var pending = have
+            while true {
+                if pending > 0 {
+                    consumer.consume(UnsafeBufferPointer(start: inBuf.baseAddress!.assumingMemoryBound(to: UInt8.self), count: pending), member: 0)
+                    report.decompressedBytes += Int64(pending)
+                }
+                let n = read(inBuf)
+                if n < 0 {
+                    report.damage = InputDamage(kind: .readError, byteOffset: report.compressedBytes, decompressedOffset: report.decompressedBytes, member: 0, message: errnoText(-n))
+                    break
+                }
+                if n == 0 { break }
+                report.compressedBytes += Int64(n)
+                pending = n
+            }
+        }
+        return report
+    }
+
+    private func inflateAll<C: DecodedBytesConsumer>(inBuf: UnsafeMutableRawBufferPointer, have: Int,
+                                                      read: (UnsafeMutableRawBufferPointer) -> Int,
+                                                      report: inout Report, consumer: inout C) {
+        let outBuf = UnsafeMutablePointer<UInt8>.allocate(capacity: bufferSize)
+        defer { outBuf.deallocate() }
+        var zs = z_stream()
+        guard journeys_inflateInit2(&zs, 15 + 16) == Z_OK else {
+            report.damage = InputDamage(kind: .corrupt, byteOffset: 0, decompressedOffset: 0, member: 1, message: "zlib could not start")
+            return
+        }
+        defer { inflateEnd(&zs) }
+        let inBase = inBuf.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        zs.next_in = inBase
+        zs.avail_in = UInt32(have)
+        var consumedBefore: Int64 = 0 // compressed bytes consumed before the current buffer
+        var member = 1
+        var inMember = true
+        var eof = false
+        report.members = 1
+
+        func offsetNow() -> Int64 { consumedBefore + Int64(Int(bitPattern: zs.next_in) - Int(bitPattern: inBase)) }
+        /// Keeps the unconsumed input bytes at the front of the buffer and reads more after them.
+        func refill() -> Bool {
+            let consumed = Int(bitPattern: zs.next_in) - Int(bitPattern: inBase)
+            let keep = Int(zs.avail_in)
+            consumedBefore += Int64(consumed)
+            if keep > 0, consumed > 0 {
+                UnsafeMutableRawPointer(inBase).copyMemory(from: zs.next_in, byteCount: keep)
+            }
+            let n = read(UnsafeMutableRawBufferPointer(rebasing: inBuf[keep...]))
+            zs.next_in = inBase
+            zs.avail_in = UInt32(keep)
+            if n < 0 {
+                report.damage = InputDamage(kind: .readError, byteOffset: consumedBefore + Int64(keep), decompressedOffset: report.decompressedBytes, member: member, message: errnoText(-n))
+                return false
+            }
+            if n == 0 { eof = true; return false }
+            report.compressedBytes += Int64(n)
+            zs.avail_in = UInt32(keep + n)
+            return true
+        }
+
+        while true {
+            if inMember {
+                if zs.avail_in == 0, !refill() {
+                    if eof {
+                        report.damage = InputDamage(kind: .truncated, byteOffset: offsetNow(), decompressedOffset: report.decompressedBytes,
+                                                    member: member, message: "input ends inside gzip member \(member)")
+                    }
+                    return
+                }
+                zs.next_out = outBuf
+                zs.avail_out = UInt32(bufferSize)
+                let rc = inflate(&zs, Z_NO_FLUSH)
+                let produced = bufferSize - Int(zs.avail_out)
+                if produced > 0 {
+                    consumer.consume(UnsafeBufferPointer(start: outBuf, count: produced), member: member)
+                    report.decompressedBytes += Int64(produced)
+                }
+                switch rc {
+                case Z_OK:
+                    continue
+                case Z_BUF_ERROR where zs.avail_in == 0:
+                    continue
+                case Z_STREAM_END:
+                    consumer.memberVerified(member)
+                    inMember = false
+                case Z_DATA_ERROR:
+                    let msg = zs.msg.map { String(cString: $0) } ?? "invalid data"
+                    let kind: InputDamage.Kind = msg.contains("check") ? .checksum : .corrupt
+                    report.damage = InputDamage(kind: kind, byteOffset: offsetNow(), decompressedOffset: report.decompressedBytes, member: member, message: msg)
+                    return
+                default:
+                    report.damage = InputDamage(kind: .corrupt, byteOffset: offsetNow(), decompressedOffset: report.decompressedBytes, member: member, message: "zlib error \(rc)")
+                    return
+                }
+            } else {
+                // Between members: another member, zero padding, garbage, or the end.
+                if zs.avail_in == 0, !refill() { return }
+                let first = zs.next_in[0]
+                if first == 0 {
+                    // Zero padding: accept only if every remaining byte is zero.
+                    while true {
+                        for k in 0..<Int(zs.avail_in) where zs.next_in[k] != 0 {
+                            zs.next_in += k
+                            zs.avail_in -= UInt32(k)
+                            report.damage = InputDamage(kind: .trailingGarbage, byteOffset: offsetNow(), decompressedOffset: report.decompressedBytes,
+                                                        member: member, message: "non-zero bytes after gzip member \(member)")
+                            return
+                        }
+                        report.trailingZeros += Int64(zs.avail_in)
+                        zs.next_in += Int(zs.avail_in)
+                        zs.avail_in = 0
+                        if !refill() { return }
+                    }
+                }
+                // Need two bytes to check the magic.
+                if zs.avail_in < 2, !refill(), report.damage == nil {
+                    report.damage = InputDamage(kind: zs.next_in[0] == 0x1f ? .truncated : .trailingGarbage, byteOffset: offsetNow(),
+                                                decompressedOffset: report.decompressedBytes, member: member,
+                                                message: "a lone byte after gzip member \(member)")
+                }
+                if report.damage != nil { return }
+                if zs.next_in[0] == 0x1f, zs.next_in[1] == 0x8b {
+                    inflateReset(&zs)
+                    member += 1
+                    report.members = member
+                    inMember = true
+                } else {
+                    report.damage = InputDamage(kind: .trailingGarbage, byteOffset: offsetNow(), decompressedOffset: report.decompressedBytes,
+                                                member: member, message: "non-gzip bytes after gzip member \(member)")
+                    return
+                }
+            }
+        }
+    }
+}
+
+func errnoText(_ e: Int) -> String {
+    String(cString: strerror(Int32(e)))
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,226 @@
+/// A run of whole lines from one input, the unit of parallel parsing.
+///
+/// `bytes` holds complete lines, each ending in `\n` except possibly the input's final line.
+/// Line numbers are contiguous: the chunk's lines are `firstLine`, `firstLine + 1`, …. A line
+/// over the length limit is never put into a chunk: it travels alone as `oversize`.
+public struct LineChunk: Sendable {
+    public var input: Int32
+    /// 0-based sequence number of this chunk within its input.
+    public var sequence: Int
+    public var firstLine: Int64
+    /// Offset of `bytes[0]` in the decompressed stream.
+    public var baseOffset: Int64
+    public var bytes: [UInt8]
+    /// Set when this chunk stands for one rejected over-long line (and `bytes` holds its first bytes).
+    public var oversize: Oversize?
+    /// The gzip member the chunk's last byte came from (0 for plain text).
+    public var lastMember: Int
+
+    public struct Oversize: Sendable, Hashable {
+        public var length: Int64
+    }
+
+    public init(input: Int32, sequence: Int, firstLine: Int64, baseOffset: Int64, bytes: [UInt8], oversize: Oversize? = nil, lastMember: Int = 0) {
+        self.input = input
+        self.sequence = sequence
+        self.firstLine = firstLine
+        self.baseOffset = baseOffset
+        self.bytes = bytes
+        self.oversize = oversize
+        self.lastMember = lastMember
+    }
+
+    /// Calls `body` with each line (terminator and a trailing `\r` removed), its line number and offset.
+    @inlinable
+    public func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, Int64, Int64) -> Void) {
+        bytes.withUnsafeBufferPointer { all in
+            guard let base = all.baseAddress else { return }
+            var start = 0
+            var line = firstLine
+            let n = all.count
+            while start < n {
+                let rest = n - start
+                let nl = memchr(base + start, 10, rest).map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base } ?? n
+                var end = nl
+                if end > start, base[end - 1] == 13 { end -= 1 }
+                body(UnsafeBufferPointer(start: base + start, count: end - start), line, baseOffset + Int64(start))
+                line += 1
+                start = nl + 1
+            }
+        }
+    }
+
+    /// Number of lines the chunk stands for.
+    public var lineCount: Int64 {
+        if oversize != nil { return 1 }
+        var count: Int64 = 0
+        bytes.withUnsafeBufferPointer { b in
+            for c in b where c == 10 { count += 1 }
+            if let last = b.last, last != 10 { count += 1 }
+        }
+        return count
+    }
+}
+
+/// Splits decoded bytes into `LineChunk`s of about `chunkSize` bytes, carrying a line that
+/// spans two reads (or two gzip members) over rather than re-reading it.
+public struct LineChunker: DecodedBytesConsumer {
+    public let input: Int32
+    public let chunkSize: Int
+    public let maxLineLength: Int
+    /// How many bytes of an over-long line are kept for the rejects output.
+    public let oversizeKeep: Int
+    let emit: (LineChunk) -> Void
+
+    var buffer: [UInt8] = []
+    var bufferOffset: Int64 = 0       // decompressed offset of buffer[0]
+    var nextLine: Int64 = 1
+    var sequence = 0
+    var currentMember = 0
+    /// Start (in `buffer`) of the line not yet ended.
+    var lineStart = 0
+    /// Set while skipping the rest of an over-long line.
+    var oversizeSkip: (line: Int64, offset: Int64, length: Int64, head: [UInt8])?
+    public private(set) var verifiedMembers = 0
+
+    public init(input: Int32, chunkSize: Int = 1 << 20, maxLineLength: Int = 1 << 20, oversizeKeep: Int = 64 * 1024,
+                emit: @escaping (LineChunk) -> Void) {
+        self.input = input
+        self.chunkSize = max(1, chunkSize)
+        self.maxLineLength = max(1, maxLineLength)
+        self.oversizeKeep = oversizeKeep
+        self.emit = emit
+        buffer.reserveCapacity(self.chunkSize + 4096)
+    }
+
+    public mutating func memberVerified(_ member: Int) { verifiedMembers = member }
+
+    public mutating func consume(_ bytes: UnsafeBufferPointer<UInt8>, member: Int) {
+        currentMember = member
+        var rest = bytes
+        while !rest.isEmpty {
+            if var skip = oversizeSkip {
+                // Discard up to the end of the over-long line.
+                if let nl = rest.firstIndex(of: 10) {
+                    skip.length += Int64(nl)
+                    if skip.head.count < oversizeKeep {
+                        skip.head.append(contentsOf: rest[..<min(nl, oversizeKeep - skip.head.count)])
+                    }
+                    oversizeSkip = nil
+                    emitOversize(skip)
+                    bufferOffset = skip.offset + skip.length + 1
+                    rest = UnsafeBufferPointer(rebasing: rest[(nl + 1)...])
+                } else {
+                    skip.length += Int64(rest.count)
+                    if skip.head.count < oversizeKeep {
+                        skip.head.append(contentsOf: rest[..<min(rest.count, oversizeKeep - skip.head.count)])
+                    }
+                    oversizeSkip = skip
+                    return
+                }
+                continue
+            }
+            // Append and find complete lines.
+            let scanFrom = buffer.count
+            buffer.append(contentsOf: rest)
+            rest = UnsafeBufferPointer(start: nil, count: 0)
+            var lastNL = -1
+            buffer.withUnsafeBufferPointer { b in
+                var i = scanFrom
+                while i < b.count {
+                    guard let p = memchr(b.baseAddress! + i, 10, b.count - i) else { break }
+                    let nl = UnsafePointer<UInt8>(p.assumingMemoryBound(to: UInt8.self)) - b.baseAddress!
+                    if nl - lineStart > maxLineLength { break }
+                    lastNL = nl
+                    lineStart = nl + 1
+                    i = nl + 1
+                }
+            }
+            // An unfinished line already longer than the limit, or a finished one over it.
+            if buffer.count - lineStart > maxLineLength {
+                let tooLong = Array(buffer[lineStart...])
+                let nlInside = tooLong.firstIndex(of: 10)
+                buffer.removeSubrange(lineStart...)
+                flush(force: true)
+                let off = bufferOffset
+                let skip = (line: nextLine, offset: off, length: Int64(0), head: [UInt8]())
+                oversizeSkip = skip
+                if let nlInside {
+                    // The over-long line ended within these bytes; feed the remainder back.
+                    var s = skip
+                    s.length = Int64(nlInside)
+                    s.head = Array(tooLong[..<min(nlInside, oversizeKeep)])
+                    oversizeSkip = nil
+                    emitOversize(s)
+                    bufferOffset = s.offset + s.length + 1
+                    let remainder = Array(tooLong[(nlInside + 1)...])
+                    remainder.withUnsafeBufferPointer { consume($0, member: member) }
+                } else {
+                    var s = skip
+                    s.length = Int64(tooLong.count)
+                    s.head = Array(tooLong.prefix(oversizeKeep))
+                    oversizeSkip = s
+                }
+                return
+            }
+            _ = lastNL
+            if lineStart >= chunkSize { flush(force: false) }
+        }
+    }
+
+    /// Emits the complete lines in the buffer as a chunk (all of it when `force` and the input ended).
+    mutating func flush(force: Bool) {
+        let cut = lineStart
+        guard cut > 0 else { return }
+        let chunkBytes = Array(buffer[..<cut])
+        var c = LineChunk(input: input, sequence: sequence, firstLine: nextLine, baseOffset: bufferOffset, bytes: chunkBytes, lastMember: currentMember)
+        sequence += 1
+        nextLine += c.lineCount
+        bufferOffset += Int64(cut)
+        buffer.removeSubrange(..<cut)
+        lineStart = 0
+        c.lastMember = currentMember
+        emit(c)
+    }
+
+    mutating func emitOversize(_ s: (line: Int64, offset: Int64, length: Int64, head: [UInt8])) {
+        let c = LineChunk(input: input, sequence: sequence, firstLine: s.line, baseOffset: s.offset, bytes: s.head,
+                          oversize: .init(length: s.length), lastMember: currentMember)
+        sequence += 1
+        nextLine = s.line + 1
+        emit(c)
+    }
+
+    /// Ends the input. A final line without a newline is kept when `keepPartialLine` (a clean end),
+    /// and returned as dropped bytes otherwise (a truncated input: the cut line is not trusted).
+    /// Returns the number of bytes of a partial final line that were dropped.
+    @discardableResult
+    public mutating func finish(keepPartialLine: Bool) -> Int {
+        flush(force: true)
+        if let skip = oversizeSkip {
+            oversizeSkip = nil
+            if keepPartialLine { emitOversize(skip) } else { return Int(skip.length) }
+            return 0
+        }
+        guard !buffer.isEmpty else { return 0 }
+        if keepPartialLine {
+            lineStart = buffer.count
+            flush(force: true)
+            return 0
+        }
+        let dropped = buffer.count
+        buffer.removeAll()
+        return dropped
+    }
+
+    /// The line number the next line would get (lines seen so far + 1).
+    public var linesSeen: Int64 { nextLine - 1 }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

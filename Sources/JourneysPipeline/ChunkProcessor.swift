@@ -1,0 +1,153 @@
+import JourneysCore
+import JourneysIO
+import JourneysReaders
+
+/// A rejected line, kept with its origin, reason and raw bytes (capped).
+public struct RejectRecord: Sendable, Hashable {
+    public var origin: Origin
+    public var reason: RejectReason
+    public var detail: String
+    /// The line's first bytes (at most `ChunkProcessor.rawLimit`).
+    public var raw: [UInt8]
+    /// The line's full length in bytes.
+    public var length: Int64
+}
+
+/// Per-reason counts of skipped lines.
+public struct SkipCounts: Sendable, Hashable {
+    public private(set) var counts = [Int64](repeating: 0, count: SkipReason.allCases.count)
+    public init() {}
+    public subscript(reason: SkipReason) -> Int64 {
+        get { counts[SkipReason.allCases.firstIndex(of: reason)!] }
+        set { counts[SkipReason.allCases.firstIndex(of: reason)!] = newValue }
+    }
+    public var total: Int64 { counts.reduce(0, +) }
+    public mutating func add(_ o: SkipCounts) { for i in counts.indices { counts[i] += o.counts[i] } }
+}
+
+/// What one chunk of lines became.
+public struct ChunkResult: Sendable {
+    public var input: Int32
+    public var sequence: Int
+    public var touchpoints: [Touchpoint] = []
+    public var rejects: [RejectRecord] = []
+    public var skips = SkipCounts()
+    public var lines: Int64 = 0
+    /// Lines that produced at least one touchpoint.
+    public var touchpointLines: Int64 = 0
+    /// The gzip member of the chunk's last byte.
+    public var lastMember: Int = 0
+}
+
+/// Runs a reader over the lines of a chunk, applying the checks every format shares.
+///
+/// Shared line policy (the same for every reader): a UTF-8 byte-order mark at the start of an
+/// input is dropped; an empty or white-space line is a counted `blank` skip; a line with
+/// invalid UTF-8 is rejected `invalid_utf8` and one with a NUL byte `malformed` (never repaired);
+/// an over-long line is rejected `line_too_long`. Everything else is the reader's to judge.
+public enum ChunkProcessor {
+    /// Raw text kept per reject.
+    public static let rawLimit = 64 * 1024
+
+    public static func process<R: LogReader>(_ chunk: LineChunk, reader: inout R) -> ChunkResult {
+        var result = ChunkResult(input: chunk.input, sequence: chunk.sequence)
+        result.lastMember = chunk.lastMember
+        var buffer = TouchpointBuffer()
+        if let over = chunk.oversize {
+            result.lines = 1
+            result.rejects.append(RejectRecord(origin: Origin(input: chunk.input, line: chunk.firstLine, offset: chunk.baseOffset),
+                                               reason: .lineTooLong, detail: "line of \(over.length) bytes is over the limit",
+                                               raw: Array(chunk.bytes.prefix(rawLimit)), length: over.length))
+            return result
+        }
+        chunk.forEachLine { raw, lineNo, offset in
+            result.lines += 1
+            var line = raw
+            if lineNo == 1, line.count >= 3, line[0] == 0xEF, line[1] == 0xBB, line[2] == 0xBF {
+                line = UnsafeBufferPointer(rebasing: line[3...])
+            }
+            let origin = Origin(input: chunk.input, line: lineNo, offset: offset)
+            func reject(_ reason: RejectReason, _ detail: String) {
+                result.rejects.append(RejectRecord(origin: origin, reason: reason, detail: detail,
+                                                   raw: Array(raw.prefix(rawLimit)), length: Int64(raw.count)))
+            }
+            switch LineCheck.check(line) {
+            case .blank: result.skips[.blank] += 1; return
+            case .invalidUTF8(let at): reject(.invalidUTF8, "invalid UTF-8 at byte \(at + 1) of the line"); return
+            case .nul(let at): reject(.malformed, "NUL byte at byte \(at + 1) of the line"); return
+            case .ok: break
+            }
+            let before = buffer.touchpoints.count
+            switch reader.read(line, origin: origin, into: &buffer) {
+            case .emitted:
+                precondition(buffer.touchpoints.count > before, "\(R.format) reader said it emitted but did not")
+                result.touchpointLines += 1
+            case .skipped(let why):
+                buffer.touchpoints.removeSubrange(before...)
+                result.skips[why] += 1
+            case .rejected(let why, let detail):
+                buffer.touchpoints.removeSubrange(before...)
+                reject(why, detail)
+            }
+        }
+        result.touchpoints = buffer.touchpoints
+        return result
+    }
+
+    /// `process` for an existential reader.
+    public static func process(_ chunk: LineChunk, anyReader reader: inout any LogReader) -> ChunkResult {
+        func run<R: LogReader>(_ r: inout R) -> ChunkResult { process(chunk, reader: &r) }
+        return run(&reader)
+    }
+}
+
+/// Byte-level checks shared by all readers.
+public enum LineCheck {
+    public enum Outcome: Equatable { case ok, blank, invalidUTF8(Int), nul(Int) }
+
+    @inlinable
+    public static func check(_ b: UnsafeBufferPointer<UInt8>) -> Outcome {
+        var blank = true
+        var ascii = true
+        for (i, c) in b.enumerated() {
+            if c == 0 { return .nul(i) }
+            if c >= 0x80 { ascii = false }
+            if blank, c != 32, c != 9, c != 13 { blank = false }
+        }
+        if blank { return .blank }
+        if ascii { return .ok }
+        if let bad = firstInvalidUTF8(b) { return .invalidUTF8(bad) }
+        return .ok
+    }
+
+    /// Index of the first byte that is not part of valid UTF-8 (RFC 3629: no overlongs,
+    /// no surrogates, nothing above U+10FFFF), or nil.
+    public static func firstInvalidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
+        var i = 0
+        let n = b.count
+        while i < n {
+            let c = b[i]
+            if c < 0x80 { i += 1; continue }
+            var need = 0
+            var lo: UInt8 = 0x80, hi: UInt8 = 0xBF
+            switch c {
+            case 0xC2...0xDF: need = 1
+            case 0xE0: need = 2; lo = 0xA0
+            case 0xE1...0xEC, 0xEE, 0xEF: need = 2
+            case 0xED: need = 2; hi = 0x9F
+            case 0xF0: need = 3; lo = 0x90
+            case 0xF1...0xF3: need = 3
+            case 0xF4: need = 3; hi = 0x8F
+            default: return i
+            }
+            guard i + need < n else { return i }
+            let c1 = b[i + 1]
+            guard c1 >= lo, c1 <= hi else { return i }
+            for k in 2...max(2, need) where k <= need {
+                guard b[i + k] & 0xC0 == 0x80 else { return i }
+            }
+            i += need + 1
+        }
+        return nil
+    }
+}

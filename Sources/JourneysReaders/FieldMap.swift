@@ -1,0 +1,100 @@
+import JourneysCore
+
+/// Maps roles (`time`, `visitor`, `email`, `action`, …) to the fields of a JSON or CSV record.
+///
+/// Each reader has default paths; a pipeline's `fields:` overrides them per role. A path is a
+/// field name or a dotted path (`request.headers.User-Agent.0`). Unknown roles are a
+/// configuration error naming the role and the roles that exist.
+public struct FieldMap: Sendable, Equatable {
+    public private(set) var paths: [String: String]
+
+    public init(defaults: [String: String], overrides: [String: String], reader: String) throws(ConfigError) {
+        paths = defaults
+        for (role, path) in overrides.sorted(by: { $0.key < $1.key }) {
+            guard defaults.keys.contains(role) else {
+                throw ConfigError("fields.\(role)", "the \(reader) reader has no field role \"\(role)\"; roles: \(defaults.keys.sorted().joined(separator: ", "))")
+            }
+            paths[role] = path
+        }
+    }
+
+    /// The value for `role` in a JSON record (nil when unmapped, missing or null).
+    public func value(_ role: String, in record: JSONValue) -> JSONValue? {
+        guard let path = paths[role], !path.isEmpty else { return nil }
+        if let v = record.at(path: path), v != .null { return v }
+        return nil
+    }
+
+    /// The value for `role` as text.
+    public func text(_ role: String, in record: JSONValue) -> String? {
+        value(role, in: record)?.text
+    }
+}
+
+/// Reads a time from a JSON value or text in one of the known forms.
+public enum TimeField {
+    /// - Parameters:
+    ///   - format: `auto`, `iso8601`, `epoch_s`, `epoch_ms`, `common_log`.
+    ///   - offset: seconds east of UTC for text without an offset.
+    public static func parse(_ v: JSONValue, format: String = "auto", offset: Int = 0) -> Int64? {
+        switch v {
+        case .number(let n):
+            guard let d = Double(n) else { return nil }
+            switch format {
+            case "epoch_ms": return d.isFinite ? Int64(d.rounded()) : nil
+            case "epoch_s": return d.isFinite ? Int64((d * 1000).rounded()) : nil
+            default: return Timestamp.fromEpochNumber(d)
+            }
+        case .string(let s): return parse(text: s, format: format, offset: offset)
+        default: return nil
+        }
+    }
+
+    public static func parse(text: String, format: String = "auto", offset: Int = 0) -> Int64? {
+        var s = text.trimmingSpaces
+        return s.withUTF8 { b -> Int64? in
+            switch format {
+            case "iso8601": return Timestamp.parseISO8601(b, defaultOffset: offset)
+            case "common_log": return Timestamp.parseCommonLog(b)
+            case "epoch_s", "epoch_ms":
+                guard let d = Double(String(decoding: b, as: UTF8.self)), d.isFinite else { return nil }
+                return format == "epoch_ms" ? Int64(d.rounded()) : Int64((d * 1000).rounded())
+            default: return Timestamp.parseAny(b, defaultOffset: offset)
+            }
+        }
+    }
+
+    /// The known time formats, for validation and `--help`.
+    public static let formats = ["auto", "iso8601", "epoch_s", "epoch_ms", "common_log"]
+}
+
+/// Helpers shared by readers of one-JSON-object-per-line formats.
+public enum JSONLine {
+    /// Parses a line as JSON, or gives the reject verdict.
+    public static func parse(_ line: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONError> {
+        do throws(JSONError) {
+            return .success(try JSONParser.parse(line))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// True when the line's first non-blank byte opens a JSON object or array.
+    public static func looksLikeJSON(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        for c in line where c != 32 && c != 9 { return c == 123 || c == 91 }
+        return false
+    }
+
+    /// True when the line contains `"key"` (a cheap pre-check for sniffing).
+    public static func mentions(_ line: UnsafeBufferPointer<UInt8>, _ key: String) -> Bool {
+        UserAgentClassifier.contains(line, Array("\"\(key)\"".utf8))
+    }
+
+    /// Cuts free text to `limit` bytes on a character boundary.
+    public static func cut(_ s: String, _ limit: Int) -> String {
+        if s.utf8.count <= limit { return s }
+        var end = s.utf8.index(s.utf8.startIndex, offsetBy: limit)
+        while end > s.startIndex, !s.unicodeScalars.indices.contains(end) { end = s.utf8.index(before: end) }
+        return String(s[..<end]) + "…"
+    }
+}

@@ -1,0 +1,11 @@
+import JourneysCore
+
+/// STUB — being written.
+public struct JSONAccessReader: LogReader {
+    public static let format = "json_access"
+    public static let descriptor = ReaderDescriptor(name: format, channel: "web", summary: "not yet implemented", options: "",
+        make: { (o: ReaderOptions) throws(ConfigError) -> any LogReader in JSONAccessReader() }, sniff: nil)
+    public mutating func read(_ line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
+        .rejected(.malformed, "not implemented")
+    }
+}

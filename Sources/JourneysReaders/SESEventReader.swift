@@ -1,0 +1,11 @@
+import JourneysCore
+
+/// STUB — being written.
+public struct SESEventReader: LogReader {
+    public static let format = "ses"
+    public static let descriptor = ReaderDescriptor(name: format, channel: "web", summary: "not yet implemented", options: "",
+        make: { (o: ReaderOptions) throws(ConfigError) -> any LogReader in SESEventReader() }, sniff: nil)
+    public mutating func read(_ line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
+        .rejected(.malformed, "not implemented")
+    }
+}

@@ -1,0 +1,122 @@
+import JourneysCore
+
+/// The raw pieces of one web request, as any web reader (nginx, JSON access, W3C) finds them.
+///
+/// Readers fill what their format has and call `WebRecordBuilder.build`, so the meaning of a web
+/// request (bots, static assets, identity keys, the visitor fallback, order values) is decided in
+/// one place for every web format. Byte fields point into the line being read.
+public struct WebRecord {
+    public var time: Int64? = nil
+    public var clientIP: UnsafeBufferPointer<UInt8>? = nil
+    public var method: UnsafeBufferPointer<UInt8>? = nil
+    /// Request target (`/path?query`) or absolute URL.
+    public var target: UnsafeBufferPointer<UInt8>? = nil
+    public var status: Int = 0
+    public var referrer: UnsafeBufferPointer<UInt8>? = nil
+    public var userAgent: UnsafeBufferPointer<UInt8>? = nil
+    /// The whole `Cookie:` header, when logged.
+    public var cookieHeader: UnsafeBufferPointer<UInt8>? = nil
+    /// Values of individual cookies logged on their own (`$cookie_NAME`), by name.
+    public var cookies: [(String, String)] = []
+    /// A logged-in user (`$remote_user`, or a user field) — a customer key when not a placeholder.
+    public var user: String? = nil
+    public var responseTimeMs: Int32? = nil
+    /// Decoded strings for formats whose fields need unescaping (they override the byte fields).
+    public var targetText: String? = nil
+    public var referrerText: String? = nil
+    public var userAgentText: String? = nil
+
+    public init() {}
+}
+
+/// Turns `WebRecord`s into page-view touchpoints, with a per-reader cache of user-agent verdicts.
+public struct WebRecordBuilder: Sendable {
+    public let options: ReaderOptions
+    var agents = UserAgentCache()
+
+    public init(options: ReaderOptions) {
+        self.options = options
+    }
+
+    /// Builds the touchpoint for one request, or says why the line is skipped / rejected.
+    public mutating func build(_ r: WebRecord, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
+        guard let time = r.time else { return .rejected(.badTimestamp, "no time in the record") }
+        guard Timestamp.isPlausible(time) else { return .rejected(.badTimestamp, "time \(Timestamp.iso(time)) is out of range") }
+        // User agent first: bots are skipped before any other work.
+        let ua = r.userAgentText ?? r.userAgent.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let verdict = agents.classify(ua)
+        if options.skipBots, verdict.isBot { return .skipped(.bot) }
+
+        var t = Touchpoint(time: time, channel: .web, action: .pageView, origin: origin)
+        t.device = verdict.device
+        t.status = Int16(clamping: r.status)
+        t.responseTimeMs = r.responseTimeMs
+        if let text = r.targetText {
+            URLParts.apply(text, to: &t)
+        } else if let target = r.target, !target.isEmpty, !(target.count == 1 && target[0] == 45) {
+            URLParts.apply(target, to: &t)
+        } else {
+            return .rejected(.malformed, "no request URL")
+        }
+        if options.skipAssets, let path = t.path, isAsset(path) { return .skipped(.asset) }
+
+        if let rt = r.referrerText { t.referrerHost = URLParts.host(rt) } else if let ref = r.referrer { t.referrerHost = URLParts.host(ref) }
+
+        // Identity keys: cookies, then query parameters, then the logged user.
+        let id = options.identity
+        var cookiePairs = r.cookies
+        if let header = r.cookieHeader { cookiePairs.append(contentsOf: CookieHeader.parse(header)) }
+        for (name, value) in cookiePairs {
+            if t.keys.visitor == nil, id.visitorCookies.contains(name), let v = id.clean(value) { t.keys.visitor = v }
+            if t.keys.customer == nil, id.customerCookies.contains(name), let v = id.clean(value) { t.keys.customer = v }
+        }
+        for p in t.query {
+            if t.keys.customer == nil, id.customerParams.contains(p.name), let v = id.clean(p.value) { t.keys.customer = v }
+            if t.keys.email == nil, id.emailParams.contains(p.name), let v = id.cleanEmail(p.value) { t.keys.email = v }
+        }
+        if t.keys.customer == nil, let v = id.clean(r.user) { t.keys.customer = v }
+        if t.keys.visitor == nil, t.keys.customer == nil, t.keys.email == nil {
+            guard id.fallbackVisitor else { return .rejected(.missingIdentity, "no visitor cookie, user or email, and the IP + user-agent fallback is off") }
+            var h = FNV1a64()
+            if let ip = r.clientIP { h.combine(ip) }
+            h.combine(byte: 0)
+            h.combine(ua)
+            t.keys.visitor = "ipua-" + h.hex
+            t.keys.visitorIsFallback = true
+        }
+
+        if let vp = options.valueParam, let raw = URLParts.value(vp, in: t.query), let v = Double(raw), v.isFinite {
+            t.value = v
+            if let cp = options.currencyParam, let c = URLParts.value(cp, in: t.query), !c.isEmpty { t.currency = c.uppercased() }
+        }
+        out.emit(t)
+        return .emitted(1)
+    }
+
+    func isAsset(_ path: String) -> Bool {
+        guard let dot = path.utf8.lastIndex(of: 46) else { return false }
+        let ext = path.utf8[path.utf8.index(after: dot)...]
+        guard ext.count <= 6, !ext.contains(47) else { return false }
+        return options.assetExtensions.contains(String(decoding: ext, as: UTF8.self).lowercased())
+    }
+}
+
+/// Parses a `Cookie:` header (`a=1; b=2`).
+public enum CookieHeader {
+    public static func parse(_ b: UnsafeBufferPointer<UInt8>) -> [(String, String)] {
+        var out: [(String, String)] = []
+        var start = 0
+        for i in 0...b.count where i == b.count || b[i] == 59 {
+            var s = start
+            while s < i, b[s] == 32 { s += 1 }
+            if s < i, let eq = b[s..<i].firstIndex(of: 61) {
+                let name = String(decoding: UnsafeBufferPointer(rebasing: b[s..<eq]), as: UTF8.self)
+                var vs = eq + 1, ve = i
+                if ve - vs >= 2, b[vs] == 34, b[ve - 1] == 34 { vs += 1; ve -= 1 }
+                out.append((name, URLParts.percentDecode(UnsafeBufferPointer(rebasing: b[vs..<ve]), plusAsSpace: false)))
+            }
+            start = i + 1
+        }
+        return out
+    }
+}

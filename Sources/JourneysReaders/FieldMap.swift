@@ -4,7 +4,8 @@ import JourneysCore
 ///
 /// Each reader has default paths; a pipeline's `fields:` overrides them per role. A path is a
 /// field name or a dotted path (`request.headers.User-Agent.0`). Unknown roles are a
-/// configuration error naming the role and the roles that exist.
+/// configuration error naming the role and the roles that exist. A path may list alternatives
+/// separated by `|` (`ts|time|@timestamp`): the first one present in a record is used.
 public struct FieldMap: Sendable, Equatable {
     public private(set) var paths: [String: String]
 
@@ -21,7 +22,13 @@ public struct FieldMap: Sendable, Equatable {
     /// The value for `role` in a JSON record (nil when unmapped, missing or null).
     public func value(_ role: String, in record: JSONValue) -> JSONValue? {
         guard let path = paths[role], !path.isEmpty else { return nil }
-        if let v = record.at(path: path), v != .null { return v }
+        if !path.utf8.contains(124) {
+            if let v = record.at(path: path), v != .null { return v }
+            return nil
+        }
+        for alt in path.split(separator: "|") {
+            if let v = record.at(path: String(alt)), v != .null { return v }
+        }
         return nil
     }
 

@@ -1,0 +1,187 @@
+import JourneysCore
+import JourneysIO
+import JourneysReaders
+
+/// Settings of `journeys events`, gathered by the command line.
+public struct EventsRequest: Sendable {
+    public var inputs: [String] = []
+    public var format: String?
+    public var pipeline: PipelineConfig = PipelineConfig()
+    public var threads: Int
+    public var csv = false
+    public var bom = true
+    public var logFormat: String?
+    public var timezoneOffset: Int?
+    public var maxLineLength = 1 << 20
+    public var rejectsPath: String?
+
+    public init(threads: Int) { self.threads = threads }
+}
+
+/// The outcome of a job, for the command to report and map to an exit status.
+public struct JobReport: Sendable {
+    public var inputs: [InputSummary]
+    public var status: ExitStatus
+    public var messages: [String]
+}
+
+/// Plans which inputs to read with which reader options.
+public enum InputPlanner {
+    /// Inputs named on the command line replace the pipeline's sources; they take the options of
+    /// the pipeline source with the same format (so its `log_format` or field map applies).
+    /// Plans are ordered by path bytes (stdin first), so naming inputs in another order gives
+    /// the same output.
+    public static func plan(args: [String], format: String?, pipeline: PipelineConfig,
+                            adjust: (inout ReaderOptions) -> Void) throws(InputError) -> [InputPlan] {
+        var plans: [InputPlan] = []
+        if args.isEmpty && !pipeline.sources.isEmpty {
+            for s in pipeline.sources {
+                var o = s.options
+                adjust(&o)
+                for spec in try SourcePaths.expand(s.path, format: s.format) {
+                    plans.append(InputPlan(spec: spec, format: s.format, options: o))
+                }
+            }
+        } else {
+            var o = pipeline.sources.first(where: { $0.format == format && format != nil })?.options ?? pipeline.defaultReaderOptions
+            adjust(&o)
+            for spec in try Inputs.expand(args, format: format) {
+                plans.append(InputPlan(spec: spec, format: format, options: o))
+            }
+        }
+        plans.sort { a, b in
+            if a.spec.isStdin != b.spec.isStdin { return a.spec.isStdin }
+            return Array(a.spec.path.utf8).lexicographicallyPrecedes(Array(b.spec.path.utf8))
+        }
+        return plans
+    }
+}
+
+/// `journeys events`: reads inputs and writes their touchpoints as JSON lines or CSV.
+public enum EventsJob {
+    public static func run(_ req: EventsRequest, stdout: OutputStream) throws -> JobReport {
+        let plans: [InputPlan]
+        do throws(InputError) {
+            plans = try InputPlanner.plan(args: req.inputs, format: req.format, pipeline: req.pipeline) { o in
+                if let lf = req.logFormat { o.logFormat = lf }
+                if let tz = req.timezoneOffset { o.timezoneOffset = tz }
+            }
+        } catch {
+            return JobReport(inputs: [], status: .noInput, messages: ["error: \(error)"])
+        }
+        // Fail fast on options a reader cannot use.
+        for p in plans {
+            if let f = p.format {
+                do throws(ConfigError) { _ = try ReaderRegistry.make(format: f, options: p.options) } catch {
+                    return JobReport(inputs: [], status: .config, messages: ["error: \(p.spec.displayName): \(error)"])
+                }
+            }
+        }
+        let names = plans.map(\.spec.displayName)
+        let encoder = TouchpointFormat(inputs: names)
+        var rejectsOut: OutputStream?
+        if let rp = req.rejectsPath {
+            let fd = open(rp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                return JobReport(inputs: [], status: .cannotCreate, messages: ["error: \(rp): cannot create: \(String(cString: strerror(errno)))"])
+            }
+            rejectsOut = OutputStream(fd: fd, name: rp)
+        }
+        defer { if let r = rejectsOut { close(r.fd) } }
+
+        if req.csv {
+            var head: [UInt8] = req.bom ? CSVText.bom : []
+            CSVText.appendHeader(TouchpointFormat.csvColumns, to: &head)
+            try stdout.write(head)
+        }
+        var options = ScanOptions(threads: req.threads)
+        options.maxLineLength = req.maxLineLength
+        let csv = req.csv
+        let summaries = try Scanner.run(plans, options: options, work: { result -> [UInt8] in
+            var out: [UInt8] = []
+            out.reserveCapacity(result.touchpoints.count * 256)
+            for t in result.touchpoints {
+                if csv { encoder.appendCSV(t, to: &out) } else { encoder.appendJSON(t, to: &out) }
+            }
+            return out
+        }, consume: { (bytes: [UInt8], header: ChunkResult.Header) throws in
+            try stdout.write(bytes)
+            if let ro = rejectsOut, !header.rejects.isEmpty {
+                var o: [UInt8] = []
+                for r in header.rejects { RejectsFormat.append(r, inputs: names, to: &o) }
+                try ro.write(o)
+            }
+        })
+        try stdout.flush()
+        try rejectsOut?.flush()
+        return report(summaries)
+    }
+
+    /// Turns input summaries into messages and an exit status.
+    public static func report(_ summaries: [InputSummary]) -> JobReport {
+        var messages: [String] = []
+        var status = ExitStatus.ok
+        for s in summaries {
+            if let e = s.openError {
+                messages.append("error: \(e)")
+                status = .noInput
+            }
+            if let e = s.formatError { messages.append("error: \(s.name): \(e)") ; if status == .ok { status = .dataError } }
+            if let d = s.damage {
+                var m = "warning: \(s.name) (\(d)); kept the \(s.lines) complete lines decoded before it"
+                if s.droppedPartialBytes > 0 { m += ", dropped a partial line of \(s.droppedPartialBytes) bytes" }
+                messages.append(m)
+                if status == .ok { status = .partial }
+            }
+        }
+        return JobReport(inputs: summaries, status: status, messages: messages)
+    }
+}
+
+/// One reject as a JSON line: `{"input","line","offset","reason","detail","raw"}` (`raw_b64`
+/// when the bytes are not UTF-8; `raw_len` gives the full length when `raw` was cut).
+public enum RejectsFormat {
+    public static func append(_ r: RejectRecord, inputs: [String], to o: inout [UInt8]) {
+        o.append(contentsOf: #"{"input":"#.utf8)
+        JSONText.appendString(inputs[Int(r.origin.input)], to: &o)
+        o.append(contentsOf: #","line":\#(r.origin.line),"offset":\#(r.origin.offset),"reason":""#.utf8)
+        o.append(contentsOf: r.reason.rawValue.utf8)
+        o.append(contentsOf: #"","detail":"#.utf8)
+        JSONText.appendString(r.detail, to: &o)
+        if let s = String(validating: r.raw, as: UTF8.self) {
+            o.append(contentsOf: #","raw":"#.utf8)
+            JSONText.appendString(s, to: &o)
+        } else {
+            o.append(contentsOf: #","raw_b64":""#.utf8)
+            o.append(contentsOf: Base64.encode(r.raw).utf8)
+            o.append(34)
+        }
+        if Int64(r.raw.count) < r.length {
+            o.append(contentsOf: #","raw_len":\#(r.length),"raw_cut":true"#.utf8)
+        }
+        o.append(contentsOf: "}\n".utf8)
+    }
+}
+
+enum Base64 {
+    static let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    static func encode(_ b: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity((b.count + 2) / 3 * 4)
+        var i = 0
+        while i < b.count {
+            let n = min(3, b.count - i)
+            let v = (UInt32(b[i]) << 16) | (n > 1 ? UInt32(b[i + 1]) << 8 : 0) | (n > 2 ? UInt32(b[i + 2]) : 0)
+            out.append(table[Int(v >> 18 & 63)])
+            out.append(table[Int(v >> 12 & 63)])
+            out.append(n > 1 ? table[Int(v >> 6 & 63)] : 61)
+            out.append(n > 2 ? table[Int(v & 63)] : 61)
+            i += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

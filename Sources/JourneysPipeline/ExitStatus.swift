@@ -1,0 +1,24 @@
+/// The program's exit statuses (BSD `sysexits.h` where one fits). Documented in the README and `--help`.
+public enum ExitStatus: Int32, Sendable {
+    case ok = 0
+    /// The run completed and published, but some inputs were damaged (truncated / corrupt gzip).
+    case partial = 3
+    case usage = 64
+    /// Bad data: rejects over the threshold, or damage under `--strict`.
+    case dataError = 65
+    /// An input is missing or unreadable.
+    case noInput = 66
+    /// An internal invariant broke (a bug).
+    case software = 70
+    case cannotCreate = 73
+    case ioError = 74
+    /// Another run holds the lock.
+    case tempFail = 75
+    case config = 78
+
+    public static let helpText = """
+    Exit statuses: 0 success; 3 completed but some inputs were damaged; 64 usage error; \
+    65 bad data; 66 an input is missing or unreadable; 70 internal error; 73 cannot create outputs; \
+    74 I/O error (disk full, broken output); 75 another run holds the lock; 78 configuration error.
+    """
+}

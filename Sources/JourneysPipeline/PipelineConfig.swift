@@ -1,0 +1,256 @@
+import Foundation
+import JourneysCore
+import JourneysIO
+import JourneysReaders
+import Yams
+
+/// A configuration error in a pipeline file, naming the file, line and key path.
+public struct PipelineError: Error, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int?
+    public var path: String
+    public var message: String
+    public var description: String {
+        let at = line.map { "\(file):\($0)" } ?? file
+        return path.isEmpty ? "\(at): \(message)" : "\(at): \(path): \(message)"
+    }
+}
+
+/// One `sources:` entry.
+public struct SourceConfig: Sendable {
+    /// A path, a glob (`logs/*.gz`), a directory, or `-` for stdin.
+    public var path: String
+    public var format: String?
+    public var options: ReaderOptions
+}
+
+/// A pipeline file: what to read and how. (Journey settings arrive with `journeys run`.)
+public struct PipelineConfig: Sendable {
+    public var sources: [SourceConfig] = []
+    /// Identity settings, applied to every source.
+    public var identity = IdentityOptions()
+    /// The file it came from (for messages), or `<default>`.
+    public var file = "<default>"
+
+    public init() {}
+
+    /// Options for inputs named on the command line (no source entry): defaults plus identity.
+    public var defaultReaderOptions: ReaderOptions {
+        var o = ReaderOptions()
+        o.identity = identity
+        return o
+    }
+
+    /// Loads and validates a pipeline file. Unknown keys are errors, with their line and key path.
+    public static func load(path: String) throws(PipelineError) -> PipelineConfig {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw PipelineError(file: path, line: nil, path: "", message: "cannot read the pipeline file")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(PipelineError) -> PipelineConfig {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let e as YamlError {
+            throw PipelineError(file: file, line: Self.line(of: e), path: "", message: "not valid YAML: \(e)")
+        } catch {
+            throw PipelineError(file: file, line: nil, path: "", message: "not valid YAML: \(error)")
+        }
+        var c = PipelineConfig()
+        c.file = file
+        guard let root else { return c }
+        let r = Reader(file: file)
+        let top = try r.mapping(root, "")
+        try r.onlyKeys(top, ["version", "sources", "identity"], at: "")
+        if let v = top["version"] {
+            guard try r.int(v, "version") == 1 else { throw r.error(v, "version", "only version 1 is known") }
+        }
+        if let idNode = top["identity"] { c.identity = try r.identity(idNode) }
+        if let srcs = top["sources"] {
+            guard case .sequence(let seq) = srcs else { throw r.error(srcs, "sources", "must be a list") }
+            for (i, s) in seq.enumerated() {
+                c.sources.append(try r.source(s, "sources[\(i)]", identity: c.identity, baseDir: (file as NSString).deletingLastPathComponent))
+            }
+        }
+        return c
+    }
+
+    static func line(of e: YamlError) -> Int? {
+        switch e {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+        default: return nil
+        }
+    }
+}
+
+/// Typed access to YAML nodes with errors that name the line and key path.
+private struct Reader {
+    let file: String
+
+    func error(_ n: Node, _ path: String, _ m: String) -> PipelineError {
+        PipelineError(file: file, line: n.mark.map { $0.line }, path: path, message: m)
+    }
+
+    func mapping(_ n: Node, _ path: String) throws(PipelineError) -> [String: Node] {
+        guard case .mapping(let m) = n else { throw error(n, path, "must be a mapping of keys to values") }
+        var out: [String: Node] = [:]
+        for (k, v) in m {
+            guard let key = k.string else { throw error(k, path, "keys must be text") }
+            if out[key] != nil { throw error(k, join(path, key), "the key appears twice") }
+            out[key] = v
+        }
+        return out
+    }
+
+    func join(_ a: String, _ b: String) -> String { a.isEmpty ? b : "\(a).\(b)" }
+
+    func onlyKeys(_ m: [String: Node], _ allowed: [String], at path: String) throws(PipelineError) {
+        for (k, v) in m.sorted(by: { ($0.value.mark?.line ?? 0) < ($1.value.mark?.line ?? 0) }) where !allowed.contains(k) {
+            throw error(v, join(path, k), "unknown key; known keys here: \(allowed.joined(separator: ", "))")
+        }
+    }
+
+    func string(_ n: Node, _ path: String) throws(PipelineError) -> String {
+        guard case .scalar(let s) = n else { throw error(n, path, "must be a text value") }
+        return s.string
+    }
+
+    func int(_ n: Node, _ path: String) throws(PipelineError) -> Int {
+        guard let v = Int(try string(n, path)) else { throw error(n, path, "must be a whole number") }
+        return v
+    }
+
+    func bool(_ n: Node, _ path: String) throws(PipelineError) -> Bool {
+        switch try string(n, path).lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw error(n, path, "must be true or false")
+        }
+    }
+
+    func strings(_ n: Node, _ path: String) throws(PipelineError) -> [String] {
+        guard case .sequence(let seq) = n else { throw error(n, path, "must be a list") }
+        var out: [String] = []
+        for (i, x) in seq.enumerated() { out.append(try string(x, "\(path)[\(i)]")) }
+        return out
+    }
+
+    func identity(_ n: Node) throws(PipelineError) -> IdentityOptions {
+        let m = try mapping(n, "identity")
+        try onlyKeys(m, ["visitor_cookies", "customer_cookies", "customer_params", "email_params", "customer_fields",
+                         "ignore_values", "fallback_visitor"], at: "identity")
+        var id = IdentityOptions()
+        if let v = m["visitor_cookies"] { id.visitorCookies = try strings(v, "identity.visitor_cookies") }
+        if let v = m["customer_cookies"] { id.customerCookies = try strings(v, "identity.customer_cookies") }
+        if let v = m["customer_params"] { id.customerParams = try strings(v, "identity.customer_params") }
+        if let v = m["email_params"] { id.emailParams = try strings(v, "identity.email_params") }
+        if let v = m["customer_fields"] { id.customerFields = try strings(v, "identity.customer_fields") }
+        if let v = m["ignore_values"] { id.ignoreValues = Set(try strings(v, "identity.ignore_values").map { $0.lowercased() }) }
+        if let v = m["fallback_visitor"] { id.fallbackVisitor = try bool(v, "identity.fallback_visitor") }
+        return id
+    }
+
+    func source(_ n: Node, _ path: String, identity: IdentityOptions, baseDir: String) throws(PipelineError) -> SourceConfig {
+        let m = try mapping(n, path)
+        try onlyKeys(m, ["path", "format", "log_format", "fields", "timezone", "time_format", "channel", "delimiter",
+                         "skip_bots", "skip_assets", "asset_extensions", "value_param", "currency_param", "text_limit"], at: path)
+        guard let p = m["path"] else { throw error(n, path, "a source needs a `path` (a file, glob, directory or -)") }
+        var o = ReaderOptions()
+        o.identity = identity
+        var format: String?
+        if let v = m["format"] {
+            let f = try string(v, "\(path).format")
+            if f != "auto" {
+                guard ReaderRegistry.descriptor(named: f) != nil else {
+                    throw error(v, "\(path).format", "unknown format \"\(f)\"; known: auto, \(ReaderRegistry.names.joined(separator: ", "))")
+                }
+                format = f
+            }
+        }
+        if let v = m["log_format"] { o.logFormat = try string(v, "\(path).log_format") }
+        if let v = m["fields"] {
+            var f: [String: String] = [:]
+            for (k, x) in try mapping(v, "\(path).fields") { f[k] = try string(x, "\(path).fields.\(k)") }
+            o.fields = f
+        }
+        if let v = m["timezone"] {
+            let tz = try string(v, "\(path).timezone")
+            guard let off = TimezoneOffset.parse(tz) else {
+                throw error(v, "\(path).timezone", "must be a fixed offset such as +02:00, -0500 or UTC (named zones with daylight saving are not supported)")
+            }
+            o.timezoneOffset = off
+        }
+        if let v = m["time_format"] {
+            let tf = try string(v, "\(path).time_format")
+            guard TimeField.formats.contains(tf) else {
+                throw error(v, "\(path).time_format", "must be one of \(TimeField.formats.joined(separator: ", "))")
+            }
+            o.timeFormat = tf
+        }
+        if let v = m["channel"] {
+            guard let ch = Channel(rawValue: try string(v, "\(path).channel")) else {
+                throw error(v, "\(path).channel", "must be one of \(Channel.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            o.channel = ch
+        }
+        if let v = m["delimiter"] {
+            let d = try string(v, "\(path).delimiter")
+            guard d.utf8.count == 1 || d == "\\t" else { throw error(v, "\(path).delimiter", "must be one character (or \\t)") }
+            o.delimiter = d == "\\t" ? 9 : d.utf8.first!
+        }
+        if let v = m["skip_bots"] { o.skipBots = try bool(v, "\(path).skip_bots") }
+        if let v = m["skip_assets"] { o.skipAssets = try bool(v, "\(path).skip_assets") }
+        if let v = m["asset_extensions"] { o.assetExtensions = Set(try strings(v, "\(path).asset_extensions").map { $0.lowercased() }) }
+        if let v = m["value_param"] { o.valueParam = try string(v, "\(path).value_param") }
+        if let v = m["currency_param"] { o.currencyParam = try string(v, "\(path).currency_param") }
+        if let v = m["text_limit"] { o.textLimit = try int(v, "\(path).text_limit") }
+        // Check the reader accepts these options now, not at 3 a.m. in the middle of a run.
+        if let format {
+            do throws(ConfigError) {
+                _ = try ReaderRegistry.make(format: format, options: o)
+            } catch {
+                throw self.error(n, "\(path).\(error.path)", error.message)
+            }
+        }
+        var sourcePath = try string(p, "\(path).path")
+        if sourcePath != "-", !sourcePath.hasPrefix("/"), !baseDir.isEmpty {
+            sourcePath = baseDir + "/" + sourcePath
+        }
+        return SourceConfig(path: sourcePath, format: format, options: o)
+    }
+}
+
+/// Fixed UTC offsets written as `+02:00`, `-0500`, `+2`, `Z` or `UTC`.
+public enum TimezoneOffset {
+    public static func parse(_ s: String) -> Int? {
+        let t = s.trimmingSpaces
+        if t == "Z" || t.uppercased() == "UTC" || t.uppercased() == "GMT" { return 0 }
+        guard let sign = t.first, sign == "+" || sign == "-" else { return nil }
+        let digits = t.dropFirst().filter { $0 != ":" }
+        guard digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber), [1, 2, 4].contains(digits.count) else { return nil }
+        let h = Int(digits.prefix(digits.count == 4 ? 2 : digits.count))!
+        let m = digits.count == 4 ? Int(digits.suffix(2))! : 0
+        guard h <= 14, m < 60 else { return nil }
+        return (sign == "-" ? -1 : 1) * (h * 3600 + m * 60)
+    }
+}
+
+/// Expands a source path: `-`, a directory, a glob pattern or a plain file.
+public enum SourcePaths {
+    public static func expand(_ path: String, format: String?) throws(InputError) -> [InputSpec] {
+        guard path.contains("*") || path.contains("?") || path.contains("[") else {
+            return try Inputs.expand([path], format: format)
+        }
+        var g = glob_t()
+        defer { globfree(&g) }
+        let rc = glob(path, 0, nil, &g)
+        if rc == GLOB_NOMATCH { throw InputError(kind: .missing, path: path, reason: "no file matches this pattern") }
+        guard rc == 0 else { throw InputError(kind: .unreadable, path: path, reason: "cannot expand this pattern") }
+        var names: [String] = []
+        for i in 0..<Int(g.gl_pathc) { if let p = g.gl_pathv[i] { names.append(String(cString: p)) } }
+        names.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        return try Inputs.expand(names, format: format)
+    }
+}

@@ -1,0 +1,355 @@
+import Dispatch
+import Foundation
+import JourneysCore
+import JourneysIO
+import JourneysReaders
+
+/// One input with how to read it.
+public struct InputPlan: Sendable {
+    public var spec: InputSpec
+    /// The format name, or nil to detect it from the first lines.
+    public var format: String?
+    public var options: ReaderOptions
+
+    public init(spec: InputSpec, format: String?, options: ReaderOptions) {
+        self.spec = spec
+        self.format = format
+        self.options = options
+    }
+}
+
+/// Tunables of a scan.
+public struct ScanOptions: Sendable {
+    /// Worker threads; 1 runs everything on the calling thread.
+    public var threads: Int
+    public var chunkSize = 1 << 20
+    public var maxLineLength = 1 << 20
+    /// Lines looked at to detect a format.
+    public var detectLines = 50
+
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.threads = max(1, threads)
+    }
+}
+
+/// What happened to one input. For every input, `lines == touchpointLines + skips.total + rejects`.
+public struct InputSummary: Sendable {
+    public var name: String
+    public var format: String?
+    public var formatDetected = false
+    public var isGzip = false
+    public var compressedBytes: Int64 = 0
+    public var decompressedBytes: Int64 = 0
+    public var members = 0
+    public var lines: Int64 = 0
+    public var touchpoints: Int64 = 0
+    public var touchpointLines: Int64 = 0
+    public var skips = SkipCounts()
+    public var rejects: [RejectReason: Int64] = [:]
+    public var damage: InputDamage?
+    /// Bytes of a partial last line dropped at a truncation.
+    public var droppedPartialBytes = 0
+    /// The input could not be opened.
+    public var openError: InputError?
+    /// The format could not be detected.
+    public var formatError: String?
+
+    public var rejected: Int64 { rejects.values.reduce(0, +) }
+}
+
+/// Reads inputs concurrently and hands chunk results to the caller in a fixed order.
+///
+/// Order: inputs in the order given, chunks in file order — so the output does not depend on
+/// the thread count. Each input is decoded on its own serial queue (decompression and line
+/// splitting); its chunks are parsed on a concurrent queue, at most `threads` at a time, and
+/// their results wait in per-input slots until the caller takes them. At most `threads` inputs
+/// are open at once and each holds a bounded window of chunks, so memory stays flat.
+/// Readers that keep state across lines (`isStateful`) are run in order on the decode queue.
+public enum Scanner {
+    /// - Parameters:
+    ///   - work: runs on a worker for each chunk result (e.g. encoding output); must be pure.
+    ///   - consume: runs on the calling thread, in order.
+    public static func run<T: Sendable>(_ plans: [InputPlan], options: ScanOptions,
+                                        work: @escaping @Sendable (ChunkResult) -> T,
+                                        consume: (T, ChunkResult.Header) throws -> Void) rethrows -> [InputSummary] {
+        var summaries: [InputSummary] = []
+        if options.threads == 1 {
+            for (i, plan) in plans.enumerated() {
+                let job = InputJob(index: Int32(i), plan: plan, options: options, parallel: nil, work: work)
+                job.runInline()
+                var s = job.summary
+                while let (item, header) = job.slots.next() {
+                    s.absorb(header)
+                    try consume(item, header)
+                }
+                summaries.append(s)
+            }
+            return summaries
+        }
+        let parse = Parallel(threads: options.threads)
+        var jobs: [InputJob<T>] = []
+        var launched = 0
+        func launch() {
+            while launched < plans.count, launched - summaries.count < options.threads {
+                let job = InputJob(index: Int32(launched), plan: plans[launched], options: options, parallel: parse, work: work)
+                jobs.append(job)
+                job.start()
+                launched += 1
+            }
+        }
+        launch()
+        for i in 0..<plans.count {
+            launch()
+            let job = jobs[i]
+            var s = InputSummary(name: plans[i].spec.displayName)
+            while let (item, header) = job.slots.next() {
+                s.absorb(header)
+                try consume(item, header)
+            }
+            job.done.wait()
+            s.merge(job.summary)
+            summaries.append(s)
+            launch()
+        }
+        return summaries
+    }
+}
+
+extension ChunkResult {
+    /// The counts of a chunk result, passed along with what `work` made of it.
+    public struct Header: Sendable {
+        public var input: Int32
+        public var sequence: Int
+        public var lines: Int64
+        public var touchpoints: Int64
+        public var touchpointLines: Int64
+        public var skips: SkipCounts
+        public var rejects: [RejectRecord]
+    }
+
+    var header: Header {
+        Header(input: input, sequence: sequence, lines: lines, touchpoints: Int64(touchpoints.count),
+               touchpointLines: touchpointLines, skips: skips, rejects: rejects)
+    }
+}
+
+extension InputSummary {
+    mutating func absorb(_ h: ChunkResult.Header) {
+        lines += h.lines
+        touchpoints += h.touchpoints
+        touchpointLines += h.touchpointLines
+        skips.add(h.skips)
+        for r in h.rejects { rejects[r.reason, default: 0] += 1 }
+    }
+
+    /// Takes the decode-side facts (format, bytes, damage) from the job's summary.
+    mutating func merge(_ j: InputSummary) {
+        format = j.format
+        formatDetected = j.formatDetected
+        isGzip = j.isGzip
+        compressedBytes = j.compressedBytes
+        decompressedBytes = j.decompressedBytes
+        members = j.members
+        damage = j.damage
+        droppedPartialBytes = j.droppedPartialBytes
+        openError = j.openError
+        formatError = j.formatError
+    }
+}
+
+/// Bounds the number of chunk parses running at once.
+final class Parallel: @unchecked Sendable {
+    let queue = DispatchQueue(label: "journeys.parse", attributes: .concurrent)
+    let gate: DispatchSemaphore
+    init(threads: Int) { gate = DispatchSemaphore(value: threads) }
+
+    /// Runs `body` on the concurrent queue once a place is free (blocks the caller until then).
+    func async(_ body: @escaping @Sendable () -> Void) {
+        gate.wait()
+        queue.async {
+            body()
+            self.gate.signal()
+        }
+    }
+}
+
+/// Ordered, bounded hand-over of one input's chunk results from workers to the consumer.
+final class OrderedSlots<T: Sendable>: @unchecked Sendable {
+    private let cond = NSCondition()
+    private var filled: [Int: (T, ChunkResult.Header)] = [:]
+    private var reserved = 0
+    private var taken = 0
+    private var closed = false
+    private let window: Int
+
+    init(window: Int) { self.window = max(1, window) }
+
+    /// Reserves the next sequence number; blocks while `window` results wait unconsumed.
+    func reserve() -> Int {
+        cond.lock()
+        defer { cond.unlock() }
+        while reserved - taken >= window { cond.wait() }
+        reserved += 1
+        return reserved - 1
+    }
+
+    func fill(_ seq: Int, _ value: (T, ChunkResult.Header)) {
+        cond.lock()
+        filled[seq] = value
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    /// No more reservations will come.
+    func close() {
+        cond.lock()
+        closed = true
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    /// The next result in order, or nil when the input is done.
+    func next() -> (T, ChunkResult.Header)? {
+        cond.lock()
+        defer { cond.unlock() }
+        while true {
+            if let v = filled.removeValue(forKey: taken) {
+                taken += 1
+                cond.broadcast()
+                return v
+            }
+            if closed, taken >= reserved { return nil }
+            cond.wait()
+        }
+    }
+}
+
+/// Decodes one input and dispatches its chunks.
+final class InputJob<T: Sendable>: @unchecked Sendable {
+    let index: Int32
+    let plan: InputPlan
+    let options: ScanOptions
+    let parallel: Parallel?
+    let work: @Sendable (ChunkResult) -> T
+    let slots: OrderedSlots<T>
+    let done = DispatchSemaphore(value: 0)
+    /// Written by the decode thread only, read after `done`.
+    var summary: InputSummary
+
+    init(index: Int32, plan: InputPlan, options: ScanOptions, parallel: Parallel?, work: @escaping @Sendable (ChunkResult) -> T) {
+        self.index = index
+        self.plan = plan
+        self.options = options
+        self.parallel = parallel
+        self.work = work
+        self.slots = OrderedSlots(window: parallel == nil ? Int.max / 2 : 2 * options.threads + 2)
+        self.summary = InputSummary(name: plan.spec.displayName)
+    }
+
+    func start() {
+        DispatchQueue(label: "journeys.decode.\(index)").async {
+            self.runInline()
+        }
+    }
+
+    /// Decodes the whole input on the current thread (parsing inline when there is no `parallel`).
+    func runInline() {
+        defer { slots.close(); done.signal() }
+        let fd: Int32
+        do throws(InputError) {
+            fd = try Inputs.open(plan.spec)
+        } catch {
+            summary.openError = error
+            return
+        }
+        defer { if fd != 0 { close(fd) } }
+
+        var reader: (any LogReader)?
+        var pending: [LineChunk] = []   // chunks waiting for format detection
+        var format = plan.format
+        if let f = format {
+            reader = try? ReaderRegistry.make(format: f, options: plan.options)
+            summary.format = f
+        }
+
+        let dispatch: (LineChunk) -> Void = { chunk in
+            guard var r = reader else {
+                // No reader: every line is rejected `no_format`, so none disappears.
+                let seq = self.slots.reserve()
+                let res = Self.unreadable(chunk, why: self.summary.formatError ?? "no format")
+                self.slots.fill(seq, (self.work(res), res.header))
+                return
+            }
+            let seq = self.slots.reserve()
+            if let parallel = self.parallel, !r.isStateful {
+                let work = self.work
+                let slots = self.slots
+                let copy = r
+                parallel.async {
+                    var rr = copy
+                    let res = ChunkProcessor.process(chunk, anyReader: &rr)
+                    slots.fill(seq, (work(res), res.header))
+                }
+            } else {
+                let res = ChunkProcessor.process(chunk, anyReader: &r)
+                reader = r
+                self.slots.fill(seq, (self.work(res), res.header))
+            }
+        }
+
+        func detect(force: Bool) {
+            var sample: [[UInt8]] = []
+            for c in pending where c.oversize == nil {
+                c.forEachLine { line, _, _ in if sample.count < options.detectLines { sample.append(Array(line)) } }
+            }
+            let nonBlank = sample.filter { $0.contains { $0 != 32 && $0 != 9 } }.count
+            guard force || nonBlank >= options.detectLines else { return }
+            if let f = ReaderRegistry.detect(sample) {
+                format = f
+                summary.format = f
+                summary.formatDetected = true
+                reader = try? ReaderRegistry.make(format: f, options: plan.options)
+            } else if nonBlank > 0 {
+                summary.formatError = "cannot tell the format from the first \(nonBlank) lines; name it with --format (one of: \(ReaderRegistry.names.joined(separator: ", "))) or `format:` in the pipeline"
+            }
+            let waiting = pending
+            pending = []
+            format = format ?? "none"
+            for c in waiting { dispatch(c) }
+        }
+
+        let scan = InputScanner.scan(fd: fd, input: index, chunkSize: options.chunkSize, maxLineLength: options.maxLineLength) { chunk in
+            if format == nil {
+                pending.append(chunk)
+                detect(force: false)
+            } else {
+                dispatch(chunk)
+            }
+        }
+        if format == nil { detect(force: true) }
+        summary.isGzip = scan.decoder.isGzip
+        summary.compressedBytes = scan.decoder.compressedBytes
+        summary.decompressedBytes = scan.decoder.decompressedBytes
+        summary.members = scan.decoder.members
+        summary.damage = scan.decoder.damage
+        if summary.damage == nil, scan.decoder.isGzip, scan.decoder.compressedBytes == 0 {
+            summary.damage = InputDamage(kind: .empty, byteOffset: 0, decompressedOffset: 0, member: 0, message: "empty input")
+        }
+        summary.droppedPartialBytes = scan.droppedPartialBytes
+    }
+
+    /// The result for a chunk no reader could read: each line rejected `no_format`.
+    static func unreadable(_ chunk: LineChunk, why: String) -> ChunkResult {
+        var none = NoFormatReader(why: why)
+        return ChunkProcessor.process(chunk, reader: &none)
+    }
+}
+
+/// Rejects every line: used for an input whose format is unknown.
+struct NoFormatReader: LogReader {
+    static let format = "none"
+    let why: String
+    mutating func read(_ line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
+        .rejected(.noFormat, why)
+    }
+}

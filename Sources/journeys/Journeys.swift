@@ -1,0 +1,181 @@
+import ArgumentParser
+import JourneysCore
+import JourneysPipeline
+import JourneysReaders
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct Journeys: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journeys",
+        abstract: "Turn raw web, email and chat logs into customer journeys.",
+        discussion: """
+        Inputs are files, directories (their files, sorted by name) and - for standard input; \
+        no input means standard input. gzip is recognised by its magic bytes, whatever the file \
+        name, and concatenated gzip members are read to the end.
+
+        \(ExitStatus.helpText)
+        """,
+        subcommands: [EventsCommand.self, FormatsCommand.self]
+    )
+}
+
+/// Options shared by subcommands that read logs.
+struct ReadOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Log format of the named inputs (see `journeys formats`).", valueName: "format"))
+    var format: String = "auto"
+
+    @Option(name: .long, help: ArgumentHelp("Pipeline file (YAML) with sources, per-format options and identity settings.", valueName: "file"))
+    var pipeline: String?
+
+    @Option(name: .long, help: ArgumentHelp("nginx log_format string for --format nginx.", valueName: "string"))
+    var logFormat: String?
+
+    @Option(name: .long, help: ArgumentHelp("Fixed UTC offset for timestamps written without one (e.g. +02:00).", valueName: "offset"))
+    var timezone: String?
+
+    @Option(name: .long, help: ArgumentHelp("Worker threads (default: the number of cores). Output is the same for any count.", valueName: "n"))
+    var threads: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Lines longer than this many bytes are rejected (line_too_long).", valueName: "bytes"))
+    var maxLineLength: Int = 1 << 20
+
+    @Argument(help: ArgumentHelp("Log files, directories, or - for standard input.", valueName: "input"))
+    var inputs: [String] = []
+
+    func validate() throws {
+        if format != "auto", ReaderRegistry.descriptor(named: format) == nil {
+            throw ValidationError("unknown format \"\(format)\"; known: auto, \(ReaderRegistry.names.joined(separator: ", "))")
+        }
+        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        if maxLineLength < 1 { throw ValidationError("--max-line-length must be at least 1") }
+        if let tz = timezone, TimezoneOffset.parse(tz) == nil {
+            throw ValidationError("--timezone must be a fixed offset such as +02:00, -0500 or UTC")
+        }
+    }
+
+    func loadPipeline() throws -> PipelineConfig {
+        guard let pipeline else { return PipelineConfig() }
+        do {
+            return try PipelineConfig.load(path: pipeline)
+        } catch {
+            Stderr.line("journeys: error: \(error)")
+            throw ExitCode(ExitStatus.config.rawValue)
+        }
+    }
+}
+
+struct EventsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "Write the unified touchpoints of the inputs as JSON lines (or CSV) to standard output.",
+        discussion: """
+        One object per touchpoint, in a fixed order (inputs sorted by path, then line order), \
+        the same for any thread count. Fields: time (ISO-8601 UTC), channel, action, the identity \
+        keys present (visitor, customer, email, chat_visitor), URL path and query, utm_* fields, \
+        click id, referrer_host, status, response_ms, device, value, currency, score, text, \
+        conversation, event_id, and the origin (input, line). See the README for the schema.
+
+        Rejected lines are counted on standard error and written with --rejects FILE.
+
+        \(ExitStatus.helpText)
+        """
+    )
+
+    @OptionGroup var read: ReadOptions
+
+    @Flag(name: .long, help: "Write CSV instead of JSON lines.")
+    var csv = false
+
+    @Flag(name: .long, help: "Leave out the UTF-8 byte-order mark at the start of CSV output.")
+    var noBom = false
+
+    @Option(name: .long, help: ArgumentHelp("Write every rejected line with its reason to this file (JSON lines, mode 0600).", valueName: "file"))
+    var rejects: String?
+
+    @Flag(name: .long, help: "Do not print the summary on standard error.")
+    var quiet = false
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        var req = EventsRequest(threads: read.threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        req.inputs = read.inputs
+        req.format = read.format == "auto" ? nil : read.format
+        req.pipeline = try read.loadPipeline()
+        req.csv = csv
+        req.bom = !noBom
+        req.logFormat = read.logFormat
+        req.timezoneOffset = read.timezone.flatMap(TimezoneOffset.parse)
+        req.maxLineLength = read.maxLineLength
+        req.rejectsPath = rejects
+        let out = OutputStream(fd: 1, name: "standard output")
+        let report: JobReport
+        do {
+            report = try EventsJob.run(req, stdout: out)
+        } catch let e as OutputError where e.isBrokenPipe {
+            throw ExitCode.success // the reader went away (`| head`): nothing more to say
+        } catch {
+            Stderr.line("journeys: error: cannot write \(error)")
+            throw ExitCode(ExitStatus.ioError.rawValue)
+        }
+        for m in report.messages { Stderr.line("journeys: \(m)") }
+        if !quiet { Stderr.line(Summary.text(report.inputs)) }
+        if report.status != .ok { throw ExitCode(report.status.rawValue) }
+    }
+}
+
+struct FormatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "formats",
+        abstract: "List the log formats journeys reads, with their options."
+    )
+
+    func run() throws {
+        var text = ""
+        for d in ReaderRegistry.all {
+            text += "\(d.name) (\(d.channel))\n    \(d.summary)\n"
+            if !d.options.isEmpty { text += "    options: \(d.options)\n" }
+            text += d.sniff == nil ? "    auto-detected: no (name it with --format or `format:`)\n" : "    auto-detected: yes\n"
+        }
+        let out = OutputStream(fd: 1, name: "standard output")
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            try out.write(text)
+            try out.flush()
+        } catch let e as OutputError where e.isBrokenPipe {
+            return
+        }
+    }
+}
+
+enum Stderr {
+    static func line(_ s: String) {
+        let out = OutputStream(fd: 2, name: "standard error")
+        try? out.write(s + "\n")
+        try? out.flush()
+    }
+}
+
+enum Summary {
+    static func text(_ inputs: [InputSummary]) -> String {
+        let lines = inputs.reduce(0) { $0 + $1.lines }
+        let tps = inputs.reduce(0) { $0 + $1.touchpoints }
+        var skips = SkipCounts()
+        var rejects: [RejectReason: Int64] = [:]
+        for s in inputs {
+            skips.add(s.skips)
+            for (k, v) in s.rejects { rejects[k, default: 0] += v }
+        }
+        let bytes = inputs.reduce(Int64(0)) { $0 + $1.decompressedBytes }
+        var t = "journeys: \(inputs.count) input\(inputs.count == 1 ? "" : "s"), \(bytes) bytes, \(lines) lines: \(tps) touchpoints"
+        let skipParts = SkipReason.allCases.filter { skips[$0] > 0 }.map { "\($0.rawValue) \(skips[$0])" }
+        t += ", skipped \(skips.total)" + (skipParts.isEmpty ? "" : " (\(skipParts.joined(separator: ", ")))")
+        let rejectTotal = rejects.values.reduce(0, +)
+        let rejectParts = rejects.keys.sorted().map { "\($0.rawValue) \(rejects[$0]!)" }
+        t += ", rejected \(rejectTotal)" + (rejectParts.isEmpty ? "" : " (\(rejectParts.joined(separator: ", ")))")
+        return t
+    }
+}

@@ -1,0 +1,48 @@
+import JourneysCore
+import Testing
+
+@Suite struct JSONTests {
+    @Test func parsesAndKeepsNumbersAsText() throws {
+        let v = try JSONParser.parse(#"{"a":1,"b":"x\"y\u00e9","c":[true,null,-2.5e3],"big":123456789012345678901234567890}"#)
+        #expect(v["a"] == .number("1"))
+        #expect(v["b"] == .string("x\"yé"))
+        #expect(v.at(path: "c.2")?.double == -2500)
+        #expect(v["big"]?.text == "123456789012345678901234567890")
+        #expect(v.at(path: "c.1") == .null)
+    }
+
+    @Test func surrogatePairsAndLoneSurrogates() throws {
+        #expect(try JSONParser.parse(#""\ud83d\ude00""#) == .string("😀"))
+        #expect(throws: JSONError.self) { try JSONParser.parse(#""\ud83d""#) }
+        #expect(throws: JSONError.self) { try JSONParser.parse(#""\ude00x""#) }
+    }
+
+    @Test func duplicateKeysAreAnError() {
+        #expect(throws: JSONError.self) { try JSONParser.parse(#"{"email":"a@x","email":"b@x"}"#) }
+    }
+
+    @Test func deepNestingIsAnErrorNotACrash() {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(throws: JSONError.self) { try JSONParser.parse(deep) }
+        let ok = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+        #expect((try? JSONParser.parse(ok)) != nil)
+    }
+
+    @Test func malformedTexts() {
+        for bad in ["", "{", "{\"a\"}", "{\"a\":}", "[1,]", "01", "tru", "\"a", "{\"a\":1}x", "\"tab\there\""] {
+            #expect(throws: JSONError.self, "\(bad)") { try JSONParser.parse(bad) }
+        }
+    }
+
+    @Test func numbersAsStrings() throws {
+        let v = try JSONParser.parse(#"{"t":"1791665736","v":" 4.5 "}"#)
+        #expect(v["t"]?.double == 1_791_665_736)
+        #expect(v["v"]?.double == 4.5)
+    }
+
+    @Test func escapingRoundTrip() throws {
+        let s = "quote\" back\\ nl\n tab\t bell\u{07} é"
+        let quoted = JSONText.quoted(s)
+        #expect(try JSONParser.parse(quoted) == .string(s))
+    }
+}

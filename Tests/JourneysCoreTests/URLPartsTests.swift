@@ -1,0 +1,51 @@
+import JourneysCore
+import Testing
+
+@Suite struct URLPartsTests {
+    func touchpoint(_ target: String) -> Touchpoint {
+        var t = Touchpoint(time: 0, channel: .web, action: .pageView, origin: Origin(input: 0, line: 1, offset: 0))
+        URLParts.apply(target, to: &t)
+        return t
+    }
+
+    @Test func utmAndClickIDs() {
+        let t = touchpoint("/landing?utm_source=news+letter&utm_medium=email&utm_campaign=fall%20sale&gclid=AbC-12_x#top")
+        #expect(t.path == "/landing")
+        #expect(t.campaign.source == "news letter")
+        #expect(t.campaign.medium == "email")
+        #expect(t.campaign.name == "fall sale")
+        #expect(t.clickID == ClickID(kind: "gclid", value: "AbC-12_x"))
+        #expect(t.query.count == 4)
+    }
+
+    @Test func absoluteURLAndPercentPath() {
+        let t = touchpoint("https://shop.example.com:8443/caf%C3%A9/menu?a=1&a=2&flag")
+        #expect(t.path == "/café/menu")
+        #expect(t.query == [QueryParam("a", "1"), QueryParam("a", "2"), QueryParam("flag", "")])
+    }
+
+    @Test func invalidPercentUTF8StaysEncoded() {
+        // %FF is not UTF-8 once decoded: the text is kept as written, not replaced with U+FFFD.
+        #expect(touchpoint("/x%FFy").path == "/x%FFy")
+        #expect(URLParts.percentDecode("a+b%2Bc", plusAsSpace: true) == "a b+c")
+        #expect(URLParts.percentDecode("a+b", plusAsSpace: false) == "a+b")
+        #expect(URLParts.percentDecode("100%", plusAsSpace: false) == "100%")
+    }
+
+    @Test func hosts() {
+        #expect(URLParts.host("https://WWW.Google.COM/search?q=x") == "www.google.com")
+        #expect(URLParts.host("http://user:pw@example.org:8080/") == "example.org")
+        #expect(URLParts.host("android-app://com.google.android.gm/") == "com.google.android.gm")
+        #expect(URLParts.host("-") == nil)
+        #expect(URLParts.host("/relative/path") == nil)
+        #expect(URLParts.host("") == nil)
+    }
+
+    @Test func fnvIsFixed() {
+        // FNV-1a 64 of "a" is af63dc4c8601ec8c (published test vector).
+        var h = FNV1a64()
+        h.combine("a")
+        #expect(h.hex == "af63dc4c8601ec8c")
+        #expect(FNV1a64().hex == "cbf29ce484222325")
+    }
+}

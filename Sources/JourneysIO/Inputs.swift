@@ -117,12 +117,15 @@ public enum InputScanner {
     /// Reads one open input to its end, handing out chunks of whole lines in order.
     ///
     /// A truncated or corrupt gzip input keeps the complete lines decoded before the damage;
-    /// the partial line at the cut is dropped and counted.
+    /// the partial line at the cut is dropped and counted. When `stop` returns true the input
+    /// is treated as ended (the consumer has gone away).
     public static func scan(fd: Int32, input: Int32, chunkSize: Int = 1 << 20, maxLineLength: Int = 1 << 20,
                             bufferSize: Int = ByteStreamDecoder.defaultBufferSize,
+                            stop: @escaping () -> Bool = { false },
                             emit: @escaping (LineChunk) -> Void) -> InputScan {
         var chunker = LineChunker(input: input, chunkSize: chunkSize, maxLineLength: maxLineLength, emit: emit)
-        let report = ByteStreamDecoder(bufferSize: bufferSize).decode(read: Inputs.reader(fd: fd), into: &chunker)
+        let read = Inputs.reader(fd: fd)
+        let report = ByteStreamDecoder(bufferSize: bufferSize).decode(read: { stop() ? 0 : read($0) }, into: &chunker)
         let clean = report.damage == nil
         let dropped = chunker.finish(keepPartialLine: clean)
         return InputScan(decoder: report, lines: chunker.linesSeen, droppedPartialBytes: dropped)

@@ -71,33 +71,38 @@ public enum Scanner {
     ///   - consume: runs on the calling thread, in order.
     public static func run<T: Sendable>(_ plans: [InputPlan], options: ScanOptions,
                                         work: @escaping @Sendable (ChunkResult) -> T,
-                                        consume: (T, ChunkResult.Header) throws -> Void) rethrows -> [InputSummary] {
+                                        consume: (T, ChunkResult.Header) throws -> Void) throws -> [InputSummary] {
         var summaries: [InputSummary] = []
+        let cancel = Cancellation()
+        var thrown: (any Error)?
         if options.threads == 1 {
-            for (i, plan) in plans.enumerated() {
-                let job = InputJob(index: Int32(i), plan: plan, options: options, parallel: nil, work: work)
-                job.runInline()
-                var s = job.summary
-                while let (item, header) = job.slots.next() {
-                    s.absorb(header)
-                    try consume(item, header)
+            // Everything on this thread, each chunk consumed as soon as it is parsed.
+            try withoutActuallyEscaping(consume) { consume in
+                for (i, plan) in plans.enumerated() {
+                    let job = InputJob(index: Int32(i), plan: plan, options: options, parallel: nil, cancel: cancel, work: work)
+                    var s = InputSummary(name: plan.spec.displayName)
+                    job.runInline { item, header in
+                        guard thrown == nil else { return }
+                        s.absorb(header)
+                        do { try consume(item, header) } catch { thrown = error; cancel.set() }
+                    }
+                    if let thrown { throw thrown }
+                    s.merge(job.summary)
+                    summaries.append(s)
                 }
-                summaries.append(s)
             }
             return summaries
         }
         let parse = Parallel(threads: options.threads)
         var jobs: [InputJob<T>] = []
-        var launched = 0
         func launch() {
-            while launched < plans.count, launched - summaries.count < options.threads {
-                let job = InputJob(index: Int32(launched), plan: plans[launched], options: options, parallel: parse, work: work)
+            while jobs.count < plans.count, jobs.count - summaries.count < options.threads {
+                let job = InputJob(index: Int32(jobs.count), plan: plans[jobs.count], options: options, parallel: parse, cancel: cancel, work: work)
                 jobs.append(job)
                 job.start()
-                launched += 1
             }
         }
-        launch()
+        defer { cancel.set() } // on a throw, decoders stop reading and release their threads
         for i in 0..<plans.count {
             launch()
             let job = jobs[i]
@@ -109,10 +114,17 @@ public enum Scanner {
             job.done.wait()
             s.merge(job.summary)
             summaries.append(s)
-            launch()
         }
         return summaries
     }
+}
+
+/// A flag that tells decoders to stop (the consumer failed, e.g. its output pipe closed).
+final class Cancellation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    func set() { lock.lock(); flag = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return flag }
 }
 
 extension ChunkResult {
@@ -181,14 +193,22 @@ final class OrderedSlots<T: Sendable>: @unchecked Sendable {
     private var taken = 0
     private var closed = false
     private let window: Int
+    private let cancel: Cancellation
 
-    init(window: Int) { self.window = max(1, window) }
+    init(window: Int, cancel: Cancellation) {
+        self.window = max(1, window)
+        self.cancel = cancel
+    }
 
     /// Reserves the next sequence number; blocks while `window` results wait unconsumed.
-    func reserve() -> Int {
+    /// Returns nil once the scan is cancelled (nobody will take more results).
+    func reserve() -> Int? {
         cond.lock()
         defer { cond.unlock() }
-        while reserved - taken >= window { cond.wait() }
+        while reserved - taken >= window {
+            if cancel.isSet { return nil }
+            _ = cond.wait(until: Date(timeIntervalSinceNow: 0.05))
+        }
         reserved += 1
         return reserved - 1
     }
@@ -231,29 +251,33 @@ final class InputJob<T: Sendable>: @unchecked Sendable {
     let options: ScanOptions
     let parallel: Parallel?
     let work: @Sendable (ChunkResult) -> T
+    let cancel: Cancellation
     let slots: OrderedSlots<T>
     let done = DispatchSemaphore(value: 0)
     /// Written by the decode thread only, read after `done`.
     var summary: InputSummary
 
-    init(index: Int32, plan: InputPlan, options: ScanOptions, parallel: Parallel?, work: @escaping @Sendable (ChunkResult) -> T) {
+    init(index: Int32, plan: InputPlan, options: ScanOptions, parallel: Parallel?, cancel: Cancellation,
+         work: @escaping @Sendable (ChunkResult) -> T) {
         self.index = index
+        self.cancel = cancel
         self.plan = plan
         self.options = options
         self.parallel = parallel
         self.work = work
-        self.slots = OrderedSlots(window: parallel == nil ? Int.max / 2 : 2 * options.threads + 2)
+        self.slots = OrderedSlots(window: 2 * options.threads + 2, cancel: cancel)
         self.summary = InputSummary(name: plan.spec.displayName)
     }
 
     func start() {
         DispatchQueue(label: "journeys.decode.\(index)").async {
-            self.runInline()
+            self.runInline(deliver: nil)
         }
     }
 
-    /// Decodes the whole input on the current thread (parsing inline when there is no `parallel`).
-    func runInline() {
+    /// Decodes the whole input on the current thread. With `deliver`, chunks are parsed here
+    /// and handed straight to it; without, they go through `slots` (parsed on `parallel`).
+    func runInline(deliver: ((T, ChunkResult.Header) -> Void)?) {
         defer { slots.close(); done.signal() }
         let fd: Int32
         do throws(InputError) {
@@ -275,12 +299,19 @@ final class InputJob<T: Sendable>: @unchecked Sendable {
         let dispatch: (LineChunk) -> Void = { chunk in
             guard var r = reader else {
                 // No reader: every line is rejected `no_format`, so none disappears.
-                let seq = self.slots.reserve()
                 let res = Self.unreadable(chunk, why: self.summary.formatError ?? "no format")
+                if let deliver { deliver(self.work(res), res.header); return }
+                guard let seq = self.slots.reserve() else { return }
                 self.slots.fill(seq, (self.work(res), res.header))
                 return
             }
-            let seq = self.slots.reserve()
+            if let deliver {
+                let res = ChunkProcessor.process(chunk, anyReader: &r)
+                reader = r
+                deliver(self.work(res), res.header)
+                return
+            }
+            guard let seq = self.slots.reserve() else { return }
             if let parallel = self.parallel, !r.isStateful {
                 let work = self.work
                 let slots = self.slots
@@ -318,7 +349,9 @@ final class InputJob<T: Sendable>: @unchecked Sendable {
             for c in waiting { dispatch(c) }
         }
 
-        let scan = InputScanner.scan(fd: fd, input: index, chunkSize: options.chunkSize, maxLineLength: options.maxLineLength) { chunk in
+        let cancel = self.cancel
+        let scan = InputScanner.scan(fd: fd, input: index, chunkSize: options.chunkSize, maxLineLength: options.maxLineLength,
+                                     stop: { cancel.isSet }) { chunk in
             if format == nil {
                 pending.append(chunk)
                 detect(force: false)

@@ -8,26 +8,32 @@ import JourneysCore
 /// separated by `|` (`ts|time|@timestamp`): the first one present in a record is used.
 public struct FieldMap: Sendable, Equatable {
     public private(set) var paths: [String: String]
+    /// `paths` split at `|` once, so a lookup allocates nothing.
+    private var alternatives: [String: [String]] = [:]
 
     public init(defaults: [String: String], overrides: [String: String], reader: String) throws(ConfigError) {
         paths = defaults
         for (role, path) in overrides.sorted(by: { $0.key < $1.key }) {
             guard defaults.keys.contains(role) else {
-                throw ConfigError("fields.\(role)", "the \(reader) reader has no field role \"\(role)\"; roles: \(defaults.keys.sorted().joined(separator: ", "))")
+                let roles = defaults.keys.sorted().joined(separator: ", ")
+                throw ConfigError("fields.\(role)", "the \(reader) reader has no field role \"\(role)\"" + (roles.isEmpty ? " (it takes no field map)" : "; roles: \(roles)"))
             }
             paths[role] = path
+        }
+        for (role, path) in paths where path.utf8.contains(124) {
+            alternatives[role] = path.split(separator: "|").map(String.init)
         }
     }
 
     /// The value for `role` in a JSON record (nil when unmapped, missing or null).
     public func value(_ role: String, in record: JSONValue) -> JSONValue? {
         guard let path = paths[role], !path.isEmpty else { return nil }
-        if !path.utf8.contains(124) {
+        guard let alts = alternatives[role] else {
             if let v = record.at(path: path), v != .null { return v }
             return nil
         }
-        for alt in path.split(separator: "|") {
-            if let v = record.at(path: String(alt)), v != .null { return v }
+        for alt in alts {
+            if let v = record.at(path: alt), v != .null { return v }
         }
         return nil
     }
@@ -97,11 +103,14 @@ public enum JSONLine {
         UserAgentClassifier.contains(line, Array("\"\(key)\"".utf8))
     }
 
-    /// Cuts free text to `limit` bytes on a character boundary.
+    /// Keeps the first `limit` bytes of free text (never splitting a UTF-8 sequence) and marks
+    /// the cut with `…`.
     public static func cut(_ s: String, _ limit: Int) -> String {
-        if s.utf8.count <= limit { return s }
-        var end = s.utf8.index(s.utf8.startIndex, offsetBy: limit)
-        while end > s.startIndex, !s.unicodeScalars.indices.contains(end) { end = s.utf8.index(before: end) }
-        return String(s[..<end]) + "…"
+        let u = s.utf8
+        if u.count <= limit { return s }
+        let bytes = Array(u)
+        var keep = max(0, limit)
+        while keep > 0, bytes[keep] & 0xC0 == 0x80 { keep -= 1 }
+        return String(decoding: bytes[..<keep], as: UTF8.self) + "…"
     }
 }

@@ -37,8 +37,9 @@ public struct IdentityOptions: Sendable, Equatable {
     public func clean(_ raw: String?) -> String? {
         guard let raw else { return nil }
         let t = raw.trimmingSpaces
-        if t.utf8.count <= 9, ignoreValues.contains(t.lowercased()) { return nil }
         if t.isEmpty { return nil }
+        // Placeholders are short words; longer values are never looked up (saves a lower-casing per key).
+        if t.utf8.count <= 64, ignoreValues.contains(t.lowercased()) { return nil }
         return t
     }
 

@@ -1,11 +1,361 @@
 import JourneysCore
 
-/// STUB — being written.
+/// Reads W3C extended log files, the format of IIS and of CloudFront standard logs.
+///
+/// The `#Fields:` directive says which column holds what, and it may be repeated or changed
+/// anywhere in a file (IIS writes a new header block when its configuration changes or the
+/// worker restarts), so the reader is stateful: each data line is read with the latest
+/// directive. Directive lines (`#Version`, `#Software`, `#Date`, `#Fields`, `#Remark`, any
+/// other `#…`) are `header` skips.
+///
+/// Per data line:
+/// - Separator: a line containing a tab is split at every tab (CloudFront); otherwise at runs
+///   of spaces (IIS). A field of `-` is empty. A line whose field count differs from the
+///   directive's is rejected `malformed`, as is a data line before any `#Fields:`.
+/// - Time: `date` + `time` (UTC, `hh:mm:ss` with an optional fraction). Without a `date`
+///   column, the date of the latest `#Date:` directive is used.
+/// - Target: `cs-uri-stem` + `?` + `cs-uri-query`, or `cs-uri` when logged whole.
+/// - Flavour: the log is treated as CloudFront when its `#Fields:` lists an `x-edge-…` field
+///   or its `#Software:` names CloudFront; otherwise as IIS. The flavour decides two things:
+///   - `time-taken`: IIS writes milliseconds (`187`), CloudFront seconds with a millisecond
+///     fraction (`0.082`). Either way the result is rounded to whole milliseconds.
+///   - Encoding of `cs(User-Agent)` and `cs(Cookie)`: IIS writes a space as `+`, so `+`
+///     becomes a space in the user agent, and a `+` after a cookie's `;` is dropped (a `+`
+///     inside a cookie value is kept). CloudFront percent-encodes; the user agent is
+///     percent-decoded once, and then any `%20` still left becomes a space, because
+///     CloudFront sometimes encodes twice (`%2520`). Only `%20` is decoded the second time,
+///     so a literal `%` sequence in the agent survives. A cookie name's leading `%20` is
+///     dropped; values are percent-decoded once by `CookieHeader`.
+/// - `cs(Referer)` / `cs(Referrer)` is used for its host only; `cs-username` is the logged-in
+///   user (a customer key unless a placeholder); `c-ip` feeds the IP + user-agent fallback.
 public struct W3CExtendedReader: LogReader {
     public static let format = "w3c"
-    public static let descriptor = ReaderDescriptor(name: format, channel: "web", summary: "not yet implemented", options: "",
-        make: { (o: ReaderOptions) throws(ConfigError) -> any LogReader in W3CExtendedReader() }, sniff: nil)
+    public static let descriptor = ReaderDescriptor(
+        name: format, channel: "web",
+        summary: "W3C extended logs (IIS, CloudFront standard logs), driven by their #Fields: directive",
+        options: """
+            columns by #Fields: (may change mid-file): date, time, c-ip, cs-method, cs-uri-stem, cs-uri-query \
+            (or cs-uri), sc-status, cs(Referer), cs(User-Agent), cs(Cookie), cs-username, time-taken \
+            (IIS: ms; CloudFront, recognised by x-edge-* fields or #Software: seconds); space- or tab-separated; \
+            identity.* (visitor_cookies, customer_cookies, customer_params, email_params, fallback_visitor), \
+            skip_bots (true), skip_assets (true), asset_extensions, value_param (value), currency_param (currency)
+            """,
+        make: { (o: ReaderOptions) throws(ConfigError) -> any LogReader in W3CExtendedReader(options: o) },
+        sniff: { W3CExtendedReader.sniff($0) })
+
+    /// What a `#Fields:` column holds, for the columns this reader uses.
+    enum Column: Equatable {
+        case date, time, clientIP, method, uriStem, uriQuery, uri, status, referrer, userAgent, cookie, username, timeTaken
+        case other
+
+        init(_ name: String) {
+            switch name.lowercased() {
+            case "date": self = .date
+            case "time": self = .time
+            case "c-ip": self = .clientIP
+            case "cs-method": self = .method
+            case "cs-uri-stem": self = .uriStem
+            case "cs-uri-query": self = .uriQuery
+            case "cs-uri": self = .uri
+            case "sc-status": self = .status
+            case "cs(referer)", "cs(referrer)": self = .referrer
+            case "cs(user-agent)": self = .userAgent
+            case "cs(cookie)": self = .cookie
+            case "cs-username": self = .username
+            case "time-taken": self = .timeTaken
+            default: self = .other
+            }
+        }
+    }
+
+    var builder: WebRecordBuilder
+    /// The latest `#Fields:` columns; nil before the first directive.
+    var columns: [Column]?
+    /// Why the current directive cannot give touchpoints (a required column is missing).
+    var layoutProblem: String?
+    /// The current `#Fields:` lists an `x-edge-…` field.
+    var edgeFields = false
+    /// The latest `#Software:` names CloudFront.
+    var cloudFrontSoftware = false
+    /// Midnight (UTC ms) of the latest `#Date:` directive, for logs without a `date` column.
+    var directiveDay: Int64?
+
+    public var isStateful: Bool { true }
+
+    public init(options: ReaderOptions = ReaderOptions()) {
+        builder = WebRecordBuilder(options: options)
+    }
+
+    var isCloudFront: Bool { edgeFields || cloudFrontSoftware }
+
+    // MARK: - Sniffing
+
+    /// A directive line, or a data line that opens with `date time` and has at least six fields.
+    static func sniff(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        if b.first == 35 { // #
+            return startsWith(b, "#Software:") || startsWith(b, "#Version:") || startsWith(b, "#Fields:")
+        }
+        // 2026-03-02 09:00:12 (space) or 2026-03-02<TAB>09:00:12 (tab)
+        guard b.count >= 19, Timestamp.parseISO8601(UnsafeBufferPointer(rebasing: b[0..<10])) != nil else { return false }
+        let sep = b[10]
+        guard sep == 32 || sep == 9, b[13] == 58, b[16] == 58, b[11] &- 48 < 10, b[18] &- 48 < 10 else { return false }
+        var separators = 0
+        for c in b where c == sep { separators += 1 }
+        return separators >= 5
+    }
+
+    static func startsWith(_ b: UnsafeBufferPointer<UInt8>, _ prefix: StaticString) -> Bool {
+        let n = prefix.utf8CodeUnitCount
+        guard b.count >= n else { return false }
+        for i in 0..<n where b[i] != prefix.utf8Start[i] { return false }
+        return true
+    }
+
+    // MARK: - Reading
+
     public mutating func read(_ line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
-        .rejected(.malformed, "not implemented")
+        if line.first == 35 { return directive(line) }
+        guard let columns else { return .rejected(.malformed, "no #Fields directive before this line") }
+        if let layoutProblem { return .rejected(.malformed, layoutProblem) }
+
+        // Split into fields: tabs when the line has one, else runs of spaces.
+        let tabbed = line.contains(9)
+        var date: UnsafeBufferPointer<UInt8>?, time: UnsafeBufferPointer<UInt8>?
+        var stem: UnsafeBufferPointer<UInt8>?, query: UnsafeBufferPointer<UInt8>?, uri: UnsafeBufferPointer<UInt8>?
+        var status: UnsafeBufferPointer<UInt8>?, agent: UnsafeBufferPointer<UInt8>?, cookie: UnsafeBufferPointer<UInt8>?
+        var user: UnsafeBufferPointer<UInt8>?, taken: UnsafeBufferPointer<UInt8>?
+        var r = WebRecord()
+        var count = 0
+        func take(_ start: Int, _ end: Int) {
+            defer { count += 1 }
+            guard count < columns.count else { return }
+            let raw = UnsafeBufferPointer(rebasing: line[start..<end])
+            let v: UnsafeBufferPointer<UInt8>? = raw.isEmpty || (raw.count == 1 && raw[0] == 45) ? nil : raw
+            switch columns[count] {
+            case .date: date = v
+            case .time: time = v
+            case .clientIP: r.clientIP = v
+            case .method: r.method = v
+            case .uriStem: stem = v
+            case .uriQuery: query = v
+            case .uri: uri = v
+            case .status: status = v
+            case .referrer: r.referrer = v
+            case .userAgent: agent = v
+            case .cookie: cookie = v
+            case .username: user = v
+            case .timeTaken: taken = v
+            case .other: break
+            }
+        }
+        let n = line.count
+        if tabbed {
+            var start = 0
+            while true {
+                var end = start
+                while end < n, line[end] != 9 { end += 1 }
+                take(start, end)
+                if end == n { break }
+                start = end + 1
+            }
+        } else {
+            var i = 0
+            while i < n {
+                while i < n, line[i] == 32 { i += 1 }
+                if i == n { break }
+                var end = i
+                while end < n, line[end] != 32 { end += 1 }
+                take(i, end)
+                i = end
+            }
+        }
+        guard count == columns.count else {
+            return .rejected(.malformed, "line has \(count) fields, the #Fields directive lists \(columns.count)")
+        }
+
+        // Time: date + time of day, UTC.
+        let day: Int64
+        if let date {
+            guard date.count == 10, let d = Timestamp.parseISO8601(date) else {
+                return .rejected(.badTimestamp, "date \"\(String(decoding: date, as: UTF8.self))\" is not YYYY-MM-DD")
+            }
+            day = d
+        } else if let directiveDay {
+            day = directiveDay
+        } else {
+            return .rejected(.badTimestamp, "no date field and no #Date directive")
+        }
+        guard let time, let tod = Self.timeOfDay(time) else {
+            return .rejected(.badTimestamp, "time \"\(time.map { String(decoding: $0, as: UTF8.self) } ?? "-")\" is not hh:mm:ss")
+        }
+        r.time = day + tod
+
+        // Target.
+        if let uri {
+            r.target = uri
+        } else if let stem {
+            if let query {
+                var t = String(decoding: stem, as: UTF8.self)
+                t.append("?")
+                t.append(String(decoding: query, as: UTF8.self))
+                r.targetText = t
+            } else {
+                r.target = stem
+            }
+        }
+
+        if let status {
+            guard status.count <= 4, let s = Self.integer(status) else {
+                return .rejected(.malformed, "sc-status \"\(String(decoding: status, as: UTF8.self))\" is not a number")
+            }
+            r.status = s
+        }
+        if let taken { r.responseTimeMs = Self.milliseconds(taken, seconds: isCloudFront) }
+        if let agent { r.userAgentText = decodeAgent(agent) }
+        if let cookie { r.cookies = cookiePairs(cookie) }
+        if let user { r.user = String(decoding: user, as: UTF8.self) }
+        return builder.build(r, origin: origin, into: &out)
+    }
+
+    /// Handles a `#…` directive line: remembers `#Fields:`, `#Software:` and `#Date:`.
+    mutating func directive(_ line: UnsafeBufferPointer<UInt8>) -> LineVerdict {
+        if Self.startsWith(line, "#Fields:") {
+            let names = Self.words(UnsafeBufferPointer(rebasing: line[8...]))
+            guard !names.isEmpty else { return .rejected(.malformed, "#Fields directive lists no fields") }
+            let cols = names.map(Column.init)
+            columns = cols
+            edgeFields = names.contains { $0.lowercased().hasPrefix("x-edge-") }
+            if !cols.contains(.time) {
+                layoutProblem = "the #Fields directive has no time field"
+            } else if !cols.contains(.uriStem), !cols.contains(.uri) {
+                layoutProblem = "the #Fields directive has no cs-uri-stem or cs-uri field"
+            } else {
+                layoutProblem = nil
+            }
+        } else if Self.startsWith(line, "#Software:") {
+            var lower = Array(line)
+            for k in lower.indices where (65...90).contains(lower[k]) { lower[k] |= 0x20 }
+            cloudFrontSoftware = Self.find(lower, Array("cloudfront".utf8))
+        } else if Self.startsWith(line, "#Date:") {
+            let rest = Self.words(UnsafeBufferPointer(rebasing: line[6...]))
+            if var first = rest.first {
+                directiveDay = first.withUTF8 { $0.count == 10 ? Timestamp.parseISO8601($0) : nil }
+            }
+        }
+        return .skipped(.header)
+    }
+
+    // MARK: - Field decoding
+
+    /// The user agent as text: IIS `+` → space; CloudFront percent-decoded once, then `%20` → space.
+    func decodeAgent(_ b: UnsafeBufferPointer<UInt8>) -> String {
+        guard isCloudFront else {
+            guard b.contains(43) else { return String(decoding: b, as: UTF8.self) }
+            return String(decoding: b.map { $0 == 43 ? 32 : $0 }, as: UTF8.self)
+        }
+        let once = URLParts.percentDecode(b, plusAsSpace: false)
+        let u = Array(once.utf8)
+        guard Self.find(u, [37, 50, 48]) else { return once }
+        var out = [UInt8]()
+        out.reserveCapacity(u.count)
+        var i = 0
+        while i < u.count {
+            if u[i] == 37, i + 2 < u.count, u[i + 1] == 50, u[i + 2] == 48 {
+                out.append(32)
+                i += 3
+            } else {
+                out.append(u[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Cookie pairs from a logged `Cookie:` header, with the separator's encoded space removed from names.
+    func cookiePairs(_ b: UnsafeBufferPointer<UInt8>) -> [(String, String)] {
+        var pairs = CookieHeader.parse(b)
+        for k in pairs.indices {
+            var name = pairs[k].0
+            while name.utf8.first == 43 { name.removeFirst() } // IIS: "a=1;+b=2"
+            while name.utf8.starts(with: [37, 50, 48]) { name.removeFirst(3) } // CloudFront: "a=1;%20b=2"
+            pairs[k].0 = name
+        }
+        return pairs
+    }
+
+    /// `time-taken` in whole milliseconds (rounded); nil when it is not a number.
+    static func milliseconds(_ b: UnsafeBufferPointer<UInt8>, seconds: Bool) -> Int32? {
+        var whole: Int64 = 0
+        var i = 0
+        while i < b.count, b[i] &- 48 < 10 {
+            guard whole < 1_000_000_000_000 else { return nil }
+            whole = whole * 10 + Int64(b[i] - 48)
+            i += 1
+        }
+        guard i > 0 else { return nil }
+        var frac = 0.0
+        if i < b.count, b[i] == 46 {
+            i += 1
+            var scale = 0.1
+            let start = i
+            while i < b.count, b[i] &- 48 < 10 { frac += Double(b[i] - 48) * scale; scale /= 10; i += 1 }
+            guard i > start else { return nil }
+        }
+        guard i == b.count else { return nil }
+        let value = Double(whole) + frac
+        let ms = (seconds ? value * 1000 : value).rounded()
+        guard ms <= Double(Int32.max) else { return nil }
+        return Int32(ms)
+    }
+
+    /// Milliseconds since midnight of `hh:mm:ss` or `hh:mm:ss.fff`.
+    static func timeOfDay(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard b.count >= 8, b[2] == 58, b[5] == 58,
+              let h = integer(UnsafeBufferPointer(rebasing: b[0..<2])),
+              let m = integer(UnsafeBufferPointer(rebasing: b[3..<5])),
+              let s = integer(UnsafeBufferPointer(rebasing: b[6..<8])),
+              h <= 23, m <= 59, s <= 60 else { return nil }
+        var ms = 0
+        if b.count > 8 {
+            guard b[8] == 46, b.count > 9 else { return nil }
+            var scale = 100
+            for k in 9..<b.count {
+                guard b[k] &- 48 < 10 else { return nil }
+                ms += Int(b[k] - 48) * scale
+                scale /= 10
+            }
+        }
+        return Int64(h * 3_600_000 + m * 60_000 + min(s, 59) * 1000 + ms)
+    }
+
+    /// A non-negative decimal integer of at most 9 digits.
+    static func integer(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard !b.isEmpty, b.count <= 9 else { return nil }
+        var v = 0
+        for c in b {
+            guard c &- 48 < 10 else { return nil }
+            v = v * 10 + Int(c - 48)
+        }
+        return v
+    }
+
+    /// The words of a directive's value, split at spaces and tabs.
+    static func words(_ b: UnsafeBufferPointer<UInt8>) -> [String] {
+        var out: [String] = []
+        var start = -1
+        for i in 0...b.count {
+            let sep = i == b.count || b[i] == 32 || b[i] == 9
+            if sep {
+                if start >= 0 { out.append(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)) }
+                start = -1
+            } else if start < 0 {
+                start = i
+            }
+        }
+        return out
+    }
+
+    static func find(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+        hay.withUnsafeBufferPointer { UserAgentClassifier.contains($0, needle) }
     }
 }

@@ -23,15 +23,16 @@ let package = Package(
         .target(name: "JourneysCore", swiftSettings: strict),
         .target(name: "JourneysIO", dependencies: ["CZlib", "JourneysCore"], swiftSettings: strict),
         .target(name: "JourneysReaders", dependencies: ["JourneysCore"], swiftSettings: strict),
+        .target(name: "JourneysGenerator", dependencies: ["JourneysCore", "JourneysIO"], swiftSettings: strict),
         .target(name: "JourneysPipeline",
                 dependencies: ["JourneysCore", "JourneysIO", "JourneysReaders", .product(name: "Yams", package: "Yams")],
                 swiftSettings: strict),
         .executableTarget(name: "journeys",
-                          dependencies: ["JourneysPipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          dependencies: ["JourneysPipeline", "JourneysGenerator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
         .testTarget(name: "JourneysCoreTests", dependencies: ["JourneysCore"], swiftSettings: strict),
         .testTarget(name: "JourneysIOTests", dependencies: ["JourneysIO"], swiftSettings: strict),
         .testTarget(name: "JourneysReadersTests", dependencies: ["JourneysReaders", "JourneysIO", "JourneysPipeline"], swiftSettings: strict),
-        .testTarget(name: "JourneysPipelineTests", dependencies: ["JourneysPipeline"], swiftSettings: strict),
+        .testTarget(name: "JourneysPipelineTests", dependencies: ["JourneysPipeline", "JourneysGenerator", "JourneysIO"], swiftSettings: strict),
     ]
 )

@@ -19,7 +19,7 @@ struct Journeys: ParsableCommand {
 
         \(ExitStatus.helpText)
         """,
-        subcommands: [EventsCommand.self, FormatsCommand.self]
+        subcommands: [EventsCommand.self, FormatsCommand.self, GenerateCommand.self]
     )
 }
 

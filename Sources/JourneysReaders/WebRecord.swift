@@ -47,11 +47,15 @@ public struct WebRecordBuilder: Sendable {
         let verdict = agents.classify(ua)
         if options.skipBots, verdict.isBot { return .skipped(.bot) }
 
+        // Page views are GET and POST (form posts such as a checkout); HEAD, OPTIONS, PUT, DELETE …
+        // are monitors, preflights and API calls, not a person looking at a page.
+        if let m = r.method, !m.isEmpty, !WebRecordBuilder.isPageMethod(m) { return .skipped(.ignored) }
+
         var t = Touchpoint(time: time, channel: .web, action: .pageView, origin: origin)
         t.device = verdict.device
         t.status = Int16(clamping: r.status)
         t.responseTimeMs = r.responseTimeMs
-        if let text = r.targetText {
+        if let text = r.targetText, !text.isEmpty, text != "-" {
             URLParts.apply(text, to: &t)
         } else if let target = r.target, !target.isEmpty, !(target.count == 1 && target[0] == 45) {
             URLParts.apply(target, to: &t)
@@ -91,6 +95,13 @@ public struct WebRecordBuilder: Sendable {
         }
         out.emit(t)
         return .emitted(1)
+    }
+
+    /// GET or POST, in any case.
+    static func isPageMethod(_ m: UnsafeBufferPointer<UInt8>) -> Bool {
+        if m.count == 3 { return m[0] | 0x20 == 103 && m[1] | 0x20 == 101 && m[2] | 0x20 == 116 }
+        if m.count == 4 { return m[0] | 0x20 == 112 && m[1] | 0x20 == 111 && m[2] | 0x20 == 115 && m[3] | 0x20 == 116 }
+        return false
     }
 
     func isAsset(_ path: String) -> Bool {

@@ -17,13 +17,11 @@ test: ## Run the test suite (Swift Testing).
 	$(SWIFT) test --skip-build 2>&1 | tee .build/test-output.txt; status=$${PIPESTATUS[0]}; \
 	  grep -E "Test run with .* (passed|failed)" .build/test-output.txt | tail -1; exit $$status
 
-demo: build ## Read the bundled sample logs (fixtures/) and print their touchpoints' summary.
+demo: build ## Read every bundled sample log (fixtures/, pipelines/all-formats.yaml) into touchpoints.
 	@mkdir -p demo-out
-	$(BIN) events --rejects demo-out/rejects.ndjson fixtures/web/access.log.gz > demo-out/web-events.ndjson
-	$(BIN) events --rejects demo-out/email-rejects.ndjson fixtures/email > demo-out/email-events.ndjson || test $$? -eq 3
-	$(BIN) events fixtures/chat/chat.jsonl.gz > demo-out/chat-events.ndjson
-	@echo "Touchpoints written to demo-out/ (web-events.ndjson, email-events.ndjson, chat-events.ndjson); rejected lines in demo-out/*rejects.ndjson"
-	@head -3 demo-out/web-events.ndjson
+	$(BIN) events --pipeline pipelines/all-formats.yaml --rejects demo-out/rejects.ndjson > demo-out/touchpoints.ndjson
+	$(BIN) events --csv --pipeline pipelines/all-formats.yaml > demo-out/touchpoints.csv
+	@echo "journeys demo: touchpoints in demo-out/touchpoints.ndjson and demo-out/touchpoints.csv, rejected lines with reasons in demo-out/rejects.ndjson"
 
 bench: build ## Measure reading throughput against zcat and a zlib floor (see BENCHMARKS.md).
 	bash Tests/bench/run.sh

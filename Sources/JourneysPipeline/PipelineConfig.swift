@@ -216,7 +216,7 @@ private struct Reader {
         }
         var sourcePath = try string(p, "\(path).path")
         if sourcePath != "-", !sourcePath.hasPrefix("/"), !baseDir.isEmpty {
-            sourcePath = baseDir + "/" + sourcePath
+            sourcePath = SourcePaths.normalise(baseDir + "/" + sourcePath)
         }
         return SourceConfig(path: sourcePath, format: format, options: o)
     }
@@ -239,6 +239,18 @@ public enum TimezoneOffset {
 
 /// Expands a source path: `-`, a directory, a glob pattern or a plain file.
 public enum SourcePaths {
+    /// Removes `.` and `dir/..` segments lexically (`pipelines/../fixtures/a` → `fixtures/a`).
+    public static func normalise(_ path: String) -> String {
+        var out: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: false) {
+            if part == "." { continue }
+            if part == "..", let last = out.last, last != "..", !last.isEmpty { out.removeLast(); continue }
+            out.append(part)
+        }
+        let joined = out.joined(separator: "/")
+        return joined.isEmpty ? "." : joined
+    }
+
     public static func expand(_ path: String, format: String?) throws(InputError) -> [InputSpec] {
         guard path.contains("*") || path.contains("?") || path.contains("[") else {
             return try Inputs.expand([path], format: format)

@@ -57,7 +57,7 @@ public struct NginxAccessReader: LogReader {
             directive is accepted; default combined): understands $remote_addr, $http_x_forwarded_for, $remote_user, \
             $time_local, $time_iso8601, $msec, $request, $request_method, $request_uri, $uri + $args / $query_string, \
             $arg_NAME, $status, $http_referer, $http_user_agent, $http_cookie, $cookie_NAME, $request_time, \
-            $upstream_response_time; other variables are read and ignored; timezone_offset (0, for an \
+            $upstream_response_time; other variables are read and ignored; timezone (UTC, for an \
             $time_iso8601 written without offset);
             """ + " " + commonOptions,
         make: { (o: ReaderOptions) throws(ConfigError) -> any LogReader in

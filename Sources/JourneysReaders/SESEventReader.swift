@@ -42,7 +42,7 @@ public struct SESEventReader: LogReader {
     public static let descriptor = ReaderDescriptor(
         name: format, channel: "email",
         summary: "Amazon SES events (Firehose / Kinesis records, SNS notifications, SNS-wrapped), one touchpoint per recipient",
-        options: "time_format (auto, for the ISO-8601 timestamps), timezone_offset (0), text_limit (500), identity.customer_fields "
+        options: "time_format (auto, for the ISO-8601 timestamps), timezone (UTC), text_limit (500), identity.customer_fields "
             + "(mail.tags names), identity.customer_params, identity.ignore_values; no fields map",
         make: { (o: ReaderOptions) throws(ConfigError) -> any LogReader in try SESEventReader(options: o) },
         sniff: { SESEventReader.sniff($0) })

@@ -53,7 +53,7 @@ public struct SendGridEventReader: LogReader {
         summary: "SendGrid Event Webhook: one event per line, or the webhook's JSON array of events",
         options: "fields (time=timestamp, email=email, event=event, event_id=sg_event_id, message_id=sg_message_id, url=url, "
             + "customer=identity.customer_fields, category=category, campaign=marketing_campaign_name, text=reason|response, "
-            + "bounce_type=type, user_agent=useragent), time_format (auto), timezone_offset (0), text_limit (500), "
+            + "bounce_type=type, user_agent=useragent), time_format (auto), timezone (UTC), text_limit (500), "
             + "identity.customer_fields, identity.customer_params, identity.email_params, identity.ignore_values",
         make: { (o: ReaderOptions) throws(ConfigError) -> any LogReader in try SendGridEventReader(options: o) },
         sniff: { SendGridEventReader.sniff($0) })

@@ -145,4 +145,21 @@ func fixtureBytes(_ path: String) throws -> [UInt8] {
         let mode = try FileManager.default.attributesOfItem(atPath: rejects)[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }
+
+    @Test func everyFormatYieldsTouchpointsFromTheBundledPipeline() throws {
+        let r = try journeys(["events", "--threads", "1", "--pipeline", "pipelines/all-formats.yaml"])
+        #expect(r.status == 0)
+        let pipeline = try String(contentsOf: repo.appendingPathComponent("pipelines/all-formats.yaml"), encoding: .utf8)
+        let sources = pipeline.split(separator: "\n").compactMap { line -> String? in
+            guard let at = line.range(of: "- path: ../") else { return nil }
+            return String(line[at.upperBound...])
+        }
+        #expect(sources.count == 15)
+        for s in sources {
+            #expect(r.stdout.contains(#""input":"\#(s)""#), "no touchpoint from \(s)")
+        }
+        let parallel = try journeys(["events", "--threads", "4", "--pipeline", "pipelines/all-formats.yaml"])
+        #expect(parallel.stdout == r.stdout)
+        #expect(parallel.stderr == r.stderr)
+    }
 }

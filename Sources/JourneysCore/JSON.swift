@@ -273,6 +273,13 @@ public enum JSONText {
     /// Appends `"s"` with the escapes JSON requires (quotes, backslash, control characters).
     public static func appendString(_ s: String, to out: inout [UInt8]) {
         out.append(34)
+        // Fast path: most values need no escape and are copied in one go.
+        let clean = s.utf8.withContiguousStorageIfAvailable { u -> Bool in
+            for c in u where c < 0x20 || c == 34 || c == 92 || c == 0x7f { return false }
+            out.append(contentsOf: u)
+            return true
+        }
+        if clean == true { out.append(34); return }
         for c in s.utf8 {
             switch c {
             case 34: out.append(92); out.append(34)

@@ -55,6 +55,14 @@ public enum Timestamp {
 
     /// ISO-8601 UTC with milliseconds: `2026-10-10T20:55:36.000Z`.
     public static func iso(_ millis: Int64) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(24)
+        appendISO(millis, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the ISO-8601 form of `millis` (24 bytes for years 0–9999) without allocating.
+    public static func appendISO(_ millis: Int64, to out: inout [UInt8]) {
         var ms = millis % 1000
         var secs = millis / 1000
         if ms < 0 { ms += 1000; secs -= 1 }
@@ -62,19 +70,13 @@ public enum Timestamp {
         var rem = secs % 86_400
         if rem < 0 { rem += 86_400; days -= 1 }
         let (y, m, d) = civilFromDays(days)
-        var out = [UInt8]()
-        out.reserveCapacity(24)
-        func put(_ v: Int, _ width: Int) {
-            var digits = [UInt8](repeating: 48, count: width)
-            var v = v
-            var i = width - 1
-            while i >= 0 { digits[i] = UInt8(48 + v % 10); v /= 10; i -= 1 }
-            out.append(contentsOf: digits)
-        }
-        put(y, 4); out.append(45); put(m, 2); out.append(45); put(d, 2); out.append(84)
-        put(Int(rem / 3600), 2); out.append(58); put(Int(rem % 3600 / 60), 2); out.append(58); put(Int(rem % 60), 2)
-        out.append(46); put(Int(ms), 3); out.append(90)
-        return String(decoding: out, as: UTF8.self)
+        @inline(__always) func two(_ v: Int) { out.append(UInt8(48 + v / 10)); out.append(UInt8(48 + v % 10)) }
+        let yy = min(max(y, 0), 9999)
+        two(yy / 100); two(yy % 100); out.append(45); two(m); out.append(45); two(d); out.append(84)
+        two(Int(rem / 3600)); out.append(58); two(Int(rem % 3600 / 60)); out.append(58); two(Int(rem % 60))
+        out.append(46)
+        out.append(UInt8(48 + ms / 100)); two(Int(ms % 100))
+        out.append(90)
     }
 
     // MARK: - Parsers

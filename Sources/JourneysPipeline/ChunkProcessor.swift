@@ -105,16 +105,35 @@ public enum ChunkProcessor {
 public enum LineCheck {
     public enum Outcome: Equatable { case ok, blank, invalidUTF8(Int), nul(Int) }
 
+    /// Blank, NUL and UTF-8 checks, eight bytes at a time for the common all-ASCII line.
     @inlinable
     public static func check(_ b: UnsafeBufferPointer<UInt8>) -> Outcome {
+        let n = b.count
+        guard let base = b.baseAddress else { return .blank }
         var blank = true
-        var ascii = true
-        for (i, c) in b.enumerated() {
-            if c == 0 { return .nul(i) }
-            if c >= 0x80 { ascii = false }
-            if blank, c != 32, c != 9, c != 13 { blank = false }
+        var i = 0
+        while i < n, blank {
+            let c = base[i]
+            if c != 32, c != 9, c != 13 { blank = false } else { i += 1 }
         }
         if blank { return .blank }
+        // Word-at-a-time: a word has a high bit set when non-ASCII, and a zero byte when NUL.
+        var ascii = true
+        let raw = UnsafeRawPointer(base)
+        let lows: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        i = 0
+        while i + 8 <= n {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if w & highs != 0 { ascii = false }
+            if (w &- lows) & ~w & highs != 0 { break } // a zero byte may be here: look byte by byte
+            i += 8
+        }
+        while i < n {
+            let c = base[i]
+            if c == 0 { return .nul(i) }
+            if c >= 0x80 { ascii = false }
+            i += 1
+        }
         if ascii { return .ok }
         if let bad = firstInvalidUTF8(b) { return .invalidUTF8(bad) }
         return .ok

@@ -10,7 +10,7 @@ public struct TouchpointFormat: Sendable {
     /// Appends one JSON object and a newline. Fields that are unknown for a touchpoint are left out.
     public func appendJSON(_ t: Touchpoint, to o: inout [UInt8]) {
         o.append(contentsOf: #"{"time":""#.utf8)
-        o.append(contentsOf: Timestamp.iso(t.time).utf8)
+        Timestamp.appendISO(t.time, to: &o)
         o.append(contentsOf: #"","channel":""#.utf8)
         o.append(contentsOf: t.channel.rawValue.utf8)
         o.append(contentsOf: #"","action":"#.utf8)

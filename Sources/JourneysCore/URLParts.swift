@@ -105,7 +105,9 @@ public enum URLParts {
             end = colon
         }
         guard end > 0 else { return nil }
-        var bytes = [UInt8](UnsafeBufferPointer(rebasing: a[..<end]))
+        let raw = UnsafeBufferPointer(rebasing: a[..<end])
+        if !raw.contains(where: { $0 &- 65 < 26 || $0 >= 0x80 }) { return String(decoding: raw, as: UTF8.self) }
+        var bytes = [UInt8](raw)
         for k in bytes.indices where (65...90).contains(bytes[k]) { bytes[k] |= 0x20 }
         return String(validating: bytes, as: UTF8.self)
     }
@@ -133,15 +135,19 @@ public enum URLParts {
     /// Sets the campaign and click id from the touchpoint's decoded query (`utm_*`, click ids).
     public static func applyQueryFields(to t: inout Touchpoint) {
         for p in t.query where !p.value.isEmpty {
-            switch p.name.lowercased() {
+            // Only names that could match are lower-cased (utm_* and the click ids are short).
+            let n = p.name.utf8
+            guard n.count >= 4, n.count <= 12 else { continue }
+            let name = p.name.lowercased()
+            switch name {
             case "utm_source": t.campaign.source = p.value
             case "utm_medium": t.campaign.medium = p.value
             case "utm_campaign": t.campaign.name = p.value
             case "utm_term": t.campaign.term = p.value
             case "utm_content": t.campaign.content = p.value
             default:
-                if t.clickID == nil, let kind = clickIDNames.first(where: { $0 == p.name.lowercased() }) {
-                    t.clickID = ClickID(kind: kind, value: p.value)
+                if t.clickID == nil, clickIDNames.contains(name) {
+                    t.clickID = ClickID(kind: name, value: p.value)
                 }
             }
         }

@@ -153,14 +153,26 @@ struct BotIndex: Sendable {
 
 /// A bounded per-reader cache of user-agent verdicts: logs repeat a few thousand agents millions of times.
 struct UserAgentCache: Sendable {
-    var entries: [String: AgentVerdict] = [:]
+    /// Keyed by the FNV-1a 64 hash of the user agent's bytes, so a hit builds no `String`.
+    /// (A 64-bit collision among the few thousand agents of a log is vanishingly unlikely, and
+    /// would only swap a device class or bot verdict between two agents.)
+    var entries: [UInt64: AgentVerdict] = [:]
     static let limit = 20_000
 
     mutating func classify(_ ua: String) -> AgentVerdict {
-        if let v = entries[ua] { return v }
-        let v = UserAgentClassifier.classify(ua)
+        var ua = ua
+        return ua.withUTF8 { b in
+            var h = FNV1a64()
+            h.combine(b)
+            return classify(bytes: b, hash: h.value)
+        }
+    }
+
+    mutating func classify(bytes ua: UnsafeBufferPointer<UInt8>, hash: UInt64) -> AgentVerdict {
+        if let v = entries[hash] { return v }
+        let v = UserAgentClassifier.classify(bytes: ua)
         if entries.count >= UserAgentCache.limit { entries.removeAll(keepingCapacity: true) }
-        entries[ua] = v
+        entries[hash] = v
         return v
     }
 }

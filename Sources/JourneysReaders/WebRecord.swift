@@ -33,18 +33,32 @@ public struct WebRecord {
 public struct WebRecordBuilder: Sendable {
     public let options: ReaderOptions
     var agents = UserAgentCache()
+    let assetKeys: Set<UInt64>
 
     public init(options: ReaderOptions) {
         self.options = options
+        assetKeys = Set(options.assetExtensions.filter { $0.utf8.count <= 8 }.map { WebRecordBuilder.key($0.utf8) })
     }
 
     /// Builds the touchpoint for one request, or says why the line is skipped / rejected.
     public mutating func build(_ r: WebRecord, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
         guard let time = r.time else { return .rejected(.badTimestamp, "no time in the record") }
         guard Timestamp.isPlausible(time) else { return .rejected(.badTimestamp, "time \(Timestamp.iso(time)) is out of range") }
-        // User agent first: bots are skipped before any other work.
-        let ua = r.userAgentText ?? r.userAgent.map { String(decoding: $0, as: UTF8.self) } ?? ""
-        let verdict = agents.classify(ua)
+        // User agent first: bots are skipped before any other work. Its bytes are hashed once,
+        // for the verdict cache and for the IP + user-agent fallback key.
+        var uaHash = FNV1a64()
+        var verdict = AgentVerdict(isBot: false, device: .unknown)
+        func classify(_ ua: UnsafeBufferPointer<UInt8>) {
+            uaHash.combine(ua)
+            verdict = agents.classify(bytes: ua, hash: uaHash.value)
+        }
+        if var text = r.userAgentText {
+            text.withUTF8 { classify($0) }
+        } else if let ua = r.userAgent {
+            classify(ua)
+        } else {
+            classify(UnsafeBufferPointer(start: nil, count: 0))
+        }
         if options.skipBots, verdict.isBot { return .skipped(.bot) }
 
         // Page views are GET and POST (form posts such as a checkout); HEAD, OPTIONS, PUT, DELETE …
@@ -81,10 +95,12 @@ public struct WebRecordBuilder: Sendable {
         if t.keys.customer == nil, let v = id.clean(r.user) { t.keys.customer = v }
         if t.keys.visitor == nil, t.keys.customer == nil, t.keys.email == nil {
             guard id.fallbackVisitor else { return .rejected(.missingIdentity, "no visitor cookie, user or email, and the IP + user-agent fallback is off") }
+            // hash(ip, 0, ua): the user agent's bytes were hashed first, so combine in that order
+            // from a fresh state to keep the key a plain FNV-1a of "ip\0ua".
             var h = FNV1a64()
             if let ip = r.clientIP { h.combine(ip) }
             h.combine(byte: 0)
-            h.combine(ua)
+            if var text = r.userAgentText { text.withUTF8 { h.combine($0) } } else if let ua = r.userAgent { h.combine(ua) }
             t.keys.visitor = "ipua-" + h.hex
             t.keys.visitorIsFallback = true
         }
@@ -105,10 +121,18 @@ public struct WebRecordBuilder: Sendable {
     }
 
     func isAsset(_ path: String) -> Bool {
-        guard let dot = path.utf8.lastIndex(of: 46) else { return false }
-        let ext = path.utf8[path.utf8.index(after: dot)...]
-        guard ext.count <= 6, !ext.contains(47) else { return false }
-        return options.assetExtensions.contains(String(decoding: ext, as: UTF8.self).lowercased())
+        let u = path.utf8
+        guard let dot = u.lastIndex(of: 46) else { return false }
+        let ext = u[u.index(after: dot)...]
+        guard ext.count <= 8, !ext.contains(47) else { return false }
+        return assetKeys.contains(WebRecordBuilder.key(ext))
+    }
+
+    /// A lower-cased extension of up to eight bytes packed into an integer (no `String` per line).
+    static func key<C: Collection>(_ ext: C) -> UInt64 where C.Element == UInt8 {
+        var k: UInt64 = 0
+        for c in ext { k = k << 8 | UInt64(c &- 65 < 26 ? c | 0x20 : c) }
+        return k
     }
 }
 

@@ -253,6 +253,8 @@ final class InputJob<T: Sendable>: @unchecked Sendable {
     let work: @Sendable (ChunkResult) -> T
     let cancel: Cancellation
     let slots: OrderedSlots<T>
+    /// Idle copies of a stateless reader, so their caches (user agents …) stay warm across chunks.
+    let pool = ReaderPool()
     let done = DispatchSemaphore(value: 0)
     /// Written by the decode thread only, read after `done`.
     var summary: InputSummary
@@ -315,10 +317,12 @@ final class InputJob<T: Sendable>: @unchecked Sendable {
             if let parallel = self.parallel, !r.isStateful {
                 let work = self.work
                 let slots = self.slots
-                let copy = r
+                let pool = self.pool
+                if pool.prototype == nil { pool.prototype = r }
                 parallel.async {
-                    var rr = copy
+                    var rr = pool.take()
                     let res = ChunkProcessor.process(chunk, anyReader: &rr)
+                    pool.give(rr)
                     slots.fill(seq, (work(res), res.header))
                 }
             } else {
@@ -375,6 +379,28 @@ final class InputJob<T: Sendable>: @unchecked Sendable {
     static func unreadable(_ chunk: LineChunk, why: String) -> ChunkResult {
         var none = NoFormatReader(why: why)
         return ChunkProcessor.process(chunk, reader: &none)
+    }
+}
+
+/// Idle reader copies for one input's parallel chunk parses. Caches inside a reader only save
+/// work (their answers are pure functions of the line), so which copy parses a chunk never
+/// changes the output.
+final class ReaderPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var idle: [any LogReader] = []
+    /// Set once, by the decode thread, before the first `take`.
+    var prototype: (any LogReader)?
+
+    func take() -> any LogReader {
+        lock.lock()
+        defer { lock.unlock() }
+        return idle.popLast() ?? prototype!
+    }
+
+    func give(_ r: any LogReader) {
+        lock.lock()
+        idle.append(r)
+        lock.unlock()
     }
 }
 

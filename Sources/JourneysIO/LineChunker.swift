@@ -50,12 +50,17 @@ public struct LineChunk: Sendable {
         }
     }
 
-    /// Number of lines the chunk stands for.
+    /// Number of lines the chunk stands for (counts the newlines; the chunker already knows it).
     public var lineCount: Int64 {
         if oversize != nil { return 1 }
         var count: Int64 = 0
         bytes.withUnsafeBufferPointer { b in
-            for c in b where c == 10 { count += 1 }
+            guard let base = b.baseAddress else { return }
+            var i = 0
+            while i < b.count, let p = memchr(base + i, 10, b.count - i) {
+                count += 1
+                i = UnsafePointer<UInt8>(p.assumingMemoryBound(to: UInt8.self)) - base + 1
+            }
             if let last = b.last, last != 10 { count += 1 }
         }
         return count
@@ -79,6 +84,8 @@ public struct LineChunker: DecodedBytesConsumer {
     var currentMember = 0
     /// Start (in `buffer`) of the line not yet ended.
     var lineStart = 0
+    /// Complete lines in `buffer[..<lineStart]`.
+    var completeLines: Int64 = 0
     /// Set while skipping the rest of an over-long line.
     var oversizeSkip: (line: Int64, offset: Int64, length: Int64, head: [UInt8])?
     public private(set) var verifiedMembers = 0
@@ -133,6 +140,7 @@ public struct LineChunker: DecodedBytesConsumer {
                     if nl - lineStart > maxLineLength { break }
                     lastNL = nl
                     lineStart = nl + 1
+                    completeLines += 1
                     i = nl + 1
                 }
             }
@@ -169,17 +177,24 @@ public struct LineChunker: DecodedBytesConsumer {
     }
 
     /// Emits the complete lines in the buffer as a chunk (all of it when `force` and the input ended).
+    ///
+    /// The buffer itself becomes the chunk's storage (no copy); only the unfinished line after
+    /// the cut is moved into a fresh buffer.
     mutating func flush(force: Bool) {
         let cut = lineStart
         guard cut > 0 else { return }
-        let chunkBytes = Array(buffer[..<cut])
-        var c = LineChunk(input: input, sequence: sequence, firstLine: nextLine, baseOffset: bufferOffset, bytes: chunkBytes, lastMember: currentMember)
+        var tail = [UInt8]()
+        tail.reserveCapacity(chunkSize + 4096)
+        tail.append(contentsOf: buffer[cut...])
+        buffer.removeSubrange(cut...)
+        let lines = completeLines + (buffer.last == 10 ? 0 : 1)
+        let c = LineChunk(input: input, sequence: sequence, firstLine: nextLine, baseOffset: bufferOffset, bytes: buffer, lastMember: currentMember)
+        buffer = tail
         sequence += 1
-        nextLine += c.lineCount
+        nextLine += lines
         bufferOffset += Int64(cut)
-        buffer.removeSubrange(..<cut)
         lineStart = 0
-        c.lastMember = currentMember
+        completeLines = 0
         emit(c)
     }
 

@@ -369,8 +369,11 @@ final class InputJob<T: Sendable>: @unchecked Sendable {
         summary.decompressedBytes = scan.decoder.decompressedBytes
         summary.members = scan.decoder.members
         summary.damage = scan.decoder.damage
-        if summary.damage == nil, scan.decoder.isGzip, scan.decoder.compressedBytes == 0 {
-            summary.damage = InputDamage(kind: .empty, byteOffset: 0, decompressedOffset: 0, member: 0, message: "empty input")
+        // A 0-byte file named .gz is what a crashed rotation leaves behind (gzip itself calls it
+        // an error); an empty plain file is simply empty.
+        if summary.damage == nil, scan.decoder.compressedBytes == 0, plan.spec.path.hasSuffix(".gz") {
+            summary.damage = InputDamage(kind: .empty, byteOffset: 0, decompressedOffset: 0, member: 0,
+                                         message: "0-byte file: not even a gzip header")
         }
         summary.droppedPartialBytes = scan.droppedPartialBytes
     }

@@ -112,6 +112,9 @@ struct EventsCommand: ParsableCommand {
         req.timezoneOffset = read.timezone.flatMap(TimezoneOffset.parse)
         req.maxLineLength = read.maxLineLength
         req.rejectsPath = rejects
+        if read.inputs.isEmpty, req.pipeline.sources.isEmpty, isatty(0) == 1 {
+            Stderr.line("journeys: reading standard input (name log files, or pipe them in: cat *.gz | journeys events)")
+        }
         let out = OutputStream(fd: 1, name: "standard output")
         let report: JobReport
         do {

@@ -15,7 +15,7 @@ final class TempDir {
     deinit { try? FileManager.default.removeItem(at: url) }
     func write(_ name: String, _ bytes: [UInt8]) -> String {
         let p = url.appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: p, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: p, contents: Data(bytes))
         return p
     }
 }
@@ -140,6 +140,18 @@ func scan(_ plans: [InputPlan], threads: Int, chunkSize: Int = 1 << 20) -> (Stri
             #expect(report.status == .noInput)
             #expect(report.messages.contains { $0.contains("cut.log.gz") && $0.contains("truncated") })
         }
+    }
+
+    @Test func emptyInputs() {
+        let dir = TempDir()
+        let empty = dir.write("empty.log", [])
+        let emptyGz = dir.write("rotated.log.gz", [])
+        let p = [empty, emptyGz].map { InputPlan(spec: InputSpec(path: $0), format: "combined", options: ReaderOptions()) }
+        let (out, s) = scan(p, threads: 2)
+        #expect(out.isEmpty)
+        #expect(s[0].lines == 0 && s[0].damage == nil)
+        #expect(s[1].lines == 0 && s[1].damage?.kind == .empty)
+        #expect(EventsJob.report(s).status == .partial)
     }
 
     @Test func plannerOrdersInputsByPath() throws {

@@ -100,3 +100,16 @@ func expectConformance(_ bytes: [UInt8], format: String, options: ReaderOptions 
     }
     return baseline
 }
+
+/// Milliseconds of a time of day.
+func hms(_ h: Int64, _ m: Int64, _ s: Int64) -> Int64 { (h * 3600 + m * 60 + s) * 1000 }
+
+/// The IP + user-agent fallback visitor key, computed independently of the readers from its
+/// documented definition: `ipua-` + FNV-1a 64 of the IP, a NUL byte and the decoded agent.
+func fallback(_ ip: String, _ agent: String) -> String {
+    var h = FNV1a64()
+    h.combine(ip)
+    h.combine(byte: 0)
+    h.combine(agent)
+    return "ipua-" + h.hex
+}

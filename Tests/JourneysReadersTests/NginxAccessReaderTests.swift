@@ -10,15 +10,8 @@ import Testing
 //   2026-10-12 = 1,791,763,200 s. A local time with offset +0200 is 2 h earlier in UTC, -0400 is
 //   4 h later, -0700 is 7 h later.
 
-/// The IP + user-agent fallback key as `WebRecordBuilder` documents it: FNV-1a 64 of the client IP,
-/// a 0 byte and the (decoded) user agent, prefixed `ipua-`.
-private func fallbackKey(ip: String, ua: String) -> String {
-    var h = FNV1a64()
-    h.combine(ip)
-    h.combine(byte: 0)
-    h.combine(ua)
-    return "ipua-" + h.hex
-}
+/// The IP + user-agent fallback key (see `fallback` in Conformance.swift).
+private func fallbackKey(ip: String, ua: String) -> String { fallback(ip, ua) }
 
 private func touchpoint(_ o: ReadOutcome, line: Int64, sourceLocation: SourceLocation = #_sourceLocation) -> Touchpoint? {
     let t = o.touchpoints.first { $0.origin.line == line }

@@ -7,16 +7,6 @@ import Testing
 private let mar2: Int64 = 1_772_409_600_000
 private let mar3: Int64 = mar2 + 86_400_000
 
-private func hms(_ h: Int64, _ m: Int64, _ s: Int64) -> Int64 { (h * 3600 + m * 60 + s) * 1000 }
-
-/// The IP + user-agent fallback key, as WebRecordBuilder documents it: FNV-1a of IP, NUL, agent.
-private func fallback(_ ip: String, _ agent: String) -> String {
-    var h = FNV1a64()
-    h.combine(ip)
-    h.combine(byte: 0)
-    h.combine(agent)
-    return "ipua-" + h.hex
-}
 
 private func lines(_ text: String) -> [UInt8] { Array(text.utf8) }
 

@@ -23,9 +23,10 @@ let package = Package(
         .target(name: "JourneysCore", swiftSettings: strict),
         .target(name: "JourneysIO", dependencies: ["CZlib", "JourneysCore"], swiftSettings: strict),
         .target(name: "JourneysReaders", dependencies: ["JourneysCore"], swiftSettings: strict),
+        .target(name: "JourneysStages", dependencies: ["JourneysCore"], swiftSettings: strict),
         .target(name: "JourneysGenerator", dependencies: ["JourneysCore", "JourneysIO"], swiftSettings: strict),
         .target(name: "JourneysPipeline",
-                dependencies: ["JourneysCore", "JourneysIO", "JourneysReaders", .product(name: "Yams", package: "Yams")],
+                dependencies: ["JourneysCore", "JourneysIO", "JourneysReaders", "JourneysStages", .product(name: "Yams", package: "Yams")],
                 swiftSettings: strict),
         .executableTarget(name: "journeys",
                           dependencies: ["JourneysPipeline", "JourneysGenerator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -33,6 +34,7 @@ let package = Package(
         .testTarget(name: "JourneysCoreTests", dependencies: ["JourneysCore"], swiftSettings: strict),
         .testTarget(name: "JourneysIOTests", dependencies: ["JourneysIO"], swiftSettings: strict),
         .testTarget(name: "JourneysReadersTests", dependencies: ["JourneysReaders", "JourneysIO", "JourneysPipeline"], swiftSettings: strict),
+        .testTarget(name: "JourneysStagesTests", dependencies: ["JourneysStages"], swiftSettings: strict),
         .testTarget(name: "JourneysPipelineTests", dependencies: ["JourneysPipeline", "JourneysGenerator", "JourneysIO"], swiftSettings: strict),
     ]
 )

@@ -2,6 +2,7 @@ import Foundation
 import JourneysCore
 import JourneysIO
 import JourneysReaders
+import JourneysStages
 import Yams
 
 /// A configuration error in a pipeline file, naming the file, line and key path.
@@ -24,9 +25,12 @@ public struct SourceConfig: Sendable {
     public var options: ReaderOptions
 }
 
-/// A pipeline file: what to read and how. (Journey settings arrive with `journeys run`.)
+/// A pipeline file: what to read (sources, identity) and how to turn it into journeys
+/// (sessions, channels, stages, attribution, paths, pain points, outputs).
 public struct PipelineConfig: Sendable {
     public var sources: [SourceConfig] = []
+    public var journey = JourneyConfig()
+    public var outputs = OutputsConfig()
     /// Identity settings, applied to every source.
     public var identity = IdentityOptions()
     /// The file it came from (for messages), or `<default>`.
@@ -61,13 +65,18 @@ public struct PipelineConfig: Sendable {
         var c = PipelineConfig()
         c.file = file
         guard let root else { return c }
-        let r = Reader(file: file)
+        let r = YAMLReader(file: file)
         let top = try r.mapping(root, "")
-        try r.onlyKeys(top, ["version", "sources", "identity"], at: "")
+        try r.onlyKeys(top, ["version", "sources", "identity", "sessions", "channels", "stages", "attribution", "paths",
+                             "pain_points", "outputs"], at: "")
         if let v = top["version"] {
             guard try r.int(v, "version") == 1 else { throw r.error(v, "version", "only version 1 is known") }
         }
-        if let idNode = top["identity"] { c.identity = try r.identity(idNode) }
+        if let idNode = top["identity"] {
+            c.identity = try r.identity(idNode)
+            if case .mapping(let m) = idNode, let v = m["merge_limit"] { c.journey.mergeLimit = try r.int(v, "identity.merge_limit") }
+        }
+        try r.journeySections(top, into: &c)
         if let srcs = top["sources"] {
             guard case .sequence(let seq) = srcs else { throw r.error(srcs, "sources", "must be a list") }
             for (i, s) in seq.enumerated() {
@@ -86,7 +95,7 @@ public struct PipelineConfig: Sendable {
 }
 
 /// Typed access to YAML nodes with errors that name the line and key path.
-private struct Reader {
+struct YAMLReader {
     let file: String
 
     func error(_ n: Node, _ path: String, _ m: String) -> PipelineError {
@@ -140,7 +149,7 @@ private struct Reader {
     func identity(_ n: Node) throws(PipelineError) -> IdentityOptions {
         let m = try mapping(n, "identity")
         try onlyKeys(m, ["visitor_cookies", "customer_cookies", "customer_params", "email_params", "customer_fields",
-                         "ignore_values", "fallback_visitor"], at: "identity")
+                         "ignore_values", "fallback_visitor", "merge_limit"], at: "identity")
         var id = IdentityOptions()
         if let v = m["visitor_cookies"] { id.visitorCookies = try strings(v, "identity.visitor_cookies") }
         if let v = m["customer_cookies"] { id.customerCookies = try strings(v, "identity.customer_cookies") }

@@ -1,0 +1,158 @@
+import JourneysCore
+import JourneysStages
+import Yams
+
+/// Which output files to write, and how.
+public struct OutputsConfig: Sendable, Equatable {
+    public static let allTables = ["journeys", "funnel", "channels", "attribution", "paths", "pain_points", "daily"]
+    /// Tables to write (`summary.json` and `rejects.ndjson` are always written).
+    public var tables: [String] = OutputsConfig.allTables
+    /// `csv`, `json` or both.
+    public var formats: [String] = ["csv"]
+    /// Output directory when `--out` is not given.
+    public var dir: String?
+    public init() {}
+}
+
+extension YAMLReader {
+    /// Durations written `90s`, `30m`, `1.5h`, `7d` or `250ms` (a bare number is seconds).
+    func duration(_ n: Node, _ path: String) throws(PipelineError) -> Int64 {
+        let text = try string(n, path).trimmingSpaces.lowercased()
+        let units: [(String, Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            if let v = Double(text.dropLast(suffix.count)), v.isFinite, v >= 0 { return Int64((v * scale).rounded()) }
+        }
+        if let v = Double(text), v.isFinite, v >= 0 { return Int64((v * 1000).rounded()) }
+        throw error(n, path, "must be a duration such as 30m, 90s, 1.5h or 7d")
+    }
+
+    func double(_ n: Node, _ path: String) throws(PipelineError) -> Double {
+        guard let v = Double(try string(n, path)), v.isFinite else { throw error(n, path, "must be a number") }
+        return v
+    }
+
+    func journeySections(_ top: [String: Node], into c: inout PipelineConfig) throws(PipelineError) {
+        if let n = top["sessions"] {
+            let m = try mapping(n, "sessions")
+            try onlyKeys(m, ["timeout", "break_at_midnight", "break_on_campaign_change"], at: "sessions")
+            if let v = m["timeout"] {
+                c.journey.sessionTimeoutMs = try duration(v, "sessions.timeout")
+                guard c.journey.sessionTimeoutMs > 0 else { throw error(v, "sessions.timeout", "must be longer than 0") }
+            }
+            if let v = m["break_at_midnight"] { c.journey.breakAtMidnight = try bool(v, "sessions.break_at_midnight") }
+            if let v = m["break_on_campaign_change"] { c.journey.breakOnCampaignChange = try bool(v, "sessions.break_on_campaign_change") }
+        }
+        if let n = top["stages"] { try stages(n, into: &c.journey) }
+        if let n = top["channels"] { try channels(n, into: &c.journey) }
+        if let n = top["attribution"] {
+            let m = try mapping(n, "attribution")
+            try onlyKeys(m, ["models", "time_decay_half_life", "lookback"], at: "attribution")
+            if let v = m["models"] {
+                var models: [AttributionModel] = []
+                guard case .sequence(let seq) = v else { throw error(v, "attribution.models", "must be a list") }
+                for (i, x) in seq.enumerated() {
+                    let name = try string(x, "attribution.models[\(i)]")
+                    guard let model = AttributionModel(rawValue: name) else {
+                        throw error(x, "attribution.models[\(i)]", "unknown model \"\(name)\"; known: \(AttributionModel.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    models.append(model)
+                }
+                c.journey.attributionModels = models
+            }
+            if let v = m["time_decay_half_life"] { c.journey.timeDecayHalfLifeMs = try duration(v, "attribution.time_decay_half_life") }
+            if let v = m["lookback"] { c.journey.lookbackMs = try duration(v, "attribution.lookback") }
+        }
+        if let n = top["paths"] {
+            let m = try mapping(n, "paths")
+            try onlyKeys(m, ["depth"], at: "paths")
+            if let v = m["depth"] {
+                c.journey.pathDepth = try int(v, "paths.depth")
+                guard c.journey.pathDepth >= 1 else { throw error(v, "paths.depth", "must be at least 1") }
+            }
+        }
+        if let n = top["pain_points"] {
+            let m = try mapping(n, "pain_points")
+            try onlyKeys(m, ["slow_page", "slow_chat_response", "bad_rating_max"], at: "pain_points")
+            if let v = m["slow_page"] { c.journey.slowPageMs = Int32(clamping: try duration(v, "pain_points.slow_page")) }
+            if let v = m["slow_chat_response"] { c.journey.slowChatResponseMs = try duration(v, "pain_points.slow_chat_response") }
+            if let v = m["bad_rating_max"] { c.journey.badRatingMax = try double(v, "pain_points.bad_rating_max") }
+        }
+        if let n = top["outputs"] {
+            let m = try mapping(n, "outputs")
+            try onlyKeys(m, ["tables", "formats", "dir"], at: "outputs")
+            if let v = m["tables"] {
+                let t = try strings(v, "outputs.tables")
+                for name in t where !OutputsConfig.allTables.contains(name) {
+                    throw error(v, "outputs.tables", "unknown table \"\(name)\"; known: \(OutputsConfig.allTables.joined(separator: ", "))")
+                }
+                c.outputs.tables = t
+            }
+            if let v = m["formats"] {
+                let f = try strings(v, "outputs.formats")
+                guard !f.isEmpty, f.allSatisfy({ $0 == "csv" || $0 == "json" }) else {
+                    throw error(v, "outputs.formats", "must list csv, json or both")
+                }
+                c.outputs.formats = f
+            }
+            if let v = m["dir"] { c.outputs.dir = try string(v, "outputs.dir") }
+        }
+    }
+
+    func stages(_ n: Node, into j: inout JourneyConfig) throws(PipelineError) {
+        let m = try mapping(n, "stages")
+        try onlyKeys(m, ["order", "rules", "success_only", "purchase_stage", "repeat_purchase_stage"], at: "stages")
+        if let v = m["order"] {
+            j.stages = try strings(v, "stages.order")
+            guard !j.stages.isEmpty, Set(j.stages).count == j.stages.count else {
+                throw error(v, "stages.order", "must list at least one stage, each once")
+            }
+        }
+        if let v = m["success_only"] { j.successOnly = try bool(v, "stages.success_only") }
+        if let v = m["purchase_stage"] { j.purchaseStage = try string(v, "stages.purchase_stage") }
+        if let v = m["repeat_purchase_stage"] {
+            let s = try string(v, "stages.repeat_purchase_stage")
+            j.repeatPurchaseStage = s.isEmpty || s == "none" ? nil : s
+        }
+        if let v = m["rules"] {
+            guard case .sequence(let seq) = v else { throw error(v, "stages.rules", "must be a list") }
+            var rules: [StageRule] = []
+            for (i, x) in seq.enumerated() {
+                let path = "stages.rules[\(i)]"
+                let r = try mapping(x, path)
+                try onlyKeys(r, ["stage", "paths", "actions", "channels", "min_score", "order"], at: path)
+                guard let st = r["stage"] else { throw error(x, path, "a rule needs a `stage`") }
+                var rule = StageRule(stage: try string(st, "\(path).stage"))
+                if let p = r["paths"] { rule.paths = try strings(p, "\(path).paths") }
+                if let a = r["actions"] { rule.actions = try strings(a, "\(path).actions").map { Action(name: $0) } }
+                if let ch = r["channels"] {
+                    for (k, name) in try strings(ch, "\(path).channels").enumerated() {
+                        guard let c = Channel(rawValue: name) else {
+                            throw error(ch, "\(path).channels[\(k)]", "must be one of \(Channel.allCases.map(\.rawValue).joined(separator: ", "))")
+                        }
+                        rule.channels.append(c)
+                    }
+                }
+                if let s = r["min_score"] { rule.minScore = try double(s, "\(path).min_score") }
+                if let o = r["order"] { rule.order = try bool(o, "\(path).order") }
+                rules.append(rule)
+            }
+            j.stageRules = rules
+        }
+        // Every stage a rule or setting names must be in the order.
+        for (i, r) in j.stageRules.enumerated() where !j.stages.contains(r.stage) {
+            throw error(n, "stages.rules[\(i)].stage", "\"\(r.stage)\" is not in stages.order (\(j.stages.joined(separator: ", ")))")
+        }
+        guard j.stages.contains(j.purchaseStage) else {
+            throw error(n, "stages.purchase_stage", "\"\(j.purchaseStage)\" is not in stages.order")
+        }
+        if let rp = j.repeatPurchaseStage, !j.stages.contains(rp) {
+            throw error(n, "stages.repeat_purchase_stage", "\"\(rp)\" is not in stages.order (use none to turn it off)")
+        }
+    }
+
+    func channels(_ n: Node, into j: inout JourneyConfig) throws(PipelineError) {
+        let m = try mapping(n, "channels")
+        try onlyKeys(m, ["internal_hosts", "rules"], at: "channels")
+        // Filled in once ChannelRules' table is settled.
+    }
+}

@@ -24,9 +24,10 @@ let package = Package(
         .target(name: "JourneysIO", dependencies: ["CZlib", "JourneysCore"], swiftSettings: strict),
         .target(name: "JourneysReaders", dependencies: ["JourneysCore"], swiftSettings: strict),
         .target(name: "JourneysStages", dependencies: ["JourneysCore"], swiftSettings: strict),
+        .target(name: "JourneysReports", dependencies: ["JourneysCore", "JourneysStages"], swiftSettings: strict),
         .target(name: "JourneysGenerator", dependencies: ["JourneysCore", "JourneysIO"], swiftSettings: strict),
         .target(name: "JourneysPipeline",
-                dependencies: ["JourneysCore", "JourneysIO", "JourneysReaders", "JourneysStages", .product(name: "Yams", package: "Yams")],
+                dependencies: ["JourneysCore", "JourneysIO", "JourneysReaders", "JourneysStages", "JourneysReports", .product(name: "Yams", package: "Yams")],
                 swiftSettings: strict),
         .executableTarget(name: "journeys",
                           dependencies: ["JourneysPipeline", "JourneysGenerator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -35,6 +36,7 @@ let package = Package(
         .testTarget(name: "JourneysIOTests", dependencies: ["JourneysIO"], swiftSettings: strict),
         .testTarget(name: "JourneysReadersTests", dependencies: ["JourneysReaders", "JourneysIO", "JourneysPipeline"], swiftSettings: strict),
         .testTarget(name: "JourneysStagesTests", dependencies: ["JourneysStages"], swiftSettings: strict),
+        .testTarget(name: "JourneysReportsTests", dependencies: ["JourneysReports", "JourneysStages", "JourneysCore"], swiftSettings: strict),
         .testTarget(name: "JourneysPipelineTests", dependencies: ["JourneysPipeline", "JourneysGenerator", "JourneysIO"], swiftSettings: strict),
     ]
 )

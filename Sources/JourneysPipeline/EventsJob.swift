@@ -1,6 +1,7 @@
 import JourneysCore
 import JourneysIO
 import JourneysReaders
+import JourneysReports
 
 /// Settings of `journeys events`, gathered by the command line.
 public struct EventsRequest: Sendable {

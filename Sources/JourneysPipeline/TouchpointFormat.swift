@@ -1,4 +1,5 @@
 import JourneysCore
+import JourneysReports
 
 /// Encodes touchpoints for `journeys events`: JSON lines (the documented schema) or CSV.
 public struct TouchpointFormat: Sendable {
@@ -85,51 +86,5 @@ public struct TouchpointFormat: Sendable {
             .text(inputs[Int(t.origin.input)]), .raw(String(t.origin.line)),
         ]
         CSVText.appendRow(cells, to: &o)
-    }
-}
-
-/// A CSV cell: `.raw` for values the program formats itself (numbers, timestamps), `.text` for
-/// anything that came from a log and must be made safe for spreadsheets.
-public enum CSVCell {
-    case raw(String)
-    case text(String?)
-}
-
-/// RFC 4180 CSV text that is safe to open in a spreadsheet.
-public enum CSVText {
-    /// UTF-8 byte-order mark: Excel and LibreOffice misread UTF-8 CSV without it.
-    public static let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
-
-    public static func appendRow(_ cells: [CSVCell], to o: inout [UInt8]) {
-        for (i, c) in cells.enumerated() {
-            if i > 0 { o.append(44) }
-            switch c {
-            case .raw(let s): appendField(s, neutralise: false, to: &o)
-            case .text(let s): if let s { appendField(s, neutralise: true, to: &o) }
-            }
-        }
-        o.append(13)
-        o.append(10)
-    }
-
-    public static func appendHeader(_ names: [String], to o: inout [UInt8]) {
-        appendRow(names.map { .raw($0) }, to: &o)
-    }
-
-    /// Quotes a field when it holds a delimiter, quote or line break; when `neutralise`, a text
-    /// that a spreadsheet would read as a formula (starts with `=`, `+`, `-`, `@`, tab, CR) gets
-    /// a leading `'` (quoting alone does not stop LibreOffice from evaluating `"=1+1"`).
-    public static func appendField(_ s: String, neutralise: Bool, to o: inout [UInt8]) {
-        let u = s.utf8
-        let risky = neutralise && u.first.map { $0 == 61 || $0 == 43 || $0 == 45 || $0 == 64 || $0 == 9 || $0 == 13 } == true
-        let needsQuotes = u.contains { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }
-        if !needsQuotes && !risky { o.append(contentsOf: u); return }
-        if needsQuotes { o.append(34) }
-        if risky { o.append(39) }
-        for c in u {
-            if c == 34 { o.append(34) }
-            o.append(c)
-        }
-        if needsQuotes { o.append(34) }
     }
 }

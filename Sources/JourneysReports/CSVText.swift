@@ -1,0 +1,95 @@
+/// A CSV cell for row-at-a-time encoders (`journeys events --csv`): `.raw` for values the
+/// program formats itself (numbers, timestamps), `.text` for anything that came from a log and
+/// must be made safe for spreadsheets. Report tables use the typed `Cell` instead.
+public enum CSVCell: Sendable {
+    case raw(String)
+    case text(String?)
+}
+
+/// RFC 4180 CSV text that is safe to open in a spreadsheet.
+///
+/// Fields are separated by `,`, rows end with CRLF, a field holding `,`, `"`, CR or LF is
+/// quoted with inner quotes doubled. Formula neutralising follows OWASP's CSV-injection advice
+/// and what LibreOffice was seen to do (RELIABILITY.md): quoting alone does not stop `"=1+1"`
+/// from being evaluated, so a text that starts with `=`, `+`, `-`, `@`, tab, CR or NUL gets a
+/// leading `'`.
+public enum CSVText {
+    /// UTF-8 byte-order mark: Excel and LibreOffice misread UTF-8 CSV without it.
+    public static let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+
+    /// Longest cell a spreadsheet holds (Excel and LibreOffice: 32,767 characters, counted in
+    /// UTF-16 units); longer text is cut and ends with `…`.
+    public static let maxCellUTF16 = 32_767
+
+    public static func appendRow(_ cells: [CSVCell], to o: inout [UInt8]) {
+        for (i, c) in cells.enumerated() {
+            if i > 0 { o.append(44) }
+            switch c {
+            case .raw(let s): appendField(s, neutralise: false, to: &o)
+            case .text(let s): if let s { appendField(s, neutralise: true, to: &o) }
+            }
+        }
+        o.append(13)
+        o.append(10)
+    }
+
+    public static func appendHeader(_ names: [String], to o: inout [UInt8]) {
+        appendRow(names.map { .raw($0) }, to: &o)
+    }
+
+    /// True when a spreadsheet would read a text starting with this byte as a formula.
+    @inline(__always)
+    public static func startsFormula(_ first: UInt8?) -> Bool {
+        guard let c = first else { return false }
+        return c == 61 || c == 43 || c == 45 || c == 64 || c == 9 || c == 13 || c == 0
+    }
+
+    /// Appends one field: quoted when it holds a delimiter, quote or line break; with a leading
+    /// `'` when `neutralise` and it starts like a formula, or when `forceText` (an identifier
+    /// that a spreadsheet would turn into a number or date).
+    public static func appendField(_ s: String, neutralise: Bool, forceText: Bool = false, to o: inout [UInt8]) {
+        let s = s.utf8.count > maxCellUTF16 ? cut(s) : s
+        let u = s.utf8
+        let prefix = forceText || (neutralise && startsFormula(u.first))
+        let needsQuotes = u.contains { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }
+        if !needsQuotes && !prefix { o.append(contentsOf: u); return }
+        if needsQuotes { o.append(34) }
+        if prefix { o.append(39) }
+        for c in u {
+            if c == 34 { o.append(34) }
+            o.append(c)
+        }
+        if needsQuotes { o.append(34) }
+    }
+
+    /// `s` cut so that it fits a spreadsheet cell including the trailing `…` mark.
+    static func cut(_ s: String) -> String {
+        guard s.utf16.count > maxCellUTF16 else { return s }
+        var kept = String.UnicodeScalarView()
+        var units = 0
+        for scalar in s.unicodeScalars {
+            let w = scalar.utf16.count
+            if units + w > maxCellUTF16 - 1 { break }
+            kept.append(scalar)
+            units += w
+        }
+        return String(kept) + "…"
+    }
+
+    /// True when a spreadsheet importing this identifier would turn it into a number, date,
+    /// time, percentage or boolean (and so drop leading zeros, digits beyond 15, or its form):
+    /// it has a digit and only digits, spaces and `. , / : - + e E %`, or it is `true` / `false`.
+    public static func looksNumeric(_ s: String) -> Bool {
+        var digit = false
+        for c in s.utf8 {
+            switch c {
+            case 48...57: digit = true
+            case 32, 37, 43, 44, 45, 46, 47, 58, 69, 101: continue
+            default:
+                let lower = s.lowercased()
+                return lower == "true" || lower == "false"
+            }
+        }
+        return digit
+    }
+}

@@ -1,0 +1,41 @@
+import JourneysCore
+import JourneysStages
+
+/// `channels.csv`: persons by first-touch acquisition channel (the channel of their first
+/// session; `(none)` for a person without sessions), sorted by channel.
+///
+/// `converters` have at least one order; `conversion_rate` is converters / persons (0–1, 4
+/// decimals); `orders` and `revenue` are all of those persons' orders, whenever they happened.
+public struct ChannelsReport: Sendable {
+    public static let name = "channels"
+    public static let columns = ["channel", "persons", "converters", "conversion_rate", "orders", "revenue"]
+
+    public struct Row: Sendable, Equatable {
+        public var channel: String
+        public var persons = 0
+        public var converters = 0
+        public var orders = 0
+        public var revenue = 0.0
+        public var conversionRate: Double? { ratio(converters, persons) }
+    }
+
+    public let rows: [Row]
+
+    public init(journeys: [Journey], config: JourneyConfig) {
+        var by: [String: Row] = [:]
+        for j in inPersonOrder(journeys) {
+            let c = j.firstTouchChannel
+            by[c, default: Row(channel: c)].persons += 1
+            if j.converted { by[c]!.converters += 1 }
+            by[c]!.orders += j.orders.count
+            by[c]!.revenue += j.revenue
+        }
+        rows = by.values.sorted { $0.channel < $1.channel }
+    }
+
+    public var table: Table {
+        Table(columns: Self.columns, rows: rows.map {
+            [.text($0.channel), .integer($0.persons), .integer($0.converters), .rate($0.conversionRate), .integer($0.orders), .money($0.revenue)]
+        })
+    }
+}

@@ -1,0 +1,59 @@
+import JourneysCore
+import JourneysStages
+
+/// `daily.csv`: activity per UTC day and touchpoint channel (`web`, `email`, `chat`), sorted by
+/// date, then channel.
+///
+/// `touchpoints` that day on that channel; `persons` with at least one of them; `sessions` that
+/// start that day and whose first touchpoint is on that channel; `orders` whose touchpoint is on
+/// that day and channel, and their `revenue` (2 decimals). A day and channel without any
+/// touchpoint has no row.
+public struct DailyReport: Sendable {
+    public static let name = "daily"
+    public static let columns = ["date", "channel", "touchpoints", "persons", "sessions", "orders", "revenue"]
+
+    public struct Row: Sendable, Equatable {
+        /// Days since 1970-01-01 (UTC).
+        public var day: Int64
+        public var channel: Channel
+        public var touchpoints = 0
+        public var persons = 0
+        public var sessions = 0
+        public var orders = 0
+        public var revenue = 0.0
+    }
+
+    public let rows: [Row]
+
+    public init(journeys: [Journey], config: JourneyConfig) {
+        struct Key: Hashable { var day: Int64; var channel: Channel }
+        var by: [Key: Row] = [:]
+        for j in inPersonOrder(journeys) {
+            var seen = Set<Key>()
+            for t in j.touchpoints {
+                let k = Key(day: Fixed.dayNumber(t.time), channel: t.channel)
+                by[k, default: Row(day: k.day, channel: k.channel)].touchpoints += 1
+                if seen.insert(k).inserted { by[k]!.persons += 1 }
+            }
+            for s in j.sessions {
+                guard let c = j.touchpointChannel(of: s) else { continue }
+                by[Key(day: Fixed.dayNumber(s.start), channel: c), default: Row(day: Fixed.dayNumber(s.start), channel: c)].sessions += 1
+            }
+            for o in j.orders {
+                guard j.touchpoints.indices.contains(o.touchpoint) else { continue } // the model keeps it in range
+                let c = j.touchpoints[o.touchpoint].channel
+                let k = Key(day: Fixed.dayNumber(o.time), channel: c)
+                by[k, default: Row(day: k.day, channel: c)].orders += 1
+                by[k]!.revenue += o.value
+            }
+        }
+        rows = by.values.sorted { ($0.day, $0.channel.rawValue) < ($1.day, $1.channel.rawValue) }
+    }
+
+    public var table: Table {
+        Table(columns: Self.columns, rows: rows.map {
+            [.date($0.day * 86_400_000), .text($0.channel.rawValue), .integer($0.touchpoints), .integer($0.persons),
+             .integer($0.sessions), .integer($0.orders), .money($0.revenue)]
+        })
+    }
+}

@@ -1,0 +1,108 @@
+import JourneysCore
+import JourneysStages
+
+/// What the runner measured while reading; `summary.json` writes it under `"run"`.
+public struct RunStatistics: Sendable, Equatable {
+    /// Inputs read (files and stdin).
+    public var inputs = 0
+    /// Inputs that were damaged (truncated or corrupt gzip, unreadable): the run is partial.
+    public var damagedInputs = 0
+    /// Bytes read, compressed as stored.
+    public var bytes: Int64 = 0
+    /// Lines read after decompression.
+    public var lines: Int64 = 0
+    public var touchpoints: Int64 = 0
+    /// Lines skipped by reason (`bot`, `static_asset`, `duplicate`, `blank`, …).
+    public var skipped: [String: Int64] = [:]
+    /// Lines rejected by reason code.
+    public var rejects: [String: Int64] = [:]
+    public var persons = 0
+    /// Links not used to merge persons because a key had too many partners (`mergeLimit`).
+    public var mergesBlocked = 0
+    public var elapsedSeconds = 0.0
+
+    public init() {}
+}
+
+/// `summary.json`: totals over all journeys, the funnel, and the run statistics.
+///
+/// ```
+/// {
+///   "schema_version": 1,
+///   "totals": {"persons": …, "touchpoints": …, "sessions": …, "converters": …, "orders": …,
+///              "revenue": …, "pain_points": …, "first_seen": "…", "last_seen": "…"},
+///   "funnel": [{"stage": …, "persons": …, "pct_of_start": …, "pct_of_previous": …,
+///               "median_hours_from_previous": …}, …],
+///   "run": {"inputs": …, "damaged_inputs": …, "bytes": …, "lines": …, "touchpoints": …,
+///           "skipped": {reason: count}, "rejects": {reason: count}, "persons": …,
+///           "merges_blocked": …, "elapsed_seconds": …}
+/// }
+/// ```
+/// Funnel values are written as in `funnel.csv`; reasons are sorted by name; times ISO-8601
+/// UTC (null without touchpoints); revenue has 2 decimals, elapsed seconds 3. The document is
+/// pretty-printed, UTF-8 without a BOM, and ends with a newline. `schema_version` changes when
+/// a field is renamed or removed (new fields do not change it).
+public struct SummaryReport: Sendable {
+    public static let name = "summary"
+    public static let schemaVersion = 1
+
+    public var persons = 0
+    public var touchpoints = 0
+    public var sessions = 0
+    public var converters = 0
+    public var orders = 0
+    public var revenue = 0.0
+    public var painPoints = 0
+    public var firstSeen: Int64?
+    public var lastSeen: Int64?
+    public var funnel: FunnelReport
+    public var statistics: RunStatistics
+
+    public init(journeys: [Journey], config: JourneyConfig, funnel: FunnelReport? = nil, statistics: RunStatistics) {
+        for j in inPersonOrder(journeys) {
+            persons += 1
+            touchpoints += j.touchpoints.count
+            sessions += j.sessions.count
+            if j.converted { converters += 1 }
+            orders += j.orders.count
+            revenue += j.revenue
+            painPoints += j.painPoints.count
+            if let f = j.firstSeen { firstSeen = min(firstSeen ?? f, f) }
+            if let l = j.lastSeen { lastSeen = max(lastSeen ?? l, l) }
+        }
+        self.funnel = funnel ?? FunnelReport(journeys: journeys, config: config)
+        self.statistics = statistics
+    }
+
+    public func encode() -> [UInt8] {
+        func cell(_ c: Cell) -> JSONValueOut {
+            var o: [UInt8] = []
+            JSONWriter.appendValue(c, to: &o)
+            return .raw(String(decoding: o, as: UTF8.self))
+        }
+        func counts(_ d: [String: Int64]) -> JSONValueOut {
+            .object(d.keys.sorted().map { ($0, .int(d[$0]!)) })
+        }
+        let s = statistics
+        let funnelTable = funnel.table
+        let doc = JSONValueOut.object([
+            ("schema_version", .int(Self.schemaVersion)),
+            ("totals", .object([
+                ("persons", .int(persons)), ("touchpoints", .int(touchpoints)), ("sessions", .int(sessions)),
+                ("converters", .int(converters)), ("orders", .int(orders)), ("revenue", cell(.money(revenue))),
+                ("pain_points", .int(painPoints)), ("first_seen", cell(.timestamp(firstSeen))), ("last_seen", cell(.timestamp(lastSeen))),
+            ])),
+            ("funnel", .array((0..<funnelTable.count).map { JSONWriter.object(funnelTable, row: $0) })),
+            ("run", .object([
+                ("inputs", .int(s.inputs)), ("damaged_inputs", .int(s.damagedInputs)), ("bytes", .int(s.bytes)),
+                ("lines", .int(s.lines)), ("touchpoints", .int(s.touchpoints)), ("skipped", counts(s.skipped)),
+                ("rejects", counts(s.rejects)), ("persons", .int(s.persons)), ("merges_blocked", .int(s.mergesBlocked)),
+                ("elapsed_seconds", cell(.decimal(s.elapsedSeconds, places: 3))),
+            ])),
+        ])
+        var out: [UInt8] = []
+        doc.encode(to: &out)
+        out.append(10)
+        return out
+    }
+}

@@ -1,0 +1,48 @@
+import JourneysCore
+import JourneysStages
+@testable import JourneysReports
+
+/// Milliseconds of a day and time in 2026-10 (UTC): `at(10, 14, 30)` is 2026-10-10T14:30:00Z.
+/// 2026-10-01 is day 20 727 since 1970 (56 years with 14 leap days = 20 454 days to 2026-01-01,
+/// + 273 days of January–September).
+func at(_ day: Int, _ h: Int, _ m: Int = 0, _ s: Int = 0) -> Int64 {
+    (Int64(20_727 + day - 1) * 86_400 + Int64(h * 3600 + m * 60 + s)) * 1000
+}
+
+let hour: Int64 = 3_600_000
+let day: Int64 = 86_400_000
+
+/// A touchpoint on `channel` at `time`.
+func tp(_ time: Int64, _ channel: Channel = .web, _ action: Action = .pageView, line: Int64 = 1) -> Touchpoint {
+    Touchpoint(time: time, channel: channel, action: action, origin: Origin(input: 0, line: line, offset: 0))
+}
+
+/// A session of acquisition channel `channel` starting at `start` with touchpoints `first ..< first + count`.
+func session(_ start: Int64, _ channel: String, first: Int = 0, count: Int = 1, campaign: String? = nil) -> Session {
+    Session(start: start, end: start, channel: channel, campaign: campaign, first: first, count: count)
+}
+
+func order(_ time: Int64, _ value: Double, touchpoint: Int = 0, session: Int? = nil) -> Order {
+    Order(time: time, value: value, currency: "EUR", touchpoint: touchpoint, session: session)
+}
+
+/// A journey whose touchpoints are one web page view at each session start (unless given).
+func journey(_ id: String, customer: String? = nil, touchpoints: [Touchpoint]? = nil, sessions: [Session] = [],
+             stageTimes: [Int64?] = [], orders: [Order] = [], painPoints: [PainPoint] = [],
+             nps: Double? = nil, csat: Double? = nil) -> Journey {
+    let tps = touchpoints ?? sessions.map { tp($0.start) }
+    var ss = sessions
+    if touchpoints == nil { for i in ss.indices { ss[i].first = i; ss[i].count = 1 } }
+    return Journey(personID: id, customerID: customer, touchpoints: tps, sessions: ss, stageTimes: stageTimes,
+                   orders: orders, painPoints: painPoints, nps: nps, csat: csat)
+}
+
+/// CSV bytes as text, without the BOM.
+func csvText(_ table: Table) -> String {
+    String(decoding: CSVWriter.encode(table, bom: false), as: UTF8.self)
+}
+
+/// The data lines of a CSV table (header dropped), without line ends.
+func csvLines(_ table: Table) -> [String] {
+    csvText(table).split(separator: "\r\n", omittingEmptySubsequences: true).dropFirst().map(String.init)
+}

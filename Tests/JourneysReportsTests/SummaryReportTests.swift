@@ -1,0 +1,69 @@
+import Testing
+import JourneysCore
+import JourneysStages
+@testable import JourneysReports
+
+@Suite struct SummaryReportTests {
+    @Test func document() throws {
+        let t = at(6, 12)
+        let js = [
+            journey("a", sessions: [session(t, "email"), session(t + day, "direct")], stageTimes: [t, nil, nil, t + day],
+                    orders: [order(t + day, 12.5)]),
+            journey("b", sessions: [session(t - day, "direct")], stageTimes: [t - day],
+                    painPoints: [PainPoint(kind: .slowPage, stage: "awareness", time: t - day, touchpoint: 0)]),
+        ]
+        var stats = RunStatistics()
+        stats.inputs = 3
+        stats.bytes = 1234
+        stats.lines = 100
+        stats.touchpoints = 3
+        stats.skipped = ["static_asset": 60, "bot": 30]
+        stats.rejects = ["bad_timestamp": 7]
+        stats.persons = 2
+        stats.mergesBlocked = 1
+        stats.elapsedSeconds = 0.25
+        let text = String(decoding: SummaryReport(journeys: js, config: JourneyConfig(), statistics: stats).encode(), as: UTF8.self)
+        // Totals by hand: 2 persons, 3 touchpoints (one per session), 3 sessions, 1 converter, 1 order of 12.50,
+        // 1 pain point, first seen t − 1 day (10-05 12:00), last seen t + 1 day (10-07 12:00).
+        // Funnel: awareness 2; decision 0/0 and purchase 1 (a skipped consideration and decision).
+        #expect(text == """
+        {
+          "schema_version": 1,
+          "totals": {"persons": 2, "touchpoints": 3, "sessions": 3, "converters": 1, "orders": 1, "revenue": 12.50, "pain_points": 1, "first_seen": "2026-10-05T12:00:00.000Z", "last_seen": "2026-10-07T12:00:00.000Z"},
+          "funnel": [
+            {"stage": "awareness", "persons": 2, "pct_of_start": 1.0000, "pct_of_previous": null, "median_hours_from_previous": null},
+            {"stage": "consideration", "persons": 0, "pct_of_start": 0.0000, "pct_of_previous": 0.0000, "median_hours_from_previous": null},
+            {"stage": "decision", "persons": 0, "pct_of_start": 0.0000, "pct_of_previous": null, "median_hours_from_previous": null},
+            {"stage": "purchase", "persons": 1, "pct_of_start": 0.5000, "pct_of_previous": null, "median_hours_from_previous": null},
+            {"stage": "retention", "persons": 0, "pct_of_start": 0.0000, "pct_of_previous": 0.0000, "median_hours_from_previous": null},
+            {"stage": "advocacy", "persons": 0, "pct_of_start": 0.0000, "pct_of_previous": null, "median_hours_from_previous": null}
+          ],
+          "run": {
+            "inputs": 3,
+            "damaged_inputs": 0,
+            "bytes": 1234,
+            "lines": 100,
+            "touchpoints": 3,
+            "skipped": {"bot": 30, "static_asset": 60},
+            "rejects": {"bad_timestamp": 7},
+            "persons": 2,
+            "merges_blocked": 1,
+            "elapsed_seconds": 0.250
+          }
+        }
+
+        """)
+        let parsed = try JSONParser.parse(text)
+        #expect(parsed["schema_version"]?.double == 1)
+        #expect(parsed.at(path: "run.skipped.bot")?.double == 30)
+    }
+
+    @Test func emptyRun() throws {
+        let text = String(decoding: SummaryReport(journeys: [], config: JourneyConfig(), statistics: RunStatistics()).encode(), as: UTF8.self)
+        let parsed = try JSONParser.parse(text)
+        #expect(parsed.at(path: "totals.persons")?.double == 0)
+        #expect(parsed.at(path: "totals.first_seen") == .null)
+        #expect(text.contains(#""skipped": {}"#))
+        #expect(text.utf8.first == UInt8(ascii: "{"))
+    }
+}

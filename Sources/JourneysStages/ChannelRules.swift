@@ -37,28 +37,42 @@ public struct ChannelCondition: Sendable, Hashable, CustomStringConvertible {
     public var match: MatchKind
     /// The patterns, lower-cased by the initializer (matching is case-insensitive, as in GA4).
     public private(set) var values: [String]
+    /// `values` as UTF-8, for matching without building strings.
+    private var patterns: [[UInt8]]
 
     public init(field: ChannelField, match: MatchKind, values: [String]) {
         self.field = field
         self.match = match
         self.values = values.map { $0.lowercased() }
+        patterns = self.values.map { Array($0.utf8) }
     }
 
-    /// Whether `value` (already lower-cased) matches one of the patterns.
-    func matches(_ value: String?) -> Bool {
+    /// Whether `value` (lower-cased UTF-8) matches one of the patterns.
+    func matches(_ value: [UInt8]?) -> Bool {
         guard let value else { return false }
         switch match {
-        case .exact: return values.contains(value)
-        case .prefix: return values.contains { value.hasPrefix($0) }
-        case .suffix: return values.contains { value.hasSuffix($0) }
-        case .contains: return values.contains { value.contains($0) }
-        case .domain: return values.contains { ChannelCondition.domainMatch(value, $0) }
+        case .exact: return patterns.contains { $0 == value }
+        case .prefix: return patterns.contains { value.starts(with: $0) }
+        case .suffix: return patterns.contains { value.count >= $0.count && value[(value.count - $0.count)...].elementsEqual($0) }
+        case .contains: return patterns.contains { Self.find($0, in: value, labels: false) }
+        case .domain: return patterns.contains { Self.find($0, in: value, labels: true) }
         }
     }
 
-    static func domainMatch(_ value: String, _ p: String) -> Bool {
-        if p.isEmpty { return false }
-        return value == p || value.hasPrefix(p + ".") || value.hasSuffix("." + p) || value.contains("." + p + ".")
+    /// Whether `p` occurs in `v`; with `labels`, only as whole dot-separated labels.
+    static func find(_ p: [UInt8], in v: [UInt8], labels: Bool) -> Bool {
+        if p.isEmpty { return !labels }
+        guard v.count >= p.count else { return false }
+        var i = 0
+        while i + p.count <= v.count {
+            if v[i] == p[0], !labels || i == 0 || v[i - 1] == 46, !labels || i + p.count == v.count || v[i + p.count] == 46 {
+                var j = 1
+                while j < p.count, v[i + j] == p[j] { j += 1 }
+                if j == p.count { return true }
+            }
+            i += 1
+        }
+        return false
     }
 
     /// `source domain [google, bing]`.
@@ -196,6 +210,7 @@ public struct ChannelRules: Sendable, Equatable {
         ChannelCondition(field: .medium, match: .exact, values: ["ppc", "retargeting"]),
         ChannelCondition(field: .medium, match: .prefix, values: ["paid"]),
     ]
+    static let searchCondition = ChannelCondition(field: .source, match: .domain, values: searchSites)
     static let emailNames = ["email", "e-mail", "e_mail", "e mail"]
 
     /// The default table (see the type's documentation for where it departs from GA4).
@@ -243,16 +258,16 @@ public struct ChannelRules: Sendable, Equatable {
 
     // MARK: Classifying
 
-    /// The values the conditions look at, lower-cased.
+    /// The values the conditions look at, as lower-cased UTF-8.
     struct Fields {
-        var channel: String
-        var source: String?
-        var medium: String?
-        var campaign: String?
-        var referrer: String?
-        var clickID: String?
+        var channel: [UInt8]
+        var source: [UInt8]?
+        var medium: [UInt8]?
+        var campaign: [UInt8]?
+        var referrer: [UInt8]?
+        var clickID: [UInt8]?
 
-        subscript(f: ChannelField) -> String? {
+        subscript(f: ChannelField) -> [UInt8]? {
             switch f {
             case .channel: channel
             case .source: source
@@ -261,6 +276,11 @@ public struct ChannelRules: Sendable, Equatable {
             case .referrer: referrer
             case .clickID: clickID
             }
+        }
+
+        static func lower(_ s: String?) -> [UInt8]? {
+            guard let s else { return nil }
+            return s.utf8.map { $0 &- 65 < 26 ? $0 | 0x20 : $0 }
         }
     }
 
@@ -291,7 +311,7 @@ public struct ChannelRules: Sendable, Equatable {
             return TrafficSource(source: ad.source, medium: "cpc", campaign: c.name)
         }
         if let host = outsideReferrer(t) {
-            let search = Self.searchSites.contains { ChannelCondition.domainMatch(host, $0) }
+            let search = Self.searchCondition.matches(Fields.lower(host))
             return TrafficSource(source: host, medium: search ? "organic" : "referral", campaign: c.name)
         }
         return TrafficSource(source: "(direct)", medium: "(none)", campaign: c.name)
@@ -299,9 +319,9 @@ public struct ChannelRules: Sendable, Equatable {
 
     func fields(_ t: Touchpoint) -> Fields {
         let s = trafficSource(t)
-        return Fields(channel: t.channel.rawValue, source: s.source?.lowercased(), medium: s.medium?.lowercased(),
-                      campaign: s.campaign?.lowercased(), referrer: outsideReferrer(t),
-                      clickID: t.clickID?.kind.lowercased())
+        return Fields(channel: Array(t.channel.rawValue.utf8), source: Fields.lower(s.source), medium: Fields.lower(s.medium),
+                      campaign: Fields.lower(s.campaign), referrer: Fields.lower(outsideReferrer(t)),
+                      clickID: Fields.lower(t.clickID?.kind))
     }
 
     /// The channel group of a touchpoint (for a session: of its first touchpoint).

@@ -1,0 +1,453 @@
+import Dispatch
+import JourneysCore
+
+/// What `JourneyBuilder.build` made.
+public struct BuildResult: Sendable {
+    /// One journey per person, sorted by `personID`.
+    public var journeys: [Journey]
+    /// See `StitchResult.mergesBlocked`.
+    public var mergesBlocked: Int
+    /// See `StitchResult.blockedKeys`.
+    public var blockedKeys: [String]
+    /// Touchpoints without any identity key (in no journey).
+    public var unkeyed: Int
+
+    public init(journeys: [Journey], mergesBlocked: Int, blockedKeys: [String], unkeyed: Int = 0) {
+        self.journeys = journeys
+        self.mergesBlocked = mergesBlocked
+        self.blockedKeys = blockedKeys
+        self.unkeyed = unkeyed
+    }
+}
+
+/// Turns a touchpoint stream into per-person journeys: stitches persons, then for each person
+/// orders the touchpoints and finds sessions, stage times, orders, pain points, NPS and CSAT.
+///
+/// Persons are processed in parallel (`threads` workers with `DispatchQueue.concurrentPerform`,
+/// each taking fixed chunks of the person list); every journey goes to the slot of its person
+/// and the slots are read in order, so the result is identical for any thread count and any
+/// order of the input touchpoints.
+///
+/// **Order.** A journey's touchpoints are sorted by time, then the input's name
+/// (`inputNames[origin.input]`, byte order), line, byte offset and position in the input array.
+///
+/// **Sessions.** Only what the person does opens or extends a session: page views, email opens,
+/// clicks, unsubscribes and resubscribes, chat starts, the visitor's chat messages, ratings and
+/// surveys, purchases and custom actions. What the business does — email processed / delivered /
+/// deferred / dropped / bounced, spam complaints (reported later by the mailbox provider), agent
+/// and bot messages, chat closes — belongs to the journey but neither opens nor extends a session
+/// (a delivered newsletter is not a visit). A session ends when the next such touchpoint comes
+/// more than `sessionTimeoutMs` after the previous one, at midnight UTC with `breakAtMidnight`,
+/// and with `breakOnCampaignChange` when a web touchpoint carries campaign information
+/// (`utm_source`, `utm_campaign` or a click id) that differs from the session's (a session that
+/// began on an email or chat touchpoint takes the campaign of its first web touchpoint without
+/// breaking; a web touchpoint without campaign information never breaks). The session's
+/// channel, source, medium and campaign come from its first touchpoint through `ChannelRules`.
+/// `Session.first` / `count` give the slice of `Journey.touchpoints` from the first to the last
+/// touchpoint of the session: business-side events that happened during it are in the slice
+/// although they did not open or extend it.
+///
+/// **Stages.** A touchpoint reaches stage S when a `StageRule` for S matches (every condition
+/// given: a path pattern, an action, a channel, a minimum score; no condition matches any
+/// touchpoint). With `successOnly` a touchpoint with status >= 400 reaches nothing.
+/// `stageTimes[i]` is the first time stage i was reached; reaching a later stage does not fill
+/// earlier ones (people skip stages). Rules naming a stage missing from `stages` are ignored.
+/// Path patterns (compared ASCII case-insensitively) are prefixes that end at a segment
+/// boundary: `/cart` matches `/cart`, `/cart/`, `/cart/items` and `/cart.php` but not
+/// `/cartoons`; `*` matches any run of characters within one segment
+/// (`/products/*/reviews`).
+///
+/// **Orders.** A touchpoint that matches a rule with `order: true` and has status < 400 is one
+/// order (however many order rules match), worth `touchpoint.value` (0 when absent). An order
+/// rule reaches its stage only through an order, so a failed `/checkout/complete` reaches
+/// neither `purchase` nor counts as revenue even when `successOnly` is off. The second and later
+/// orders reach `repeatPurchaseStage`. A reloaded confirmation page is a second order: logs
+/// carry no order id to tell them apart.
+///
+/// **Pain points** (see `PainKind`), each with the furthest stage reached once its touchpoint
+/// was taken into account (`none` before any):
+/// - `failing_page`: status 5xx; `client_error_before_purchase`: 4xx before the first order
+///   (or with no order at all); `slow_page`: `responseTimeMs > slowPageMs`.
+/// - `abandoned_cart`: a session with a successful web cart page (a path matched by a stage rule's
+///   path pattern and containing `cart` or `basket`) but no checkout page (such a path containing
+///   `checkout`) and no order; at the session's last cart page. `abandoned_checkout`: a session
+///   with a checkout page and no order; at its last checkout page.
+/// - `email_bounce`, `email_complaint`, `email_unsubscribe`: those email events.
+/// - `slow_chat_response`: a conversation (`Touchpoint.conversation`; touchpoints without one
+///   form conversations split at `chat_started` and at gaps over `sessionTimeoutMs`) whose first
+///   visitor message has no agent message within `slowChatResponseMs` (bot messages are not
+///   answers); at that visitor message.
+/// - `bad_chat_rating`: a chat rating with score <= `badRatingMax`.
+///
+/// `nps` is the last chat survey score, `csat` the share of chat ratings >= 4.
+public enum JourneyBuilder {
+    public static func build(_ touchpoints: [Touchpoint], inputNames: [String], config: JourneyConfig, threads: Int) -> BuildResult {
+        let stitched = Stitcher.stitch(touchpoints, config: config)
+        let persons = stitched.persons
+        let plan = Plan(config: config, inputNames: inputNames)
+        let n = persons.count
+        let slots = Slots<Journey>(count: n)
+        let workers = max(1, min(threads, n))
+        let chunkSize = max(1, min(512, n / (workers * 8)))
+        let chunks = (n + chunkSize - 1) / chunkSize
+        let work: @Sendable (Int) -> Void = { w in
+            var c = w
+            while c < chunks {
+                for p in (c * chunkSize)..<min(n, (c + 1) * chunkSize) {
+                    slots.set(p, plan.journey(persons[p], touchpoints))
+                }
+                c += workers
+            }
+        }
+        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+        return BuildResult(journeys: slots.takeAll(), mergesBlocked: stitched.mergesBlocked, blockedKeys: stitched.blockedKeys,
+                           unkeyed: stitched.unkeyed)
+    }
+
+    /// Whether a touchpoint is something the person did (it can open and extend a session).
+    public static func isPersonInitiated(_ a: Action) -> Bool {
+        switch a {
+        case .pageView, .emailOpen, .emailClick, .emailUnsubscribe, .emailResubscribe,
+             .chatStarted, .chatMessageVisitor, .chatRating, .chatSurvey, .purchase, .custom:
+            true
+        case .emailProcessed, .emailDelivered, .emailDeferred, .emailDropped, .emailBounce, .emailComplaint,
+             .chatMessageAgent, .chatMessageBot, .chatClosed:
+            false
+        }
+    }
+
+    /// The stage name a pain point shows when no stage had been reached.
+    public static let noStage = "none"
+
+    /// Whether `path` matches a stage rule's path pattern (see `JourneyBuilder`).
+    public static func pathMatches(_ pattern: String, _ path: String) -> Bool {
+        let p = PathPattern(pattern)
+        var s = path
+        return s.withUTF8 { p.matches($0) }
+    }
+}
+
+/// Results by index, each written once by one worker and read after all workers finished.
+final class Slots<T>: @unchecked Sendable {
+    private let buffer: UnsafeMutableBufferPointer<T?>
+
+    init(count: Int) {
+        buffer = .allocate(capacity: count)
+        buffer.initialize(repeating: nil)
+    }
+
+    deinit {
+        buffer.deinitialize()
+        buffer.deallocate()
+    }
+
+    /// Safe without a lock: each index is written by exactly one worker, and `takeAll` runs after
+    /// `concurrentPerform` returned (which orders every worker's writes before it).
+    func set(_ i: Int, _ value: T) { buffer[i] = value }
+
+    func takeAll() -> [T] {
+        var out: [T] = []
+        out.reserveCapacity(buffer.count)
+        for i in buffer.indices {
+            out.append(buffer[i]!)
+            buffer[i] = nil
+        }
+        return out
+    }
+}
+
+/// A stage-rule path pattern, lower-cased bytes.
+struct PathPattern: Sendable {
+    let bytes: [UInt8]
+
+    init(_ s: String) {
+        bytes = s.utf8.map { $0 &- 65 < 26 ? $0 | 0x20 : $0 }
+    }
+
+    func matches(_ s: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.withUnsafeBufferPointer { match($0, 0, s, 0) }
+    }
+
+    private func match(_ p: UnsafeBufferPointer<UInt8>, _ pi: Int, _ s: UnsafeBufferPointer<UInt8>, _ si: Int) -> Bool {
+        var pi = pi, si = si
+        while pi < p.count {
+            if p[pi] == 42 { // '*': any run within the segment
+                var k = si
+                while true {
+                    if match(p, pi + 1, s, k) { return true }
+                    guard k < s.count, s[k] != 47 else { return false }
+                    k += 1
+                }
+            }
+            guard si < s.count else { return false }
+            let c = s[si] &- 65 < 26 ? s[si] | 0x20 : s[si]
+            guard c == p[pi] else { return false }
+            pi += 1
+            si += 1
+        }
+        // The pattern ends at a segment boundary of the path.
+        return si == s.count || s[si] == 47 || s[si] == 46 || (pi > 0 && p[pi - 1] == 47)
+    }
+}
+
+/// The configuration compiled for the per-person step.
+struct Plan: Sendable {
+    struct Rule: Sendable {
+        var stage: Int
+        var paths: [PathPattern]
+        var actions: [Action]
+        var channels: [Channel]
+        var minScore: Double?
+        var order: Bool
+
+        func matches(_ t: Touchpoint, path: UnsafeBufferPointer<UInt8>?) -> Bool {
+            if !channels.isEmpty, !channels.contains(t.channel) { return false }
+            if !actions.isEmpty, !actions.contains(t.action) { return false }
+            if let minScore { guard let s = t.score, s >= minScore else { return false } }
+            if !paths.isEmpty {
+                guard let path else { return false }
+                return paths.contains { $0.matches(path) }
+            }
+            return true
+        }
+    }
+
+    let config: JourneyConfig
+    let rules: [Rule]
+    let repeatStage: Int?
+    /// Rank of each input by its name's byte order (inputs beyond `inputNames` rank after, by index).
+    let inputRank: [Int]
+
+    init(config: JourneyConfig, inputNames: [String]) {
+        self.config = config
+        rules = config.stageRules.compactMap { r in
+            guard let s = config.stages.firstIndex(of: r.stage) else { return nil }
+            return Rule(stage: s, paths: r.paths.map(PathPattern.init), actions: r.actions, channels: r.channels,
+                        minScore: r.minScore, order: r.order)
+        }
+        repeatStage = config.repeatPurchaseStage.flatMap { config.stages.firstIndex(of: $0) }
+        let order = inputNames.indices.sorted {
+            let a = inputNames[$0].utf8, b = inputNames[$1].utf8
+            return a.elementsEqual(b) ? $0 < $1 : a.lexicographicallyPrecedes(b)
+        }
+        var rank = [Int](repeating: 0, count: inputNames.count)
+        for (r, i) in order.enumerated() { rank[i] = r }
+        inputRank = rank
+    }
+
+    func rank(_ input: Int32) -> Int {
+        let i = Int(input)
+        return i >= 0 && i < inputRank.count ? inputRank[i] : inputRank.count + i
+    }
+
+    /// A touchpoint's place in its journey: time, then input name, line, offset, input position.
+    struct SortKey: Comparable {
+        var time: Int64
+        var input: Int
+        var line: Int64
+        var offset: Int64
+        var index: Int
+
+        static func < (a: SortKey, b: SortKey) -> Bool {
+            (a.time, a.input, a.line, a.offset, a.index) < (b.time, b.input, b.line, b.offset, b.index)
+        }
+    }
+
+    /// The campaign identity a web touchpoint carries, nil when it carries none.
+    struct CampaignKey: Equatable {
+        var source: String?
+        var name: String?
+        var click: String?
+    }
+
+    static func campaignKey(_ t: Touchpoint) -> CampaignKey? {
+        let k = CampaignKey(source: t.campaign.source, name: t.campaign.name, click: t.clickID?.value)
+        return k.source == nil && k.name == nil && k.click == nil ? nil : k
+    }
+
+    static func day(_ ms: Int64) -> Int64 { ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000 }
+
+    static func containsASCII(_ s: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        let w = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+        guard s.count >= w.count else { return false }
+        outer: for i in 0...(s.count - w.count) {
+            for j in 0..<w.count {
+                let c = s[i + j] &- 65 < 26 ? s[i + j] | 0x20 : s[i + j]
+                if c != w[j] { continue outer }
+            }
+            return true
+        }
+        return false
+    }
+
+    func journey(_ person: StitchedPerson, _ all: [Touchpoint]) -> Journey {
+        var keys = person.touchpointIndices.map { i in
+            let o = all[i].origin
+            return SortKey(time: all[i].time, input: rank(o.input), line: o.line, offset: o.offset, index: i)
+        }
+        keys.sort()
+        let idx = keys.map(\.index)
+        let tps = idx.map { all[$0] }
+        let count = tps.count
+        let channels = config.channelRules
+
+        // Sessions.
+        var sessions: [Session] = []
+        var sessionOf = [Int](repeating: -1, count: count)
+        var last = -1 // index of the current session's last member
+        var webSeen = false
+        var campaign: CampaignKey?
+        func close() {
+            guard last >= 0, var s = sessions.last else { return }
+            s.end = tps[last].time
+            s.count = last - s.first + 1
+            sessions[sessions.count - 1] = s
+        }
+        for i in tps.indices where JourneyBuilder.isPersonInitiated(tps[i].action) {
+            let t = tps[i]
+            var open = last < 0
+            let key = t.channel == .web ? Self.campaignKey(t) : nil
+            if !open {
+                let prev = tps[last].time
+                if t.time - prev > config.sessionTimeoutMs {
+                    open = true
+                } else if config.breakAtMidnight, Self.day(t.time) != Self.day(prev) {
+                    open = true
+                } else if config.breakOnCampaignChange, let key, webSeen, key != campaign {
+                    open = true
+                }
+            }
+            if open {
+                close()
+                let src = channels.trafficSource(t)
+                sessions.append(Session(start: t.time, end: t.time, channel: channels.classify(t), source: src.source,
+                                        medium: src.medium, campaign: src.campaign, first: i, count: 1))
+                webSeen = false
+                campaign = nil
+            }
+            if t.channel == .web, !webSeen || key != nil {
+                webSeen = true
+                if key != nil { campaign = key }
+            }
+            last = i
+        }
+        close()
+        for (s, session) in sessions.enumerated() {
+            for i in session.first..<(session.first + session.count) { sessionOf[i] = s }
+        }
+
+        // Stages, orders and per-touchpoint pain points.
+        var stageTimes = [Int64?](repeating: nil, count: config.stages.count)
+        var furthest = -1
+        var stageAt = [Int](repeating: -1, count: count)
+        var orders: [Order] = []
+        var pains: [PainPoint] = []
+        var pathRuleMatched = [Bool](repeating: false, count: count)
+        func reach(_ s: Int, _ time: Int64) {
+            if stageTimes[s] == nil { stageTimes[s] = time }
+            if s > furthest { furthest = s }
+        }
+        for i in tps.indices {
+            let t = tps[i]
+            let success = !(config.successOnly && t.status >= 400)
+            var isOrder = false
+            var orderStages: [Int] = []
+            func apply(_ path: UnsafeBufferPointer<UInt8>?) {
+                for r in rules where r.matches(t, path: path) {
+                    if !r.paths.isEmpty { pathRuleMatched[i] = true }
+                    if r.order {
+                        if t.status < 400 { isOrder = true; orderStages.append(r.stage) }
+                    } else if success {
+                        reach(r.stage, t.time)
+                    }
+                }
+            }
+            if var path = t.path { path.withUTF8 { apply($0) } } else { apply(nil) }
+            if isOrder {
+                for s in orderStages { reach(s, t.time) }
+                orders.append(Order(time: t.time, value: t.value ?? 0, currency: t.currency, touchpoint: i,
+                                    session: sessionOf[i] >= 0 ? sessionOf[i] : nil))
+                if orders.count > 1, let r = repeatStage { reach(r, t.time) }
+            }
+            stageAt[i] = furthest
+        }
+        func stageName(_ i: Int) -> String { stageAt[i] >= 0 ? config.stages[stageAt[i]] : JourneyBuilder.noStage }
+        func pain(_ kind: PainKind, _ i: Int) {
+            pains.append(PainPoint(kind: kind, stage: stageName(i), time: tps[i].time, touchpoint: i))
+        }
+
+        let firstOrder = orders.first?.touchpoint ?? count
+        var ratings: [Double] = []
+        var nps: Double?
+        // Conversation id → (first visitor message, first agent answer after it).
+        var conversations: [String: (visitor: Int?, answer: Int?)] = [:]
+        var anonymousConversation = 0
+        var lastAnonymousChat: Int64?
+        for i in tps.indices {
+            let t = tps[i]
+            if t.status >= 500 { pain(.failingPage, i) }
+            if t.status >= 400, t.status < 500, i < firstOrder { pain(.clientErrorBeforePurchase, i) }
+            if let rt = t.responseTimeMs, rt > config.slowPageMs { pain(.slowPage, i) }
+            switch t.action {
+            case .emailBounce: pain(.emailBounce, i)
+            case .emailComplaint: pain(.emailComplaint, i)
+            case .emailUnsubscribe: pain(.emailUnsubscribe, i)
+            case .chatRating:
+                if let s = t.score {
+                    ratings.append(s)
+                    if s <= config.badRatingMax { pain(.badChatRating, i) }
+                }
+            case .chatSurvey:
+                if let s = t.score { nps = s }
+            default: break
+            }
+            if t.channel == .chat {
+                let id: String
+                if let c = t.conversation {
+                    id = "c" + c
+                } else {
+                    if t.action == .chatStarted || lastAnonymousChat.map({ t.time - $0 > config.sessionTimeoutMs }) == true {
+                        anonymousConversation += 1
+                    }
+                    lastAnonymousChat = t.time
+                    id = "a\(anonymousConversation)"
+                }
+                var c = conversations[id] ?? (nil, nil)
+                if t.action == .chatMessageVisitor, c.visitor == nil { c.visitor = i }
+                if t.action == .chatMessageAgent, c.visitor != nil, c.answer == nil { c.answer = i }
+                conversations[id] = c
+            }
+        }
+        for c in conversations.values {
+            guard let v = c.visitor else { continue }
+            if let a = c.answer, tps[a].time - tps[v].time <= config.slowChatResponseMs { continue }
+            pain(.slowChatResponse, v)
+        }
+
+        // Abandoned carts and checkouts, per session.
+        var orderInSession = [Bool](repeating: false, count: sessions.count)
+        for o in orders { if let s = o.session { orderInSession[s] = true } }
+        for (s, session) in sessions.enumerated() where !orderInSession[s] {
+            var lastCart = -1, lastCheckout = -1
+            for i in session.first..<(session.first + session.count)
+            where pathRuleMatched[i] && tps[i].status < 400 && tps[i].channel == .web {
+                var p = tps[i].path!
+                p.withUTF8 { b in
+                    if Self.containsASCII(b, "checkout") { lastCheckout = i }
+                    if Self.containsASCII(b, "cart") || Self.containsASCII(b, "basket") { lastCart = i }
+                }
+            }
+            if lastCheckout >= 0 {
+                pain(.abandonedCheckout, lastCheckout)
+            } else if lastCart >= 0 {
+                pain(.abandonedCart, lastCart)
+            }
+        }
+        let kindOrder = Dictionary(uniqueKeysWithValues: PainKind.allCases.enumerated().map { ($1, $0) })
+        pains.sort { ($0.touchpoint, kindOrder[$0.kind]!) < ($1.touchpoint, kindOrder[$1.kind]!) }
+
+        let csat: Double? = ratings.isEmpty ? nil : Double(ratings.filter { $0 >= 4 }.count) / Double(ratings.count)
+        return Journey(personID: person.personID, customerID: person.customerID, touchpoints: tps, sessions: sessions,
+                       stageTimes: stageTimes, orders: orders, painPoints: pains, nps: nps, csat: csat)
+    }
+}

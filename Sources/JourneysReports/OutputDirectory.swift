@@ -83,7 +83,8 @@ private func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { w
 /// directory, so after a crash either yesterday's file or today's complete one is in place,
 /// never half a file. A failed write (or a writer that throws) removes every temp of this run
 /// and makes `commit()` refuse: no output is replaced. Opening the directory removes stale
-/// temps that crashed runs left (those whose PID is no longer a running process).
+/// temps that crashed runs left (those whose PID is no longer a running process, and this
+/// process's own: open one `OutputDirectory` per path at a time).
 ///
 /// Renames themselves cannot be made all-or-nothing across several names: `commit()` first
 /// checks that no final name is a directory, which is the one failure a rename in a writable

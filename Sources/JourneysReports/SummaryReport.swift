@@ -29,8 +29,10 @@ public struct RunStatistics: Sendable, Equatable {
 /// ```
 /// {
 ///   "schema_version": 1,
-///   "totals": {"persons": …, "touchpoints": …, "sessions": …, "converters": …, "orders": …,
-///              "revenue": …, "pain_points": …, "first_seen": "…", "last_seen": "…"},
+///   "totals": {"persons": …, "touchpoints": …, "sessions": …, "converters": …,
+///              "conversion_rate": …, "repeat_buyers": …, "repeat_purchase_rate": …, "orders": …,
+///              "revenue": …, "revenue_per_person": …, "pain_points": …, "nps_respondents": …,
+///              "nps": …, "first_seen": "…", "last_seen": "…"},
 ///   "funnel": [{"stage": …, "persons": …, "pct_of_start": …, "pct_of_previous": …,
 ///               "median_hours_from_previous": …}, …],
 ///   "run": {"inputs": …, "damaged_inputs": …, "bytes": …, "lines": …, "touchpoints": …,
@@ -38,6 +40,11 @@ public struct RunStatistics: Sendable, Equatable {
 ///           "merges_blocked": …, "elapsed_seconds": …}
 /// }
 /// ```
+/// `conversion_rate` is converters / persons; `repeat_buyers` have two orders or more and
+/// `repeat_purchase_rate` is repeat buyers / converters; `revenue_per_person` is revenue /
+/// persons (lifetime value over the window read); `nps` is the Net Promoter Score over persons
+/// with a survey score (their last): % promoters (9–10) − % detractors (0–6), −100 … 100 with
+/// 2 decimals, null without respondents. Rates are 0–1 with 4 decimals.
 /// Funnel values are written as in `funnel.csv`; reasons are sorted by name; times ISO-8601
 /// UTC (null without touchpoints); revenue has 2 decimals, elapsed seconds 3. The document is
 /// pretty-printed, UTF-8 without a BOM, and ends with a newline. `schema_version` changes when
@@ -50,9 +57,14 @@ public struct SummaryReport: Sendable {
     public var touchpoints = 0
     public var sessions = 0
     public var converters = 0
+    /// Persons with at least two orders.
+    public var repeatBuyers = 0
     public var orders = 0
     public var revenue = 0.0
     public var painPoints = 0
+    public var npsRespondents = 0
+    public var npsPromoters = 0
+    public var npsDetractors = 0
     public var firstSeen: Int64?
     public var lastSeen: Int64?
     public var funnel: FunnelReport
@@ -64,6 +76,11 @@ public struct SummaryReport: Sendable {
             touchpoints += j.touchpoints.count
             sessions += j.sessions.count
             if j.converted { converters += 1 }
+            if j.orders.count >= 2 { repeatBuyers += 1 }
+            if let score = j.nps {
+                npsRespondents += 1
+                if score >= 9 { npsPromoters += 1 } else if score <= 6 { npsDetractors += 1 }
+            }
             orders += j.orders.count
             revenue += j.revenue
             painPoints += j.painPoints.count
@@ -72,6 +89,11 @@ public struct SummaryReport: Sendable {
         }
         self.funnel = funnel ?? FunnelReport(journeys: journeys, config: config)
         self.statistics = statistics
+    }
+
+    /// % promoters − % detractors, nil without respondents.
+    public var nps: Double? {
+        npsRespondents == 0 ? nil : Double(npsPromoters - npsDetractors) / Double(npsRespondents) * 100
     }
 
     public func encode() -> [UInt8] {
@@ -89,8 +111,12 @@ public struct SummaryReport: Sendable {
             ("schema_version", .int(Self.schemaVersion)),
             ("totals", .object([
                 ("persons", .int(persons)), ("touchpoints", .int(touchpoints)), ("sessions", .int(sessions)),
-                ("converters", .int(converters)), ("orders", .int(orders)), ("revenue", cell(.money(revenue))),
-                ("pain_points", .int(painPoints)), ("first_seen", cell(.timestamp(firstSeen))), ("last_seen", cell(.timestamp(lastSeen))),
+                ("converters", .int(converters)), ("conversion_rate", cell(.rate(ratio(converters, persons)))),
+                ("repeat_buyers", .int(repeatBuyers)), ("repeat_purchase_rate", cell(.rate(ratio(repeatBuyers, converters)))),
+                ("orders", .int(orders)), ("revenue", cell(.money(revenue))),
+                ("revenue_per_person", cell(.money(persons == 0 ? nil : revenue / Double(persons)))),
+                ("pain_points", .int(painPoints)), ("nps_respondents", .int(npsRespondents)), ("nps", cell(.decimal(nps, places: 2))),
+                ("first_seen", cell(.timestamp(firstSeen))), ("last_seen", cell(.timestamp(lastSeen))),
             ])),
             ("funnel", .array((0..<funnelTable.count).map { JSONWriter.object(funnelTable, row: $0) })),
             ("run", .object([

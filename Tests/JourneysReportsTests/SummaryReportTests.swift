@@ -24,12 +24,13 @@ import JourneysStages
         stats.elapsedSeconds = 0.25
         let text = String(decoding: SummaryReport(journeys: js, config: JourneyConfig(), statistics: stats).encode(), as: UTF8.self)
         // Totals by hand: 2 persons, 3 touchpoints (one per session), 3 sessions, 1 converter, 1 order of 12.50,
-        // 1 pain point, first seen t − 1 day (10-05 12:00), last seen t + 1 day (10-07 12:00).
+        // 1 pain point, first seen t − 1 day (10-05 12:00), last seen t + 1 day (10-07 12:00); conversion rate 1/2,
+        // no repeat buyer (0 of 1 converter), revenue per person 12.50 / 2 = 6.25, no NPS respondent.
         // Funnel: awareness 2; decision 0/0 and purchase 1 (a skipped consideration and decision).
         #expect(text == """
         {
           "schema_version": 1,
-          "totals": {"persons": 2, "touchpoints": 3, "sessions": 3, "converters": 1, "orders": 1, "revenue": 12.50, "pain_points": 1, "first_seen": "2026-10-05T12:00:00.000Z", "last_seen": "2026-10-07T12:00:00.000Z"},
+          "totals": {"persons": 2, "touchpoints": 3, "sessions": 3, "converters": 1, "conversion_rate": 0.5000, "repeat_buyers": 0, "repeat_purchase_rate": 0.0000, "orders": 1, "revenue": 12.50, "revenue_per_person": 6.25, "pain_points": 1, "nps_respondents": 0, "nps": null, "first_seen": "2026-10-05T12:00:00.000Z", "last_seen": "2026-10-07T12:00:00.000Z"},
           "funnel": [
             {"stage": "awareness", "persons": 2, "pct_of_start": 1.0000, "pct_of_previous": null, "median_hours_from_previous": null},
             {"stage": "consideration", "persons": 0, "pct_of_start": 0.0000, "pct_of_previous": 0.0000, "median_hours_from_previous": null},
@@ -65,5 +66,25 @@ import JourneysStages
         #expect(parsed.at(path: "totals.first_seen") == .null)
         #expect(text.contains(#""skipped": {}"#))
         #expect(text.utf8.first == UInt8(ascii: "{"))
+    }
+
+    @Test func npsAndRepeatBuyers() throws {
+        // Last scores 10, 9, 8, 6 and one person without: 4 respondents, promoters 10 and 9, detractor 6 →
+        // (2 − 1) / 4 = 25.00. Orders: a 2 (repeat buyer), b 1, c 3 (repeat buyer) → 2 of 3 converters = 0.6667.
+        let t = at(8, 9)
+        let js = [
+            journey("a", orders: [order(t, 1), order(t, 1)], nps: 10),
+            journey("b", orders: [order(t, 1)], nps: 9),
+            journey("c", orders: [order(t, 1), order(t, 1), order(t, 1)], nps: 8),
+            journey("d", nps: 6),
+            journey("e"),
+        ]
+        let s = SummaryReport(journeys: js, config: JourneyConfig(), statistics: RunStatistics())
+        #expect(s.nps == 25)
+        let parsed = try JSONParser.parse(String(decoding: s.encode(), as: UTF8.self))
+        #expect(parsed.at(path: "totals.nps")?.text == "25.00")
+        #expect(parsed.at(path: "totals.nps_respondents")?.text == "4")
+        #expect(parsed.at(path: "totals.repeat_purchase_rate")?.text == "0.6667")
+        #expect(parsed.at(path: "totals.revenue_per_person")?.text == "1.20") // 6 / 5
     }
 }

@@ -9,6 +9,10 @@ public struct JourneyConfig: Sendable, Equatable {
     /// A key linked to more than this many distinct keys of one kind (a shared device, a
     /// placeholder id) is not used to merge persons.
     public var mergeLimit = 20
+    /// The chat tool's visitor id is the site's visitor cookie (a chat widget that reuses it):
+    /// chat visitor ids are then `visitor` keys and join web history directly. Off by default:
+    /// two tools' ids are different spaces, and an equal string must not merge strangers.
+    public var chatVisitorIsWebVisitor = false
 
     // MARK: Sessions
     /// Inactivity timeout: a gap longer than this starts a new session.

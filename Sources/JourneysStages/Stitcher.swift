@@ -55,7 +55,8 @@ public struct StitchResult: Sendable, Equatable {
 ///   `chat_visitor`. A chat tool's visitor id is its own kind even when its value equals a web
 ///   visitor cookie: the two tools draw ids from different spaces, and a coincidence (or two
 ///   tools both counting from 1) must not merge strangers. A chat joins a web journey through
-///   an email or customer id it carries.
+///   an email or customer id it carries — unless `JourneyConfig.chatVisitorIsWebVisitor` says
+///   the chat widget reuses the site's cookie, when chat visitor ids are `visitor` keys.
 /// - Merge protection: a key linked to more than `JourneyConfig.mergeLimit` distinct keys of
 ///   one kind (a shared device, a placeholder id every guest gets) is *blocked*: it links
 ///   nothing. A touchpoint keeps its other keys; a touchpoint whose keys are all blocked forms,
@@ -86,7 +87,7 @@ public enum Stitcher {
             add(.customer, t.keys.customer)
             add(.email, t.keys.email)
             add(.visitor, t.keys.visitor)
-            add(.chatVisitor, t.keys.chatVisitor)
+            add(config.chatVisitorIsWebVisitor ? .visitor : .chatVisitor, t.keys.chatVisitor)
             if n > 1 {
                 for a in 0..<n {
                     for b in (a + 1)..<n {

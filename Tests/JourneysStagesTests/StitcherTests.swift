@@ -99,6 +99,11 @@ enum TP {
         ]
         let r = Stitcher.stitch(tps, config: config)
         #expect(shape(r, tps) == ["p5aed64ea315cce55 - 1", "pdf114d72ca3fc5b0 - 2"])
+        // A chat widget that reuses the site's cookie: the chat id is a visitor key, one person
+        // named by "visitor\042".
+        var reuse = config
+        reuse.chatVisitorIsWebVisitor = true
+        #expect(shape(Stitcher.stitch(tps, config: reuse), tps) == ["p5aed64ea315cce55 - 1,2"])
     }
 
     @Test func placeholderCustomerSharedBy30VisitorsMergesNobody() {

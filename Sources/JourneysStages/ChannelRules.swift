@@ -19,7 +19,7 @@ public enum ChannelField: String, Sendable, Hashable, CaseIterable {
     case clickID = "click_id"
 }
 
-/// How a condition compares a field's value with its list (always case-insensitively).
+/// How a condition compares a field's value with its list (always ignoring ASCII case).
 public enum MatchKind: String, Sendable, Hashable, CaseIterable {
     case exact, prefix, suffix, contains
     /// Host-style match: the value's dot-separated labels contain the pattern's labels as a
@@ -35,7 +35,7 @@ public enum MatchKind: String, Sendable, Hashable, CaseIterable {
 public struct ChannelCondition: Sendable, Hashable, CustomStringConvertible {
     public var field: ChannelField
     public var match: MatchKind
-    /// The patterns, lower-cased by the initializer (matching is case-insensitive, as in GA4).
+    /// The patterns, lower-cased (ASCII) by the initializer: matching ignores ASCII case, as GA4 does.
     public private(set) var values: [String]
     /// `values` as UTF-8, for matching without building strings.
     private var patterns: [[UInt8]]
@@ -43,8 +43,8 @@ public struct ChannelCondition: Sendable, Hashable, CustomStringConvertible {
     public init(field: ChannelField, match: MatchKind, values: [String]) {
         self.field = field
         self.match = match
-        self.values = values.map { $0.lowercased() }
-        patterns = self.values.map { Array($0.utf8) }
+        patterns = values.map { ChannelRules.Fields.lower($0)! }
+        self.values = patterns.map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Whether `value` (lower-cased UTF-8) matches one of the patterns.

@@ -7,7 +7,7 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN := .build/$(CONFIG)/journeys
 
-.PHONY: build test demo bench install clean help
+.PHONY: build test demo bench golden install clean help
 
 build: ## Build the journeys binary (release).
 	$(SWIFT) build -c $(CONFIG) --product journeys
@@ -17,11 +17,15 @@ test: ## Run the test suite (Swift Testing).
 	$(SWIFT) test --skip-build 2>&1 | tee .build/test-output.txt; status=$${PIPESTATUS[0]}; \
 	  grep -E "Test run with .* (passed|failed)" .build/test-output.txt | tail -1; exit $$status
 
-demo: build ## Read every bundled sample log (fixtures/, pipelines/all-formats.yaml) into touchpoints.
-	@mkdir -p demo-out
-	$(BIN) events --pipeline pipelines/all-formats.yaml --rejects demo-out/rejects.ndjson > demo-out/touchpoints.ndjson
-	$(BIN) events --csv --pipeline pipelines/all-formats.yaml > demo-out/touchpoints.csv
-	@echo "journeys demo: touchpoints in demo-out/touchpoints.ndjson and demo-out/touchpoints.csv, rejected lines with reasons in demo-out/rejects.ndjson"
+demo: build ## Run the shop pipeline over the bundled demo logs (fixtures/demo/) into demo-out/.
+	$(BIN) run --pipeline pipelines/shop.yaml --out demo-out
+	@echo "journeys demo: open demo-out/journeys.csv, funnel.csv, channels.csv, attribution.csv, paths.csv, pain_points.csv, daily.csv (and summary.json, rejects.ndjson)"
+
+golden: build ## Regenerate the expected outputs of the shipped pipelines (review the diff before committing).
+	rm -rf fixtures/demo/expected
+	$(BIN) run --pipeline pipelines/shop.yaml --out fixtures/demo/expected --threads 1
+	sed -i 's/"elapsed_seconds": [0-9.]*/"elapsed_seconds": 0/' fixtures/demo/expected/summary.json
+	git --no-pager diff --stat -- fixtures/demo/expected || true
 
 bench: build ## Measure reading throughput against zcat and a zlib floor (see BENCHMARKS.md).
 	bash Tests/bench/run.sh

@@ -152,7 +152,57 @@ extension YAMLReader {
 
     func channels(_ n: Node, into j: inout JourneyConfig) throws(PipelineError) {
         let m = try mapping(n, "channels")
-        try onlyKeys(m, ["internal_hosts", "rules"], at: "channels")
-        // Filled in once ChannelRules' table is settled.
+        try onlyKeys(m, ["internal_hosts", "rules", "replace_default_rules", "fallback"], at: "channels")
+        var rules = j.channelRules
+        if let v = m["internal_hosts"] { rules.internalHosts = try strings(v, "channels.internal_hosts").map { $0.lowercased() } }
+        if let v = m["fallback"] { rules.fallback = try string(v, "channels.fallback") }
+        var replace = false
+        if let v = m["replace_default_rules"] { replace = try bool(v, "channels.replace_default_rules") }
+        if let v = m["rules"] {
+            guard case .sequence(let seq) = v else { throw error(v, "channels.rules", "must be a list") }
+            var custom: [ChannelRule] = []
+            for (i, x) in seq.enumerated() {
+                let path = "channels.rules[\(i)]"
+                let r = try mapping(x, path)
+                try onlyKeys(r, ["channel", "all_of", "any_of", "note"], at: path)
+                guard let ch = r["channel"] else { throw error(x, path, "a rule needs a `channel`") }
+                var rule = ChannelRule(channel: try string(ch, "\(path).channel"))
+                if let a = r["all_of"] { rule.allOf = try conditions(a, "\(path).all_of") }
+                if let a = r["any_of"] { rule.anyOf = try conditions(a, "\(path).any_of") }
+                if let note = r["note"] { rule.note = try string(note, "\(path).note") }
+                guard !rule.allOf.isEmpty || !rule.anyOf.isEmpty else {
+                    throw error(x, path, "a rule needs conditions in all_of or any_of")
+                }
+                custom.append(rule)
+            }
+            rules.rules = replace ? custom : custom + rules.rules
+        } else if replace {
+            throw error(n, "channels.replace_default_rules", "needs `rules` to replace them with")
+        }
+        j.channelRules = rules
+    }
+
+    /// `[{field: source, match: exact, values: [google, bing]}, …]`
+    func conditions(_ n: Node, _ path: String) throws(PipelineError) -> [ChannelCondition] {
+        guard case .sequence(let seq) = n else { throw error(n, path, "must be a list of {field, match, values}") }
+        var out: [ChannelCondition] = []
+        for (i, x) in seq.enumerated() {
+            let p = "\(path)[\(i)]"
+            let m = try mapping(x, p)
+            try onlyKeys(m, ["field", "match", "values"], at: p)
+            guard let f = m["field"], let field = ChannelField(rawValue: try string(f, "\(p).field")) else {
+                throw error(x, "\(p).field", "must be one of \(ChannelField.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            var match = MatchKind.exact
+            if let k = m["match"] {
+                guard let kind = MatchKind(rawValue: try string(k, "\(p).match")) else {
+                    throw error(k, "\(p).match", "must be one of \(MatchKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                match = kind
+            }
+            guard let vs = m["values"] else { throw error(x, p, "a condition needs `values`") }
+            out.append(ChannelCondition(field: field, match: match, values: try strings(vs, "\(p).values")))
+        }
+        return out
     }
 }

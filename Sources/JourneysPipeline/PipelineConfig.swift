@@ -75,6 +75,9 @@ public struct PipelineConfig: Sendable {
         if let idNode = top["identity"] {
             c.identity = try r.identity(idNode)
             if case .mapping(let m) = idNode, let v = m["merge_limit"] { c.journey.mergeLimit = try r.int(v, "identity.merge_limit") }
+            if case .mapping(let m) = idNode, let v = m["chat_visitor_is_web_visitor"] {
+                c.journey.chatVisitorIsWebVisitor = try r.bool(v, "identity.chat_visitor_is_web_visitor")
+            }
         }
         try r.journeySections(top, into: &c)
         if let srcs = top["sources"] {
@@ -149,7 +152,7 @@ struct YAMLReader {
     func identity(_ n: Node) throws(PipelineError) -> IdentityOptions {
         let m = try mapping(n, "identity")
         try onlyKeys(m, ["visitor_cookies", "customer_cookies", "customer_params", "email_params", "customer_fields",
-                         "ignore_values", "fallback_visitor", "merge_limit"], at: "identity")
+                         "ignore_values", "fallback_visitor", "merge_limit", "chat_visitor_is_web_visitor"], at: "identity")
         var id = IdentityOptions()
         if let v = m["visitor_cookies"] { id.visitorCookies = try strings(v, "identity.visitor_cookies") }
         if let v = m["customer_cookies"] { id.customerCookies = try strings(v, "identity.customer_cookies") }

@@ -20,7 +20,7 @@ struct Journeys: ParsableCommand {
 
         \(ExitStatus.helpText)
         """,
-        subcommands: [EventsCommand.self, FormatsCommand.self, GenerateCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, EventsCommand.self, FormatsCommand.self, GenerateCommand.self]
     )
 }
 
@@ -166,6 +166,13 @@ enum ProcessSetup {
 }
 
 enum Stderr {
+    /// Writes `s` as it is (no newline), for progress lines.
+    static func raw(_ s: String) {
+        let out = OutputStream(fd: 2, name: "standard error")
+        try? out.write(s)
+        try? out.flush()
+    }
+
     static func line(_ s: String) {
         let out = OutputStream(fd: 2, name: "standard error")
         try? out.write(s + "\n")

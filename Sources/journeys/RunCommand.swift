@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import JourneysIO
+import JourneysPipeline
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Turn logs into per-person journeys and write the report files (CSV / JSON) an analyst opens.",
+        discussion: """
+        Reads the pipeline's sources and the inputs named here (each named input's format is \
+        detected from its first lines unless --format is given), stitches touchpoints into \
+        persons, sessions, acquisition channels and journey stages, and writes into --out: \
+        journeys.csv, funnel.csv, channels.csv, attribution.csv, paths.csv, pain_points.csv, \
+        daily.csv (and .json where the pipeline asks), summary.json and rejects.ndjson.
+
+        Without --pipeline the embedded default pipeline is used (pipelines/default.yaml shows \
+        it written out). Outputs are written to temporary files and renamed into place only when \
+        all of them were written, so a failed run leaves the previous outputs as they were.
+
+        A summary goes to standard error; while it works, a progress line is shown when standard \
+        error is a terminal (never under cron).
+
+        \(ExitStatus.helpText)
+        """
+    )
+
+    @OptionGroup var read: ReadOptions
+
+    @Option(name: .long, help: ArgumentHelp("Output directory (default: the pipeline's outputs.dir, else ./journeys-out).", valueName: "dir"))
+    var out: String?
+
+    @Flag(name: .long, help: "Leave out the UTF-8 byte-order mark at the start of CSV files.")
+    var noBom = false
+
+    @Flag(name: .long, help: "Do not print the summary on standard error.")
+    var quiet = false
+
+    func run() throws {
+        ProcessSetup.forStreaming()
+        let pipeline = try read.loadPipeline()
+        var req = RunRequest(threads: read.threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        req.inputs = read.inputs
+        req.format = read.format == "auto" ? nil : read.format
+        req.pipeline = pipeline
+        if let lf = read.logFormat { for i in req.pipeline.sources.indices { req.pipeline.sources[i].options.logFormat = lf } }
+        req.outDir = out ?? pipeline.outputs.dir ?? "journeys-out"
+        req.bom = !noBom
+        req.maxLineLength = read.maxLineLength
+        let interactive = isatty(2) == 1 && !quiet
+        if interactive {
+            req.progress = { lines, tps in
+                Stderr.raw("\rjourneys: \(lines) lines, \(tps) touchpoints…")
+            }
+        }
+        let report = RunJob.run(req)
+        if interactive { Stderr.raw("\r\u{1B}[K") }
+        for m in report.messages { Stderr.line("journeys: \(m)") }
+        if !quiet {
+            let s = report.statistics
+            if !report.inputs.isEmpty { Stderr.line(Summary.text(report.inputs)) }
+            if !report.published.isEmpty {
+                Stderr.line("journeys: \(s.persons) persons (\(s.mergesBlocked) merges blocked) in \(s.elapsedSeconds) s; wrote \(report.published.sorted().joined(separator: ", ")) to \(req.outDir)/")
+            }
+        }
+        if report.status != .ok { throw ExitCode(report.status.rawValue) }
+    }
+}
+
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate a pipeline file without reading any log.",
+        discussion: """
+        Every error names the file, the line and the key path, e.g. \
+        `shop.yaml:12: stages.rules[2].stage: "checkout" is not in stages.order`. \
+        Exit status 0 when the file is valid, 78 when it is not.
+        """
+    )
+
+    @Argument(help: ArgumentHelp("The pipeline file (YAML).", valueName: "file"))
+    var file: String
+
+    func run() throws {
+        do {
+            let c = try PipelineConfig.load(path: file)
+            let formats = Set(c.sources.compactMap(\.format)).sorted()
+            print("\(file): ok: \(c.sources.count) source\(c.sources.count == 1 ? "" : "s")\(formats.isEmpty ? "" : " (\(formats.joined(separator: ", ")))"), stages \(c.journey.stages.joined(separator: " > ")), \(c.journey.stageRules.count) stage rules, outputs \(c.outputs.tables.joined(separator: ", ")) as \(c.outputs.formats.joined(separator: " and "))")
+        } catch {
+            Stderr.line("journeys: error: \(error)")
+            throw ExitCode(ExitStatus.config.rawValue)
+        }
+    }
+}

@@ -21,11 +21,12 @@ demo: build ## Run the shop pipeline over the bundled demo logs (fixtures/demo/)
 	$(BIN) run --pipeline pipelines/shop.yaml --out demo-out
 	@echo "journeys demo: open demo-out/journeys.csv, funnel.csv, channels.csv, attribution.csv, paths.csv, pain_points.csv, daily.csv (and summary.json, rejects.ndjson)"
 
-golden: build ## Regenerate the expected outputs of the shipped pipelines (review the diff before committing).
-	rm -rf fixtures/demo/expected
-	$(BIN) run --pipeline pipelines/shop.yaml --out fixtures/demo/expected --threads 1
-	sed -i 's/"elapsed_seconds": [0-9.]*/"elapsed_seconds": 0/' fixtures/demo/expected/summary.json
-	git --no-pager diff --stat -- fixtures/demo/expected || true
+golden: build ## Regenerate the expected outputs of every shipped pipeline (review the diff before committing).
+	rm -rf fixtures/expected
+	for p in pipelines/*.yaml; do n=$$(basename $$p .yaml); [ $$n = default ] && continue; \
+	  $(BIN) run --quiet --threads 1 --pipeline $$p --out fixtures/expected/$$n || exit 1; \
+	  sed -i 's/"elapsed_seconds": [0-9.]*/"elapsed_seconds": 0/' fixtures/expected/$$n/summary.json; done
+	git --no-pager diff --stat -- fixtures/expected || true
 
 bench: build ## Measure reading throughput against zcat and a zlib floor (see BENCHMARKS.md).
 	bash Tests/bench/run.sh

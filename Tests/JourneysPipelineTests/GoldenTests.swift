@@ -28,8 +28,27 @@ import Testing
         }
     }
 
-    @Test func shopPipelineOverTheDemoLogs() throws {
-        try compare(pipeline: "pipelines/shop.yaml", expected: "fixtures/demo/expected", threads: "1")
-        try compare(pipeline: "pipelines/shop.yaml", expected: "fixtures/demo/expected", threads: "4")
+    /// Every shipped pipeline with sources (default.yaml has none).
+    static let pipelines: [String] = {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: repo.appendingPathComponent("pipelines").path)) ?? []
+        return names.filter { $0.hasSuffix(".yaml") && $0 != "default.yaml" }.map { String($0.dropLast(5)) }.sorted()
+    }()
+
+    @Test func everyShippedPipelineHasExpectedOutputs() {
+        #expect(Self.pipelines.contains("shop"))
+        #expect(Self.pipelines.count >= 8)
+    }
+
+    @Test(arguments: GoldenTests.pipelines)
+    func pipelineOverItsFixtures(_ name: String) throws {
+        try compare(pipeline: "pipelines/\(name).yaml", expected: "fixtures/expected/\(name)", threads: "1")
+        try compare(pipeline: "pipelines/\(name).yaml", expected: "fixtures/expected/\(name)", threads: "4")
+    }
+
+    @Test func checkAcceptsEveryShippedPipeline() throws {
+        for name in Self.pipelines + ["default"] {
+            let r = try journeys(["check", "pipelines/\(name).yaml"])
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+        }
     }
 }

@@ -7,7 +7,7 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN := .build/$(CONFIG)/journeys
 
-.PHONY: build test demo bench golden install clean help
+.PHONY: build test demo bench golden check-spreadsheet install clean help
 
 build: ## Build the journeys binary (release).
 	$(SWIFT) build -c $(CONFIG) --product journeys
@@ -27,6 +27,11 @@ golden: build ## Regenerate the expected outputs of every shipped pipeline (revi
 	  $(BIN) run --quiet --threads 1 --pipeline $$p --out fixtures/expected/$$n || exit 1; \
 	  sed -i 's/"elapsed_seconds": [0-9.]*/"elapsed_seconds": 0/' fixtures/expected/$$n/summary.json; done
 	git --no-pager diff --stat -- fixtures/expected || true
+
+check-spreadsheet: demo ## Open the demo's CSV files in LibreOffice (headless) and check every cell's value and type.
+	command -v soffice >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui)
+	python3 -c "import openpyxl" 2>/dev/null || pip install -q openpyxl
+	python3 Tests/tools/check_spreadsheet.py demo-out
 
 bench: build ## Measure reading throughput against zcat and a zlib floor (see BENCHMARKS.md).
 	bash Tests/bench/run.sh

@@ -76,10 +76,16 @@ public enum CSVText {
         return String(kept) + "…"
     }
 
-    /// True when a spreadsheet importing this identifier would turn it into a number, date,
-    /// time, percentage or boolean (and so drop leading zeros, digits beyond 15, or its form):
-    /// it has a digit and only digits, spaces and `. , / : - + e E %`, or it is `true` / `false`.
+    /// True when a spreadsheet importing this identifier would change it: turn it into a date,
+    /// time, percentage, boolean or a number that reads back differently (leading zeros, digits
+    /// beyond 15, `1e5`, `1,5`): it has a digit and only digits, spaces and `. , / : - + e E %`,
+    /// or it is `true` / `false`. A plain whole number of at most 15 digits without a leading
+    /// zero (`1002`) reads back as the same digits, so it needs no protection — and gets none:
+    /// LibreOffice keeps a CSV field's leading `'` as a visible character (seen), so marking
+    /// every numeric id would show `'1002` to analysts.
     public static func looksNumeric(_ s: String) -> Bool {
+        let u = s.utf8
+        if !u.isEmpty, u.count <= 15, u.allSatisfy({ $0 &- 48 < 10 }), u.count == 1 || u.first != 48 { return false }
         var digit = false
         for c in s.utf8 {
             switch c {

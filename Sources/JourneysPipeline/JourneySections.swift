@@ -122,6 +122,9 @@ extension YAMLReader {
                 try onlyKeys(r, ["stage", "paths", "actions", "channels", "min_score", "order"], at: path)
                 guard let st = r["stage"] else { throw error(x, path, "a rule needs a `stage`") }
                 var rule = StageRule(stage: try string(st, "\(path).stage"))
+                guard j.stages.contains(rule.stage) else {
+                    throw error(st, "\(path).stage", "\"\(rule.stage)\" is not in stages.order (\(j.stages.joined(separator: ", ")))")
+                }
                 if let p = r["paths"] { rule.paths = try strings(p, "\(path).paths") }
                 if let a = r["actions"] { rule.actions = try strings(a, "\(path).actions").map { Action(name: $0) } }
                 if let ch = r["channels"] {

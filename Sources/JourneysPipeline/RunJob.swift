@@ -129,8 +129,10 @@ public enum RunJob {
             return RunReport(status: report.status, messages: report.messages, inputs: summaries, statistics: stats, published: published)
         } catch {
             directory.discard()
-            return RunReport(status: .ioError, messages: ["error: \(error); the previous outputs in \(req.outDir) are unchanged"],
-                             inputs: summaries, statistics: stats, published: [])
+            // A rename that fails half-way through publishing names what it already published.
+            let partial = "\(error)".contains("already published")
+            let tail = partial ? "" : "; the previous outputs in \(req.outDir) are unchanged"
+            return RunReport(status: .ioError, messages: ["error: \(error)\(tail)"], inputs: summaries, statistics: stats, published: [])
         }
     }
 }

@@ -64,7 +64,10 @@ public struct FileTruth: Sendable {
 /// The outcome of a run, also written to `truth.json`.
 public struct GeneratorSummary: Sendable {
     public var files: [FileTruth]
+    /// The simulated persons, by index.
     public var persons: [PersonTruth]
+    /// The persons the logs show (see `ObservedPerson`), in order of simulated person.
+    public var observed: [ObservedPerson]
     public var orders: [OrderTruth]
 
     public var lines: Int { files.reduce(0) { $0 + $1.lines } }
@@ -78,13 +81,16 @@ public struct GeneratorSummary: Sendable {
 /// Output (under the directory): `web/access-YYYY-MM-DD.log.gz` (nginx, `log_format` in
 /// `web/log_format.txt`), `email/sendgrid-YYYY-MM-DD.json.gz` (SendGrid Event Webhook, one
 /// record per line), `chat/chat-YYYY-MM-DD.jsonl.gz` (chat export), `pipeline.yaml` (reads all
-/// three) and `truth.json` (persons, orders, revenue, first-touch channels, lines per file by
-/// kind). Files rotate at local midnight (CET/CEST). The same settings give byte-identical
-/// files whatever the thread count: persons are simulated from generators seeded by
-/// (seed, person), each file's events are sorted by (time, person, sequence) before rendering.
+/// three, with the shop pipeline's journey sections) and `truth.json` (what `journeys run` with
+/// that pipeline must find — persons as the logs link them, purchasers, orders, revenue,
+/// persons per funnel stage, first-touch channels, per person — computed from the person
+/// model by `Observer`, plus lines per file by kind). Files rotate at local midnight
+/// (CET/CEST). The same settings give byte-identical files whatever the thread count: persons
+/// are simulated from generators seeded by (seed, person), each file's events are sorted by
+/// (time, person, sequence) before rendering.
 public enum Generator {
     /// Bumped whenever the output for given settings changes (benchmarks cache on it).
-    public static let version = 1
+    public static let version = 2
 
     public static let logFormat =
         #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" "$cookie_visitor_id" "$cookie_customer_id" $request_time"#
@@ -115,10 +121,11 @@ public enum Generator {
         // 1. Persons, simulated in shards; shard results are joined in index order.
         let shardSize = 512
         let shardCount = (c.persons + shardSize - 1) / shardSize
-        let shards = Slots<([Ev], [PersonTruth], [OrderTruth], [PersonInfo])>(count: shardCount)
+        let shards = Slots<([Ev], [PersonTruth], [ObservedPerson], [OrderTruth], [PersonInfo])>(count: shardCount)
         parallelFor(shardCount, threads: c.threads) { s in
             var evs: [Ev] = []
             var truths: [PersonTruth] = []
+            var observed: [ObservedPerson] = []
             var orders: [OrderTruth] = []
             var infos: [PersonInfo] = []
             for i in (s * shardSize)..<min(c.persons, (s + 1) * shardSize) {
@@ -126,13 +133,15 @@ public enum Generator {
                 sim.run()
                 evs.append(contentsOf: sim.events)
                 truths.append(sim.truth)
+                observed.append(contentsOf: Observer.observe(person: Int32(i), events: sim.events))
                 orders.append(contentsOf: sim.orders)
                 infos.append(sim.info)
             }
-            shards[s] = (evs, truths, orders, infos)
+            shards[s] = (evs, truths, observed, orders, infos)
         }
         var persons: [PersonInfo] = []
         var truths: [PersonTruth] = []
+        var observed: [ObservedPerson] = []
         var orders: [OrderTruth] = []
         persons.reserveCapacity(c.persons)
         truths.reserveCapacity(c.persons)
@@ -145,9 +154,10 @@ public enum Generator {
             return day * 3 + e.kind.stream.rawValue
         }
         for s in 0..<shardCount {
-            let (evs, t, o, p) = shards.take(s)
+            let (evs, t, ob, o, p) = shards.take(s)
             persons.append(contentsOf: p)
             truths.append(contentsOf: t)
+            observed.append(contentsOf: ob)
             orders.append(contentsOf: o)
             for e in evs { buckets[fileIndex(e)].append(e) }
         }
@@ -232,16 +242,23 @@ public enum Generator {
         // Files of an earlier run with other dates would be read by the pipeline's globs.
         removeStale(c.out, keep: Set(files.map(\.path)))
 
-        let summary = GeneratorSummary(files: files, persons: truths, orders: orders)
+        let summary = GeneratorSummary(files: files, persons: truths, observed: observed, orders: orders)
         try writeFile(c.out + "/web/log_format.txt", Array((logFormat + "\n").utf8))
         try writeFile(c.out + "/pipeline.yaml", Array(pipelineYAML.utf8))
         try writeFile(c.out + "/truth.json", truthJSON(summary, config: c, window: window, persons: persons))
         return summary
     }
 
+    /// The generated `pipeline.yaml`: the three sources, then the journey sections of
+    /// `pipelines/shop.yaml` (identity, sessions, stages, channels), whose stage rules and
+    /// identity settings `truth.json`'s persons, funnel and first-touch channels assume.
+    /// `GeneratorTests` checks that these sections stay equal to the shop pipeline's.
     static var pipelineYAML: String {
         """
         # Written by `journeys generate`: reads the generated web, email and chat logs.
+        # `journeys run --pipeline pipeline.yaml` finds what truth.json says (persons, purchasers,
+        # orders, revenue, funnel, first-touch channels); the journey sections are those of
+        # pipelines/shop.yaml.
         version: 1
         sources:
           - path: web/access-*.log.gz
@@ -251,6 +268,39 @@ public enum Generator {
             format: sendgrid
           - path: chat/chat-*.jsonl.gz
             format: chat
+
+        identity:
+          visitor_cookies: [visitor_id]
+          customer_cookies: [customer_id]
+          customer_params: [cid]
+          customer_fields: [customer_id]
+          merge_limit: 20
+          chat_visitor_is_web_visitor: true
+
+        sessions:
+          timeout: 30m
+
+        stages:
+          order: [awareness, consideration, decision, purchase, retention, advocacy]
+          rules:
+            - stage: awareness
+            - stage: consideration
+              paths: [/products, /pricing, /compare]
+            - stage: consideration
+              actions: [email_click, chat_message_visitor]
+            - stage: decision
+              paths: [/cart, /checkout]
+            - stage: purchase
+              paths: [/checkout/complete]
+              order: true
+            - stage: advocacy
+              paths: [/refer]
+            - stage: advocacy
+              actions: [chat_survey]
+              min_score: 9
+
+        channels:
+          internal_hosts: [\(Catalog.host)]
 
         """
     }
@@ -263,7 +313,6 @@ public enum Generator {
         func key(_ k: String) { o.put("\""); o.put(k); o.put("\":") }
         func money(_ cents: Int64) { o.append(34); o.putCents(Int(cents)); o.append(34) }
         let seen = s.persons.filter { $0.firstSeen != .max }
-        let purchasers = seen.filter { $0.orders > 0 }.count
         let revenue = s.orders.reduce(Int64(0)) { $0 + $1.cents }
         o.put("{\n  "); key("generator"); o.put("\"journeys generate\",\n  ")
         key("generator_version"); o.putInt(version); o.put(",\n  ")
@@ -280,19 +329,45 @@ public enum Generator {
             ShopClock.putISO(t, into: &o); o.put("\"}")
         }
         o.put("],\n  ")
-        key("person_count"); o.putInt(seen.count); o.put(",\n  ")
-        key("purchasers"); o.putInt(purchasers); o.put(",\n  ")
+        // What the logs show: persons as their lines link their keys, with what the shop
+        // pipeline's stage rules and sessions give for each (see `Observer`).
+        let ob = s.observed
+        key("definitions"); o.put("{\n    ")
+        key("person_count"); o.put("\"persons as the logs show them: a simulated person whose identity keys never share a line is two persons (see split_persons)\",\n    ")
+        key("sessions"); o.put("\"opened and extended by what a person does (page views, email opens/clicks/unsubscribes, chat starts, visitor messages, ratings, surveys), 30 min timeout\",\n    ")
+        key("first_touch_channels"); o.put("\"channel group of each person's first session: email, chat, or the landing page's GA4 group; (none) without sessions\",\n    ")
+        key("funnel"); o.put("\"persons reaching each stage by the stage rules of pipeline.yaml (those of pipelines/shop.yaml)\",\n    ")
+        key("first_channel_counts"); o.put("\"the acquisition channel the model gave each simulated person\"")
+        o.put("\n  },\n  ")
+        key("person_count"); o.putInt(ob.count); o.put(",\n  ")
+        key("simulated_persons"); o.putInt(seen.count); o.put(",\n  ")
+        key("split_persons"); o.putInt(Set(ob.filter { $0.parts > 1 }.map(\.person)).count); o.put(",\n  ")
+        key("purchasers"); o.putInt(ob.filter { $0.orders > 0 }.count); o.put(",\n  ")
         key("order_count"); o.putInt(s.orders.count); o.put(",\n  ")
         key("revenue"); money(revenue); o.put(",\n  ")
         key("revenue_cents"); o.putInt(Int(revenue)); o.put(",\n  ")
         key("currency"); o.put("\"EUR\",\n  ")
+        key("funnel"); o.append(123)
+        for (i, st) in ShopStage.allCases.enumerated() {
+            if i > 0 { o.append(44) }
+            key(st.name); o.putInt(ob.filter { $0.reached(st) }.count)
+        }
+        o.put("},\n  ")
+        key("first_touch_channels"); o.append(123)
+        for (i, ch) in FirstTouch.allCases.enumerated() {
+            if i > 0 { o.append(44) }
+            key(ch.name); o.putInt(ob.filter { $0.firstTouch == ch }.count)
+        }
+        o.put("},\n  ")
         key("first_channel_counts"); o.append(123)
         for (i, ch) in AcquisitionChannel.allCases.enumerated() {
             if i > 0 { o.append(44) }
             key(ch.name); o.putInt(seen.filter { $0.firstChannel == ch }.count)
         }
         o.put("},\n  ")
-        key("sessions"); o.putInt(seen.reduce(0) { $0 + Int($1.sessions) }); o.put(",\n  ")
+        key("touchpoints"); o.putInt(ob.reduce(0) { $0 + Int($1.touchpoints) }); o.put(",\n  ")
+        key("sessions"); o.putInt(ob.reduce(0) { $0 + Int($1.sessions) }); o.put(",\n  ")
+        key("visits"); o.putInt(seen.reduce(0) { $0 + Int($1.sessions) }); o.put(",\n  ")
         key("chats"); o.putInt(seen.reduce(0) { $0 + Int($1.chats) }); o.put(",\n  ")
         // Totals by kind over all files.
         key("lines"); o.put("{\"total\":"); o.putInt(s.lines)
@@ -323,22 +398,33 @@ public enum Generator {
         }
         o.put("  ],\n  ")
         key("persons"); o.put("[\n")
-        for (i, t) in s.persons.enumerated() where t.firstSeen != .max {
-            let p = persons[i]
-            o.put("    {\"person\":"); o.putInt(i)
-            o.put(",\"visitor_id\":\""); p.putVisitorID(into: &o); o.put("\"")
-            o.put(",\"customer_id\":"); if t.customerSeen { o.append(34); p.putCustomerID(into: &o); o.append(34) } else { o.put("null") }
-            o.put(",\"email\":"); if t.emailSeen { o.putJSONString(p.email) } else { o.put("null") }
-            o.put(",\"first_channel\":\""); o.put(t.firstChannel.name)
+        for (i, t) in ob.enumerated() {
+            let p = persons[Int(t.person)]
+            let model = s.persons[Int(t.person)]
+            o.put("    {\"person\":"); o.putInt(Int(t.person))
+            o.put(",\"parts\":"); o.putInt(Int(t.parts))
+            o.put(",\"visitor_id\":"); if t.hasVisitor { o.append(34); p.putVisitorID(into: &o); o.append(34) } else { o.put("null") }
+            o.put(",\"customer_id\":"); if t.hasCustomer { o.append(34); p.putCustomerID(into: &o); o.append(34) } else { o.put("null") }
+            o.put(",\"email\":"); if t.hasEmail { o.putJSONString(p.email) } else { o.put("null") }
+            o.put(",\"first_channel\":\""); o.put(model.firstChannel.name)
+            o.put("\",\"first_touch_channel\":\""); o.put(t.firstTouch.name)
             o.put("\",\"first_seen\":\""); ShopClock.putISO(t.firstSeen, into: &o)
-            o.put("\",\"sessions\":"); o.putInt(Int(t.sessions))
-            o.put(",\"orders\":"); o.putInt(Int(t.orders))
+            o.put("\",\"touchpoints\":"); o.putInt(Int(t.touchpoints))
+            o.put(",\"sessions\":"); o.putInt(Int(t.sessions))
+            o.put(",\"visits\":"); o.putInt(Int(t.visits))
+            o.put(",\"stages\":[")
+            var firstStage = true
+            for st in ShopStage.allCases where t.reached(st) {
+                if !firstStage { o.append(44) }
+                firstStage = false
+                o.append(34); o.put(st.name); o.append(34)
+            }
+            o.put("],\"orders\":"); o.putInt(Int(t.orders))
             o.put(",\"revenue\":"); money(t.revenueCents)
             o.put(",\"chats\":"); o.putInt(Int(t.chats))
-            o.put(",\"email_given_in_chat\":"); o.put(t.emailGivenInChat ? "true" : "false")
             o.put(",\"emails_delivered\":"); o.putInt(Int(t.emailsDelivered))
             o.put("}")
-            o.put(i + 1 < s.persons.count ? ",\n" : "\n")
+            o.put(i + 1 < ob.count ? ",\n" : "\n")
         }
         o.put("  ]\n}\n")
         return o

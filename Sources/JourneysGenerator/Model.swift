@@ -188,22 +188,18 @@ struct PersonInfo {
     var email: String { "\(Catalog.firstNames[first]).\(Catalog.lastNames[last])\(index)@\(Catalog.mailDomains[domain])" }
 }
 
-/// What the model knows about one person after the run, restricted to what was written.
+/// What the model knows about one simulated person after the run, restricted to what was
+/// written (what the logs show of them, person by person, is `ObservedPerson`).
 public struct PersonTruth: Sendable {
     public var firstChannel: AcquisitionChannel = .direct
     /// UTC seconds of the person's first written event.
     public var firstSeen: Int64 = .max
+    /// Web visits the model simulated (landing pages written); the pipeline's sessions are
+    /// `ObservedPerson.sessions`.
     public var sessions: Int32 = 0
     public var orders: Int32 = 0
     public var revenueCents: Int64 = 0
     public var chats: Int32 = 0
-    public var emailsDelivered: Int32 = 0
-    /// The customer id appears in some written line (cookie, `cid` parameter or custom argument).
-    public var customerSeen = false
-    /// The email address appears in some written line (SendGrid record or chat).
-    public var emailSeen = false
-    /// The person typed their email address in a chat (linking the chat visitor to the email).
-    public var emailGivenInChat = false
 }
 
 /// One purchase as written (`/checkout/complete?value=…`).

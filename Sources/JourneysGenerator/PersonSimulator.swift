@@ -70,16 +70,10 @@ struct PersonSimulator {
         truth.firstSeen = min(truth.firstSeen, e.time)
         switch e.kind {
         case .page, .asset:
-            if e.flags & (Ev.loggedIn | Ev.withCid) != 0 { truth.customerSeen = true }
             if e.flags & Ev.landing != 0 { truth.sessions += 1 }
-        case .email:
-            truth.emailSeen = true
-            if e.flags & Ev.hasCustomer != 0 { truth.customerSeen = true }
-            if e.sub == EmailEvent.delivered.rawValue { truth.emailsDelivered += 1 }
         case .chat:
-            if e.flags & Ev.withEmail != 0 { truth.emailSeen = true }
             if e.sub == ChatEvent.started.rawValue { truth.chats += 1 }
-        case .bot, .malformed: break
+        case .email, .bot, .malformed: break
         }
         return true
     }
@@ -488,7 +482,6 @@ struct PersonSimulator {
             t += Int64(r.int(15...90))
             let line = r.below(Catalog.emailLines.count)
             knowsEmail = true
-            truth.emailGivenInChat = true
             emit(ev(.visitorMessage, 400 + line))
             if !subscribed, !mailStopped, r.chance(0.3) { subscribed = true }
         }

@@ -16,10 +16,12 @@ struct GenerateCommand: ParsableCommand {
         and click newsletters and chat, plus crawler traffic, static assets and malformed lines. \
         Writes, under --out: web/access-YYYY-MM-DD.log.gz (nginx, the log_format is in \
         web/log_format.txt), email/sendgrid-YYYY-MM-DD.json.gz (SendGrid Event Webhook), \
-        chat/chat-YYYY-MM-DD.jsonl.gz, pipeline.yaml (reads all three: `journeys events \
-        --pipeline DIR/pipeline.yaml`) and truth.json (persons, orders, revenue, first-touch \
-        channel per person, lines per file by kind). Times are CET/CEST; files rotate at local \
-        midnight. The same options give byte-identical files, whatever --threads.
+        chat/chat-YYYY-MM-DD.jsonl.gz, pipeline.yaml (reads all three with the journey \
+        sections of pipelines/shop.yaml: `journeys run --pipeline DIR/pipeline.yaml`) and \
+        truth.json (what that run must find: persons as the logs link them, purchasers, \
+        orders, revenue, persons per funnel stage, first-touch channels, each person's \
+        stages; lines per file by kind). Times are CET/CEST; files rotate at local midnight. \
+        The same options give byte-identical files, whatever --threads.
         """,
         version: "generator \(Generator.version)"
     )

@@ -1,6 +1,7 @@
 import Foundation
-import JourneysGenerator
+@testable import JourneysGenerator
 import JourneysIO
+import JourneysPipeline
 import Testing
 
 /// Every line of a gzip file, decoded with the project's decoder and line chunker.
@@ -126,9 +127,30 @@ private func classify(_ line: [UInt8]) -> (WebKind, path: String, referrer: Stri
         let lines = truth["lines"] as! [String: Any]
         #expect(lines["total"] as? Int == s.files.reduce(0) { $0 + $1.lines })
         let persons = truth["persons"] as! [[String: Any]]
-        #expect(persons.count == 400 && truth["person_count"] as? Int == 400)
+        #expect(persons.count == truth["person_count"] as? Int)
+        // Every simulated person shows in the logs, some of them as two persons.
+        #expect(Set(persons.map { $0["person"] as! Int }).count == 400 && truth["simulated_persons"] as? Int == 400)
+        #expect(persons.count - 400 == truth["split_persons"] as? Int)
+        #expect(persons.filter { ($0["parts"] as! Int) > 1 }.count == 2 * (persons.count - 400), "a split person is two persons")
         #expect(persons.filter { ($0["orders"] as! Int) > 0 }.count == truth["purchasers"] as? Int)
         #expect(persons.reduce(0) { $0 + ($1["orders"] as! Int) } == purchases)
+        #expect(persons.reduce(0) { $0 + ($1["touchpoints"] as! Int) } == truth["touchpoints"] as? Int)
+        #expect(persons.reduce(0) { $0 + ($1["sessions"] as! Int) } == truth["sessions"] as? Int)
+        // The funnel and first-touch counts add up over the persons.
+        let funnel = truth["funnel"] as! [String: Int]
+        for (stage, n) in funnel {
+            #expect(persons.filter { ($0["stages"] as! [String]).contains(stage) }.count == n, "funnel \(stage)")
+        }
+        #expect(funnel["purchase"] == truth["purchasers"] as? Int)
+        let firstTouch = truth["first_touch_channels"] as! [String: Int]
+        #expect(firstTouch.values.reduce(0, +) == persons.count)
+        for (channel, n) in firstTouch {
+            #expect(persons.filter { $0["first_touch_channel"] as? String == channel }.count == n, "first touch \(channel)")
+        }
+        // A person without a session is one who only received email.
+        for p in persons where p["sessions"] as! Int == 0 {
+            #expect(p["first_touch_channel"] as? String == "(none)" && p["visitor_id"] is NSNull && !(p["email"] is NSNull))
+        }
     }
 
     @Test func noiseIsAboutTheAdvertisedShare() throws {
@@ -161,7 +183,9 @@ private func classify(_ line: [UInt8]) -> (WebKind, path: String, referrer: Stri
         var checked = 0
         for p in truth["persons"] as! [[String: Any]] {
             let channel = p["first_channel"] as! String
-            guard let (path, ref) = firstLine[p["visitor_id"] as! String] else {
+            // The part of a split person without web lines (newsletter only) has no visitor id.
+            guard let visitor = p["visitor_id"] as? String else { continue }
+            guard let (path, ref) = firstLine[visitor] else {
                 #expect(channel == "email", "only an email-acquired person can be without web lines")
                 continue
             }
@@ -188,5 +212,82 @@ private func classify(_ line: [UInt8]) -> (WebKind, path: String, referrer: Stri
         let yaml = try String(contentsOf: dir.url.appendingPathComponent("pipeline.yaml"), encoding: .utf8)
         #expect(yaml.contains("format: nginx") && yaml.contains("format: sendgrid") && yaml.contains("format: chat"))
         #expect(yaml.contains("log_format: '\(Generator.logFormat)'"))
+        // Its journey sections are the shop pipeline's, whose stage rules truth.json assumes.
+        let generated = try PipelineConfig.parse(yaml, file: dir.url.appendingPathComponent("pipeline.yaml").path)
+        let shop = try PipelineConfig.load(path: repo.appendingPathComponent("pipelines/shop.yaml").path)
+        #expect(generated.identity == shop.identity)
+        // Attribution, paths and pain points change no count of truth.json: left at their defaults.
+        var expected = shop.journey
+        let g = generated.journey
+        expected.attributionModels = g.attributionModels
+        expected.timeDecayHalfLifeMs = g.timeDecayHalfLifeMs
+        expected.lookbackMs = g.lookbackMs
+        expected.pathDepth = g.pathDepth
+        expected.slowPageMs = g.slowPageMs
+        expected.slowChatResponseMs = g.slowChatResponseMs
+        expected.badRatingMax = g.badRatingMax
+        #expect(g == expected)
+        #expect(g.chatVisitorIsWebVisitor)
+        #expect(generated.sources.count == 3)
+    }
+
+    /// The truth's own reading of a hand-made event list: which keys the lines link, sessions,
+    /// stages, orders and the first touch (see `Observer`).
+    @Test func observerHandWorked() throws {
+        let t0: Int64 = 1_791_000_000
+        var seq: Int32 = 0
+        func ev(_ kind: EventKind, _ dt: Int64, page: Int = 0, sub: UInt8 = 0, flags: UInt8 = 0, channel: AcquisitionChannel = .direct,
+                value: Int32 = 0) -> Ev {
+            seq += 1
+            var e = Ev(time: t0 + dt, person: 0, seq: seq, kind: kind)
+            e.page = UInt16(page); e.sub = sub; e.flags = flags; e.channel = channel.rawValue; e.value = value
+            return e
+        }
+        let day: Int64 = 86_400
+        var events = [
+            ev(.page, 0, page: Catalog.home, flags: Ev.landing, channel: .organicSearch),
+            ev(.asset, 1, flags: Ev.loggedIn), // skipped by the reader: links nothing
+            ev(.page, 60, page: Catalog.productPages[0]),
+            ev(.page, 120, page: Catalog.checkout, flags: Ev.serverError), // 5xx: no decision
+            ev(.email, day, sub: EmailEvent.processed.rawValue, flags: Ev.hasCustomer),
+            ev(.email, day + 10, sub: EmailEvent.delivered.rawValue, flags: Ev.hasCustomer),
+            ev(.page, 3 * day, page: Catalog.home, flags: Ev.landing, channel: .direct),
+            ev(.chat, 3 * day + 100, sub: ChatEvent.started.rawValue),
+            ev(.chat, 3 * day + 130, sub: ChatEvent.agentMessage.rawValue),
+        ]
+        // The newsletter's keys (email, customer) never share a line with the cookie: two persons.
+        var o = Observer.observe(person: 7, events: events)
+        #expect(o.count == 2)
+        let web = try #require(o.first { $0.hasVisitor }), mail = try #require(o.first { !$0.hasVisitor })
+        #expect(!web.hasCustomer && !web.hasEmail && mail.hasCustomer && mail.hasEmail)
+        #expect(web.touchpoints == 6 && web.sessions == 2 && web.firstTouch == .organicSearch && web.visits == 2 && web.chats == 1)
+        #expect(web.stages == ShopStage.awareness.bit | ShopStage.consideration.bit)
+        #expect(mail.touchpoints == 2 && mail.sessions == 0 && mail.firstTouch == FirstTouch.none && mail.emailsDelivered == 1)
+        #expect(mail.stages == ShopStage.awareness.bit && mail.firstSeen == t0 + day)
+        #expect(o.allSatisfy { $0.parts == 2 && $0.person == 7 })
+
+        // The visitor types their address in the chat: one person. Two orders; a survey of 9.
+        events += [
+            ev(.chat, 3 * day + 1900, sub: ChatEvent.visitorMessage.rawValue, flags: Ev.withEmail), // exactly 30 min later: same session
+            ev(.chat, 3 * day + 1950, sub: ChatEvent.survey.rawValue, flags: Ev.withEmail, value: 9),
+            ev(.page, 3 * day + 2000, page: Catalog.complete, flags: Ev.loggedIn, value: 12_990),
+            ev(.page, 4 * day, page: Catalog.complete, flags: Ev.loggedIn, value: 5_000),
+        ]
+        o = Observer.observe(person: 7, events: events)
+        #expect(o.count == 1)
+        let p = try #require(o.first)
+        #expect(p.hasVisitor && p.hasCustomer && p.hasEmail && p.parts == 1)
+        #expect(p.touchpoints == 12 && p.sessions == 3 && p.firstTouch == .organicSearch)
+        #expect(p.orders == 2 && p.revenueCents == 17_990)
+        #expect(ShopStage.allCases.allSatisfy { p.reached($0) })
+
+        // An email open opens a session of its own: a split-off newsletter reader's first touch is email.
+        let opened = Observer.observe(person: 1, events: [ev(.email, 0, sub: EmailEvent.delivered.rawValue),
+                                                          ev(.email, 600, sub: EmailEvent.open.rawValue)])
+        #expect(opened.count == 1 && opened[0].sessions == 1 && opened[0].firstTouch == .email)
+        // Stage paths end at a segment boundary.
+        #expect(Observer.stages(path: Array("/products?category=shoes".utf8)) == ShopStage.consideration.bit)
+        #expect(Observer.stages(path: Array("/productsale".utf8)) == 0)
+        #expect(Observer.stages(path: Array("/checkout/complete".utf8)) == ShopStage.decision.bit)
     }
 }

@@ -6,8 +6,14 @@ PREFIX ?= /usr/local
 SWIFT ?= swift
 CONFIG ?= release
 BIN := .build/$(CONFIG)/journeys
+# The pseudonym key of the golden outputs and the tests (not a secret; see CLITests.swift).
+TEST_PII_KEY := journeys-test-key-not-secret-0123456789
+FUZZ_SECONDS ?= 60
+TSAN_REPEAT ?= 10
+# The tests that read, stitch or report on several threads.
+TSAN_FILTER ?= ScannerTests|JourneyBuilderTests|StitcherTests|GoldenTests|RunCommandTests
 
-.PHONY: build test demo bench golden check-spreadsheet install clean help
+.PHONY: build test demo bench golden check-spreadsheet check-hostile fuzz test-asan test-tsan install clean help
 
 build: ## Build the journeys binary (release).
 	$(SWIFT) build -c $(CONFIG) --product journeys
@@ -24,7 +30,7 @@ demo: build ## Run the shop pipeline over the bundled demo logs (fixtures/demo/)
 golden: build ## Regenerate the expected outputs of every shipped pipeline (review the diff before committing).
 	rm -rf fixtures/expected
 	for p in pipelines/*.yaml; do n=$$(basename $$p .yaml); [ $$n = default ] && continue; \
-	  $(BIN) run --quiet --threads 1 --pipeline $$p --out fixtures/expected/$$n || exit 1; \
+	  JOURNEYS_PII_KEY=$(TEST_PII_KEY) $(BIN) run --quiet --threads 1 --pipeline $$p --out fixtures/expected/$$n || exit 1; \
 	  sed -i 's/"elapsed_seconds": [0-9.]*/"elapsed_seconds": 0/' fixtures/expected/$$n/summary.json; done
 	git --no-pager diff --stat -- fixtures/expected || true
 
@@ -32,6 +38,27 @@ check-spreadsheet: demo ## Open the demo's CSV files in LibreOffice (headless) a
 	command -v soffice >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui)
 	python3 -c "import openpyxl" 2>/dev/null || pip install -q openpyxl
 	python3 Tests/tools/check_spreadsheet.py demo-out
+
+check-hostile: build ## Open the CSV outputs of fixtures/hostile/ (formula payloads, RFC 4180 specials, a 40,000-character value) in LibreOffice: no formula, every value the text.
+	command -v soffice >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui)
+	python3 -c "import openpyxl" 2>/dev/null || pip install -q openpyxl
+	rm -rf .build/hostile-out
+	JOURNEYS_PII_KEY=$(TEST_PII_KEY) $(BIN) run --quiet --pipeline fixtures/hostile/pipeline.yaml --out .build/hostile-out
+	JOURNEYS_PII_KEY=$(TEST_PII_KEY) $(BIN) events --quiet --csv --pipeline fixtures/hostile/pipeline.yaml > .build/hostile-out/events.csv
+	python3 Tests/tools/check_spreadsheet.py --hostile .build/hostile-out
+
+fuzz: ## Build the libFuzzer targets (each reader; gzip + lines) with ASan, run each FUZZ_SECONDS (default 60); crashes go to Tests/fuzz-corpus/.
+	$(SWIFT) build --scratch-path .build-fuzz -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld --product journeys-fuzz
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BIN=.build-fuzz/release/journeys-fuzz bash Tests/tools/fuzz.sh
+
+test-asan: ## Run the test suite under AddressSanitizer.
+	$(SWIFT) build --scratch-path .build-asan --build-tests --sanitize=address
+	SWIFT_BACKTRACE=enable=no $(SWIFT) test --scratch-path .build-asan --skip-build --sanitize=address
+
+test-tsan: ## Run the concurrent pipeline tests under ThreadSanitizer TSAN_REPEAT times (default 10): a race shows in few runs.
+	$(SWIFT) build --scratch-path .build-tsan --build-tests --sanitize=thread
+	for i in $$(seq $(TSAN_REPEAT)); do echo "TSan run $$i"; \
+	  SWIFT_BACKTRACE=enable=no $(SWIFT) test --scratch-path .build-tsan --skip-build --sanitize=thread --filter '$(TSAN_FILTER)' || exit 1; done
 
 bench: build ## Measure reading throughput against zcat and a zlib floor (see BENCHMARKS.md).
 	bash Tests/bench/run.sh

@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -27,14 +28,20 @@ let package = Package(
         .target(name: "JourneysReports", dependencies: ["JourneysCore", "JourneysStages"], swiftSettings: strict),
         .target(name: "JourneysGenerator", dependencies: ["JourneysCore", "JourneysIO"], swiftSettings: strict),
         .target(name: "JourneysPipeline",
-                dependencies: ["JourneysCore", "JourneysIO", "JourneysReaders", "JourneysStages", "JourneysReports", .product(name: "Yams", package: "Yams")],
+                dependencies: ["JourneysCore", "JourneysIO", "JourneysReaders", "JourneysStages", "JourneysReports",
+                               .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: strict),
         .executableTarget(name: "journeys",
                           dependencies: ["JourneysPipeline", "JourneysGenerator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
+        // Fuzz targets (readers, gzip + lines): `make fuzz` builds journeys-fuzz with
+        // -sanitize=fuzzer,address; its main calls libFuzzer's LLVMFuzzerRunDriver.
+        .target(name: "JourneysFuzzTargets", dependencies: ["JourneysCore", "JourneysIO", "JourneysReaders"], swiftSettings: strict),
+        .target(name: "CFuzzDriver"),
+        .executableTarget(name: "journeys-fuzz", dependencies: ["JourneysFuzzTargets", "CFuzzDriver"], path: "Sources/JourneysFuzz", swiftSettings: strict),
         .testTarget(name: "JourneysCoreTests", dependencies: ["JourneysCore"], swiftSettings: strict),
         .testTarget(name: "JourneysIOTests", dependencies: ["JourneysIO"], swiftSettings: strict),
-        .testTarget(name: "JourneysReadersTests", dependencies: ["JourneysReaders", "JourneysIO", "JourneysPipeline"], swiftSettings: strict),
+        .testTarget(name: "JourneysReadersTests", dependencies: ["JourneysReaders", "JourneysIO", "JourneysPipeline", "JourneysFuzzTargets"], swiftSettings: strict),
         .testTarget(name: "JourneysStagesTests", dependencies: ["JourneysStages"], swiftSettings: strict),
         .testTarget(name: "JourneysReportsTests", dependencies: ["JourneysReports", "JourneysStages", "JourneysCore"], swiftSettings: strict),
         .testTarget(name: "JourneysPipelineTests", dependencies: ["JourneysPipeline", "JourneysGenerator", "JourneysIO"], swiftSettings: strict),

@@ -200,8 +200,15 @@ public enum Timestamp {
     /// Epoch seconds as a JSON number (may be fractional).
     public static func fromEpochNumber(_ v: Double) -> Int64? {
         guard v.isFinite, v >= 0 else { return nil }
-        if v >= 1e11 { return Int64(v.rounded()) } // already milliseconds
-        return Int64((v * 1000).rounded())
+        if v >= 1e11 { return millis(v) } // already milliseconds
+        return millis(v * 1000)
+    }
+
+    /// `v` rounded to whole milliseconds; nil when it is not finite or outside ±2^62 (found by
+    /// fuzzing: `"timestamp":1e300` trapped in `Int64(_:)`).
+    public static func millis(_ v: Double) -> Int64? {
+        guard v.isFinite, abs(v) < 4.6e18 else { return nil }
+        return Int64(v.rounded())
     }
 
     /// Any of the text forms above: ISO-8601, common-log, or epoch.

@@ -15,6 +15,8 @@ public struct EventsRequest: Sendable {
     public var timezoneOffset: Int?
     public var maxLineLength = 1 << 20
     public var rejectsPath: String?
+    /// Emails and IPs: pseudonyms (needs a key once one would be written) or `--pii clear`.
+    public var pii = PIIRequest.pseudonymise
 
     public init(threads: Int) { self.threads = threads }
 }
@@ -80,6 +82,10 @@ public enum EventsJob {
         }
         let names = plans.map(\.spec.displayName)
         let encoder = TouchpointFormat(inputs: names)
+        let pii: PIIPolicy
+        do throws(PIIError) { pii = try PIIPolicy.resolve(req.pii, pipeline: req.pipeline) } catch {
+            return JobReport(inputs: [], status: .config, messages: ["error: \(error)"])
+        }
         var rejectsOut: OutputStream?
         if let rp = req.rejectsPath {
             let fd = open(rp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -98,14 +104,18 @@ public enum EventsJob {
         var options = ScanOptions(threads: req.threads)
         options.maxLineLength = req.maxLineLength
         let csv = req.csv
-        let summaries = try Scanner.run(plans, options: options, work: { result -> [UInt8] in
+        let summaries: [InputSummary]
+        do {
+        summaries = try Scanner.run(plans, options: options, work: { result -> [UInt8]? in
+            guard let touchpoints = pii.applyAll(result.touchpoints) else { return nil }
             var out: [UInt8] = []
-            out.reserveCapacity(result.touchpoints.count * 256)
-            for t in result.touchpoints {
+            out.reserveCapacity(touchpoints.count * 256)
+            for t in touchpoints {
                 if csv { encoder.appendCSV(t, to: &out) } else { encoder.appendJSON(t, to: &out) }
             }
             return out
-        }, consume: { (bytes: [UInt8], header: ChunkResult.Header) throws in
+        }, consume: { (bytes: [UInt8]?, header: ChunkResult.Header) throws in
+            guard let bytes else { throw PIIError.missing }
             try stdout.write(bytes)
             if let ro = rejectsOut, !header.rejects.isEmpty {
                 var o: [UInt8] = []
@@ -113,6 +123,10 @@ public enum EventsJob {
                 try ro.write(o)
             }
         })
+        } catch let e as PIIError {
+            try stdout.flush()
+            return JobReport(inputs: [], status: .config, messages: ["error: \(e)"])
+        }
         try stdout.flush()
         try rejectsOut?.flush()
         return report(summaries)

@@ -17,6 +17,14 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// The `privacy:` section. The key itself never appears in a pipeline file or on the command line.
+public struct PrivacyConfig: Sendable {
+    /// A file holding the pseudonym key (relative paths are relative to the pipeline file);
+    /// it must not be readable by group or others. `JOURNEYS_PII_KEY` in the environment wins.
+    public var keyFile: String?
+    public init() {}
+}
+
 /// One `sources:` entry.
 public struct SourceConfig: Sendable {
     /// A path, a glob (`logs/*.gz`), a directory, or `-` for stdin.
@@ -33,6 +41,8 @@ public struct PipelineConfig: Sendable {
     public var outputs = OutputsConfig()
     /// Identity settings, applied to every source.
     public var identity = IdentityOptions()
+    /// `privacy:` settings: where the pseudonym key is kept.
+    public var privacy = PrivacyConfig()
     /// The file it came from (for messages), or `<default>`.
     public var file = "<default>"
 
@@ -68,7 +78,7 @@ public struct PipelineConfig: Sendable {
         let r = YAMLReader(file: file)
         let top = try r.mapping(root, "")
         try r.onlyKeys(top, ["version", "sources", "identity", "sessions", "channels", "stages", "attribution", "paths",
-                             "pain_points", "outputs"], at: "")
+                             "pain_points", "outputs", "privacy"], at: "")
         if let v = top["version"] {
             guard try r.int(v, "version") == 1 else { throw r.error(v, "version", "only version 1 is known") }
         }
@@ -80,6 +90,16 @@ public struct PipelineConfig: Sendable {
             }
         }
         try r.journeySections(top, into: &c)
+        if let pv = top["privacy"] {
+            let m = try r.mapping(pv, "privacy")
+            try r.onlyKeys(m, ["key_file"], at: "privacy")
+            if let v = m["key_file"] {
+                var kf = try r.string(v, "privacy.key_file")
+                let baseDir = (file as NSString).deletingLastPathComponent
+                if !kf.hasPrefix("/"), !baseDir.isEmpty { kf = SourcePaths.normalise(baseDir + "/" + kf) }
+                c.privacy.keyFile = kf
+            }
+        }
         if let srcs = top["sources"] {
             guard case .sequence(let seq) = srcs else { throw r.error(srcs, "sources", "must be a list") }
             for (i, s) in seq.enumerated() {

@@ -14,6 +14,8 @@ public struct RunRequest: Sendable {
     public var threads: Int
     public var bom = true
     public var maxLineLength = 1 << 20
+    /// Emails and IPs: pseudonyms (needs a key once one would be written) or `--pii clear`.
+    public var pii = PIIRequest.pseudonymise
     /// Called now and then (on the calling thread) with lines and touchpoints read so far.
     public var progress: (@Sendable (Int64, Int64) -> Void)?
 
@@ -61,6 +63,10 @@ public enum RunJob {
             }
         }
         let names = plans.map(\.spec.displayName)
+        let pii: PIIPolicy
+        do throws(PIIError) { pii = try PIIPolicy.resolve(req.pii, pipeline: req.pipeline) } catch {
+            return RunReport(status: .config, messages: ["error: \(error)"], inputs: [], statistics: RunStatistics(), published: [])
+        }
 
         let directory: OutputDirectory
         do {
@@ -79,7 +85,8 @@ public enum RunJob {
         var lastProgress = Date()
         do {
             try directory.write("rejects.ndjson", mode: 0o600) { file in
-                summaries = try Scanner.run(plans, options: options, work: { $0.touchpoints }, consume: { tps, header in
+                summaries = try Scanner.run(plans, options: options, work: { pii.applyAll($0.touchpoints) }, consume: { tps, header in
+                    guard let tps else { throw PIIError.missing }
                     touchpoints.append(contentsOf: tps)
                     if !header.rejects.isEmpty {
                         var o: [UInt8] = []
@@ -93,6 +100,9 @@ public enum RunJob {
                     }
                 })
             }
+        } catch let e as PIIError {
+            directory.discard()
+            return RunReport(status: .config, messages: ["error: \(e)"], inputs: summaries, statistics: RunStatistics(), published: [])
         } catch {
             directory.discard()
             return RunReport(status: .ioError, messages: ["error: \(error)"], inputs: summaries, statistics: RunStatistics(), published: [])

@@ -54,8 +54,8 @@ public enum TimeField {
         case .number(let n):
             guard let d = Double(n) else { return nil }
             switch format {
-            case "epoch_ms": return d.isFinite ? Int64(d.rounded()) : nil
-            case "epoch_s": return d.isFinite ? Int64((d * 1000).rounded()) : nil
+            case "epoch_ms": return Timestamp.millis(d)
+            case "epoch_s": return Timestamp.millis(d * 1000)
             default: return Timestamp.fromEpochNumber(d)
             }
         case .string(let s): return parse(text: s, format: format, offset: offset)
@@ -71,7 +71,7 @@ public enum TimeField {
             case "common_log": return Timestamp.parseCommonLog(b)
             case "epoch_s", "epoch_ms":
                 guard let d = Double(String(decoding: b, as: UTF8.self)), d.isFinite else { return nil }
-                return format == "epoch_ms" ? Int64(d.rounded()) : Int64((d * 1000).rounded())
+                return format == "epoch_ms" ? Timestamp.millis(d) : Timestamp.millis(d * 1000)
             default: return Timestamp.parseAny(b, defaultOffset: offset)
             }
         }

@@ -204,7 +204,7 @@ public struct JSONAccessReader: LogReader {
         } else {
             return nil
         }
-        guard ms.isFinite, ms >= 0, ms <= Double(Int32.max) else { return nil }
+        guard ms.isFinite, ms >= 0, ms.rounded() <= Double(Int32.max) else { return nil }
         return Int32(ms.rounded())
     }
 

@@ -44,6 +44,9 @@ struct ReadOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Lines longer than this many bytes are rejected (line_too_long).", valueName: "bytes"))
     var maxLineLength: Int = 1 << 20
 
+    @Option(name: .long, help: ArgumentHelp("Emails and IP addresses: pseudonymise (default; keyed HMAC, key from JOURNEYS_PII_KEY or the pipeline's privacy.key_file) or clear (write them as read).", valueName: "mode"))
+    var pii: PIIRequest = .pseudonymise
+
     @Argument(help: ArgumentHelp("Log files, directories, or - for standard input.", valueName: "input"))
     var inputs: [String] = []
 
@@ -112,6 +115,7 @@ struct EventsCommand: ParsableCommand {
         req.timezoneOffset = read.timezone.flatMap(TimezoneOffset.parse)
         req.maxLineLength = read.maxLineLength
         req.rejectsPath = rejects
+        req.pii = read.pii
         if read.inputs.isEmpty, req.pipeline.sources.isEmpty, isatty(0) == 1 {
             Stderr.line("journeys: reading standard input (name log files, or pipe them in: cat *.gz | journeys events)")
         }
@@ -200,3 +204,5 @@ enum Summary {
         return t
     }
 }
+
+extension PIIRequest: ExpressibleByArgument {}

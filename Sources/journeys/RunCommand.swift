@@ -51,6 +51,7 @@ struct RunCommand: ParsableCommand {
         req.outDir = out ?? pipeline.outputs.dir ?? "journeys-out"
         req.bom = !noBom
         req.maxLineLength = read.maxLineLength
+        req.pii = read.pii
         let interactive = isatty(2) == 1 && !quiet
         if interactive {
             req.progress = { lines, tps in

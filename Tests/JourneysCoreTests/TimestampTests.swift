@@ -81,3 +81,11 @@ import Testing
         #expect(!Timestamp.isPlausible(4_200_000_000_000)) // 2103
     }
 }
+
+/// Found by `make fuzz` (sendgrid target): `"timestamp":1e300` trapped converting to Int64.
+@Test func hugeEpochNumbersAreNotTimestamps() {
+    #expect(Timestamp.fromEpochNumber(1e300) == nil)
+    #expect(Timestamp.fromEpochNumber(9.3e18) == nil)
+    #expect(Timestamp.fromEpochNumber(1_791_792_000) == 1_791_792_000_000)
+    #expect(Timestamp.millis(.infinity) == nil && Timestamp.millis(-1e19) == nil && Timestamp.millis(1.5) == 2)
+}

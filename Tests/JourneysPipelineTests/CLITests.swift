@@ -22,7 +22,10 @@ struct RunResult {
 
 /// Runs `journeys` with `args`, feeding `stdin` bytes, from the repository folder. Standard
 /// streams go through temporary files, so no pipe can fill up and block.
-func journeys(_ args: [String], stdin: [UInt8] = []) throws -> RunResult {
+/// The pseudonym key every CLI test runs with (as `make golden` does), unless it passes `piiKey: nil`.
+let testPIIKey = "journeys-test-key-not-secret-0123456789"
+
+func journeys(_ args: [String], stdin: [UInt8] = [], piiKey: String? = testPIIKey) throws -> RunResult {
     let dir = TempDir()
     let inPath = dir.write("stdin", stdin)
     let outPath = dir.write("stdout", [])
@@ -30,6 +33,9 @@ func journeys(_ args: [String], stdin: [UInt8] = []) throws -> RunResult {
     let p = Process()
     p.executableURL = journeysBinary
     p.arguments = args
+    var env = ProcessInfo.processInfo.environment
+    env["JOURNEYS_PII_KEY"] = piiKey
+    p.environment = env
     p.currentDirectoryURL = repo
     p.standardInput = FileHandle(forReadingAtPath: inPath)
     p.standardOutput = FileHandle(forWritingAtPath: outPath)

@@ -6,12 +6,19 @@ reads the workbook back with openpyxl, and checks that every cell holds the valu
 field, with the right type: numbers as numbers, identifiers and text as text (a leading `'`
 written by journeys to neutralise a formula or protect an identifier stays visible in
 LibreOffice, so such a cell must hold exactly the CSV field), no formula anywhere.
-Usage: check_spreadsheet.py DIR   (needs libreoffice-calc and the openpyxl package)
+Usage: check_spreadsheet.py [--hostile] DIR   (needs libreoffice-calc and the openpyxl package)
+With --hostile (make check-hostile, fixtures/hostile/), it also checks that each formula payload
+of the fixture arrived as a text cell holding the payload after its `'`.
 """
 import csv, glob, os, subprocess, sys, tempfile
 import openpyxl
 
-def main(d):
+HOSTILE_PAYLOADS = ['=HYPERLINK("http://evil","x")', "@SUM(1+1)*cmd|' /C calc'!A0", "+1+1", "-2+3", "\tTAB=1+1", "\rCR=1+1"]
+
+def norm(s):
+    return s.replace("\r\n", "\n").replace("\r", "\n") if isinstance(s, str) else s
+
+def main(d, hostile=False):
     files = sorted(glob.glob(os.path.join(d, "*.csv")))
     if not files:
         sys.exit(f"no CSV files in {d}")
@@ -22,6 +29,7 @@ def main(d):
     subprocess.run(["soffice", "--headless", "--infilter=CSV:44,34,76,1", "--convert-to", "xlsx", "--outdir", out] + files,
                    check=True, stdout=subprocess.DEVNULL)
     problems, cells = [], 0
+    seen = set()
     for f in files:
         name = os.path.basename(f)[:-4]
         with open(f, encoding="utf-8-sig", newline="") as fh:
@@ -32,13 +40,17 @@ def main(d):
                 cell = ws.cell(row=r, column=c)
                 v = cell.value
                 cells += 1
-                if isinstance(v, str) and v.startswith("="):
+                if cell.data_type == "f" or (isinstance(v, str) and v.startswith("=")):
                     problems.append(f"{name}!{cell.coordinate}: formula {v!r}")
+                if isinstance(v, str):
+                    seen.add(norm(v))
                 if text == "":
                     if v not in (None, ""):
                         problems.append(f"{name}!{cell.coordinate}: empty field became {v!r}")
                     continue
-                expected = text
+                # LibreOffice stores a CR inside a cell as a line feed (seen): compare with CRs as LFs.
+                expected = norm(text)
+                v = norm(v)
                 if text.startswith("'"):
                     if v != expected:
                         problems.append(f"{name}!{cell.coordinate}: text {expected!r} became {v!r}")
@@ -59,10 +71,16 @@ def main(d):
                     pass
                 elif str(v) != expected and not (hasattr(v, "isoformat")):
                     problems.append(f"{name}!{cell.coordinate}: {expected!r} became {v!r}")
+    if hostile:
+        for p in HOSTILE_PAYLOADS:
+            # LibreOffice turns a lone CR inside a cell into a line feed.
+            if "'" + norm(p) not in seen:
+                problems.append(f"payload {p!r} is not a text cell anywhere")
     for p in problems[:40]:
         print(p)
     print(f"{len(files)} files, {cells} cells checked, {len(problems)} problems")
     sys.exit(1 if problems else 0)
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "demo-out")
+    args = [a for a in sys.argv[1:] if a != "--hostile"]
+    main(args[0] if args else "demo-out", hostile="--hostile" in sys.argv[1:])

@@ -1,0 +1,278 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Crypto
+import Foundation
+import JourneysCore
+
+/// What `--pii` asks for: pseudonyms (the default; needs a key once an email or IP would be
+/// written) or, on purpose, clear text.
+public enum PIIRequest: String, Sendable, CaseIterable {
+    case pseudonymise
+    case clear
+}
+
+/// Why personal data cannot be handled as asked (exit 78).
+public struct PIIError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+
+    static let howToSetKey = "set JOURNEYS_PII_KEY (at least 32 bytes) in the environment, or name a key file in the pipeline " +
+        "(privacy: {key_file: PATH}, mode 0600, at least 32 bytes); or pass --pii clear to write them in clear"
+    static let missing = PIIError(message: "the output would hold email addresses or IP addresses and no pseudonym key is set: " + howToSetKey)
+}
+
+/// Keeps email addresses and IP addresses out of outputs: replaces them with keyed
+/// HMAC-SHA256 pseudonyms (`e_` or `i_` and the first 16 bytes in hex, a letter first so a
+/// spreadsheet keeps it as text). The same value and key always give the same pseudonym, so
+/// stitching by email still works; another key gives unrelated pseudonyms, and without the key
+/// they cannot be reversed by enumerating addresses.
+///
+/// Applied to every touchpoint as it is read: identity keys (email; a customer, visitor or chat
+/// id that is an email or IP address) and free text (path, query, campaign, referrer, chat text,
+/// ids), where each email address or IPv4 address inside the text is replaced.
+public struct PIIPolicy: Sendable {
+    public enum Mode: Sendable {
+        case pseudonymise(key: [UInt8])
+        case clear
+        /// No key: a touchpoint holding an email or IP makes the job fail with `PIIError.missing`.
+        case refuse
+    }
+    public var mode: Mode
+
+    public init(_ mode: Mode) { self.mode = mode }
+
+    /// The shortest key accepted, in bytes.
+    public static let minimumKeyBytes = 32
+    public static let environmentVariable = "JOURNEYS_PII_KEY"
+
+    /// The policy for a request: the key from the environment variable, else from the pipeline's
+    /// `privacy.key_file`; `.refuse` when neither is set. A short or unreadable key, or a key file
+    /// readable by group or others, is an error even with `--pii clear` (it is a broken setting).
+    public static func resolve(_ request: PIIRequest, pipeline: PipelineConfig,
+                               environment: [String: String] = ProcessInfo.processInfo.environment) throws(PIIError) -> PIIPolicy {
+        var key: [UInt8]?
+        if let v = environment[environmentVariable], !v.isEmpty {
+            key = Array(v.utf8)
+            guard key!.count >= minimumKeyBytes else {
+                throw PIIError(message: "\(environmentVariable) is \(key!.count) bytes; a pseudonym key needs at least \(minimumKeyBytes)")
+            }
+        } else if let path = pipeline.privacy.keyFile {
+            key = try readKeyFile(path)
+        }
+        if request == .clear { return PIIPolicy(.clear) }
+        return PIIPolicy(key.map { .pseudonymise(key: $0) } ?? .refuse)
+    }
+
+    /// Reads a key file: it must be a regular file that only its owner can read, with at least
+    /// `minimumKeyBytes` bytes (one trailing newline is not part of the key). The key is never printed.
+    public static func readKeyFile(_ path: String) throws(PIIError) -> [UInt8] {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw PIIError(message: "privacy.key_file \(path): \(String(cString: strerror(errno)))")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw PIIError(message: "privacy.key_file \(path): not a regular file") }
+        guard st.st_mode & 0o077 == 0 else {
+            throw PIIError(message: "privacy.key_file \(path) can be read by group or others (mode \(String(st.st_mode & 0o777, radix: 8))); " +
+                           "run chmod 600 \(path)")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PIIError(message: "privacy.key_file \(path): cannot read it")
+        }
+        var key = [UInt8](data)
+        if key.last == 10 { key.removeLast() }
+        if key.last == 13 { key.removeLast() }
+        guard key.count >= minimumKeyBytes else {
+            throw PIIError(message: "privacy.key_file \(path) holds \(key.count) bytes; a pseudonym key needs at least \(minimumKeyBytes)")
+        }
+        return key
+    }
+
+    /// `prefix` + the first 16 bytes of HMAC-SHA256(key, kind ":" value) in hex.
+    static func pseudonym(_ value: String, prefix: String, key: [UInt8]) -> String {
+        var mac = HMAC<SHA256>(key: SymmetricKey(data: key))
+        mac.update(data: Array(prefix.utf8))
+        mac.update(data: Array(value.utf8))
+        let digits = Array("0123456789abcdef".utf8)
+        var out = Array(prefix.utf8)
+        for b in Array(mac.finalize()).prefix(16) {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The pseudonym of an email address (compared lower-cased, without surrounding spaces).
+    public func email(_ s: String) -> String {
+        guard case .pseudonymise(let key) = mode else { return s }
+        return Self.pseudonym(s.trimmingSpaces.lowercased(), prefix: "e_", key: key)
+    }
+
+    /// The pseudonym of an IP address.
+    public func ip(_ s: String) -> String {
+        guard case .pseudonymise(let key) = mode else { return s }
+        return Self.pseudonym(s.lowercased(), prefix: "i_", key: key)
+    }
+
+    /// Replaces the emails and IPs of one touchpoint. Returns false (leaving it unchanged) when the
+    /// mode is `.refuse` and the touchpoint holds one.
+    public func apply(_ t: inout Touchpoint) -> Bool {
+        switch mode {
+        case .clear: return true
+        case .refuse:
+            var probe = t
+            return !PIIScrubber(policy: PIIPolicy(.pseudonymise(key: [0]))).scrub(&probe)
+        case .pseudonymise:
+            _ = PIIScrubber(policy: self).scrub(&t)
+            return true
+        }
+    }
+}
+
+/// Finds and replaces emails and IP addresses in a touchpoint's fields.
+struct PIIScrubber {
+    let policy: PIIPolicy
+
+    /// Returns true when something was replaced.
+    func scrub(_ t: inout Touchpoint) -> Bool {
+        var changed = false
+        func key(_ v: inout String?, email: Bool) {
+            guard let s = v else { return }
+            if email || PIIText.isEmail(s) { v = policy.email(s); changed = true }
+            else if PIIText.isIP(s) { v = policy.ip(s); changed = true }
+            else { text(&v) }
+        }
+        func text(_ v: inout String?) {
+            guard let s = v, let r = PIIText.replace(s, policy: policy) else { return }
+            v = r
+            changed = true
+        }
+        key(&t.keys.email, email: true)
+        key(&t.keys.customer, email: false)
+        if !t.keys.visitorIsFallback { key(&t.keys.visitor, email: false) }
+        key(&t.keys.chatVisitor, email: false)
+        text(&t.path)
+        for i in t.query.indices {
+            var v: String? = t.query[i].value
+            key(&v, email: false)
+            t.query[i].value = v ?? ""
+        }
+        text(&t.campaign.source); text(&t.campaign.medium); text(&t.campaign.name)
+        text(&t.campaign.term); text(&t.campaign.content)
+        if var c = t.clickID { var v: String? = c.value; text(&v); c.value = v ?? ""; t.clickID = c }
+        text(&t.referrerHost)
+        text(&t.text)
+        text(&t.conversation)
+        text(&t.eventID)
+        return changed
+    }
+}
+
+/// Recognises email addresses and IP addresses in text (byte-level, no regular expressions).
+enum PIIText {
+    static func isLocal(_ c: UInt8) -> Bool {
+        (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 46 || c == 95 || c == 37 || c == 43 || c == 45
+    }
+    static func isDomain(_ c: UInt8) -> Bool {
+        (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 46 || c == 45
+    }
+    static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+    static func isHex(_ c: UInt8) -> Bool { isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) }
+
+    /// The whole value is one email address (spaces around allowed).
+    static func isEmail(_ s: String) -> Bool {
+        guard s.utf8.contains(64) else { return false }
+        let u = Array(s.trimmingSpaces.utf8)
+        guard let m = emailMatch(u, at: u.firstIndex(of: 64) ?? -1) else { return false }
+        return m.lowerBound == 0 && m.upperBound == u.count
+    }
+
+    /// The whole value is an IPv4 or IPv6 address.
+    static func isIP(_ s: String) -> Bool {
+        guard s.utf8.count <= 64, s.utf8.contains(where: { $0 == 46 || $0 == 58 }) else { return false }
+        let u = Array(s.trimmingSpaces.utf8)
+        if let m = ipv4Match(u, at: 0), m.upperBound == u.count { return true }
+        // IPv6: hex groups and colons, at least two colons, at least one hex digit.
+        let colons = u.filter { $0 == 58 }.count
+        return colons >= 2 && u.count <= 45 && u.allSatisfy { isHex($0) || $0 == 58 || $0 == 46 } && u.contains(where: isHex)
+    }
+
+    /// The email address around the `@` at `at`: local part before, a domain with a dot after.
+    static func emailMatch(_ u: [UInt8], at: Int) -> Range<Int>? {
+        guard at > 0, at < u.count - 1, u[at] == 64 else { return nil }
+        var lo = at
+        while lo > 0, isLocal(u[lo - 1]) { lo -= 1 }
+        var hi = at + 1
+        while hi < u.count, isDomain(u[hi]) { hi += 1 }
+        while hi > at + 1, u[hi - 1] == 46 || u[hi - 1] == 45 { hi -= 1 }
+        guard lo < at, hi > at + 1 else { return nil }
+        let domain = u[(at + 1)..<hi]
+        guard let dot = domain.lastIndex(of: 46), dot > at + 1, hi - dot > 2 else { return nil }
+        return lo..<hi
+    }
+
+    /// An IPv4 address starting at `i` (four numbers 0–255 joined by dots), not inside a longer
+    /// number run.
+    static func ipv4Match(_ u: [UInt8], at start: Int) -> Range<Int>? {
+        if start > 0, isDigit(u[start - 1]) || u[start - 1] == 46 { return nil }
+        var i = start
+        for part in 0..<4 {
+            var n = 0, digits = 0
+            while i < u.count, isDigit(u[i]), digits < 4 { n = n * 10 + Int(u[i] - 48); digits += 1; i += 1 }
+            guard digits > 0, digits <= 3, n <= 255 else { return nil }
+            if part < 3 {
+                guard i < u.count, u[i] == 46 else { return nil }
+                i += 1
+            }
+        }
+        if i < u.count, isDigit(u[i]) || (u[i] == 46 && i + 1 < u.count && isDigit(u[i + 1])) { return nil }
+        return start..<i
+    }
+
+    /// `s` with each email and IPv4 address replaced by its pseudonym; nil when it has none.
+    /// URL-encoded `@` (`%40`) is decoded first so `a%40b.com` is found too.
+    static func replace(_ s: String, policy: PIIPolicy) -> String? {
+        // One pass to rule most text out: an email needs `@` (or `%40`), an IPv4 three dots.
+        var at = false, percent40 = false, dots = 0
+        var prev2: UInt8 = 0, prev: UInt8 = 0
+        for c in s.utf8 {
+            if c == 64 { at = true } else if c == 46 { dots += 1 } else if c == 48, prev == 52, prev2 == 37 { percent40 = true }
+            prev2 = prev
+            prev = c
+        }
+        guard at || percent40 || dots >= 3 else { return nil }
+        let u = percent40 ? Array(s.replacingOccurrences(of: "%40", with: "@").utf8) : Array(s.utf8)
+        var out: [UInt8] = []
+        var changed = false
+        var i = 0
+        while i < u.count {
+            if u[i] == 64, let m = emailMatch(u, at: i) {
+                // Take back the local part already copied.
+                out.removeLast(i - m.lowerBound)
+                out.append(contentsOf: policy.email(String(decoding: u[m], as: UTF8.self)).utf8)
+                i = m.upperBound
+                changed = true
+                continue
+            }
+            if isDigit(u[i]), let m = ipv4Match(u, at: i) {
+                out.append(contentsOf: policy.ip(String(decoding: u[m], as: UTF8.self)).utf8)
+                i = m.upperBound
+                changed = true
+                continue
+            }
+            out.append(u[i])
+            i += 1
+        }
+        return changed ? String(decoding: out, as: UTF8.self) : nil
+    }
+}
+
+extension PIIPolicy {
+    /// The touchpoints with their emails and IPs replaced; nil when the mode is `.refuse` and one holds any.
+    public func applyAll(_ touchpoints: [Touchpoint]) -> [Touchpoint]? {
+        if case .clear = mode { return touchpoints }
+        var out = touchpoints
+        for i in out.indices where !apply(&out[i]) { return nil }
+        return out
+    }
+}

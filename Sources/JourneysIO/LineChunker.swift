@@ -103,6 +103,9 @@ public struct LineChunker: DecodedBytesConsumer {
     public mutating func memberVerified(_ member: Int) { verifiedMembers = member }
 
     public mutating func consume(_ bytes: UnsafeBufferPointer<UInt8>, member: Int) {
+        // A chunk never holds complete lines of two members, so a member whose CRC fails can be
+        // dropped by its chunks (`lastMember`) without losing lines of the members before it.
+        if member != currentMember, oversizeSkip == nil, lineStart > 0 { flush(force: false) }
         currentMember = member
         var rest = bytes
         while !rest.isEmpty {

@@ -1,3 +1,4 @@
+import Foundation
 import JourneysCore
 import JourneysIO
 import JourneysReaders
@@ -44,10 +45,15 @@ public struct ChunkResult: Sendable {
 /// Shared line policy (the same for every reader): a UTF-8 byte-order mark at the start of an
 /// input is dropped; an empty or white-space line is a counted `blank` skip; a line with
 /// invalid UTF-8 is rejected `invalid_utf8` and one with a NUL byte `malformed` (never repaired);
-/// an over-long line is rejected `line_too_long`. Everything else is the reader's to judge.
+/// an over-long line is rejected `line_too_long`; a record dated more than a day after the
+/// process started (`notAfter`) is rejected `bad_timestamp` (a clock gone wrong or a mangled
+/// year would otherwise stretch every journey and daily report). Everything else is the
+/// reader's to judge.
 public enum ChunkProcessor {
     /// Raw text kept per reject.
     public static let rawLimit = 64 * 1024
+    /// Latest accepted touchpoint time: one day after the process started (UTC milliseconds).
+    public static let notAfter: Int64 = Int64((Date().timeIntervalSince1970 * 1000).rounded()) + 86_400_000
 
     public static func process<R: LogReader>(_ chunk: LineChunk, reader: inout R) -> ChunkResult {
         var result = ChunkResult(input: chunk.input, sequence: chunk.sequence)
@@ -81,6 +87,11 @@ public enum ChunkProcessor {
             switch reader.read(line, origin: origin, into: &buffer) {
             case .emitted:
                 precondition(buffer.touchpoints.count > before, "\(R.format) reader said it emitted but did not")
+                if let late = buffer.touchpoints[before...].first(where: { $0.time > notAfter }) {
+                    buffer.touchpoints.removeSubrange(before...)
+                    reject(.badTimestamp, "time \(Timestamp.iso(late.time)) is more than a day after the run started")
+                    return
+                }
                 result.touchpointLines += 1
             case .skipped(let why):
                 buffer.touchpoints.removeSubrange(before...)

@@ -1,3 +1,4 @@
+import Foundation
 import JourneysCore
 import JourneysIO
 import JourneysReaders
@@ -17,6 +18,10 @@ public struct EventsRequest: Sendable {
     public var rejectsPath: String?
     /// Emails and IPs: pseudonyms (needs a key once one would be written) or `--pii clear`.
     public var pii = PIIRequest.pseudonymise
+    /// Rejected lines / lines read over this makes the job fail (65) once the output is written.
+    public var maxRejectRatio = RunJob.defaultMaxRejectRatio
+    /// Any damaged or unreadable input makes the job fail (65; 66 for a missing input).
+    public var strict = false
 
     public init(threads: Int) { self.threads = threads }
 }
@@ -129,7 +134,16 @@ public enum EventsJob {
         }
         try stdout.flush()
         try rejectsOut?.flush()
-        return report(summaries)
+        var r = report(summaries)
+        if req.strict, r.status == .partial || r.status == .dataError {
+            r.status = .dataError
+            r.messages.append("error: --strict: an input is damaged")
+        }
+        if let m = RejectRatio.check(summaries, max: req.maxRejectRatio) {
+            r.messages.append("error: \(m)")
+            if r.status == .ok || r.status == .partial { r.status = .dataError }
+        }
+        return r
     }
 
     /// Turns input summaries into messages and an exit status.
@@ -143,13 +157,43 @@ public enum EventsJob {
             }
             if let e = s.formatError { messages.append("error: \(s.name): \(e)") ; if status == .ok { status = .dataError } }
             if let d = s.damage {
-                var m = "warning: \(s.name) (\(d)); kept the \(s.lines) complete lines decoded before it"
+                // `INPUT:LINE (byte N, gzip member M): reason`, LINE being the last line kept.
+                let place = d.member > 0 ? "byte \(d.byteOffset), gzip member \(d.member)" : "byte \(d.byteOffset)"
+                var m = "warning: \(s.name):\(s.lastKeptLine ?? s.lines) (\(place)): \(d.kind.rawValue): \(d.message); "
+                if s.discardedLines > 0 {
+                    m += "discarded the touchpoints of \(s.discardedLines) lines of the damaged member, kept the lines before it"
+                } else {
+                    m += "kept the \(s.lines) complete lines decoded before it"
+                }
                 if s.droppedPartialBytes > 0 { m += ", dropped a partial line of \(s.droppedPartialBytes) bytes" }
                 messages.append(m)
                 if status == .ok { status = .partial }
             }
         }
         return JobReport(inputs: summaries, status: status, messages: messages)
+    }
+}
+
+/// The `--max-reject-ratio` check.
+public enum RejectRatio {
+    /// A message when rejected lines / lines read is over `max`, else nil. Lines of damaged gzip
+    /// members (`damaged_input`) are left out: damage has its own policy and exit status.
+    public static func check(_ summaries: [InputSummary], max: Double) -> String? {
+        let lines = summaries.reduce(Int64(0)) { $0 + $1.lines }
+        var byReason: [RejectReason: Int64] = [:]
+        for s in summaries { for (k, v) in s.rejects where k != .damagedInput { byReason[k, default: 0] += v } }
+        let rejected = byReason.values.reduce(0, +)
+        guard lines > 0, Double(rejected) / Double(lines) > max else { return nil }
+        let top = byReason.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(3)
+        let ratio = Double(rejected) / Double(lines)
+        return "\(rejected) of \(lines) lines rejected (ratio \(fmt(ratio))), over --max-reject-ratio \(fmt(max)); top reasons: \(top.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")) (see rejects.ndjson)"
+    }
+
+    static func fmt(_ x: Double) -> String {
+        var t = String(format: "%.4f", x)
+        while t.hasSuffix("0") { t.removeLast() }
+        if t.hasSuffix(".") { t.removeLast() }
+        return t
     }
 }
 

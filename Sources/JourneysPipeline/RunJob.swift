@@ -16,6 +16,12 @@ public struct RunRequest: Sendable {
     public var maxLineLength = 1 << 20
     /// Emails and IPs: pseudonyms (needs a key once one would be written) or `--pii clear`.
     public var pii = PIIRequest.pseudonymise
+    /// A run whose rejected lines / lines read is over this fails (65) and publishes nothing.
+    public var maxRejectRatio = RunJob.defaultMaxRejectRatio
+    /// Any damaged or unreadable input is fatal (65; 66 for a missing input) and nothing is published.
+    public var strict = false
+    /// Wait for another run holding the output directory's lock instead of failing (75).
+    public var waitForLock = false
     /// Called now and then (on the calling thread) with lines and touchpoints read so far.
     public var progress: (@Sendable (Int64, Int64) -> Void)?
 
@@ -38,6 +44,15 @@ public struct RunReport: Sendable {
 /// directory and are renamed into place at the end, so yesterday's files stay whole when a run
 /// fails. Inputs named on the command line are read in addition to the pipeline's sources.
 public enum RunJob {
+    /// The default `--max-reject-ratio`: more than 1 line in 100 rejected fails the run.
+    public static let defaultMaxRejectRatio = 0.01
+
+    /// Held while outputs are renamed into place: a signal handler that takes it first knows
+    /// that nothing is being published while it removes this run's temp files.
+    public static let publishLock = NSLock()
+    /// Set (under `publishLock`) once this process has published its outputs.
+    nonisolated(unsafe) public static var published = false
+
     public static func run(_ req: RunRequest) -> RunReport {
         let started = Date()
         var plans: [InputPlan] = []
@@ -75,6 +90,18 @@ public enum RunJob {
             return RunReport(status: .cannotCreate, messages: ["error: cannot use the output directory: \(error)"], inputs: [],
                              statistics: RunStatistics(), published: [])
         }
+        let lock: RunLock
+        do throws(RunLock.Failure) {
+            lock = try RunLock(directory: req.outDir, wait: req.waitForLock)
+        } catch {
+            if case .held = error {
+                return RunReport(status: .tempFail, messages: ["error: \(error)"], inputs: [], statistics: RunStatistics(), published: [])
+            }
+            return RunReport(status: .cannotCreate, messages: ["error: \(error)"], inputs: [], statistics: RunStatistics(), published: [])
+        }
+        defer { withExtendedLifetime(lock) {} }
+        // Temps of runs killed before (their PIDs are gone) were removed when the directory was
+        // opened; under the lock, no live run can be writing here any more.
 
         // Read everything; rejects stream into rejects.ndjson (mode 0600: raw lines may hold personal data).
         var touchpoints: [Touchpoint] = []
@@ -83,10 +110,15 @@ public enum RunJob {
         options.maxLineLength = req.maxLineLength
         var linesSoFar: Int64 = 0
         var lastProgress = Date()
+        // Where each chunk's touchpoints sit, so a gzip member whose CRC fails can be taken back.
+        var chunkSpans: [(input: Int32, member: Int, start: Int, end: Int, lines: Int64, touchpointLines: Int64)] = []
         do {
             try directory.write("rejects.ndjson", mode: 0o600) { file in
                 summaries = try Scanner.run(plans, options: options, work: { pii.applyAll($0.touchpoints) }, consume: { tps, header in
                     guard let tps else { throw PIIError.missing }
+                    if header.lastMember > 0 {
+                        chunkSpans.append((header.input, header.lastMember, touchpoints.count, touchpoints.count + tps.count, header.lines, header.touchpointLines))
+                    }
                     touchpoints.append(contentsOf: tps)
                     if !header.rejects.isEmpty {
                         var o: [UInt8] = []
@@ -108,6 +140,64 @@ public enum RunJob {
             return RunReport(status: .ioError, messages: ["error: \(error)"], inputs: summaries, statistics: RunStatistics(), published: [])
         }
 
+        // Policy for damaged inputs: a member whose CRC / length check or deflate data failed
+        // contributes no touchpoints (its lines count as rejected `damaged_input`); a truncated
+        // input keeps the complete lines decoded before the cut.
+        var discard: [(start: Int, end: Int)] = []
+        for (i, s) in summaries.enumerated() {
+            guard let d = s.damage, d.kind == .checksum || d.kind == .corrupt, d.member > 0 else { continue }
+            var lines: Int64 = 0, all: Int64 = 0
+            for c in chunkSpans where c.input == Int32(i) && c.member >= d.member {
+                discard.append((c.start, c.end))
+                lines += c.touchpointLines
+                all += c.lines
+            }
+            summaries[i].lastKeptLine = summaries[i].lines - all
+            summaries[i].touchpointLines -= lines
+            summaries[i].rejects[.damagedInput, default: 0] += lines
+            summaries[i].discardedLines = lines
+        }
+        chunkSpans = []
+        if !discard.isEmpty {
+            var kept: [Touchpoint] = []
+            kept.reserveCapacity(touchpoints.count)
+            var from = 0
+            for r in discard.sorted(by: { $0.start < $1.start }) {
+                kept.append(contentsOf: touchpoints[from..<r.start])
+                from = r.end
+            }
+            kept.append(contentsOf: touchpoints[from...])
+            touchpoints = kept
+        }
+        for i in summaries.indices { summaries[i].touchpoints = 0 }
+        for t in touchpoints { summaries[Int(t.origin.input)].touchpoints += 1 }
+
+        // The same record read twice (a file named twice, overlapping rotations) counts once.
+        let dups = Duplicates.remove(&touchpoints, inputs: summaries.count)
+        for i in summaries.indices {
+            summaries[i].duplicates = dups.lines[i]
+            summaries[i].touchpointLines -= dups.lines[i]
+            summaries[i].touchpoints = 0
+        }
+        for t in touchpoints { summaries[Int(t.origin.input)].touchpoints += 1 }
+
+        func fail(_ status: ExitStatus, _ messages: [String]) -> RunReport {
+            directory.discard()
+            return RunReport(status: status, messages: messages, inputs: summaries, statistics: RunStatistics(), published: [])
+        }
+        // Conservation: every line is a touchpoint line, a skip, a duplicate or a reject.
+        for s in summaries where s.lines != s.touchpointLines + s.skips.total + s.duplicates + s.rejected {
+            return fail(.software, ["error: internal error: the lines of \(s.name) do not add up (\(s.lines) read, \(s.touchpointLines) touchpoint lines, \(s.skips.total) skipped, \(s.duplicates) duplicates, \(s.rejected) rejected); nothing was published. Please report this with the input"])
+        }
+        let judged = EventsJob.report(summaries)
+        if req.strict, judged.status != .ok {
+            let status: ExitStatus = judged.status == .noInput ? .noInput : .dataError
+            return fail(status, judged.messages + ["error: --strict: an input is damaged or unreadable; nothing was published, the previous outputs in \(req.outDir) are unchanged"])
+        }
+        if let m = RejectRatio.check(summaries, max: req.maxRejectRatio) {
+            return fail(.dataError, judged.messages + ["error: \(m); nothing was published, the previous outputs in \(req.outDir) are unchanged"])
+        }
+
         let built = JourneyBuilder.build(touchpoints, inputNames: names, config: req.pipeline.journey, threads: req.threads)
         touchpoints = []
 
@@ -124,6 +214,17 @@ public enum RunJob {
         stats.persons = built.journeys.count
         stats.mergesBlocked = built.mergesBlocked
         stats.elapsedSeconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
+        stats.duplicates = Int64(dups.dropped)
+        stats.inputsDetail = summaries.map { s in
+            var d = InputDetail(name: s.name, format: s.format)
+            d.lines = s.lines
+            d.touchpoints = s.touchpointLines
+            for reason in SkipReason.allCases where s.skips[reason] > 0 { d.skipped[reason.rawValue] = s.skips[reason] }
+            d.duplicates = s.duplicates
+            for (reason, n) in s.rejects where n > 0 { d.rejected[reason.rawValue] = n }
+            d.damage = s.damage.map(\.description) ?? s.openError.map { "\($0)" }
+            return d
+        }
 
         let kinds = req.pipeline.outputs.tables.compactMap(ReportKind.init(rawValue:))
         let formats = req.pipeline.outputs.formats.compactMap(TableFormat.init(rawValue:))
@@ -131,8 +232,11 @@ public enum RunJob {
             try Reports.write(built.journeys, config: req.pipeline.journey, statistics: stats,
                               options: ReportOptions(kinds: kinds, formats: formats, bom: req.bom), into: directory)
             let published = directory.pendingNames
+            publishLock.lock()
+            defer { publishLock.unlock() }
             try directory.commit()
-            var report = EventsJob.report(summaries)
+            Self.published = true
+            var report = judged
             if !built.blockedKeys.isEmpty {
                 report.messages.append("note: \(built.mergesBlocked) merges blocked: keys linked to more than \(req.pipeline.journey.mergeLimit) others of one kind (\(built.blockedKeys.prefix(5).joined(separator: ", "))\(built.blockedKeys.count > 5 ? ", …" : ""))")
             }

@@ -32,7 +32,8 @@ public struct ScanOptions: Sendable {
     }
 }
 
-/// What happened to one input. For every input, `lines == touchpointLines + skips.total + rejects`.
+/// What happened to one input. For every input,
+/// `lines == touchpointLines + skips.total + duplicates + rejected` (`journeys run` checks it).
 public struct InputSummary: Sendable {
     public var name: String
     public var format: String?
@@ -46,6 +47,13 @@ public struct InputSummary: Sendable {
     public var touchpointLines: Int64 = 0
     public var skips = SkipCounts()
     public var rejects: [RejectReason: Int64] = [:]
+    /// Lines whose every touchpoint repeated one read before (set by `journeys run`).
+    public var duplicates: Int64 = 0
+    /// Lines of a gzip member whose check failed that had produced touchpoints, dropped (counted
+    /// under rejects as `damaged_input`).
+    public var discardedLines: Int64 = 0
+    /// The last line whose touchpoints were kept, when a damaged member's lines were discarded.
+    public var lastKeptLine: Int64?
     public var damage: InputDamage?
     /// Bytes of a partial last line dropped at a truncation.
     public var droppedPartialBytes = 0
@@ -137,11 +145,13 @@ extension ChunkResult {
         public var touchpointLines: Int64
         public var skips: SkipCounts
         public var rejects: [RejectRecord]
+        /// The gzip member of the chunk's last byte (0 for plain text).
+        public var lastMember: Int
     }
 
     var header: Header {
         Header(input: input, sequence: sequence, lines: lines, touchpoints: Int64(touchpoints.count),
-               touchpointLines: touchpointLines, skips: skips, rejects: rejects)
+               touchpointLines: touchpointLines, skips: skips, rejects: rejects, lastMember: lastMember)
     }
 }
 

@@ -20,8 +20,36 @@ public struct RunStatistics: Sendable, Equatable {
     /// Links not used to merge persons because a key had too many partners (`mergeLimit`).
     public var mergesBlocked = 0
     public var elapsedSeconds = 0.0
+    /// Touchpoints dropped as repeats of ones read before (`Duplicates`).
+    public var duplicates: Int64 = 0
+    /// Per input: where each line went.
+    public var inputsDetail: [InputDetail] = []
 
     public init() {}
+}
+
+/// Where one input's lines went: `lines == touchpoints + skipped + duplicates + rejected`, where
+/// `touchpoints` counts lines that produced touchpoints (a line can produce more than one).
+public struct InputDetail: Sendable, Equatable {
+    public var name: String
+    public var format: String?
+    public var lines: Int64 = 0
+    public var touchpoints: Int64 = 0
+    public var skipped: [String: Int64] = [:]
+    public var duplicates: Int64 = 0
+    public var rejected: [String: Int64] = [:]
+    /// The damage found, as in the warning (`byte N, gzip member M: kind: text`), or nil.
+    public var damage: String?
+
+    public init(name: String, format: String?) {
+        self.name = name
+        self.format = format
+    }
+
+    /// Whether the counts add up to the lines read.
+    public var balances: Bool {
+        lines == touchpoints + skipped.values.reduce(0, +) + duplicates + rejected.values.reduce(0, +)
+    }
 }
 
 /// `summary.json`: totals over all journeys, the funnel, and the run statistics.
@@ -37,7 +65,10 @@ public struct RunStatistics: Sendable, Equatable {
 ///               "median_hours_from_previous": …}, …],
 ///   "run": {"inputs": …, "damaged_inputs": …, "bytes": …, "lines": …, "touchpoints": …,
 ///           "skipped": {reason: count}, "rejects": {reason: count}, "persons": …,
-///           "merges_blocked": …, "elapsed_seconds": …}
+///           "merges_blocked": …, "elapsed_seconds": …, "duplicates": …,
+///           "inputs_detail": [{"name": …, "format": …, "lines": …, "touchpoints": …,
+///                              "skipped": {reason: count}, "duplicates": …,
+///                              "rejected": {reason: count}, "damage": … or null}, …]}
 /// }
 /// ```
 /// `conversion_rate` is converters / persons; `repeat_buyers` have two orders or more and
@@ -124,6 +155,15 @@ public struct SummaryReport: Sendable {
                 ("lines", .int(s.lines)), ("touchpoints", .int(s.touchpoints)), ("skipped", counts(s.skipped)),
                 ("rejects", counts(s.rejects)), ("persons", .int(s.persons)), ("merges_blocked", .int(s.mergesBlocked)),
                 ("elapsed_seconds", cell(.decimal(s.elapsedSeconds, places: 3))),
+                ("duplicates", .int(s.duplicates)),
+                ("inputs_detail", .array(s.inputsDetail.map { d in
+                    .object([
+                        ("name", .string(d.name)), ("format", d.format.map { .string($0) } ?? .raw("null")),
+                        ("lines", .int(d.lines)), ("touchpoints", .int(d.touchpoints)), ("skipped", counts(d.skipped)),
+                        ("duplicates", .int(d.duplicates)), ("rejected", counts(d.rejected)),
+                        ("damage", d.damage.map { .string($0) } ?? .raw("null")),
+                    ])
+                })),
             ])),
         ])
         var out: [UInt8] = []

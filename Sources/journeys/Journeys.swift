@@ -47,6 +47,12 @@ struct ReadOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Emails and IP addresses: pseudonymise (default; keyed HMAC, key from JOURNEYS_PII_KEY or the pipeline's privacy.key_file) or clear (write them as read).", valueName: "mode"))
     var pii: PIIRequest = .pseudonymise
 
+    @Option(name: .long, help: ArgumentHelp("Fail (exit 65) when rejected lines / lines read is over this (0 … 1; default 0.01). Nothing is published when `run` fails.", valueName: "ratio"))
+    var maxRejectRatio: Double = 0.01
+
+    @Flag(name: .long, help: "Make any damaged input (truncated or corrupt gzip, unreadable file) fatal: exit 65, nothing published.")
+    var strict = false
+
     @Argument(help: ArgumentHelp("Log files, directories, or - for standard input.", valueName: "input"))
     var inputs: [String] = []
 
@@ -56,6 +62,7 @@ struct ReadOptions: ParsableArguments {
         }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
         if maxLineLength < 1 { throw ValidationError("--max-line-length must be at least 1") }
+        if !(maxRejectRatio >= 0 && maxRejectRatio <= 1) { throw ValidationError("--max-reject-ratio must be between 0 and 1") }
         if let tz = timezone, TimezoneOffset.parse(tz) == nil {
             throw ValidationError("--timezone must be a fixed offset such as +02:00, -0500 or UTC")
         }
@@ -116,6 +123,8 @@ struct EventsCommand: ParsableCommand {
         req.maxLineLength = read.maxLineLength
         req.rejectsPath = rejects
         req.pii = read.pii
+        req.maxRejectRatio = read.maxRejectRatio
+        req.strict = read.strict
         if read.inputs.isEmpty, req.pipeline.sources.isEmpty, isatty(0) == 1 {
             Stderr.line("journeys: reading standard input (name log files, or pipe them in: cat *.gz | journeys events)")
         }
@@ -198,6 +207,8 @@ enum Summary {
         var t = "journeys: \(inputs.count) input\(inputs.count == 1 ? "" : "s"), \(bytes) bytes, \(lines) lines: \(tps) touchpoints"
         let skipParts = SkipReason.allCases.filter { skips[$0] > 0 }.map { "\($0.rawValue) \(skips[$0])" }
         t += ", skipped \(skips.total)" + (skipParts.isEmpty ? "" : " (\(skipParts.joined(separator: ", ")))")
+        let duplicates = inputs.reduce(Int64(0)) { $0 + $1.duplicates }
+        if duplicates > 0 { t += ", \(duplicates) duplicate lines" }
         let rejectTotal = rejects.values.reduce(0, +)
         let rejectParts = rejects.keys.sorted().map { "\($0.rawValue) \(rejects[$0]!)" }
         t += ", rejected \(rejectTotal)" + (rejectParts.isEmpty ? "" : " (\(rejectParts.joined(separator: ", ")))")

@@ -40,6 +40,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not print the summary on standard error.")
     var quiet = false
 
+    @Flag(name: .long, help: "When another run holds the output directory's lock, wait for it instead of failing with 75.")
+    var wait = false
+
     func run() throws {
         ProcessSetup.forStreaming()
         let pipeline = try read.loadPipeline()
@@ -52,6 +55,10 @@ struct RunCommand: ParsableCommand {
         req.bom = !noBom
         req.maxLineLength = read.maxLineLength
         req.pii = read.pii
+        req.maxRejectRatio = read.maxRejectRatio
+        req.strict = read.strict
+        req.waitForLock = wait
+        Interrupts.removeTempsOnSignal(outDir: req.outDir)
         let interactive = isatty(2) == 1 && !quiet
         if interactive {
             req.progress = { lines, tps in
@@ -94,6 +101,35 @@ struct CheckCommand: ParsableCommand {
         } catch {
             Stderr.line("journeys: error: \(error)")
             throw ExitCode(ExitStatus.config.rawValue)
+        }
+    }
+}
+
+/// SIGTERM / SIGINT during a run: remove this run's temp files, publish nothing, exit 128 + signal.
+enum Interrupts {
+    nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
+
+    static func removeTempsOnSignal(outDir: String) {
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: DispatchQueue(label: "journeys.signal"))
+            src.setEventHandler {
+                // Not while outputs are being renamed into place: wait for that to finish.
+                RunJob.publishLock.lock()
+                let suffix = ".tmp-\(getpid())"
+                if let names = try? FileManager.default.contentsOfDirectory(atPath: outDir) {
+                    for n in names where n.hasPrefix(".") && n.hasSuffix(suffix) { unlink(outDir + "/" + n) }
+                }
+                let name = sig == SIGTERM ? "SIGTERM" : "SIGINT"
+                if RunJob.published {
+                    Stderr.line("journeys: interrupted by \(name) after the outputs in \(outDir) were published")
+                } else {
+                    Stderr.line("journeys: interrupted by \(name); nothing was published, the previous outputs in \(outDir) are unchanged")
+                }
+                _exit(128 + sig)
+            }
+            src.resume()
+            sources.append(src)
         }
     }
 }

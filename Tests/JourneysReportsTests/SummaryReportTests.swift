@@ -22,6 +22,16 @@ import JourneysStages
         stats.persons = 2
         stats.mergesBlocked = 1
         stats.elapsedSeconds = 0.25
+        stats.duplicates = 2
+        // 100 lines = 1 touchpoint line + 90 skipped + 2 duplicates + 7 rejected.
+        var detail = InputDetail(name: "a.log", format: "combined")
+        detail.lines = 100
+        detail.touchpoints = 1
+        detail.skipped = ["static_asset": 60, "bot": 30]
+        detail.duplicates = 2
+        detail.rejected = ["bad_timestamp": 7]
+        #expect(detail.balances)
+        stats.inputsDetail = [detail]
         let text = String(decoding: SummaryReport(journeys: js, config: JourneyConfig(), statistics: stats).encode(), as: UTF8.self)
         // Totals by hand: 2 persons, 3 touchpoints (one per session), 3 sessions, 1 converter, 1 order of 12.50,
         // 1 pain point, first seen t − 1 day (10-05 12:00), last seen t + 1 day (10-07 12:00); conversion rate 1/2,
@@ -49,7 +59,20 @@ import JourneysStages
             "rejects": {"bad_timestamp": 7},
             "persons": 2,
             "merges_blocked": 1,
-            "elapsed_seconds": 0.250
+            "elapsed_seconds": 0.250,
+            "duplicates": 2,
+            "inputs_detail": [
+              {
+                "name": "a.log",
+                "format": "combined",
+                "lines": 100,
+                "touchpoints": 1,
+                "skipped": {"bot": 30, "static_asset": 60},
+                "duplicates": 2,
+                "rejected": {"bad_timestamp": 7},
+                "damage": null
+              }
+            ]
           }
         }
 

@@ -1,0 +1,88 @@
+import JourneysCore
+
+/// Drops touchpoints seen before in the same run (the same file given twice, overlapping
+/// rotated files), keeping the first: inputs are read in path order and lines in file order,
+/// so the one kept is the one with the smallest (input name, line).
+///
+/// A touchpoint's fingerprint is its source event id when the format has one (SendGrid's
+/// `sg_event_id`, SES message and event ids …), otherwise a fixed FNV-1a 64 hash of every field
+/// but the origin (time, channel, action, keys, path, query, campaign, click id, referrer,
+/// status, response time, device, value, currency, score, text, conversation). Two touchpoints
+/// whose fingerprints match are compared field by field before one is dropped, so a hash
+/// collision never loses data. A consequence worth knowing: two identical records in one log
+/// (the same person loading the same URL twice within the log's time resolution, with the same
+/// status and response time) also count as one.
+public enum Duplicates {
+    public static func fingerprint(_ t: Touchpoint) -> UInt64 {
+        var h = FNV1a64()
+        func s(_ v: String?) {
+            if let v { h.combine(byte: 1); h.combine(v) } else { h.combine(byte: 0) }
+            h.combine(byte: 0xFF)
+        }
+        func i(_ v: Int64) { var x = UInt64(bitPattern: v); for _ in 0..<8 { h.combine(byte: UInt8(x & 0xFF)); x >>= 8 } }
+        if let id = t.eventID {
+            s("event_id")
+            s(t.channel.rawValue)
+            s(id)
+            return h.value
+        }
+        i(t.time)
+        s(t.channel.rawValue)
+        s(t.action.name)
+        s(t.keys.visitor); s(t.keys.customer); s(t.keys.email); s(t.keys.chatVisitor)
+        s(t.path)
+        for q in t.query { s(q.name); s(q.value) }
+        s(t.campaign.source); s(t.campaign.medium); s(t.campaign.name); s(t.campaign.term); s(t.campaign.content)
+        s(t.clickID?.kind); s(t.clickID?.value)
+        s(t.referrerHost)
+        i(Int64(t.status))
+        i(Int64(t.responseTimeMs ?? -1))
+        s(t.device.rawValue)
+        i(Int64(bitPattern: t.value?.bitPattern ?? 0)); s(t.currency)
+        i(Int64(bitPattern: t.score?.bitPattern ?? 0))
+        s(t.text); s(t.conversation)
+        return h.value
+    }
+
+    static func same(_ a: Touchpoint, _ b: Touchpoint) -> Bool {
+        if let x = a.eventID, let y = b.eventID { return x == y && a.channel == b.channel }
+        var a = a
+        a.origin = b.origin
+        return a == b
+    }
+
+    /// Removes repeated touchpoints in place, in order. Returns, per input index, the number of
+    /// lines whose every touchpoint was a duplicate (those lines count as `duplicates`, not as
+    /// touchpoint lines) and the number of touchpoints dropped.
+    public static func remove(_ touchpoints: inout [Touchpoint], inputs: Int) -> (lines: [Int64], dropped: Int64) {
+        var seen: [UInt64: [Int]] = [:]
+        seen.reserveCapacity(touchpoints.count)
+        var kept: [Touchpoint] = []
+        kept.reserveCapacity(touchpoints.count)
+        var lines = [Int64](repeating: 0, count: inputs)
+        var dropped: Int64 = 0
+        var i = 0
+        while i < touchpoints.count {
+            // The touchpoints of one line are adjacent.
+            let origin = touchpoints[i].origin
+            var j = i
+            var keptOfLine = 0
+            while j < touchpoints.count, touchpoints[j].origin.input == origin.input, touchpoints[j].origin.line == origin.line {
+                let t = touchpoints[j]
+                let fp = fingerprint(t)
+                if let earlier = seen[fp], earlier.contains(where: { same(kept[$0], t) }) {
+                    dropped += 1
+                } else {
+                    seen[fp, default: []].append(kept.count)
+                    kept.append(t)
+                    keptOfLine += 1
+                }
+                j += 1
+            }
+            if keptOfLine == 0 { lines[Int(origin.input)] += 1 }
+            i = j
+        }
+        touchpoints = kept
+        return (lines, dropped)
+    }
+}

@@ -98,7 +98,7 @@ import Glibc
             #expect(lines == tps + skipped + dups + rejected, "\(d)")
             byName[(d["name"] as! String).replacingOccurrences(of: "fixtures/messy/", with: "")] = d
         }
-        #expect(byName.count == 6)
+        #expect(byName.count == 7)
         // web.log, by hand (make_messy.py): 14 lines; 1 (after a BOM), 2 (CRLF), 11, 13 → 4 touchpoint
         // lines; 3, 4 blank; line 10 repeats line 2 → 1 duplicate; 5, 12 (NUL) and 14 (garbage, no
         // final newline) malformed; 6 invalid UTF-8; 7 (day 32), 8 (year 2999), 9 (2036, after the
@@ -123,6 +123,11 @@ import Glibc
         let truncated = try #require(byName["truncated.log.gz"])
         #expect((truncated["damage"] as? String)?.contains("truncated") == true)
         #expect(int(truncated["lines"]) == int(truncated["touchpoints"]))
+        // Bytes after the last member that are not a member: reported, the member's lines kept.
+        let garbage = try #require(byName["garbage.log.gz"])
+        #expect(int(garbage["lines"]) == 2 && int(garbage["touchpoints"]) == 2)
+        #expect((garbage["damage"] as? String)?.contains("trailing_garbage") == true)
+        #expect(r.stderr.contains("journeys: warning: fixtures/messy/garbage.log.gz:2 (byte 146, gzip member 1): trailing_garbage:"))
         let empty = try #require(byName["empty.log.gz"])
         #expect(int(empty["lines"]) == 0 && (empty["damage"] as? String)?.contains("empty") == true)
         // One warning per damaged input, `INPUT:LINE (byte N, gzip member M): reason`, LINE the last line kept.

@@ -141,6 +141,22 @@ import Glibc
         #expect(try outputs(out1).filter { $0.key != "summary.json" } == outputs(out).filter { $0.key != "summary.json" })
     }
 
+    @Test func damagedGzipOnStandardInputFollowsTheSamePolicy() throws {
+        let dir = TempDir()
+        let out = dir.url.appendingPathComponent("out").path
+        let crc = try [UInt8](Data(contentsOf: repo.appendingPathComponent("fixtures/messy/crc.log.gz")))
+        let r = try journeys(["run", "--format", "combined", "--out", out, "-"], stdin: crc)
+        #expect(r.status == 3, "\(r.stderr)")
+        #expect(r.stderr.contains("journeys: warning: <stdin>:2 (byte 292, gzip member 2): checksum:"))
+        let d = (try summaryRun(out)["inputs_detail"] as! [[String: Any]])[0]
+        #expect(int(d["lines"]) == 4 && int(d["touchpoints"]) == 2 && counts(d["rejected"]) == ["damaged_input": 2])
+        let truncated = try [UInt8](Data(contentsOf: repo.appendingPathComponent("fixtures/messy/truncated.log.gz")))
+        let t = try journeys(["run", "--format", "combined", "--out", out, "-"], stdin: truncated)
+        #expect(t.status == 3, "\(t.stderr)")
+        #expect(t.stderr.contains("truncated"))
+        #expect(try journeys(["run", "--strict", "--format", "combined", "--out", out, "-"], stdin: truncated).status == 65)
+    }
+
     @Test func theSameFileTwiceGivesTheSameReportsAsOnce() throws {
         let dir = TempDir()
         let once = dir.url.appendingPathComponent("once").path, twice = dir.url.appendingPathComponent("twice").path

@@ -47,8 +47,8 @@ struct ReadOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Emails and IP addresses: pseudonymise (default; keyed HMAC, key from JOURNEYS_PII_KEY or the pipeline's privacy.key_file) or clear (write them as read).", valueName: "mode"))
     var pii: PIIRequest = .pseudonymise
 
-    @Option(name: .long, help: ArgumentHelp("Fail (exit 65) when rejected lines / lines read is over this (0 … 1; default 0.01). Nothing is published when `run` fails.", valueName: "ratio"))
-    var maxRejectRatio: Double = 0.01
+    @Option(name: .long, help: ArgumentHelp("Fail (exit 65) when rejected lines / lines read is over this (0 … 1). Default for run: 0.01, and nothing is published when it fails; events only counts rejects unless this is given.", valueName: "ratio"))
+    var maxRejectRatio: Double?
 
     @Flag(name: .long, help: "Make any damaged input (truncated or corrupt gzip, unreadable file) fatal: exit 65, nothing published.")
     var strict = false
@@ -62,7 +62,7 @@ struct ReadOptions: ParsableArguments {
         }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
         if maxLineLength < 1 { throw ValidationError("--max-line-length must be at least 1") }
-        if !(maxRejectRatio >= 0 && maxRejectRatio <= 1) { throw ValidationError("--max-reject-ratio must be between 0 and 1") }
+        if let r = maxRejectRatio, !(r >= 0 && r <= 1) { throw ValidationError("--max-reject-ratio must be between 0 and 1") }
         if let tz = timezone, TimezoneOffset.parse(tz) == nil {
             throw ValidationError("--timezone must be a fixed offset such as +02:00, -0500 or UTC")
         }
@@ -123,7 +123,8 @@ struct EventsCommand: ParsableCommand {
         req.maxLineLength = read.maxLineLength
         req.rejectsPath = rejects
         req.pii = read.pii
-        req.maxRejectRatio = read.maxRejectRatio
+        // events is the inspection tool: it reports rejects and fails on them only when asked.
+        req.maxRejectRatio = read.maxRejectRatio ?? 1
         req.strict = read.strict
         if read.inputs.isEmpty, req.pipeline.sources.isEmpty, isatty(0) == 1 {
             Stderr.line("journeys: reading standard input (name log files, or pipe them in: cat *.gz | journeys events)")

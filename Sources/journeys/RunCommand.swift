@@ -55,7 +55,7 @@ struct RunCommand: ParsableCommand {
         req.bom = !noBom
         req.maxLineLength = read.maxLineLength
         req.pii = read.pii
-        req.maxRejectRatio = read.maxRejectRatio
+        req.maxRejectRatio = read.maxRejectRatio ?? RunJob.defaultMaxRejectRatio
         req.strict = read.strict
         req.waitForLock = wait
         Interrupts.removeTempsOnSignal(outDir: req.outDir)

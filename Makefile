@@ -24,7 +24,9 @@ test: ## Run the test suite (Swift Testing).
 	  grep -E "Test run with .* (passed|failed)" .build/test-output.txt | tail -1; exit $$status
 
 demo: build ## Run the shop pipeline over the bundled demo logs (fixtures/demo/) into demo-out/.
-	$(BIN) run --pipeline pipelines/shop.yaml --out demo-out
+	@# The demo logs are synthetic; a fixed demo key shows how emails and IPs leave as pseudonyms.
+	@# Real runs take the key from JOURNEYS_PII_KEY or the pipeline's privacy.key_file (see README).
+	JOURNEYS_PII_KEY="$${JOURNEYS_PII_KEY:-demo-only-key-not-secret-0123456789abcdef}" $(BIN) run --pipeline pipelines/shop.yaml --out demo-out
 	@echo "journeys demo: open demo-out/journeys.csv, funnel.csv, channels.csv, attribution.csv, paths.csv, pain_points.csv, daily.csv (and summary.json, rejects.ndjson)"
 
 golden: build ## Regenerate the expected outputs of every shipped pipeline (review the diff before committing).

@@ -54,9 +54,10 @@ fuzz: ## Build the libFuzzer targets (each reader; gzip + lines) with ASan, run 
 	$(SWIFT) build --scratch-path .build-fuzz -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld --product journeys-fuzz
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BIN=.build-fuzz/release/journeys-fuzz bash Tests/tools/fuzz.sh
 
-test-asan: ## Run the test suite under AddressSanitizer.
+test-asan: ## Run the test suite under AddressSanitizer (LeakSanitizer too; Foundation's and XCTest's own leaks suppressed).
 	$(SWIFT) build --scratch-path .build-asan --build-tests --sanitize=address
-	SWIFT_BACKTRACE=enable=no $(SWIFT) test --scratch-path .build-asan --skip-build --sanitize=address
+	SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/tools/lsan.supp:print_suppressions=0 \
+	  $(SWIFT) test --scratch-path .build-asan --skip-build --sanitize=address
 
 test-tsan: ## Run the concurrent pipeline tests under ThreadSanitizer TSAN_REPEAT times (default 10): a race shows in few runs.
 	$(SWIFT) build --scratch-path .build-tsan --build-tests --sanitize=thread

@@ -87,10 +87,15 @@ public enum EventsJob {
         }
         let names = plans.map(\.spec.displayName)
         let encoder = TouchpointFormat(inputs: names)
-        let pii: PIIPolicy
-        do throws(PIIError) { pii = try PIIPolicy.resolve(req.pii, pipeline: req.pipeline) } catch {
+        var resolved: PIIPolicy
+        do throws(PIIError) { resolved = try PIIPolicy.resolve(req.pii, pipeline: req.pipeline) } catch {
             return JobReport(inputs: [], status: .config, messages: ["error: \(error)"])
         }
+        // events is for looking at logs: without a key it leaves emails and IPs out instead of
+        // refusing (run, the nightly job, refuses so a forgotten key is noticed).
+        var withheld = false
+        if case .refuse = resolved.mode { resolved = PIIPolicy(.withhold); withheld = true }
+        let pii = resolved
         var rejectsOut: OutputStream?
         if let rp = req.rejectsPath {
             let fd = open(rp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -135,6 +140,9 @@ public enum EventsJob {
         try stdout.flush()
         try rejectsOut?.flush()
         var r = report(summaries)
+        if withheld {
+            r.messages.append("note: no pseudonym key, so email and IP addresses were left out (set \(PIIPolicy.environmentVariable), or pass --pii clear)")
+        }
         if req.strict, r.status == .partial || r.status == .dataError {
             r.status = .dataError
             r.messages.append("error: --strict: an input is damaged")

@@ -37,6 +37,9 @@ public struct PIIPolicy: Sendable {
         case clear
         /// No key: a touchpoint holding an email or IP makes the job fail with `PIIError.missing`.
         case refuse
+        /// No key, for inspection (`journeys events`): emails and IPs are left out — identity
+        /// keys emptied, addresses inside text replaced by `[email]` / `[ip]` — never written in clear.
+        case withhold
     }
     public var mode: Mode
 
@@ -104,12 +107,14 @@ public struct PIIPolicy: Sendable {
 
     /// The pseudonym of an email address (compared lower-cased, without surrounding spaces).
     public func email(_ s: String) -> String {
+        if case .withhold = mode { return "[email]" }
         guard case .pseudonymise(let key) = mode else { return s }
         return Self.pseudonym(s.trimmingSpaces.lowercased(), prefix: "e_", key: key)
     }
 
     /// The pseudonym of an IP address.
     public func ip(_ s: String) -> String {
+        if case .withhold = mode { return "[ip]" }
         guard case .pseudonymise(let key) = mode else { return s }
         return Self.pseudonym(s.lowercased(), prefix: "i_", key: key)
     }
@@ -122,7 +127,7 @@ public struct PIIPolicy: Sendable {
         case .refuse:
             var probe = t
             return !PIIScrubber(policy: PIIPolicy(.pseudonymise(key: [0]))).scrub(&probe)
-        case .pseudonymise:
+        case .pseudonymise, .withhold:
             _ = PIIScrubber(policy: self).scrub(&t)
             return true
         }
@@ -136,10 +141,12 @@ struct PIIScrubber {
     /// Returns true when something was replaced.
     func scrub(_ t: inout Touchpoint) -> Bool {
         var changed = false
+        var withhold = false
+        if case .withhold = policy.mode { withhold = true }
         func key(_ v: inout String?, email: Bool) {
             guard let s = v else { return }
-            if email || PIIText.isEmail(s) { v = policy.email(s); changed = true }
-            else if PIIText.isIP(s) { v = policy.ip(s); changed = true }
+            if email || PIIText.isEmail(s) { v = withhold ? nil : policy.email(s); changed = true }
+            else if PIIText.isIP(s) { v = withhold ? nil : policy.ip(s); changed = true }
             else { text(&v) }
         }
         func text(_ v: inout String?) {

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import JourneysCore
 
 /// Why output could not be written.
 public struct OutputError: Error, Sendable, CustomStringConvertible {
@@ -45,19 +46,7 @@ public final class OutputStream {
     }
 
     public func flush() throws {
-        var done = 0
-        let total = buffer.count
-        let err: Int32? = buffer.withUnsafeBytes { raw -> Int32? in
-            while done < total {
-                let n = Glibc.write(fd, raw.baseAddress! + done, total - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                done += n
-            }
-            return nil
-        }
+        let err = WriteAll.write(fd, buffer)
         buffer.removeAll(keepingCapacity: true)
         if let err { throw OutputError(target: name, errno: err) }
     }

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import JourneysCore
 
 /// A file operation that failed: the path, what was being done, and the errno.
 ///
@@ -55,25 +56,12 @@ public final class OutputFile {
     /// Hands the buffered bytes to the kernel (a POSIX `write` loop that retries EINTR and
     /// short writes and throws on anything else).
     public func flush() throws(FileError) {
-        let err: Int32? = buffer.withUnsafeBytes { raw -> Int32? in
-            var done = 0
-            while done < raw.count {
-                let n = posixWrite(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                done += n
-            }
-            return nil
-        }
+        let err = WriteAll.write(fd, buffer)
         buffer.removeAll(keepingCapacity: true)
         if let err { throw FileError(path: tempPath, operation: "write", errno: err) }
     }
 }
 
-@inline(__always)
-private func posixWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int { write(fd, p, n) }
 
 /// An output directory whose files are published all together or not at all.
 ///

@@ -105,7 +105,7 @@ public struct LineChunker: DecodedBytesConsumer {
     public mutating func consume(_ bytes: UnsafeBufferPointer<UInt8>, member: Int) {
         // A chunk never holds complete lines of two members, so a member whose CRC fails can be
         // dropped by its chunks (`lastMember`) without losing lines of the members before it.
-        if member != currentMember, oversizeSkip == nil, lineStart > 0 { flush(force: false) }
+        if member != currentMember, oversizeSkip == nil, lineStart > 0 { flush() }
         currentMember = member
         var rest = bytes
         while !rest.isEmpty {
@@ -134,14 +134,12 @@ public struct LineChunker: DecodedBytesConsumer {
             let scanFrom = buffer.count
             buffer.append(contentsOf: rest)
             rest = UnsafeBufferPointer(start: nil, count: 0)
-            var lastNL = -1
             buffer.withUnsafeBufferPointer { b in
                 var i = scanFrom
                 while i < b.count {
                     guard let p = memchr(b.baseAddress! + i, 10, b.count - i) else { break }
                     let nl = UnsafePointer<UInt8>(p.assumingMemoryBound(to: UInt8.self)) - b.baseAddress!
                     if nl - lineStart > maxLineLength { break }
-                    lastNL = nl
                     lineStart = nl + 1
                     completeLines += 1
                     i = nl + 1
@@ -152,7 +150,7 @@ public struct LineChunker: DecodedBytesConsumer {
                 let tooLong = Array(buffer[lineStart...])
                 let nlInside = tooLong.firstIndex(of: 10)
                 buffer.removeSubrange(lineStart...)
-                flush(force: true)
+                flush()
                 let off = bufferOffset
                 let skip = (line: nextLine, offset: off, length: Int64(0), head: [UInt8]())
                 oversizeSkip = skip
@@ -174,16 +172,15 @@ public struct LineChunker: DecodedBytesConsumer {
                 }
                 return
             }
-            _ = lastNL
-            if lineStart >= chunkSize { flush(force: false) }
+            if lineStart >= chunkSize { flush() }
         }
     }
 
-    /// Emits the complete lines in the buffer as a chunk (all of it when `force` and the input ended).
+    /// Emits the complete lines in the buffer (`buffer[..<lineStart]`) as a chunk.
     ///
     /// The buffer itself becomes the chunk's storage (no copy); only the unfinished line after
     /// the cut is moved into a fresh buffer.
-    mutating func flush(force: Bool) {
+    mutating func flush() {
         let cut = lineStart
         guard cut > 0 else { return }
         var tail = [UInt8]()
@@ -214,7 +211,7 @@ public struct LineChunker: DecodedBytesConsumer {
     /// Returns the number of bytes of a partial final line that were dropped.
     @discardableResult
     public mutating func finish(keepPartialLine: Bool) -> Int {
-        flush(force: true)
+        flush()
         if let skip = oversizeSkip {
             oversizeSkip = nil
             if keepPartialLine { emitOversize(skip) } else { return Int(skip.length) }
@@ -223,7 +220,7 @@ public struct LineChunker: DecodedBytesConsumer {
         guard !buffer.isEmpty else { return 0 }
         if keepPartialLine {
             lineStart = buffer.count
-            flush(force: true)
+            flush()
             return 0
         }
         let dropped = buffer.count

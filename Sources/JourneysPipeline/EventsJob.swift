@@ -57,12 +57,16 @@ public enum InputPlanner {
                 plans.append(InputPlan(spec: spec, format: format, options: o))
             }
         }
-        plans.sort { a, b in
-            if a.spec.isStdin != b.spec.isStdin { return a.spec.isStdin }
-            return Array(a.spec.path.utf8).lexicographicallyPrecedes(Array(b.spec.path.utf8))
-        }
+        plans.sort(by: canonicalOrder)
         return plans
     }
+}
+
+/// The order inputs are read and reported in, whatever order they were named in: standard input
+/// first, then paths by their bytes (not the locale), so every machine agrees.
+public func canonicalOrder(_ a: InputPlan, _ b: InputPlan) -> Bool {
+    if a.spec.isStdin != b.spec.isStdin { return a.spec.isStdin }
+    return Array(a.spec.path.utf8).lexicographicallyPrecedes(Array(b.spec.path.utf8))
 }
 
 /// `journeys events`: reads inputs and writes their touchpoints as JSON lines or CSV.

@@ -66,10 +66,7 @@ public enum RunJob {
         } catch {
             return RunReport(status: .noInput, messages: ["error: \(error)"], inputs: [], statistics: RunStatistics(), published: [])
         }
-        plans.sort { a, b in
-            if a.spec.isStdin != b.spec.isStdin { return a.spec.isStdin }
-            return Array(a.spec.path.utf8).lexicographicallyPrecedes(Array(b.spec.path.utf8))
-        }
+        plans.sort(by: canonicalOrder)
         for p in plans {
             if let f = p.format {
                 do throws(ConfigError) { _ = try ReaderRegistry.make(format: f, options: p.options) } catch {

@@ -64,7 +64,7 @@ test-tsan: ## Run the concurrent pipeline tests under ThreadSanitizer TSAN_REPEA
 	for i in $$(seq $(TSAN_REPEAT)); do echo "TSan run $$i"; \
 	  SWIFT_BACKTRACE=enable=no $(SWIFT) test --scratch-path .build-tsan --skip-build --sanitize=thread --filter '$(TSAN_FILTER)' || exit 1; done
 
-bench: build ## Measure reading throughput against zcat and a zlib floor (see BENCHMARKS.md).
+bench: build ## Time events and the full run against zcat, a zlib floor and a DuckDB baseline, with a funnel check (see BENCHMARKS.md; BENCH_SCALING=1 adds 1x-8x scaling).
 	bash Tests/bench/run.sh
 
 install: build ## Install journeys into $(PREFIX)/bin.

@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
-# `make bench`: how fast `journeys events` reads gzipped logs, next to zcat and a zlib floor.
+# `make bench`: how fast `journeys events` reads gzipped logs, next to zcat and a zlib floor; how
+# fast the full `journeys run` is; and the same journey job written in DuckDB SQL as a baseline.
 #
 # Builds the release binary, generates (once, cached in .build/bench-data/) a data set with
-# `journeys generate`, compiles Tests/bench/floor.c, and times, in one run:
+# `journeys generate`, compiles Tests/bench/floor.c, installs DuckDB into Tests/bench/.venv if
+# missing (python3 -m venv; pip install duckdb), and times, in one run:
 #   floor -j 1, floor -j 2     plain zlib inflate + line count: nothing reads these files faster
 #   zcat FILES > /dev/null     what most people would compare with
 #   journeys events --pipeline (all files, default threads and --threads 1)
 #   cat web/*.gz | journeys events --format nginx … (one concatenated stream on stdin, both thread counts)
+#   journeys run --pipeline … --out … (the full pipeline and every report; default threads and --threads 1)
+#   duckdb-2: Tests/bench/duckdb_job.py DATA 2, the journey job (identity map, 30-minute sessions,
+#             stages, funnel, first-touch channel) in DuckDB SQL on 2 threads, reading the .gz files
 # Reports the median wall time, CPU (user+sys), peak RSS, MB/s of uncompressed input, lines/s
-# and how many times slower than the floor (2 cores) and zcat each command is, per byte.
+# and how many times slower than the floor (2 cores) and zcat each command is, per byte; then
+# ratios: run / floor-2, DuckDB / run, run's peak RSS / DuckDB's, events / floor-2.
+# Funnel check: the funnel of the checked `journeys run` (funnel.csv) and the DuckDB job's are
+# printed side by side with MATCH or MISMATCH (a mismatch also makes the script exit 1, after the
+# report); first-touch channels, persons and sessions are compared too.
+# Scaling (BENCH_SCALING=1, off by default: it is long): data sets of 1×, 2×, 4×, 8× the persons
+# (same days), cached in $BUILD/bench-data-scale-K/, and the wall time and peak RSS of
+# `journeys events` and `journeys run` on each, with the ratio to 1×.
 # The report goes to standard output and .build/bench/report.md; copy it into BENCHMARKS.md.
 #
 # Settings (environment): BENCH_PERSONS (60000), BENCH_DAYS (30), BENCH_SEED (42),
-# BENCH_RUNS (5, runs of the fast commands), BENCH_SLOW_RUNS (3, runs of each journeys command),
-# BENCH_BUILD_DIR (.build: the build folder, which also holds the data set and the results).
+# BENCH_RUNS (5, runs of the fast commands), BENCH_SLOW_RUNS (3, runs of each journeys / DuckDB
+# command), BENCH_BUILD_DIR (.build: the build folder, which also holds the data sets and the
+# results), BENCH_SCALING (0; 1 adds the scaling section), BENCH_SCALES ("1 2 4 8"),
+# BENCH_SCALING_RUNS (1, runs of each command per scale; the median is reported).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -27,6 +41,13 @@ DATA=$BUILD/bench-data
 BIN=$BUILD/release/journeys
 FLOOR=$BUILD/bench-floor
 OUT=$BUILD/bench
+SCALING=${BENCH_SCALING:-0}
+SCALES=${BENCH_SCALES:-1 2 4 8}
+SCALING_RUNS=${BENCH_SCALING_RUNS:-1}
+VENV=Tests/bench/.venv
+PY=$VENV/bin/python
+# The pseudonym key of the bench's `journeys run` (not a secret: the data set is synthetic).
+PII_KEY=bench-key-not-secret-0123456789abcdef
 START_SECONDS=$SECONDS
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -48,6 +69,19 @@ HAVE_HYPERFINE=1
 if ! command -v hyperfine >/dev/null 2>&1; then
     log "installing hyperfine"
     apt_install hyperfine || { log "hyperfine could not be installed: timing with a /usr/bin/time loop instead"; HAVE_HYPERFINE=0; }
+fi
+
+# DuckDB (pip package `duckdb`) in a local virtual environment, for the duckdb-2 row and the funnel check.
+HAVE_DUCKDB=1
+if ! "$PY" -c 'import duckdb' >/dev/null 2>&1; then
+    log "installing DuckDB into $VENV (python3 -m venv, pip install duckdb)"
+    if [ ! -x "$PY" ]; then
+        python3 -m venv "$VENV" >&2 || { rm -rf "$VENV"; apt_install python3-venv && python3 -m venv "$VENV" >&2; } || true
+    fi
+    if [ ! -x "$VENV/bin/pip" ] || ! "$VENV/bin/pip" install -q duckdb >&2 || ! "$PY" -c 'import duckdb' >/dev/null 2>&1; then
+        log "WARNING: DuckDB could not be installed into $VENV: no duckdb-2 row and NO FUNNEL CHECK in this report"
+        HAVE_DUCKDB=0
+    fi
 fi
 
 # --- build, floor, data ----------------------------------------------------------------------
@@ -88,23 +122,37 @@ ROWS=(
     "events-t1|all|$BIN events --threads 1 --pipeline $DATA/pipeline.yaml > /dev/null"
     "stdin|web|cat $DATA/web/*.gz | $BIN events --format nginx --log-format $LF > /dev/null"
     "stdin-t1|web|cat $DATA/web/*.gz | $BIN events --threads 1 --format nginx --log-format $LF > /dev/null"
+    "run|all|JOURNEYS_PII_KEY=$PII_KEY $BIN run --pipeline $DATA/pipeline.yaml --out $OUT/run-out --quiet --max-reject-ratio 1"
+    "run-t1|all|JOURNEYS_PII_KEY=$PII_KEY $BIN run --threads 1 --pipeline $DATA/pipeline.yaml --out $OUT/run-t1-out --quiet --max-reject-ratio 1"
 )
+if [ $HAVE_DUCKDB = 1 ]; then
+    ROWS+=("duckdb-2|all|$PY Tests/bench/duckdb_job.py $DATA 2 > /dev/null")
+fi
 
-# One checked run of each journeys command: exit status, its own summary, and how long it takes
-# (which decides how many timed runs fit in the budget).
+# One checked run of each journeys and DuckDB command: exit status, its own summary, and how long
+# it takes (which decides how many timed runs fit in the budget). The checked `run` (without
+# --quiet, for its summary) and DuckDB job (with --out) leave the funnels that are compared below.
 declare -A RUNS_OF
 : > "$OUT/summaries.txt"
+rm -rf "$OUT/run-out" "$OUT/run-t1-out" "$OUT/duckdb-out"
 for row in "${ROWS[@]}"; do
     IFS='|' read -r name input cmd <<<"$row"
     case $name in
-        events*|stdin*)
+        events*|stdin*|run*|duckdb*)
             log "checking $name"
+            case $name in
+                run*) check="${cmd/ --quiet/} 2> $OUT/$name.stderr" ;;
+                duckdb*) check="${cmd/> \/dev\/null/--out $OUT/duckdb-out > /dev/null 2> $OUT/$name.stderr}" ;;
+                *) check="${cmd/> \/dev\/null/> /dev/null 2> $OUT/$name.stderr}" ;;
+            esac
             set +e
-            /usr/bin/time -f "%e" -o "$OUT/$name.check" bash -c "${cmd/> \/dev\/null/> /dev/null 2> $OUT/$name.stderr}"
+            /usr/bin/time -f "%e" -o "$OUT/$name.check" bash -c "$check"
             status=$?
             set -e
             wall=$(tail -1 "$OUT/$name.check")
-            printf '%s: exit %s, %s s\n    %s\n' "$name" "$status" "$wall" "$(grep -v '^journeys: warning' "$OUT/$name.stderr" | tail -3 | tr '\n' ' ')" >> "$OUT/summaries.txt"
+            keep=3
+            case $name in duckdb*) keep=5 ;; esac
+            printf '%s: exit %s, %s s\n    %s\n' "$name" "$status" "$wall" "$(grep -v '^journeys: warning' "$OUT/$name.stderr" | tail -$keep | tr '\n' ' ')" >> "$OUT/summaries.txt"
             n=$SLOW_RUNS
             if awk -v w="$wall" 'BEGIN { exit !(w > 60) }'; then n=1; elif awk -v w="$wall" 'BEGIN { exit !(w > 20) }'; then n=2; fi
             RUNS_OF[$name]=$n
@@ -112,6 +160,23 @@ for row in "${ROWS[@]}"; do
         *) RUNS_OF[$name]=$RUNS ;;
     esac
 done
+
+# Funnel check: the checked `journeys run` against the DuckDB job (a mismatch is printed loudly,
+# goes into the report and makes the script exit 1 at the end).
+FUNNEL_STATUS=0
+if [ $HAVE_DUCKDB = 1 ]; then
+    "$PY" Tests/bench/compare_funnel.py "$OUT/run-out" "$OUT/duckdb-out" > "$OUT/funnel-check.md" || FUNNEL_STATUS=1
+    if [ $FUNNEL_STATUS = 0 ]; then
+        log "funnel check: MATCH (journeys run and DuckDB give the same persons per stage)"
+    else
+        log "################################################################################"
+        log "FUNNEL CHECK: MISMATCH between journeys run and the DuckDB job (see below)"
+        log "################################################################################"
+        cat "$OUT/funnel-check.md" >&2
+    fi
+else
+    printf '## Funnel check\n\n**NO FUNNEL CHECK**: DuckDB could not be installed into %s.\n' "$VENV" > "$OUT/funnel-check.md"
+fi
 
 # Timed runs. Each run goes through /usr/bin/time for the peak RSS (of the largest process in
 # the command); hyperfine, when present, times the runs and gives the median.
@@ -122,7 +187,7 @@ for row in "${ROWS[@]}"; do
     log "timing $name ($n runs)"
     if [ $HAVE_HYPERFINE = 1 ]; then
         warm=1
-        case $name in events*|stdin*) warm=0 ;; esac
+        case $name in events*|stdin*|run*|duckdb*) warm=0 ;; esac
         hyperfine -S bash -i --style none --warmup "$warm" --runs "$n" --export-csv "$OUT/$name.csv" -n "$name" \
             "/usr/bin/time -f %M -a -o $OUT/$name.rss bash -c $(printf '%q' "$cmd")" >/dev/null
         # command,mean,stddev,median,user,system,min,max
@@ -138,6 +203,46 @@ for row in "${ROWS[@]}"; do
     echo "$name $input $n $wall $cpu $rss" >> "$OUT/results.$$"
 done
 mv "$OUT/results.$$" "$OUT/results.txt"
+
+# --- scaling (BENCH_SCALING=1) -------------------------------------------------------------------
+# 1×, 2×, 4×, 8× the persons over the same days: does time grow linearly, and memory?
+rm -f "$OUT/scaling.txt"
+if [ "$SCALING" = 1 ]; then
+    median() { sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+    for k in $SCALES; do
+        sp=$((PERSONS * k))
+        sd=$BUILD/bench-data-scale-$k
+        sstamp="$("$BIN" generate --version) persons=$sp days=$DAYS seed=$SEED"
+        if [ ! -f "$sd/.stamp" ] || [ "$(cat "$sd/.stamp")" != "$sstamp" ]; then
+            log "scaling: generating ${k}x ($sstamp) into $sd"
+            rm -rf "$sd"
+            "$BIN" generate --persons "$sp" --days "$DAYS" --seed "$SEED" --out "$sd" >&2
+            echo "$sstamp" > "$sd/.stamp"
+        else
+            log "scaling: using the cached ${k}x data set in $sd ($sstamp)"
+        fi
+        counts=$("$FLOOR" -j 2 "$sd"/web/*.gz "$sd"/email/*.gz "$sd"/chat/*.gz)
+        line="$k $sp $(field lines "$counts") $(field compressed "$counts") $(field uncompressed "$counts")"
+        for what in events run; do
+            case $what in
+                events) cmd="$BIN events --pipeline $sd/pipeline.yaml > /dev/null" ;;
+                run) cmd="JOURNEYS_PII_KEY=$PII_KEY $BIN run --pipeline $sd/pipeline.yaml --out $OUT/scale-run-out --quiet --max-reject-ratio 1" ;;
+            esac
+            rm -f "$OUT/scale-$k-$what.time"
+            for i in $(seq "$SCALING_RUNS"); do
+                log "scaling: ${k}x $what (run $i of $SCALING_RUNS)"
+                if ! /usr/bin/time -f "%e %M" -a -o "$OUT/scale-$k-$what.time" bash -c "$cmd" 2> "$OUT/scale-$k-$what.stderr"; then
+                    log "WARNING: scaling ${k}x $what failed (exit status in $OUT/scale-$k-$what.time): $(tail -3 "$OUT/scale-$k-$what.stderr" | tr '\n' ' ')"
+                fi
+            done
+            # GNU time writes "Command exited with non-zero status N" before the figures of a failed run.
+            wall=$(grep -v '^Command' "$OUT/scale-$k-$what.time" | awk '{ print $1 }' | median)
+            rss=$(grep -v '^Command' "$OUT/scale-$k-$what.time" | awk '{ print $2 }' | sort -n | tail -1)
+            line="$line $wall $rss"
+        done
+        echo "$line" >> "$OUT/scaling.txt"
+    done
+fi
 
 # --- report ------------------------------------------------------------------------------------
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -182,7 +287,48 @@ mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
                    rss[i] / 1024, rate[i] / 1e6, lines[i] / wall[i], f2 / rate[i], zc / rate[i]
         }' "$OUT/results.txt"
     echo
-    echo "## journeys' own summaries (one checked run each)"
+    echo "## Ratios"
+    echo
+    echo "Of median wall times (and of peak RSS where it says so); \"n/a\" when a row is missing."
+    echo
+    awk '{ w[$1] = $4; r[$1] = $6 }
+        function ratio(a, b, what, unit,   v) {
+            if (!(a in w) || !(b in w) || w[b] == 0) { printf "- %s: n/a\n", what; return }
+            v = unit == "rss" ? r[a] / r[b] : w[a] / w[b]
+            printf "- %s: %.2f\n", what, v
+        }
+        END {
+            ratio("run", "floor-2", "journeys run / floor-2 (how many times the zlib floor on 2 cores the full run takes)")
+            ratio("run-t1", "floor-1", "journeys run --threads 1 / floor-1")
+            ratio("duckdb-2", "run", "DuckDB (2 threads) / journeys run (how many times faster journeys is)")
+            ratio("run", "duckdb-2", "journeys run peak RSS / DuckDB peak RSS", "rss")
+            ratio("events", "floor-2", "journeys events / floor-2")
+            ratio("run", "events", "journeys run / journeys events (what stitching and the reports add)")
+        }' "$OUT/results.txt"
+    echo
+    cat "$OUT/funnel-check.md"
+    if [ -f "$OUT/scaling.txt" ]; then
+        echo
+        echo "## Scaling"
+        echo
+        echo "\`journeys generate --persons PERSONS×K --days $DAYS --seed $SEED\` (cached in $BUILD/bench-data-scale-K/);"
+        echo "$SCALING_RUNS run(s) of each command per scale, median wall; RSS: peak of the largest process;"
+        echo "\"x 1×\": the ratio to the 1× row (for time, 2.00 at 2× is linear)."
+        echo
+        awk '{ k[NR] = $1; p[NR] = $2; l[NR] = $3; gz[NR] = $4; ub[NR] = $5; ew[NR] = $6; er[NR] = $7; rw[NR] = $8; rr[NR] = $9
+               if ($1 == 1) { ew1 = $6; er1 = $7; rw1 = $8; rr1 = $9 } }
+            function x(v, base) { return base > 0 ? sprintf("%.2f", v / base) : "n/a" }
+            END {
+              if (ew1 == "") { ew1 = ew[1]; er1 = er[1]; rw1 = rw[1]; rr1 = rr[1] }
+              printf "| scale | persons | lines | gzipped MB | events wall s | x 1× | events RSS MB | x 1× | run wall s | x 1× | run RSS MB | x 1× |\n"
+              printf "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+              for (i = 1; i <= NR; i++)
+                printf "| %dx | %d | %d | %.0f | %.2f | %s | %.0f | %s | %.2f | %s | %.0f | %s |\n", k[i], p[i], l[i], gz[i] / 1e6,
+                       ew[i], x(ew[i], ew1), er[i] / 1024, x(er[i], er1), rw[i], x(rw[i], rw1), rr[i] / 1024, x(rr[i], rr1)
+            }' "$OUT/scaling.txt"
+    fi
+    echo
+    echo "## journeys' and DuckDB's own summaries (one checked run each)"
     echo
     echo '```'
     cat "$OUT/summaries.txt"
@@ -191,3 +337,7 @@ mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
     echo "Line counts from the floor: all $ALL_LINES, web $WEB_LINES. Bench took $((SECONDS - START_SECONDS)) s."
 } > "$OUT/report.md"
 cat "$OUT/report.md"
+if [ $FUNNEL_STATUS != 0 ]; then
+    log "FUNNEL CHECK: MISMATCH between journeys run and the DuckDB job: see \"Funnel check\" in $OUT/report.md"
+    exit 1
+fi

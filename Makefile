@@ -12,8 +12,11 @@ FUZZ_SECONDS ?= 60
 TSAN_REPEAT ?= 10
 # The tests that read, stitch or report on several threads.
 TSAN_FILTER ?= ScannerTests|JourneyBuilderTests|StitcherTests|GoldenTests|RunCommandTests
+# Arguments of journeys-microbench (e.g. --reps 9 --filter nginx) and its build directory.
+MICROBENCH_ARGS ?=
+MICROBENCH_BUILD_DIR ?= .build
 
-.PHONY: build test demo bench golden check-spreadsheet check-hostile fuzz test-asan test-tsan install clean help
+.PHONY: build test demo bench microbench golden check-spreadsheet check-hostile fuzz test-asan test-tsan install clean help
 
 build: ## Build the journeys binary (release).
 	$(SWIFT) build -c $(CONFIG) --product journeys
@@ -66,6 +69,10 @@ test-tsan: ## Run the concurrent pipeline tests under ThreadSanitizer TSAN_REPEA
 
 bench: build ## Time events and the full run against zcat, a zlib floor and a DuckDB baseline, with a funnel check (see BENCHMARKS.md; BENCH_SCALING=1 adds 1x-8x scaling).
 	bash Tests/bench/run.sh
+
+microbench: ## Microbenchmarks of the hot paths on one thread (gunzip + line split, each reader, stitching): MB/s, lines/s, allocations per line; MICROBENCH_ARGS="--reps 9 --filter nginx".
+	$(SWIFT) build -c release --scratch-path $(MICROBENCH_BUILD_DIR) --product journeys-microbench
+	$(MICROBENCH_BUILD_DIR)/release/journeys-microbench $(MICROBENCH_ARGS)
 
 install: build ## Install journeys into $(PREFIX)/bin.
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "journeys", targets: ["journeys"]),
+        .executable(name: "journeys-microbench", targets: ["journeys-microbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,6 +40,12 @@ let package = Package(
         .target(name: "JourneysFuzzTargets", dependencies: ["JourneysCore", "JourneysIO", "JourneysReaders"], swiftSettings: strict),
         .target(name: "CFuzzDriver"),
         .executableTarget(name: "journeys-fuzz", dependencies: ["JourneysFuzzTargets", "CFuzzDriver"], path: "Sources/JourneysFuzz", swiftSettings: strict),
+        // Microbenchmarks of the hot paths (`make microbench`); CAllocCount counts heap allocations.
+        .target(name: "CAllocCount"),
+        .executableTarget(name: "journeys-microbench",
+                          dependencies: ["CAllocCount", "JourneysCore", "JourneysIO", "JourneysReaders", "JourneysStages",
+                                         "JourneysPipeline", "JourneysGenerator"],
+                          swiftSettings: strict),
         .testTarget(name: "JourneysCoreTests", dependencies: ["JourneysCore"], swiftSettings: strict),
         .testTarget(name: "JourneysIOTests", dependencies: ["JourneysIO"], swiftSettings: strict),
         .testTarget(name: "JourneysReadersTests", dependencies: ["JourneysReaders", "JourneysIO", "JourneysPipeline", "JourneysFuzzTargets"], swiftSettings: strict),

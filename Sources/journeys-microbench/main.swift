@@ -16,6 +16,7 @@ let usage = """
       gunzip, line split, gunzip + line split   the generated nginx files, gzipped in memory
       parse FORMAT                               ChunkProcessor.process over 1 MiB line chunks in memory,
                                                  as `journeys run --threads 1` calls the readers
+      nginx line checks, nginx read() only       parse nginx split in two: the shared line checks, the reader
       stitch                                     Stitcher.stitch over every touchpoint parsed from the generated data
 
       --data DIR      a data set made by `journeys generate` (default: generated once into
@@ -245,6 +246,43 @@ for c in readerCases where wanted("parse " + c.name) {
     notes.append("parse \(c.name): \(totals.lines) lines → \(totals.touchpointLines) with touchpoints (\(totals.touchpoints) touchpoints), "
         + "\(totals.skipped) skipped, \(totals.rejected) rejected"
         + (totals.rejectReasons.isEmpty ? "" : " (" + totals.rejectReasons.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ") + ")"))
+}
+
+// Where parse nginx's time goes: the shared line checks alone, and the reader alone.
+if wanted("nginx line checks") {
+    rows.append(measure("nginx line checks", input: "the nginx chunks: forEachLine + LineCheck.check only", reps: reps, countAllocations: counting) {
+        var lines = 0, ok = 0
+        for input in nginx.inputs {
+            for chunk in input.chunks {
+                chunk.forEachLine { line, _, _ in
+                    lines += 1
+                    if LineCheck.check(line) == .ok { ok += 1 }
+                }
+            }
+        }
+        blackHole &+= ok
+        return Work(bytes: nginx.bytes, lines: lines)
+    })
+}
+if wanted("nginx read() only") {
+    rows.append(measure("nginx read() only", input: "the nginx chunks: forEachLine + reader.read, no ChunkProcessor", reps: reps, countAllocations: counting) {
+        var lines = 0, touchpoints = 0
+        for input in nginx.inputs {
+            var reader: any LogReader
+            do throws(ConfigError) { reader = try ReaderRegistry.make(format: nginx.format, options: nginx.options) } catch { fail("nginx: \(error)") }
+            var buffer = TouchpointBuffer()
+            for chunk in input.chunks {
+                chunk.forEachLine { line, number, offset in
+                    lines += 1
+                    if case .emitted(let n) = reader.read(line, origin: Origin(input: chunk.input, line: number, offset: offset), into: &buffer) {
+                        touchpoints += n
+                    }
+                }
+                buffer.touchpoints.removeAll(keepingCapacity: true)
+            }
+        }
+        return Work(bytes: nginx.bytes, lines: lines, touchpoints: touchpoints)
+    })
 }
 
 // 3. Stitching every touchpoint of the generated data (web, email, chat).

@@ -323,7 +323,7 @@ mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
               printf "| scale | persons | lines | gzipped MB | events wall s | x 1× | events RSS MB | x 1× | run wall s | x 1× | run RSS MB | x 1× |\n"
               printf "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
               for (i = 1; i <= NR; i++)
-                printf "| %dx | %d | %d | %.0f | %.2f | %s | %.0f | %s | %.2f | %s | %.0f | %s |\n", k[i], p[i], l[i], gz[i] / 1e6,
+                printf "| %dx | %d | %d | %.1f | %.2f | %s | %.0f | %s | %.2f | %s | %.0f | %s |\n", k[i], p[i], l[i], gz[i] / 1e6,
                        ew[i], x(ew[i], ew1), er[i] / 1024, x(er[i], er1), rw[i], x(rw[i], rw1), rr[i] / 1024, x(rr[i], rr1)
             }' "$OUT/scaling.txt"
     fi

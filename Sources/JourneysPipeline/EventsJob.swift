@@ -212,6 +212,20 @@ public enum RejectRatio {
 /// One reject as a JSON line: `{"input","line","offset","reason","detail","raw"}` (`raw_b64`
 /// when the bytes are not UTF-8; `raw_len` gives the full length when `raw` was cut).
 public enum RejectsFormat {
+    /// The entry `journeys run` writes for the lines of a gzip member that failed its check
+    /// (and of the members after it): no raw text — those lines were read, but nothing of them is
+    /// trusted — and `lines` says how many lines from `line` on were discarded.
+    public static func appendDamage(input: String, firstLine: Int64, lines: Int64, touchpointLines: Int64, reason: String,
+                                    to o: inout [UInt8]) {
+        guard lines > 0 else { return }
+        o.append(contentsOf: #"{"input":"#.utf8)
+        JSONText.appendString(input, to: &o)
+        o.append(contentsOf: #","line":\#(firstLine),"reason":"damaged_input","detail":"#.utf8)
+        JSONText.appendString("\(reason); lines \(firstLine)–\(firstLine + lines - 1) discarded (\(touchpointLines) of them had touchpoints)", to: &o)
+        o.append(contentsOf: #","lines":\#(lines)}"#.utf8)
+        o.append(10)
+    }
+
     public static func append(_ r: RejectRecord, inputs: [String], to o: inout [UInt8]) {
         o.append(contentsOf: #"{"input":"#.utf8)
         JSONText.appendString(inputs[Int(r.origin.input)], to: &o)

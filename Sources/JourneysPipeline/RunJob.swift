@@ -22,6 +22,8 @@ public struct RunRequest: Sendable {
     public var strict = false
     /// Wait for another run holding the output directory's lock instead of failing (75).
     public var waitForLock = false
+    /// Touchpoints held in memory beyond this many bytes spill to temporary files (see `TouchpointStore`).
+    public var memoryLimit = RunJob.defaultMemoryLimit
     /// Called now and then (on the calling thread) with lines and touchpoints read so far.
     public var progress: (@Sendable (Int64, Int64) -> Void)?
 
@@ -46,6 +48,19 @@ public struct RunReport: Sendable {
 public enum RunJob {
     /// The default `--max-reject-ratio`: more than 1 line in 100 rejected fails the run.
     public static let defaultMaxRejectRatio = 0.01
+
+    /// The default `--memory-limit`: a quarter of the memory this process may use (the
+    /// machine's, or its control group's limit when lower), at least 256 MiB.
+    public static var defaultMemoryLimit: Int64 {
+        var total = Int64(ProcessInfo.processInfo.physicalMemory)
+        for path in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
+            if let s = try? String(contentsOfFile: path, encoding: .utf8),
+               let v = Int64(s.trimmingCharacters(in: .whitespacesAndNewlines)), v > 0, v < total {
+                total = v
+            }
+        }
+        return max(256 << 20, total / 4)
+    }
 
     /// Held while outputs are renamed into place: a signal handler that takes it first knows
     /// that nothing is being published while it removes this run's temp files.
@@ -100,23 +115,30 @@ public enum RunJob {
         // Temps of runs killed before (their PIDs are gone) were removed when the directory was
         // opened; under the lock, no live run can be writing here any more.
 
-        // Read everything; rejects stream into rejects.ndjson (mode 0600: raw lines may hold personal data).
-        var touchpoints: [Touchpoint] = []
+        // Read everything into the touchpoint store; rejects stream into rejects.ndjson (mode
+        // 0600: raw lines may hold personal data).
+        let store = TouchpointStore(config: req.pipeline.journey, directory: directory.path, memoryLimit: req.memoryLimit)
         var summaries: [InputSummary] = []
         var options = ScanOptions(threads: req.threads)
         options.maxLineLength = req.maxLineLength
         var linesSoFar: Int64 = 0
         var lastProgress = Date()
-        // Where each chunk's touchpoints sit, so a gzip member whose CRC fails can be taken back.
-        var chunkSpans: [(input: Int32, member: Int, start: Int, end: Int, lines: Int64, touchpointLines: Int64)] = []
+        // Lines per (input, gzip member), so a member whose CRC fails can be taken back.
+        var memberLines: [Int32: [Int: (lines: Int64, touchpointLines: Int64)]] = [:]
         do {
             try directory.write("rejects.ndjson", mode: 0o600) { file in
-                summaries = try Scanner.run(plans, options: options, work: { pii.applyAll($0.touchpoints) }, consume: { tps, header in
-                    guard let tps else { throw PIIError.missing }
+                summaries = try Scanner.run(plans, options: options, work: { r -> TouchpointStore.EncodedChunk? in
+                    guard let tps = pii.applyAll(r.touchpoints) else { return nil }
+                    return TouchpointStore.encode(tps, member: r.lastMember)
+                }, consume: { chunk, header in
+                    guard let chunk else { throw PIIError.missing }
                     if header.lastMember > 0 {
-                        chunkSpans.append((header.input, header.lastMember, touchpoints.count, touchpoints.count + tps.count, header.lines, header.touchpointLines))
+                        var m = memberLines[header.input, default: [:]][header.lastMember, default: (0, 0)]
+                        m.lines += header.lines
+                        m.touchpointLines += header.touchpointLines
+                        memberLines[header.input, default: [:]][header.lastMember] = m
                     }
-                    touchpoints.append(contentsOf: tps)
+                    try store.add(chunk)
                     if !header.rejects.isEmpty {
                         var o: [UInt8] = []
                         for r in header.rejects { RejectsFormat.append(r, inputs: names, to: &o) }
@@ -125,9 +147,25 @@ public enum RunJob {
                     linesSoFar += header.lines
                     if let progress = req.progress, Date().timeIntervalSince(lastProgress) > 0.5 {
                         lastProgress = Date()
-                        progress(linesSoFar, Int64(touchpoints.count))
+                        progress(linesSoFar, store.count)
                     }
                 })
+                // Policy for damaged inputs: a member whose CRC / length check or deflate data
+                // failed contributes no touchpoints (its touchpoint lines count as rejected
+                // `damaged_input`, and one entry per such member says so here); a truncated input
+                // keeps the complete lines decoded before the cut.
+                for (i, s) in summaries.enumerated() {
+                    guard let d = s.damage, d.kind == .checksum || d.kind == .corrupt, d.member > 0 else { continue }
+                    var lines: Int64 = 0, all: Int64 = 0
+                    for (m, n) in memberLines[Int32(i)] ?? [:] where m >= d.member {
+                        lines += n.touchpointLines
+                        all += n.lines
+                    }
+                    var o: [UInt8] = []
+                    RejectsFormat.appendDamage(input: s.name, firstLine: s.lines - all + 1, lines: all, touchpointLines: lines,
+                                               reason: d.description, to: &o)
+                    try file.write(o)
+                }
             }
         } catch let e as PIIError {
             directory.discard()
@@ -137,54 +175,25 @@ public enum RunJob {
             return RunReport(status: .ioError, messages: ["error: \(error)"], inputs: summaries, statistics: RunStatistics(), published: [])
         }
 
-        // Policy for damaged inputs: a member whose CRC / length check or deflate data failed
-        // contributes no touchpoints (its lines count as rejected `damaged_input`); a truncated
-        // input keeps the complete lines decoded before the cut.
-        var discard: [(start: Int, end: Int)] = []
+        var discardFrom: [Int32: Int] = [:]
         for (i, s) in summaries.enumerated() {
             guard let d = s.damage, d.kind == .checksum || d.kind == .corrupt, d.member > 0 else { continue }
             var lines: Int64 = 0, all: Int64 = 0
-            for c in chunkSpans where c.input == Int32(i) && c.member >= d.member {
-                discard.append((c.start, c.end))
-                lines += c.touchpointLines
-                all += c.lines
+            for (m, n) in memberLines[Int32(i)] ?? [:] where m >= d.member {
+                lines += n.touchpointLines
+                all += n.lines
             }
+            discardFrom[Int32(i)] = d.member
             summaries[i].lastKeptLine = summaries[i].lines - all
             summaries[i].touchpointLines -= lines
             summaries[i].rejects[.damagedInput, default: 0] += lines
             summaries[i].discardedLines = lines
         }
-        chunkSpans = []
-        if !discard.isEmpty {
-            var kept: [Touchpoint] = []
-            kept.reserveCapacity(touchpoints.count)
-            var from = 0
-            for r in discard.sorted(by: { $0.start < $1.start }) {
-                kept.append(contentsOf: touchpoints[from..<r.start])
-                from = r.end
-            }
-            kept.append(contentsOf: touchpoints[from...])
-            touchpoints = kept
-        }
-        for i in summaries.indices { summaries[i].touchpoints = 0 }
-        for t in touchpoints { summaries[Int(t.origin.input)].touchpoints += 1 }
-
-        // The same record read twice (a file named twice, overlapping rotations) counts once.
-        let dups = Duplicates.remove(&touchpoints, inputs: summaries.count)
-        for i in summaries.indices {
-            summaries[i].duplicates = dups.lines[i]
-            summaries[i].touchpointLines -= dups.lines[i]
-            summaries[i].touchpoints = 0
-        }
-        for t in touchpoints { summaries[Int(t.origin.input)].touchpoints += 1 }
+        memberLines = [:]
 
         func fail(_ status: ExitStatus, _ messages: [String]) -> RunReport {
             directory.discard()
             return RunReport(status: status, messages: messages, inputs: summaries, statistics: RunStatistics(), published: [])
-        }
-        // Conservation: every line is a touchpoint line, a skip, a duplicate or a reject.
-        for s in summaries where s.lines != s.touchpointLines + s.skips.total + s.duplicates + s.rejected {
-            return fail(.software, ["error: internal error: the lines of \(s.name) do not add up (\(s.lines) read, \(s.touchpointLines) touchpoint lines, \(s.skips.total) skipped, \(s.duplicates) duplicates, \(s.rejected) rejected); nothing was published. Please report this with the input"])
         }
         let judged = EventsJob.report(summaries)
         if req.strict, judged.status != .ok {
@@ -195,8 +204,27 @@ public enum RunJob {
             return fail(.dataError, judged.messages + ["error: \(m); nothing was published, the previous outputs in \(req.outDir) are unchanged"])
         }
 
-        let built = JourneyBuilder.build(touchpoints, inputNames: names, config: req.pipeline.journey, threads: req.threads)
-        touchpoints = []
+        // Stitch, drop repeats (the same record read twice — a file named twice, overlapping
+        // rotations — counts once) and build the journeys, partition by partition.
+        let built: TouchpointStore.Built
+        do {
+            built = try store.build(inputNames: names, config: req.pipeline.journey, threads: req.threads, discardFrom: discardFrom)
+        } catch {
+            return fail(.ioError, ["error: \(error); nothing was published, the previous outputs in \(req.outDir) are unchanged"])
+        }
+        for i in summaries.indices {
+            summaries[i].touchpoints = built.touchpoints[i]
+            summaries[i].duplicates = built.duplicateLines[i]
+            summaries[i].touchpointLines -= built.duplicateLines[i]
+        }
+        if ProcessInfo.processInfo.environment["JOURNEYS_TEST_FAULT"] == "conservation", !summaries.isEmpty {
+            summaries[0].lines += 1 // a test hook: proves the check below stops a run (exit 70)
+        }
+
+        // Conservation: every line is a touchpoint line, a skip, a duplicate or a reject.
+        for s in summaries where s.lines != s.touchpointLines + s.skips.total + s.duplicates + s.rejected {
+            return fail(.software, ["error: internal error: the lines of \(s.name) do not add up (\(s.lines) read, \(s.touchpointLines) touchpoint lines, \(s.skips.total) skipped, \(s.duplicates) duplicates, \(s.rejected) rejected); nothing was published. Please report this with the input"])
+        }
 
         var stats = RunStatistics()
         stats.inputs = summaries.count
@@ -211,7 +239,7 @@ public enum RunJob {
         stats.persons = built.journeys.count
         stats.mergesBlocked = built.mergesBlocked
         stats.elapsedSeconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
-        stats.duplicates = Int64(dups.dropped)
+        stats.duplicates = built.duplicates
         stats.inputsDetail = summaries.map { s in
             var d = InputDetail(name: s.name, format: s.format)
             d.lines = s.lines
@@ -234,6 +262,11 @@ public enum RunJob {
             try directory.commit()
             Self.published = true
             var report = judged
+            if store.isSpilled {
+                report.messages.append("note: \(store.storedBytes / 1_000_000) MB of touchpoints were over half the memory limit (\(req.memoryLimit / 1_048_576) MiB) and went to temporary files; journeys were built in \(built.partitions) partitions")
+            } else if built.partitions > 1 {
+                report.messages.append("note: journeys were built in \(built.partitions) partitions to stay within the memory limit (\(req.memoryLimit / 1_048_576) MiB)")
+            }
             if !built.blockedKeys.isEmpty {
                 report.messages.append("note: \(built.mergesBlocked) merges blocked: keys linked to more than \(req.pipeline.journey.mergeLimit) others of one kind (\(built.blockedKeys.prefix(5).joined(separator: ", "))\(built.blockedKeys.count > 5 ? ", …" : ""))")
             }

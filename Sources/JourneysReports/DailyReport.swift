@@ -29,19 +29,17 @@ public struct DailyReport: Sendable {
         struct Key: Hashable { var day: Int64; var channel: Channel }
         var by: [Key: Row] = [:]
         for j in inPersonOrder(journeys) {
-            var seen = Set<Key>()
-            for t in j.touchpoints {
-                let k = Key(day: Fixed.dayNumber(t.time), channel: t.channel)
-                by[k, default: Row(day: k.day, channel: k.channel)].touchpoints += 1
-                if seen.insert(k).inserted { by[k]!.persons += 1 }
+            for a in j.activity { // one entry per (day, channel) of the journey
+                let k = Key(day: a.day, channel: a.channel)
+                by[k, default: Row(day: k.day, channel: k.channel)].touchpoints += a.touchpoints
+                by[k]!.persons += 1
             }
             for s in j.sessions {
                 guard let c = j.touchpointChannel(of: s) else { continue }
                 by[Key(day: Fixed.dayNumber(s.start), channel: c), default: Row(day: Fixed.dayNumber(s.start), channel: c)].sessions += 1
             }
             for o in j.orders {
-                guard j.touchpoints.indices.contains(o.touchpoint) else { continue } // the model keeps it in range
-                let c = j.touchpoints[o.touchpoint].channel
+                guard let c = o.channel else { continue } // the model always sets it
                 let k = Key(day: Fixed.dayNumber(o.time), channel: c)
                 by[k, default: Row(day: k.day, channel: c)].orders += 1
                 by[k]!.revenue += o.value

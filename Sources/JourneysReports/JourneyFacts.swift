@@ -6,10 +6,6 @@ import JourneysStages
 public let noChannel = "(none)"
 
 extension Journey {
-    /// Earliest touchpoint time, nil for a journey without touchpoints.
-    public var firstSeen: Int64? { touchpoints.lazy.map(\.time).min() }
-    /// Latest touchpoint time.
-    public var lastSeen: Int64? { touchpoints.lazy.map(\.time).max() }
     /// Time of the earliest order.
     public var firstPurchaseTime: Int64? { orders.lazy.map(\.time).min() }
 
@@ -25,10 +21,8 @@ extension Journey {
     /// The acquisition channel of the first session, `(none)` without sessions.
     public var firstTouchChannel: String { sessionsInOrder.first?.channel ?? noChannel }
 
-    /// The touchpoint channel of a session's first touchpoint, nil when its index is out of range.
-    public func touchpointChannel(of session: Session) -> Channel? {
-        touchpoints.indices.contains(session.first) ? touchpoints[session.first].channel : nil
-    }
+    /// The touchpoint channel of a session's first touchpoint, nil when the model does not know it.
+    public func touchpointChannel(of session: Session) -> Channel? { session.firstChannel }
 }
 
 /// The median of `values` (mean of the two middle ones for an even count), nil when empty.

@@ -35,7 +35,7 @@ public struct JourneysReport: Sendable {
     public static func row(_ j: Journey, stages: [String]) -> [Cell] {
         let first = j.firstSeen
         let sessions = j.sessionsInOrder
-        let channels = Set(j.touchpoints.map(\.channel)).sorted().map(\.rawValue).joined(separator: "|")
+        let channels = Set(j.activity.map(\.channel)).sorted().map(\.rawValue).joined(separator: "|")
         let reached = j.stageTimes.indices.filter { j.stageTimes[$0] != nil && $0 < stages.count }.map { stages[$0] }
         let purchase = j.firstPurchaseTime
         let hours: Double? = if let purchase, let first { Double(purchase - first) / millisPerHour } else { nil }
@@ -44,7 +44,7 @@ public struct JourneysReport: Sendable {
             .identifier(j.customerID),
             .timestamp(first),
             .timestamp(j.lastSeen),
-            .integer(j.touchpoints.count),
+            .integer(j.touchpointCount),
             .integer(j.sessions.count),
             .text(channels.isEmpty ? nil : channels),
             .text(sessions.first?.channel),

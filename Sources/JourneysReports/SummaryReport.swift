@@ -104,7 +104,7 @@ public struct SummaryReport: Sendable {
     public init(journeys: [Journey], config: JourneyConfig, funnel: FunnelReport? = nil, statistics: RunStatistics) {
         for j in inPersonOrder(journeys) {
             persons += 1
-            touchpoints += j.touchpoints.count
+            touchpoints += j.touchpointCount
             sessions += j.sessions.count
             if j.converted { converters += 1 }
             if j.orders.count >= 2 { repeatBuyers += 1 }

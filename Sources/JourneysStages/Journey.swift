@@ -12,9 +12,11 @@ public struct Session: Sendable, Equatable {
     /// Index of the session's first touchpoint in `Journey.touchpoints`, and how many it has.
     public var first: Int
     public var count: Int
+    /// The touchpoint channel (`web`, `email`, `chat`) of the session's first touchpoint.
+    public var firstChannel: Channel?
 
     public init(start: Int64, end: Int64, channel: String, source: String? = nil, medium: String? = nil,
-                campaign: String? = nil, first: Int, count: Int) {
+                campaign: String? = nil, first: Int, count: Int, firstChannel: Channel? = nil) {
         self.start = start
         self.end = end
         self.channel = channel
@@ -23,6 +25,7 @@ public struct Session: Sendable, Equatable {
         self.campaign = campaign
         self.first = first
         self.count = count
+        self.firstChannel = firstChannel
     }
 }
 
@@ -34,13 +37,16 @@ public struct Order: Sendable, Equatable {
     /// Index in `Journey.touchpoints`, and of the session it belongs to (nil for a touchpoint outside sessions).
     public var touchpoint: Int
     public var session: Int?
+    /// The touchpoint channel of the order's touchpoint.
+    public var channel: Channel?
 
-    public init(time: Int64, value: Double, currency: String?, touchpoint: Int, session: Int?) {
+    public init(time: Int64, value: Double, currency: String?, touchpoint: Int, session: Int?, channel: Channel? = nil) {
         self.time = time
         self.value = value
         self.currency = currency
         self.touchpoint = touchpoint
         self.session = session
+        self.channel = channel
     }
 }
 
@@ -83,13 +89,33 @@ public struct PainPoint: Sendable, Equatable {
     }
 }
 
+/// Touchpoints of one journey on one UTC day and touchpoint channel.
+public struct DayActivity: Sendable, Equatable {
+    /// Days since 1970-01-01 (UTC).
+    public var day: Int64
+    public var channel: Channel
+    public var touchpoints: Int
+
+    public init(day: Int64, channel: Channel, touchpoints: Int) {
+        self.day = day
+        self.channel = channel
+        self.touchpoints = touchpoints
+    }
+}
+
 /// One person's journey: every touchpoint across channels in time order, and what it means.
+///
+/// The reports need only a summary of each touchpoint (`touchpointCount`, `activity`,
+/// `firstSeen`, `lastSeen`, and the channel kept on sessions and orders), so a run drops
+/// `touchpoints` once the journey is built and holds a few words per person-day instead of
+/// every touchpoint (`withoutTouchpoints()`).
 public struct Journey: Sendable {
     /// Stable across runs for the same keys (never from Swift's seeded `hashValue`).
     public var personID: String
     /// The person's customer id, when one of its keys is one (the smallest if several).
     public var customerID: String?
-    /// Touchpoints ordered by time, ties broken by input path, line and position in the line.
+    /// Touchpoints ordered by time, ties broken by input path, line and position in the line;
+    /// empty once dropped by `withoutTouchpoints()`.
     public var touchpoints: [Touchpoint]
     public var sessions: [Session]
     /// First time each stage of `JourneyConfig.stages` was reached (same indices), nil if never.
@@ -100,6 +126,13 @@ public struct Journey: Sendable {
     public var nps: Double?
     /// Share of the person's chat ratings that are satisfied (4–5 on a 1–5 scale), 0–1.
     public var csat: Double?
+    /// How many touchpoints the journey has.
+    public private(set) var touchpointCount: Int
+    /// Earliest and latest touchpoint time, nil for a journey without touchpoints.
+    public private(set) var firstSeen: Int64?
+    public private(set) var lastSeen: Int64?
+    /// Touchpoints per UTC day and channel, sorted by day, then channel.
+    public private(set) var activity: [DayActivity]
 
     public init(personID: String, customerID: String?, touchpoints: [Touchpoint], sessions: [Session] = [],
                 stageTimes: [Int64?] = [], orders: [Order] = [], painPoints: [PainPoint] = [], nps: Double? = nil, csat: Double? = nil) {
@@ -112,6 +145,32 @@ public struct Journey: Sendable {
         self.painPoints = painPoints
         self.nps = nps
         self.csat = csat
+        touchpointCount = touchpoints.count
+        firstSeen = touchpoints.lazy.map(\.time).min()
+        lastSeen = touchpoints.lazy.map(\.time).max()
+        var days: [DayActivity] = []
+        for t in touchpoints {
+            let d = t.time >= 0 ? t.time / 86_400_000 : (t.time - 86_399_999) / 86_400_000
+            if let i = days.lastIndex(where: { $0.day == d && $0.channel == t.channel }) {
+                days[i].touchpoints += 1
+            } else {
+                days.append(DayActivity(day: d, channel: t.channel, touchpoints: 1))
+            }
+        }
+        activity = days.sorted { ($0.day, $0.channel) < ($1.day, $1.channel) }
+        for i in self.sessions.indices where self.sessions[i].firstChannel == nil && touchpoints.indices.contains(self.sessions[i].first) {
+            self.sessions[i].firstChannel = touchpoints[self.sessions[i].first].channel
+        }
+        for i in self.orders.indices where self.orders[i].channel == nil && touchpoints.indices.contains(self.orders[i].touchpoint) {
+            self.orders[i].channel = touchpoints[self.orders[i].touchpoint].channel
+        }
+    }
+
+    /// The journey without its touchpoint list (every summary the reports read stays).
+    public func withoutTouchpoints() -> Journey {
+        var j = self
+        j.touchpoints = []
+        return j
     }
 
     /// Index of the furthest stage reached, or nil.

@@ -83,7 +83,17 @@ public struct BuildResult: Sendable {
 public enum JourneyBuilder {
     public static func build(_ touchpoints: [Touchpoint], inputNames: [String], config: JourneyConfig, threads: Int) -> BuildResult {
         let stitched = Stitcher.stitch(touchpoints, config: config)
-        let persons = stitched.persons
+        let journeys = build(persons: stitched.persons, touchpoints: touchpoints, inputNames: inputNames, config: config,
+                             threads: threads, keepTouchpoints: true)
+        return BuildResult(journeys: journeys, mergesBlocked: stitched.mergesBlocked, blockedKeys: stitched.blockedKeys,
+                           unkeyed: stitched.unkeyed)
+    }
+
+    /// The journeys of persons already stitched, in the order of `persons`; each person's
+    /// `touchpointIndices` point into `touchpoints`. Without `keepTouchpoints` the journeys
+    /// come without their touchpoint list (`Journey.withoutTouchpoints()`).
+    public static func build(persons: [StitchedPerson], touchpoints: [Touchpoint], inputNames: [String], config: JourneyConfig,
+                             threads: Int, keepTouchpoints: Bool) -> [Journey] {
         let plan = Plan(config: config, inputNames: inputNames)
         let n = persons.count
         let slots = Slots<Journey>(count: n)
@@ -94,14 +104,14 @@ public enum JourneyBuilder {
             var c = w
             while c < chunks {
                 for p in (c * chunkSize)..<min(n, (c + 1) * chunkSize) {
-                    slots.set(p, plan.journey(persons[p], touchpoints))
+                    let j = plan.journey(persons[p], touchpoints)
+                    slots.set(p, keepTouchpoints ? j : j.withoutTouchpoints())
                 }
                 c += workers
             }
         }
         if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
-        return BuildResult(journeys: slots.takeAll(), mergesBlocked: stitched.mergesBlocked, blockedKeys: stitched.blockedKeys,
-                           unkeyed: stitched.unkeyed)
+        return slots.takeAll()
     }
 
     /// Whether a touchpoint is something the person did (it can open and extend a session).

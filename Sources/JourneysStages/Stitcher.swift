@@ -71,36 +71,115 @@ public struct StitchResult: Sendable, Equatable {
 /// a few words per key and per link.
 public enum Stitcher {
     public static func stitch(_ touchpoints: [Touchpoint], config: JourneyConfig) -> StitchResult {
-        var keys = KeyTable()
-        // Up to four keys per touchpoint; -1 when absent.
-        var tpKeys = [Int32](repeating: -1, count: touchpoints.count * 4)
-        var links: [UInt64] = []
-        for (i, t) in touchpoints.enumerated() {
-            var n = 0
-            func add(_ kind: KeyKind, _ value: String?) {
-                guard let value, !value.isEmpty else { return }
-                let id = keys.intern(kind, value)
-                for j in 0..<n where tpKeys[i * 4 + j] == id { return }
-                tpKeys[i * 4 + n] = id
-                n += 1
-            }
-            add(.customer, t.keys.customer)
-            add(.email, t.keys.email)
-            add(.visitor, t.keys.visitor)
-            add(config.chatVisitorIsWebVisitor ? .visitor : .chatVisitor, t.keys.chatVisitor)
-            if n > 1 {
-                for a in 0..<n {
-                    for b in (a + 1)..<n {
-                        let x = UInt32(tpKeys[i * 4 + a]), y = UInt32(tpKeys[i * 4 + b])
-                        links.append(UInt64(min(x, y)) << 32 | UInt64(max(x, y)))
-                    }
-                }
+        var graph = IdentityGraph(config: config)
+        var slots: [KeySlots] = []
+        slots.reserveCapacity(touchpoints.count)
+        for t in touchpoints {
+            let s = graph.slots(of: t.keys)
+            graph.link(s)
+            slots.append(s)
+        }
+        let resolved = graph.resolve()
+        var members: [Int32: [Int]] = [:]
+        var unkeyed = 0
+        for (i, s) in slots.enumerated() {
+            guard let k = resolved.personKey(s) else { unkeyed += 1; continue }
+            members[k, default: []].append(i)
+        }
+        var persons: [StitchedPerson] = []
+        persons.reserveCapacity(members.count)
+        for (k, indices) in members {
+            let p = resolved.person(k)
+            persons.append(StitchedPerson(personID: p.id, customerID: p.customerID, touchpointIndices: indices))
+        }
+        persons.sort { $0.personID.utf8.lexicographicallyPrecedes($1.personID.utf8) }
+        return StitchResult(persons: persons, mergesBlocked: resolved.mergesBlocked, blockedKeys: resolved.blockedKeys, unkeyed: unkeyed)
+    }
+}
+
+/// A touchpoint's identity keys as ids of an `IdentityGraph`, in the order customer, email,
+/// visitor, chat visitor; -1 where the touchpoint has no such key.
+public struct KeySlots: Sendable, Equatable {
+    public var customer: Int32 = -1
+    public var email: Int32 = -1
+    public var visitor: Int32 = -1
+    public var chatVisitor: Int32 = -1
+
+    public init() {}
+    public init(_ customer: Int32, _ email: Int32, _ visitor: Int32, _ chatVisitor: Int32) {
+        self.customer = customer
+        self.email = email
+        self.visitor = visitor
+        self.chatVisitor = chatVisitor
+    }
+
+    var all: [Int32] { [customer, email, visitor, chatVisitor] }
+    public var isEmpty: Bool { customer < 0 && email < 0 && visitor < 0 && chatVisitor < 0 }
+}
+
+/// The graph `Stitcher` works on, built one touchpoint at a time: identity keys interned to
+/// dense ids, and the distinct links between keys seen on one touchpoint. A run that does not
+/// hold its touchpoints feeds it while reading, then asks `resolve()` which person each key
+/// belongs to; memory is a few words per distinct key and link, whatever the touchpoint count.
+public struct IdentityGraph: Sendable {
+    var keys = KeyTable()
+    private var links: [UInt64] = []
+    private var distinctLinks = 0
+    let chatVisitorIsWebVisitor: Bool
+    let mergeLimit: Int
+
+    public init(config: JourneyConfig) {
+        chatVisitorIsWebVisitor = config.chatVisitorIsWebVisitor
+        mergeLimit = config.mergeLimit
+    }
+
+    /// Distinct keys so far.
+    public var keyCount: Int { keys.count }
+
+    /// Interns the keys of one touchpoint (empty values are no keys). With
+    /// `chatVisitorIsWebVisitor`, a chat visitor id is a `visitor` key.
+    public mutating func slots(of k: IdentityKeys) -> KeySlots {
+        func id(_ kind: KeyKind, _ v: String?) -> Int32 {
+            guard let v, !v.isEmpty else { return -1 }
+            return keys.intern(kind, v)
+        }
+        return KeySlots(id(.customer, k.customer), id(.email, k.email), id(.visitor, k.visitor),
+                        id(chatVisitorIsWebVisitor ? .visitor : .chatVisitor, k.chatVisitor))
+    }
+
+    /// Records that the keys in `s` were seen together.
+    public mutating func link(_ s: KeySlots) {
+        let a = s.all
+        for i in 0..<4 where a[i] >= 0 {
+            for j in (i + 1)..<4 where a[j] >= 0 && a[j] != a[i] {
+                let x = UInt32(a[i]), y = UInt32(a[j])
+                links.append(UInt64(min(x, y)) << 32 | UInt64(max(x, y)))
             }
         }
-        links.sort()
-        links = dedupSorted(links)
+        // Keep the list at most about twice its distinct size.
+        if links.count >= max(1 << 16, 2 * distinctLinks) { compact() }
+    }
 
-        // Distinct neighbours per key and kind.
+    /// Forgets every link (keys stay), to link again from a subset of the touchpoints.
+    public mutating func removeLinks() {
+        links = []
+        distinctLinks = 0
+    }
+
+    private mutating func compact() {
+        links.sort()
+        var out = 0
+        for i in links.indices where out == 0 || links[out - 1] != links[i] {
+            links[out] = links[i]
+            out += 1
+        }
+        links.removeLast(links.count - out)
+        distinctLinks = out
+    }
+
+    /// Connected components with merge protection (see `Stitcher`).
+    public mutating func resolve() -> IdentityResolution {
+        compact()
         let kindCount = KeyKind.allCases.count
         var degree = [Int32](repeating: 0, count: keys.count * kindCount)
         for l in links {
@@ -110,82 +189,78 @@ public enum Stitcher {
         }
         var blocked = [Bool](repeating: false, count: keys.count)
         for k in 0..<keys.count {
-            for c in 0..<kindCount where Int(degree[k * kindCount + c]) > config.mergeLimit {
+            for c in 0..<kindCount where Int(degree[k * kindCount + c]) > mergeLimit {
                 blocked[k] = true
             }
         }
-
+        degree = []
         var uf = UnionFind(count: keys.count)
         var mergesBlocked = 0
         for l in links {
             let a = Int32(l >> 32), b = Int32(truncatingIfNeeded: l & 0xFFFF_FFFF)
             if blocked[Int(a)] || blocked[Int(b)] { mergesBlocked += 1 } else { uf.union(a, b) }
         }
-
-        // Each touchpoint's anchor: its first unblocked key; with none, its preferred blocked key.
-        var members: [Int32: [Int]] = [:]
-        var unkeyed = 0
-        for i in touchpoints.indices {
-            var anchor: Int32 = -1
-            var fallback: Int32 = -1
-            for j in 0..<4 {
-                let k = tpKeys[i * 4 + j]
-                if k < 0 { break }
-                if !blocked[Int(k)] { anchor = k; break }
-                if fallback < 0 || keys.precedesForID(k, fallback) { fallback = k }
-            }
-            if anchor < 0 { anchor = fallback }
-            if anchor < 0 { unkeyed += 1; continue }
-            members[uf.find(anchor), default: []].append(i)
-        }
-
         // The best key of each component: a customer key first, then the smallest (kind, value).
-        var best: [Int32: Int32] = [:]
+        // A blocked key is a component of its own.
+        var best = [Int32](repeating: -1, count: keys.count)
         for k in 0..<Int32(keys.count) {
-            let root: Int32
-            if blocked[Int(k)] {
-                guard members[k] != nil else { continue }
-                root = k
-            } else {
-                root = uf.find(k)
-            }
-            if let b = best[root], !keys.precedesForID(k, b) { continue }
-            best[root] = k
+            let root = blocked[Int(k)] ? k : uf.find(k)
+            if best[Int(root)] >= 0, !keys.precedesForID(k, best[Int(root)]) { continue }
+            best[Int(root)] = k
         }
-
-        var persons: [StitchedPerson] = []
-        persons.reserveCapacity(members.count)
-        for (root, indices) in members {
-            let k = best[root]!
-            let (kind, value) = keys.key(k)
-            var h = FNV1a64()
-            h.combine(kind.rawValue)
-            h.combine(byte: 0)
-            h.combine(value)
-            persons.append(StitchedPerson(personID: "p" + h.hex, customerID: kind == .customer ? value : nil,
-                                          touchpointIndices: indices))
+        var personKey = [Int32](repeating: -1, count: keys.count)
+        for k in 0..<Int32(keys.count) {
+            personKey[Int(k)] = best[Int(blocked[Int(k)] ? k : uf.find(k))]
         }
-        persons.sort { $0.personID.utf8.lexicographicallyPrecedes($1.personID.utf8) }
-
         var blockedKeys: [String] = []
         for k in 0..<keys.count where blocked[k] {
             let (kind, value) = keys.key(Int32(k))
             blockedKeys.append(kind.rawValue + ":" + value)
         }
         blockedKeys.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        return StitchResult(persons: persons, mergesBlocked: mergesBlocked, blockedKeys: blockedKeys, unkeyed: unkeyed)
-    }
-
-    static func dedupSorted(_ a: [UInt64]) -> [UInt64] {
-        var out: [UInt64] = []
-        out.reserveCapacity(a.count)
-        for x in a where out.last != x { out.append(x) }
-        return out
+        return IdentityResolution(keys: keys, blocked: blocked, personKeyOf: personKey, mergesBlocked: mergesBlocked,
+                                  blockedKeys: blockedKeys)
     }
 }
 
+/// Which person each key of an `IdentityGraph` belongs to.
+public struct IdentityResolution: Sendable {
+    let keys: KeyTable
+    let blocked: [Bool]
+    let personKeyOf: [Int32]
+    /// See `StitchResult`.
+    public let mergesBlocked: Int
+    public let blockedKeys: [String]
+
+    /// The key naming the person a touchpoint with keys `s` belongs to: that of its first
+    /// unblocked key (customer, email, visitor, chat visitor); when all are blocked, the
+    /// preferred one (see `Stitcher`) is a person of its own. Nil for a touchpoint without keys.
+    public func personKey(_ s: KeySlots) -> Int32? {
+        var fallback: Int32 = -1
+        for k in s.all where k >= 0 {
+            if !blocked[Int(k)] { return personKeyOf[Int(k)] }
+            if fallback < 0 || keys.precedesForID(k, fallback) { fallback = k }
+        }
+        return fallback < 0 ? nil : fallback
+    }
+
+    /// The person named by `key` (a `personKey` result): its id, the 64-bit hash the id spells
+    /// in hex (ids sort as their hashes do), and its customer id.
+    public func person(_ key: Int32) -> (id: String, hash: UInt64, customerID: String?) {
+        let (kind, value) = keys.key(key)
+        var h = FNV1a64()
+        h.combine(kind.rawValue)
+        h.combine(byte: 0)
+        h.combine(value)
+        return ("p" + h.hex, h.value, kind == .customer ? value : nil)
+    }
+
+    /// The person key of a key, or the key itself when it is blocked.
+    public func personKey(ofKey k: Int32) -> Int32 { blocked[Int(k)] ? k : personKeyOf[Int(k)] }
+}
+
 /// Identity keys interned to dense `Int32` ids (ids follow first appearance; nothing orders by them).
-struct KeyTable {
+struct KeyTable: Sendable {
     private var ids: [[String: Int32]] = Array(repeating: [:], count: KeyKind.allCases.count)
     private(set) var values: [String] = []
     private(set) var kindIndex: [Int] = []

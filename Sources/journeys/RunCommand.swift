@@ -43,6 +43,17 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "When another run holds the output directory's lock, wait for it instead of failing with 75.")
     var wait = false
 
+    @Option(name: .long, help: ArgumentHelp("""
+        Memory for held touchpoints, e.g. 512M or 4G (K, M, G, T are powers of 1024). Beyond half of it, \
+        touchpoints go to unnamed temporary files in the output directory and journeys are built in \
+        partitions, with the same outputs (default: a quarter of the machine's or control group's memory, \
+        at least 256M).
+        """, valueName: "size"), transform: { s in
+        guard let v = MemorySize.parse(s) else { throw ValidationError("--memory-limit: \"\(s)\" is not a size such as 512M or 4G") }
+        return v
+    })
+    var memoryLimit: Int64?
+
     func run() throws {
         ProcessSetup.forStreaming()
         let pipeline = try read.loadPipeline()
@@ -58,6 +69,7 @@ struct RunCommand: ParsableCommand {
         req.maxRejectRatio = read.maxRejectRatio ?? RunJob.defaultMaxRejectRatio
         req.strict = read.strict
         req.waitForLock = wait
+        if let m = memoryLimit { req.memoryLimit = m }
         Interrupts.removeTempsOnSignal(outDir: req.outDir)
         let interactive = isatty(2) == 1 && !quiet
         if interactive {
@@ -131,5 +143,20 @@ enum Interrupts {
             src.resume()
             sources.append(src)
         }
+    }
+}
+
+/// Sizes such as `512M`, `4G`, `1.5GiB` or `1000000` (bytes); K, M, G and T are powers of 1024.
+enum MemorySize {
+    static func parse(_ text: String) -> Int64? {
+        var s = text.trimmingCharacters(in: .whitespaces).uppercased()
+        if s.hasSuffix("IB") { s.removeLast(2) } else if s.hasSuffix("B") { s.removeLast() }
+        var scale: Double = 1
+        if let last = s.last, let p = "KMGT".firstIndex(of: last) {
+            scale = pow(1024, Double("KMGT".distance(from: "KMGT".startIndex, to: p) + 1))
+            s.removeLast()
+        }
+        guard let v = Double(s), v.isFinite, v > 0, v * scale >= 1_048_576, v * scale < 4.0e18 else { return nil }
+        return Int64(v * scale)
     }
 }

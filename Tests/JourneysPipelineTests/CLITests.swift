@@ -25,7 +25,7 @@ struct RunResult {
 /// The pseudonym key every CLI test runs with (as `make golden` does), unless it passes `piiKey: nil`.
 let testPIIKey = "journeys-test-key-not-secret-0123456789"
 
-func journeys(_ args: [String], stdin: [UInt8] = [], piiKey: String? = testPIIKey) throws -> RunResult {
+func journeys(_ args: [String], stdin: [UInt8] = [], piiKey: String? = testPIIKey, environment: [String: String] = [:]) throws -> RunResult {
     let dir = TempDir()
     let inPath = dir.write("stdin", stdin)
     let outPath = dir.write("stdout", [])
@@ -41,6 +41,7 @@ func journeys(_ args: [String], stdin: [UInt8] = [], piiKey: String? = testPIIKe
     }
     var env = ProcessInfo.processInfo.environment
     env["JOURNEYS_PII_KEY"] = piiKey
+    env.merge(environment) { $1 }
     p.environment = env
     p.currentDirectoryURL = repo
     p.standardInput = FileHandle(forReadingAtPath: inPath)

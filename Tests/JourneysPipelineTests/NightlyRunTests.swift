@@ -120,6 +120,12 @@ import Glibc
         // Member 1 (2 lines) kept; member 2's CRC fails: its 2 lines are discarded as damaged_input.
         #expect(int(crc["lines"]) == 4 && int(crc["touchpoints"]) == 2 && counts(crc["rejected"]) == ["damaged_input": 2])
         #expect((crc["damage"] as? String)?.contains("gzip member 2: checksum") == true)
+        // rejects.ndjson says so too: one entry for the discarded lines 3–4 (no raw text: none of it is trusted).
+        let rejects = try String(contentsOfFile: out + "/rejects.ndjson", encoding: .utf8).split(separator: "\n")
+        let damaged = rejects.filter { $0.contains(#""reason":"damaged_input""#) }
+        #expect(damaged.count == 1)
+        #expect(damaged.first?.hasPrefix(#"{"input":"fixtures/messy/crc.log.gz","line":3,"reason":"damaged_input","detail":"#) == true, "\(damaged)")
+        #expect(damaged.first?.hasSuffix(#"lines 3–4 discarded (2 of them had touchpoints)","lines":2}"#) == true, "\(damaged)")
         let truncated = try #require(byName["truncated.log.gz"])
         #expect((truncated["damage"] as? String)?.contains("truncated") == true)
         #expect(int(truncated["lines"]) == int(truncated["touchpoints"]))

@@ -121,7 +121,7 @@ import Testing
             done,                                                                           // purchase 10:04, order 40
         ])
         #expect(j.stageTimes == [at(1, 10, 0), at(1, 10, 1), at(1, 10, 2), at(1, 10, 4), nil, nil])
-        #expect(j.orders == [Order(time: at(1, 10, 4), value: 40, currency: nil, touchpoint: 4, session: 0)])
+        #expect(j.orders == [Order(time: at(1, 10, 4), value: 40, currency: nil, touchpoint: 4, session: 0, channel: .web)])
         #expect(j.painPoints == [PainPoint(kind: .failingPage, stage: "decision", time: at(1, 10, 3), touchpoint: 3)])
         #expect(j.furthestStage == 3 && j.converted && j.revenue == 40)
     }

@@ -1,0 +1,127 @@
+import Foundation
+import JourneysCore
+
+/// An append-only sequence of length-prefixed records, held in memory until told to spill,
+/// then in a temporary file.
+///
+/// The file is created next to the outputs (`directory`) and unlinked at once: it has no name,
+/// so a run that is killed leaves nothing behind, and its space returns to the file system
+/// when the store is released. Writes go through a 1 MiB buffer and are checked (a full disk
+/// is an error, never a short file).
+final class SpillStore {
+    private(set) var bytes: [UInt8] = []
+    private var fd: Int32 = -1
+    private var fileSize: Int64 = 0
+    private let directory: String
+    private static let bufferSize = 1 << 20
+
+    init(directory: String) { self.directory = directory }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    var isSpilled: Bool { fd >= 0 }
+    /// Bytes stored (in memory and on disk).
+    var size: Int64 { fileSize + Int64(bytes.count) }
+
+    /// Appends raw record bytes (one or more whole records).
+    func append(_ b: [UInt8]) throws {
+        bytes.append(contentsOf: b)
+        if fd >= 0, bytes.count >= Self.bufferSize { try flush() }
+    }
+
+    func append(_ b: UnsafeRawBufferPointer) throws {
+        bytes.append(contentsOf: b)
+        if fd >= 0, bytes.count >= Self.bufferSize { try flush() }
+    }
+
+    /// Moves what is held in memory to a temporary file; later appends go there too.
+    func spill() throws {
+        guard fd < 0 else { return }
+        var template = Array((directory + "/.journeys-spill-XXXXXX").utf8CString)
+        let f = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard f >= 0 else { throw SpillError("cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))") }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        fd = f
+        try flush()
+        bytes = []
+        bytes.reserveCapacity(Self.bufferSize + (1 << 16))
+    }
+
+    /// Frees the memory and the file.
+    func release() {
+        bytes = []
+        if fd >= 0 { close(fd); fd = -1 }
+        fileSize = 0
+    }
+
+    /// Writes buffered bytes to the file.
+    func flush() throws {
+        guard fd >= 0, !bytes.isEmpty else { return }
+        if let e = WriteAll.write(fd, bytes) {
+            throw SpillError("cannot write temporary data in \(directory): \(String(cString: strerror(e)))")
+        }
+        fileSize += Int64(bytes.count)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Calls `body` with each record's bytes (without the length prefix), in order.
+    func forEachRecord(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if fd < 0 {
+            _ = try bytes.withUnsafeBytes { try Self.records(in: $0, body) }
+            return
+        }
+        try flush()
+        var block = [UInt8](repeating: 0, count: 4 << 20)
+        var carry = 0 // bytes of an incomplete record at the start of `block`
+        var offset: Int64 = 0
+        while offset < fileSize || carry > 0 {
+            if block.count - carry < 1 << 16 { block += [UInt8](repeating: 0, count: block.count) } // a record larger than the block
+            let want = min(Int64(block.count - carry), fileSize - offset)
+            var got = 0
+            while got < Int(want) {
+                let n = block.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + carry + got, Int(want) - got, off_t(offset) + off_t(got)) }
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else { throw SpillError("cannot read temporary data back: \(n < 0 ? String(cString: strerror(errno)) : "end of file")") }
+                got += n
+            }
+            offset += want
+            let filled = carry + got
+            let used = try block.withUnsafeBytes { try Self.records(in: UnsafeRawBufferPointer(rebasing: $0[0..<filled]), partial: offset < fileSize, body) }
+            carry = filled - used
+            if carry > 0 {
+                guard offset < fileSize else { throw SpillError("temporary data ends inside a record") }
+                block.withUnsafeMutableBytes { b in b.baseAddress!.copyMemory(from: b.baseAddress! + used, byteCount: carry) }
+            }
+        }
+    }
+
+    /// Walks the records in `b`; with `partial`, stops at an incomplete last record and
+    /// returns how many bytes were used.
+    @discardableResult
+    private static func records(in b: UnsafeRawBufferPointer, partial: Bool = false, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        var at = 0
+        while at < b.count {
+            var len = 0, shift = 0, p = at
+            var complete = false
+            while p < b.count {
+                let x = b[p]
+                p += 1
+                len |= Int(x & 0x7F) << shift
+                if x < 0x80 { complete = true; break }
+                shift += 7
+            }
+            guard complete, p + len <= b.count else {
+                if partial { return at }
+                throw SpillError("temporary data ends inside a record")
+            }
+            try body(UnsafeRawBufferPointer(rebasing: b[p..<(p + len)]))
+            at = p + len
+        }
+        return at
+    }
+}
+
+struct SpillError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}

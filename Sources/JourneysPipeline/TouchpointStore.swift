@@ -1,0 +1,251 @@
+import Foundation
+import JourneysCore
+import JourneysStages
+
+/// Where `journeys run` keeps its touchpoints between reading and building journeys, within a
+/// memory limit.
+///
+/// **Reading.** Workers encode each chunk's touchpoints (`encode`); the consumer, in input
+/// order, interns their identity keys into the `IdentityGraph` (which also collects the links
+/// between keys) and appends one compact `TouchpointRecord` per touchpoint to a `SpillStore`.
+/// When the store outgrows half of the memory limit it moves to an unnamed temporary file next
+/// to the outputs, so what stays in memory grows with distinct keys (persons), not with lines.
+///
+/// **Building.** Once every input is read, the graph resolves which person each key belongs to.
+/// Persons are cut into partitions by the 64-bit hash their `person_id` spells, in hash ranges,
+/// so partitions come out in `person_id` order; each partition is small enough to decode
+/// within the limit. For each partition in turn its records are decoded, repeated
+/// touchpoints dropped (`Duplicates`: a repeat has the same keys, so the same person and
+/// partition), and the journeys built on every thread. A spilled store is first routed into
+/// one temporary file per partition in a single pass; a store in memory is walked by offset.
+/// Either way the journeys, and so every output, are the same bytes as with no limit at all.
+final class TouchpointStore {
+    private(set) var graph: IdentityGraph
+    private let store: SpillStore
+    private let directory: String
+    let memoryLimit: Int64
+    private(set) var count: Int64 = 0
+    private var scratch: [UInt8] = []
+
+    /// Bytes of decoded touchpoints and their journeys a partition may take (about 600 each).
+    static let bytesPerDecodedTouchpoint: Int64 = 600
+
+    init(config: JourneyConfig, directory: String, memoryLimit: Int64) {
+        graph = IdentityGraph(config: config)
+        store = SpillStore(directory: directory)
+        self.directory = directory
+        self.memoryLimit = memoryLimit
+    }
+
+    var isSpilled: Bool { store.isSpilled }
+    var storedBytes: Int64 { store.size }
+
+    /// A chunk's touchpoints, encoded on a worker.
+    struct EncodedChunk: Sendable {
+        var bodies: [UInt8] = []
+        var ends: [Int] = []
+        var keys: [IdentityKeys] = []
+        var origins: [Origin] = []
+        var lineTouchpoints: [Int] = []
+        var fingerprints: [UInt64] = []
+        var member = 0
+    }
+
+    /// Worker side: encodes `touchpoints` (the touchpoints of one line are adjacent).
+    static func encode(_ touchpoints: [Touchpoint], member: Int) -> EncodedChunk {
+        var c = EncodedChunk()
+        c.member = member
+        c.bodies.reserveCapacity(touchpoints.count * 64)
+        c.ends.reserveCapacity(touchpoints.count)
+        c.keys.reserveCapacity(touchpoints.count)
+        c.origins.reserveCapacity(touchpoints.count)
+        c.fingerprints.reserveCapacity(touchpoints.count)
+        var i = 0
+        while i < touchpoints.count {
+            var j = i
+            while j < touchpoints.count, touchpoints[j].origin.input == touchpoints[i].origin.input,
+                  touchpoints[j].origin.line == touchpoints[i].origin.line { j += 1 }
+            for k in i..<j {
+                let t = touchpoints[k]
+                TouchpointRecord.encodeBody(t, to: &c.bodies)
+                c.ends.append(c.bodies.count)
+                c.keys.append(t.keys)
+                c.origins.append(t.origin)
+                c.lineTouchpoints.append(j - i)
+                c.fingerprints.append(Duplicates.fingerprint(t))
+            }
+            i = j
+        }
+        return c
+    }
+
+    /// Consumer side, in input order.
+    func add(_ c: EncodedChunk) throws {
+        scratch.removeAll(keepingCapacity: true)
+        c.bodies.withUnsafeBufferPointer { bodies in
+            var start = 0
+            for i in c.ends.indices {
+                let slots = graph.slots(of: c.keys[i])
+                graph.link(slots)
+                let h = TouchpointRecord.Header(origin: c.origins[i], member: c.member, lineTouchpoints: c.lineTouchpoints[i],
+                                                fingerprint: c.fingerprints[i], slots: slots)
+                TouchpointRecord.append(header: h, body: UnsafeBufferPointer(rebasing: bodies[start..<c.ends[i]]), to: &scratch)
+                start = c.ends[i]
+            }
+        }
+        count += Int64(c.ends.count)
+        try store.append(scratch)
+        if !store.isSpilled, store.size > memoryLimit / 2 { try store.spill() }
+    }
+
+    /// What building found besides the journeys.
+    struct Built {
+        var journeys: [Journey] = []
+        var mergesBlocked = 0
+        var blockedKeys: [String] = []
+        /// Kept touchpoints per input.
+        var touchpoints: [Int64]
+        /// Lines whose every touchpoint repeated an earlier one, per input.
+        var duplicateLines: [Int64]
+        var duplicates: Int64 = 0
+        var partitions = 1
+    }
+
+    /// Builds every journey. `discardFrom[input]`: that input's touchpoints from this gzip member
+    /// on are dropped (the member failed its check).
+    func build(inputNames: [String], config: JourneyConfig, threads: Int, discardFrom: [Int32: Int]) throws -> Built {
+        func discarded(_ h: TouchpointRecord.Header) -> Bool {
+            guard let m = discardFrom[h.origin.input] else { return false }
+            return h.member >= m
+        }
+        if !discardFrom.isEmpty {
+            // Links seen only on discarded touchpoints must not join persons.
+            graph.removeLinks()
+            try store.forEachRecord { b in
+                var r = TouchpointRecord.Reader(b)
+                let h = r.header()
+                if !discarded(h) { graph.link(h.slots) }
+            }
+        }
+        let resolution = graph.resolve()
+        var built = Built(touchpoints: [Int64](repeating: 0, count: inputNames.count),
+                          duplicateLines: [Int64](repeating: 0, count: inputNames.count))
+        built.mergesBlocked = resolution.mergesBlocked
+        built.blockedKeys = resolution.blockedKeys
+
+        // Partitions: ranges of the person hash, each with at most about `perPartition` touchpoints
+        // (assuming persons spread evenly over hashes, which FNV-1a gives).
+        let perPartition = max(1000, memoryLimit / 4 / Self.bytesPerDecodedTouchpoint)
+        let partitions = Int(max(1, (count + perPartition - 1) / perPartition))
+        built.partitions = partitions
+        var personHash: [Int32: UInt64] = [:]
+        func partition(of h: TouchpointRecord.Header) -> (Int, Int32?) {
+            guard let pk = resolution.personKey(h.slots) else { return (0, nil) } // no person: counted in partition 0
+            let hash: UInt64
+            if let x = personHash[pk] { hash = x } else { hash = resolution.person(pk).hash; personHash[pk] = hash }
+            return (Int(hash.multipliedFullWidth(by: UInt64(partitions)).high), pk)
+        }
+
+        // Lines some of whose touchpoints were dropped as repeats: (dropped, of how many).
+        var repeatedLines: [Origin: (dropped: Int, of: Int)] = [:]
+        func process(_ each: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+            var tps: [Touchpoint] = []
+            var slots: [KeySlots] = []
+            var owner: [Int32] = []
+            var seen: [UInt64: [Int]] = [:]
+            try each { b in
+                var r = TouchpointRecord.Reader(b)
+                let h = r.header()
+                if discarded(h) { return }
+                let t = r.body(origin: h.origin)
+                if let earlier = seen[h.fingerprint], earlier.contains(where: { Self.same(tps[$0], slots[$0], t, h.slots) }) {
+                    built.duplicates += 1
+                    let line = Origin(input: h.origin.input, line: h.origin.line, offset: 0)
+                    repeatedLines[line, default: (0, h.lineTouchpoints)].dropped += 1
+                    return
+                }
+                seen[h.fingerprint, default: []].append(tps.count)
+                built.touchpoints[Int(h.origin.input)] += 1
+                tps.append(t)
+                slots.append(h.slots)
+                owner.append(resolution.personKey(h.slots) ?? -1)
+            }
+            seen = [:]
+            var members: [Int32: [Int]] = [:]
+            for (i, pk) in owner.enumerated() where pk >= 0 { members[pk, default: []].append(i) }
+            var persons: [(hash: UInt64, person: StitchedPerson)] = members.map { pk, indices in
+                let p = resolution.person(pk)
+                return (p.hash, StitchedPerson(personID: p.id, customerID: p.customerID, touchpointIndices: indices))
+            }
+            members = [:]
+            persons.sort { a, b in a.hash != b.hash ? a.hash < b.hash : a.person.customerID ?? "" < b.person.customerID ?? "" }
+            built.journeys += JourneyBuilder.build(persons: persons.map(\.person), touchpoints: tps, inputNames: inputNames,
+                                                  config: config, threads: threads, keepTouchpoints: false)
+        }
+
+        if partitions == 1 {
+            try process { body in try store.forEachRecord(body) }
+        } else if !store.isSpilled {
+            // In memory: note where each partition's records start, then walk them partition by partition.
+            var offsets = [[Int]](repeating: [], count: partitions)
+            try store.bytes.withUnsafeBytes { all in
+                try store.forEachRecord { b in
+                    let start = b.baseAddress! - all.baseAddress!
+                    var r = TouchpointRecord.Reader(b)
+                    offsets[partition(of: r.header()).0].append(start - Self.varintSize(b.count))
+                }
+                for p in 0..<partitions {
+                    let list = offsets[p]
+                    offsets[p] = []
+                    try process { body in
+                        for at in list { try body(Self.record(in: all, at: at)) }
+                    }
+                }
+            }
+        } else {
+            // Spilled: route every record into its partition's file in one pass, then read each once.
+            let parts = (0..<partitions).map { _ in SpillStore(directory: directory) }
+            for p in parts { try p.spill() }
+            var lengthPrefix: [UInt8] = []
+            try store.forEachRecord { b in
+                var r = TouchpointRecord.Reader(b)
+                let p = parts[partition(of: r.header()).0]
+                lengthPrefix.removeAll(keepingCapacity: true)
+                TouchpointRecord.appendVarint(UInt64(b.count), to: &lengthPrefix)
+                try p.append(lengthPrefix)
+                try p.append(b)
+            }
+            for p in parts {
+                try process { body in try p.forEachRecord(body) }
+                p.release()
+            }
+        }
+        for (line, n) in repeatedLines where n.dropped >= n.of { built.duplicateLines[Int(line.input)] += 1 }
+        return built
+    }
+
+    /// The record whose length prefix starts at `at` in `all`.
+    private static func record(in all: UnsafeRawBufferPointer, at: Int) -> UnsafeRawBufferPointer {
+        var p = at, len = 0, shift = 0
+        while true {
+            let x = all[p]
+            p += 1
+            len |= Int(x & 0x7F) << shift
+            if x < 0x80 { break }
+            shift += 7
+        }
+        return UnsafeRawBufferPointer(rebasing: all[p..<(p + len)])
+    }
+
+    private static func varintSize(_ n: Int) -> Int {
+        var n = n, size = 1
+        while n >= 0x80 { n >>= 7; size += 1 }
+        return size
+    }
+
+    /// Whether `b` repeats `a` (see `Duplicates`): the same event id, or every field but the origin.
+    private static func same(_ a: Touchpoint, _ ak: KeySlots, _ b: Touchpoint, _ bk: KeySlots) -> Bool {
+        if a.eventID != nil, b.eventID != nil { return Duplicates.same(a, b) }
+        return ak == bk && Duplicates.same(a, b)
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import JourneysCore
+import JourneysStages
+import Testing
+@testable import JourneysPipeline
+
+/// `journeys run --memory-limit`: touchpoints held as compact records, spilled to unnamed
+/// temporary files past half the limit, journeys built partition by partition — with outputs
+/// byte for byte those of a run with memory to spare.
+@Suite(.serialized) struct MemoryLimitTests {
+    /// A generated data set big enough to spill under a 1 MiB limit (about 20,000 touchpoints),
+    /// made once for the suite.
+    static let data: String = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("journeys-memlimit-\(getpid())").path
+        let r = try! journeys(["generate", "--persons", "1000", "--days", "8", "--seed", "11", "--out", dir])
+        precondition(r.status == 0, r.stderr)
+        // A second pipeline reads the web logs twice (a file named twice, as when rotated files
+        // overlap): every web touchpoint has a repeat to drop, across partitions and spill files.
+        let yaml = try! String(contentsOfFile: dir + "/pipeline.yaml", encoding: .utf8)
+        let web = yaml.range(of: "  - path: web/")!.lowerBound..<yaml.range(of: "  - path: email/")!.lowerBound
+        try! (yaml[..<web.upperBound] + yaml[web] + yaml[web.upperBound...]).write(toFile: dir + "/twice.yaml", atomically: true, encoding: .utf8)
+        return dir
+    }()
+
+    func outputs(_ dir: String) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir) where !name.hasPrefix(".") {
+            var d = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + name))
+            if name == "summary.json" { // the run's own duration differs
+                let text = String(decoding: d, as: UTF8.self)
+                d = Data(text.replacingOccurrences(of: #""elapsed_seconds": [0-9.]+"#, with: #""elapsed_seconds": 0"#, options: .regularExpression).utf8)
+            }
+            out[name] = d
+        }
+        return out
+    }
+
+    func run(_ extra: [String], out: String) throws -> RunResult {
+        try journeys(["run", "--pipeline", Self.data + "/twice.yaml", "--out", out] + extra)
+    }
+
+    @Test func aSpillingRunWritesTheSameBytesAsAnInMemoryRun() throws {
+        let dir = TempDir()
+        let plain = try run([], out: dir.url.path + "/plain")
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(!plain.stderr.contains("temporary files"))
+        let expected = try outputs(dir.url.path + "/plain")
+        #expect(expected.count == 9) // 7 tables, summary.json, rejects.ndjson
+        // Every web log was read twice: the second reading's touchpoint lines are all duplicates.
+        let doc = try JSONSerialization.jsonObject(with: expected["summary.json"]!) as! [String: Any]
+        let details = (doc["run"] as! [String: Any])["inputs_detail"] as! [[String: Any]]
+        let web = Dictionary(grouping: details.filter { ($0["name"] as! String).contains("/web/") }) { $0["name"] as! String }
+        #expect(web.count == 8)
+        for (name, pair) in web {
+            let n = { (d: [String: Any], k: String) in (d[k] as! NSNumber).intValue }
+            #expect(pair.count == 2 && n(pair[0], "touchpoints") > 0 && n(pair[0], "duplicates") == 0, "\(name)")
+            #expect(pair.count == 2 && n(pair[1], "touchpoints") == 0 && n(pair[1], "duplicates") == n(pair[0], "touchpoints"), "\(name)")
+        }
+
+        for (extra, spills) in [(["--memory-limit", "1M"], true), (["--memory-limit", "1M", "--threads", "1"], true),
+                                (["--memory-limit", "64M"], false)] {
+            let out = dir.url.path + "/" + extra.joined(separator: "_")
+            let r = try run(extra, out: out)
+            #expect(r.status == 0, "\(extra): \(r.stderr)")
+            #expect(r.stderr.contains("went to temporary files; journeys were built in") == spills, "\(extra): \(r.stderr)")
+            #expect(try outputs(out) == expected, "\(extra)")
+            // The spill files had no name: nothing is left beside the outputs.
+            let left = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.contains("spill") || $0.hasPrefix(".journeys-tmp") }
+            #expect(left.isEmpty, "\(left)")
+        }
+    }
+
+    @Test func aLimitThatIsNotASizeIsAUsageError() throws {
+        for bad in ["lots", "12X", "-5M", "0", "100"] { // 100 bytes: under the 1 MiB floor
+            let r = try journeys(["run", "--memory-limit", bad, "--out", TempDir().url.path, "fixtures/web/access.log"])
+            #expect(r.status == 64, "\(bad): \(r.stderr)")
+            #expect(r.stderr.contains("--memory-limit"), "\(bad): \(r.stderr)")
+        }
+    }
+
+    @Test func aRecordGivesBackEveryField() throws {
+        var t = Touchpoint(time: -1_234_567, channel: .chat, action: .custom("wished_upon_a_star"),
+                           keys: IdentityKeys(visitor: "v", visitorIsFallback: true), origin: Origin(input: 3, line: 1 << 40, offset: 99))
+        t.path = "/ünïcode/path"
+        t.query = [QueryParam("a", ""), QueryParam("utm_source", "x&y")]
+        t.campaign = Campaign(source: "s", medium: "m", name: "n", term: "t", content: "c")
+        t.clickID = ClickID(kind: "gclid", value: "AbC")
+        t.referrerHost = "example.org"
+        t.status = -2
+        t.responseTimeMs = 1_500_000
+        t.device = .tablet
+        t.value = 12.5
+        t.currency = "EUR"
+        t.score = 0
+        t.text = String(repeating: "x", count: 300) // a length over one varint byte
+        t.conversation = "conv"
+        t.eventID = "ev-1"
+        var body: [UInt8] = []
+        TouchpointRecord.encodeBody(t, to: &body)
+        let header = TouchpointRecord.Header(origin: t.origin, member: 7, lineTouchpoints: 2, fingerprint: 0xDEAD_BEEF_0123_4567,
+                                             slots: KeySlots(-1, 5, 300, -1))
+        var record: [UInt8] = []
+        body.withUnsafeBufferPointer { TouchpointRecord.append(header: header, body: $0, to: &record) }
+        // The length prefix, then the record.
+        var n = 0, shift = 0, at = 0
+        while true { let b = record[at]; at += 1; n |= Int(b & 0x7F) << shift; if b < 0x80 { break }; shift += 7 }
+        #expect(n == record.count - at)
+        try record.withUnsafeBytes { raw in
+            var r = TouchpointRecord.Reader(UnsafeRawBufferPointer(rebasing: raw[at...]))
+            let h = r.header()
+            #expect(h.origin == t.origin && h.member == 7 && h.lineTouchpoints == 2 && h.fingerprint == 0xDEAD_BEEF_0123_4567)
+            #expect(h.slots == KeySlots(-1, 5, 300, -1))
+            let back = r.body(origin: h.origin)
+            var expected = t
+            expected.keys = IdentityKeys(visitorIsFallback: true) // keys travel as slots
+            #expect(back == expected)
+            #expect(r.at == n)
+            _ = try #require(Optional(back))
+        }
+    }
+
+    @Test func aStoreReadsBackAcrossBlocksFromItsFile() throws {
+        let dir = TempDir()
+        let store = SpillStore(directory: dir.url.path)
+        var expected: [[UInt8]] = []
+        for i in 0..<20_000 { // records of 1 to ~2,000 bytes, about 20 MB: several 4 MiB read blocks
+            let rec = [UInt8](repeating: UInt8(i % 251), count: 1 + (i * 7919) % 2000)
+            var o: [UInt8] = []
+            TouchpointRecord.appendVarint(UInt64(rec.count), to: &o)
+            o += rec
+            try store.append(o)
+            expected.append(rec)
+            if i == 100 { try store.spill() }
+        }
+        #expect(store.isSpilled)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).isEmpty) // unlinked at once
+        var i = 0
+        try store.forEachRecord { b in
+            if i < expected.count, Array(b) != expected[i] { Issue.record("record \(i) differs") }
+            i += 1
+        }
+        #expect(i == expected.count)
+    }
+
+    @Test func aConservationFailureIsAnInternalErrorAndPublishesNothing() throws {
+        let dir = TempDir()
+        let out = dir.url.path
+        #expect(try journeys(["run", "--out", out, "fixtures/web/access.log"]).status == 0)
+        let before = try outputs(out)
+        let r = try journeys(["run", "--out", out, "fixtures/web/access.log"], environment: ["JOURNEYS_TEST_FAULT": "conservation"])
+        #expect(r.status == 70, "\(r.stderr)")
+        #expect(r.stderr.contains("journeys: error: internal error: the lines of fixtures/web/access.log do not add up"))
+        #expect(r.stderr.contains("nothing was published"))
+        #expect(try outputs(out) == before)
+    }
+}

@@ -195,6 +195,7 @@ public enum RunJob {
             directory.discard()
             return RunReport(status: status, messages: messages, inputs: summaries, statistics: RunStatistics(), published: [])
         }
+        let readDone = Date()
         let judged = EventsJob.report(summaries)
         if req.strict, judged.status != .ok {
             let status: ExitStatus = judged.status == .noInput ? .noInput : .dataError
@@ -254,6 +255,7 @@ public enum RunJob {
         let kinds = req.pipeline.outputs.tables.compactMap(ReportKind.init(rawValue:))
         let formats = req.pipeline.outputs.formats.compactMap(TableFormat.init(rawValue:))
         do {
+            let builtDone = Date()
             try Reports.write(built.journeys, config: req.pipeline.journey, statistics: stats,
                               options: ReportOptions(kinds: kinds, formats: formats, bom: req.bom), into: directory)
             let published = directory.pendingNames
@@ -262,10 +264,12 @@ public enum RunJob {
             try directory.commit()
             Self.published = true
             var report = judged
+            if ProcessInfo.processInfo.environment["JOURNEYS_TIMINGS"] == "1" {
+                func s(_ a: Date, _ b: Date) -> String { String(format: "%.2f s", b.timeIntervalSince(a)) }
+                report.messages.append("timings: read \(s(started, readDone)), stitch and build \(s(readDone, builtDone)), reports \(s(builtDone, Date())); \(store.count) touchpoints in \(store.storedBytes / 1_000_000) MB of records, \(built.partitions) partitions")
+            }
             if store.isSpilled {
                 report.messages.append("note: \(store.storedBytes / 1_000_000) MB of touchpoints were over half the memory limit (\(req.memoryLimit / 1_048_576) MiB) and went to temporary files; journeys were built in \(built.partitions) partitions")
-            } else if built.partitions > 1 {
-                report.messages.append("note: journeys were built in \(built.partitions) partitions to stay within the memory limit (\(req.memoryLimit / 1_048_576) MiB)")
             }
             if !built.blockedKeys.isEmpty {
                 report.messages.append("note: \(built.mergesBlocked) merges blocked: keys linked to more than \(req.pipeline.journey.mergeLimit) others of one kind (\(built.blockedKeys.prefix(5).joined(separator: ", "))\(built.blockedKeys.count > 5 ? ", …" : ""))")

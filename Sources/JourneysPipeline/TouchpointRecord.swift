@@ -12,7 +12,10 @@ import JourneysStages
 ///   status, a presence bit set, then each present field (strings as varint length + UTF-8).
 ///
 /// The identity keys themselves live once in the run's `IdentityGraph`; a record carries their
-/// ids, so a web page view takes some 40–80 bytes instead of a `Touchpoint`'s few hundred.
+/// ids. The query parameters and free text, which no journey or report reads once a reader has
+/// taken campaign, click id and value from them, travel only as a 64-bit hash (`restHash`), so
+/// that telling repeats apart still compares every field. A web page view takes some 40–80
+/// bytes instead of a `Touchpoint`'s several hundred.
 /// Workers encode the body (`encodeBody`); the consumer, which interns keys, writes the header.
 enum TouchpointRecord {
     /// What the consumer needs of a touchpoint besides its body.
@@ -38,11 +41,21 @@ enum TouchpointRecord {
     private static let hasValue: UInt32 = 1 << 9
     private static let hasCurrency: UInt32 = 1 << 10
     private static let hasScore: UInt32 = 1 << 11
-    private static let hasText: UInt32 = 1 << 12
+    // 1 << 12: free
     private static let hasConversation: UInt32 = 1 << 13
     private static let hasEventID: UInt32 = 1 << 14
     private static let visitorIsFallback: UInt32 = 1 << 15
-    private static let hasQuery: UInt32 = 1 << 16
+    private static let hasRest: UInt32 = 1 << 16
+
+    /// The hash standing for a touchpoint's query parameters and text (0 when it has neither).
+    static func restHash(_ t: Touchpoint) -> UInt64 {
+        guard !t.query.isEmpty || t.text != nil else { return 0 }
+        var h = FNV1a64()
+        h.combine("rest")
+        for q in t.query { h.combine(byte: 1); h.combine(q.name); h.combine(byte: 0); h.combine(q.value) }
+        if let text = t.text { h.combine(byte: 2); h.combine(text) }
+        return h.value
+    }
 
     private static let actionIndex: [Action: UInt8] = Dictionary(uniqueKeysWithValues: Action.named.enumerated().map { ($1.1, UInt8($0)) })
     private static let channels = Channel.allCases
@@ -92,11 +105,11 @@ enum TouchpointRecord {
         if t.value != nil { bits |= hasValue }
         if t.currency != nil { bits |= hasCurrency }
         if t.score != nil { bits |= hasScore }
-        if t.text != nil { bits |= hasText }
         if t.conversation != nil { bits |= hasConversation }
         if t.eventID != nil { bits |= hasEventID }
         if t.keys.visitorIsFallback { bits |= visitorIsFallback }
-        if !t.query.isEmpty { bits |= hasQuery }
+        let rest = restHash(t)
+        if rest != 0 { bits |= hasRest }
         appendVarint(UInt64(bits), to: &o)
         if let v = t.path { appendString(v, to: &o) }
         if let v = t.campaign.source { appendString(v, to: &o) }
@@ -110,13 +123,9 @@ enum TouchpointRecord {
         if let v = t.value { appendFixed(v.bitPattern, to: &o) }
         if let v = t.currency { appendString(v, to: &o) }
         if let v = t.score { appendFixed(v.bitPattern, to: &o) }
-        if let v = t.text { appendString(v, to: &o) }
         if let v = t.conversation { appendString(v, to: &o) }
         if let v = t.eventID { appendString(v, to: &o) }
-        if !t.query.isEmpty {
-            appendVarint(UInt64(t.query.count), to: &o)
-            for q in t.query { appendString(q.name, to: &o); appendString(q.value, to: &o) }
-        }
+        if rest != 0 { appendFixed(rest, to: &o) }
     }
 
     /// Appends a whole record: length, header, then `body` (from `encodeBody`).
@@ -185,8 +194,9 @@ enum TouchpointRecord {
                           lineTouchpoints: lineTouchpoints, fingerprint: fp, slots: KeySlots(a, b, c, d))
         }
 
-        /// The body after `header()`; identity keys are left empty (the caller has their ids).
-        mutating func body(origin: Origin) -> Touchpoint {
+        /// The body after `header()`, and its `restHash`; identity keys (the caller has their
+        /// ids), query parameters and text are left empty.
+        mutating func body(origin: Origin) -> (Touchpoint, rest: UInt64) {
             let time = Int64(bitPattern: fixed())
             let a = byte()
             let action = a == 255 ? Action(name: string()) : Action.named[Int(a)].1
@@ -208,16 +218,10 @@ enum TouchpointRecord {
             if has(TouchpointRecord.hasValue) { t.value = Double(bitPattern: fixed()) }
             if has(TouchpointRecord.hasCurrency) { t.currency = string() }
             if has(TouchpointRecord.hasScore) { t.score = Double(bitPattern: fixed()) }
-            if has(TouchpointRecord.hasText) { t.text = string() }
             if has(TouchpointRecord.hasConversation) { t.conversation = string() }
             if has(TouchpointRecord.hasEventID) { t.eventID = string() }
             t.keys.visitorIsFallback = has(TouchpointRecord.visitorIsFallback)
-            if has(TouchpointRecord.hasQuery) {
-                let n = Int(varint())
-                t.query.reserveCapacity(n)
-                for _ in 0..<n { let name = string(); t.query.append(QueryParam(name, string())) }
-            }
-            return t
+            return (t, has(TouchpointRecord.hasRest) ? fixed() : 0)
         }
     }
 }

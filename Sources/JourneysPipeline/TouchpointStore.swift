@@ -27,8 +27,11 @@ final class TouchpointStore {
     private(set) var count: Int64 = 0
     private var scratch: [UInt8] = []
 
-    /// Bytes of decoded touchpoints and their journeys a partition may take (about 600 each).
-    static let bytesPerDecodedTouchpoint: Int64 = 600
+    /// Bytes a decoded touchpoint takes while its partition's journeys are built (with its
+    /// strings, its copy in the journey and the bookkeeping, as measured with `/usr/bin/time`).
+    static let bytesPerDecodedTouchpoint: Int64 = 1000
+    /// Touchpoints decoded at once, whatever the limit: more buys no speed, only memory.
+    static let maxPartition: Int64 = 100_000
 
     init(config: JourneyConfig, directory: String, memoryLimit: Int64) {
         graph = IdentityGraph(config: config)
@@ -135,7 +138,7 @@ final class TouchpointStore {
 
         // Partitions: ranges of the person hash, each with at most about `perPartition` touchpoints
         // (assuming persons spread evenly over hashes, which FNV-1a gives).
-        let perPartition = max(1000, memoryLimit / 4 / Self.bytesPerDecodedTouchpoint)
+        let perPartition = max(1000, min(Self.maxPartition, memoryLimit / 4 / Self.bytesPerDecodedTouchpoint))
         let partitions = Int(max(1, (count + perPartition - 1) / perPartition))
         built.partitions = partitions
         var personHash: [Int32: UInt64] = [:]
@@ -151,26 +154,43 @@ final class TouchpointStore {
         func process(_ each: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
             var tps: [Touchpoint] = []
             var slots: [KeySlots] = []
+            var rests: [UInt64] = []
             var owner: [Int32] = []
-            var seen: [UInt64: [Int]] = [:]
+            // Fingerprint → first kept touchpoint with it; `sameFingerprint` chains the later ones.
+            var seen: [UInt64: Int32] = [:]
+            var sameFingerprint: [Int32] = []
             try each { b in
                 var r = TouchpointRecord.Reader(b)
                 let h = r.header()
                 if discarded(h) { return }
-                let t = r.body(origin: h.origin)
-                if let earlier = seen[h.fingerprint], earlier.contains(where: { Self.same(tps[$0], slots[$0], t, h.slots) }) {
-                    built.duplicates += 1
-                    let line = Origin(input: h.origin.input, line: h.origin.line, offset: 0)
-                    repeatedLines[line, default: (0, h.lineTouchpoints)].dropped += 1
-                    return
+                let (t, rest) = r.body(origin: h.origin)
+                let first = seen[h.fingerprint]
+                var e = first ?? -1
+                while e >= 0 {
+                    if Self.same(tps[Int(e)], slots[Int(e)], rests[Int(e)], t, h.slots, rest) {
+                        built.duplicates += 1
+                        let line = Origin(input: h.origin.input, line: h.origin.line, offset: 0)
+                        repeatedLines[line, default: (0, h.lineTouchpoints)].dropped += 1
+                        return
+                    }
+                    e = sameFingerprint[Int(e)]
                 }
-                seen[h.fingerprint, default: []].append(tps.count)
+                // Chain the new one after the first (order within a chain does not matter).
+                if let first {
+                    sameFingerprint.append(sameFingerprint[Int(first)])
+                    sameFingerprint[Int(first)] = Int32(tps.count)
+                } else {
+                    sameFingerprint.append(-1)
+                    seen[h.fingerprint] = Int32(tps.count)
+                }
                 built.touchpoints[Int(h.origin.input)] += 1
                 tps.append(t)
                 slots.append(h.slots)
+                rests.append(rest)
                 owner.append(resolution.personKey(h.slots) ?? -1)
             }
             seen = [:]
+            sameFingerprint = []
             var members: [Int32: [Int]] = [:]
             for (i, pk) in owner.enumerated() where pk >= 0 { members[pk, default: []].append(i) }
             var persons: [(hash: UInt64, person: StitchedPerson)] = members.map { pk, indices in
@@ -243,9 +263,10 @@ final class TouchpointStore {
         return size
     }
 
-    /// Whether `b` repeats `a` (see `Duplicates`): the same event id, or every field but the origin.
-    private static func same(_ a: Touchpoint, _ ak: KeySlots, _ b: Touchpoint, _ bk: KeySlots) -> Bool {
+    /// Whether `b` repeats `a` (see `Duplicates`): the same event id, or every field but the
+    /// origin (keys by id; query and text by their hash, on top of the fingerprint's).
+    private static func same(_ a: Touchpoint, _ ak: KeySlots, _ ar: UInt64, _ b: Touchpoint, _ bk: KeySlots, _ br: UInt64) -> Bool {
         if a.eventID != nil, b.eventID != nil { return Duplicates.same(a, b) }
-        return ak == bk && Duplicates.same(a, b)
+        return ak == bk && ar == br && Duplicates.same(a, b)
     }
 }

@@ -290,6 +290,8 @@ struct Plan: Sendable {
         return false
     }
 
+    static let painKindOrder = Dictionary(uniqueKeysWithValues: PainKind.allCases.enumerated().map { ($1, $0) })
+
     func journey(_ person: StitchedPerson, _ all: [Touchpoint]) -> Journey {
         var keys = person.touchpointIndices.map { i in
             let o = all[i].origin
@@ -453,7 +455,7 @@ struct Plan: Sendable {
                 pain(.abandonedCart, lastCart)
             }
         }
-        let kindOrder = Dictionary(uniqueKeysWithValues: PainKind.allCases.enumerated().map { ($1, $0) })
+        let kindOrder = Self.painKindOrder
         pains.sort { ($0.touchpoint, kindOrder[$0.kind]!) < ($1.touchpoint, kindOrder[$1.kind]!) }
 
         let csat: Double? = ratings.isEmpty ? nil : Double(ratings.filter { $0 >= 4 }.count) / Double(ratings.count)

@@ -113,7 +113,15 @@ public struct KeySlots: Sendable, Equatable {
         self.chatVisitor = chatVisitor
     }
 
-    var all: [Int32] { [customer, email, visitor, chatVisitor] }
+    /// Slot `i` (0 customer, 1 email, 2 visitor, 3 chat visitor).
+    @inline(__always) subscript(i: Int) -> Int32 {
+        switch i {
+        case 0: customer
+        case 1: email
+        case 2: visitor
+        default: chatVisitor
+        }
+    }
     public var isEmpty: Bool { customer < 0 && email < 0 && visitor < 0 && chatVisitor < 0 }
 }
 
@@ -149,10 +157,9 @@ public struct IdentityGraph: Sendable {
 
     /// Records that the keys in `s` were seen together.
     public mutating func link(_ s: KeySlots) {
-        let a = s.all
-        for i in 0..<4 where a[i] >= 0 {
-            for j in (i + 1)..<4 where a[j] >= 0 && a[j] != a[i] {
-                let x = UInt32(a[i]), y = UInt32(a[j])
+        for i in 0..<4 where s[i] >= 0 {
+            for j in (i + 1)..<4 where s[j] >= 0 && s[j] != s[i] {
+                let x = UInt32(s[i]), y = UInt32(s[j])
                 links.append(UInt64(min(x, y)) << 32 | UInt64(max(x, y)))
             }
         }
@@ -237,7 +244,8 @@ public struct IdentityResolution: Sendable {
     /// preferred one (see `Stitcher`) is a person of its own. Nil for a touchpoint without keys.
     public func personKey(_ s: KeySlots) -> Int32? {
         var fallback: Int32 = -1
-        for k in s.all where k >= 0 {
+        for i in 0..<4 where s[i] >= 0 {
+            let k = s[i]
             if !blocked[Int(k)] { return personKeyOf[Int(k)] }
             if fallback < 0 || keys.precedesForID(k, fallback) { fallback = k }
         }
@@ -267,7 +275,10 @@ struct KeyTable: Sendable {
 
     var count: Int { values.count }
 
-    static func index(_ kind: KeyKind) -> Int { KeyKind.allCases.firstIndex(of: kind)! }
+    /// `KeyKind.allCases`, made once (`allCases` builds a new array at every use).
+    static let kinds = KeyKind.allCases
+
+    static func index(_ kind: KeyKind) -> Int { kinds.firstIndex(of: kind)! }
 
     mutating func intern(_ kind: KeyKind, _ value: String) -> Int32 {
         let ki = Self.index(kind)
@@ -279,11 +290,11 @@ struct KeyTable: Sendable {
         return id
     }
 
-    func key(_ id: Int32) -> (KeyKind, String) { (KeyKind.allCases[kindIndex[Int(id)]], values[Int(id)]) }
+    func key(_ id: Int32) -> (KeyKind, String) { (Self.kinds[kindIndex[Int(id)]], values[Int(id)]) }
 
     /// Order for choosing the key a person id comes from: customer keys first, then (kind, value) in byte order.
     func precedesForID(_ a: Int32, _ b: Int32) -> Bool {
-        let ka = KeyKind.allCases[kindIndex[Int(a)]], kb = KeyKind.allCases[kindIndex[Int(b)]]
+        let ka = Self.kinds[kindIndex[Int(a)]], kb = Self.kinds[kindIndex[Int(b)]]
         if (ka == .customer) != (kb == .customer) { return ka == .customer }
         if ka != kb { return ka < kb }
         return values[Int(a)].utf8.lexicographicallyPrecedes(values[Int(b)].utf8)

@@ -92,8 +92,8 @@ import Testing
         t.value = 12.5
         t.currency = "EUR"
         t.score = 0
-        t.text = String(repeating: "x", count: 300) // a length over one varint byte
-        t.conversation = "conv"
+        t.text = String(repeating: "x", count: 300)
+        t.conversation = String(repeating: "c", count: 300) // a length over one varint byte
         t.eventID = "ev-1"
         var body: [UInt8] = []
         TouchpointRecord.encodeBody(t, to: &body)
@@ -110,9 +110,18 @@ import Testing
             let h = r.header()
             #expect(h.origin == t.origin && h.member == 7 && h.lineTouchpoints == 2 && h.fingerprint == 0xDEAD_BEEF_0123_4567)
             #expect(h.slots == KeySlots(-1, 5, 300, -1))
-            let back = r.body(origin: h.origin)
+            let (back, rest) = r.body(origin: h.origin)
             var expected = t
-            expected.keys = IdentityKeys(visitorIsFallback: true) // keys travel as slots
+            expected.keys = IdentityKeys(visitorIsFallback: true) // keys travel as slots,
+            expected.query = [] // query and text as a hash
+            expected.text = nil
+            #expect(rest == TouchpointRecord.restHash(t) && rest != 0)
+            var other = t
+            other.query[0] = QueryParam("a", "1")
+            #expect(TouchpointRecord.restHash(other) != rest)
+            other = t
+            other.text! += "y"
+            #expect(TouchpointRecord.restHash(other) != rest)
             #expect(back == expected)
             #expect(r.at == n)
             _ = try #require(Optional(back))

@@ -138,4 +138,7 @@ public enum MemoryTuning {
     /// Tells glibc's malloc to keep the ~1 MiB chunk buffers in its heap: with the default
     /// threshold each is a fresh mmap whose pages the kernel zeroes again (about 9% of a run).
     public static func forStreaming() { journeys_tune_malloc() }
+
+    /// Returns memory malloc holds free to the kernel (after a partition's touchpoints are freed).
+    public static func releaseFreeMemory() { journeys_release_free_memory() }
 }

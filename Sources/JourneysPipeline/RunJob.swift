@@ -196,6 +196,7 @@ public enum RunJob {
             return RunReport(status: status, messages: messages, inputs: summaries, statistics: RunStatistics(), published: [])
         }
         let readDone = Date()
+        let readRSS = MemoryUse.current()
         let judged = EventsJob.report(summaries)
         if req.strict, judged.status != .ok {
             let status: ExitStatus = judged.status == .noInput ? .noInput : .dataError
@@ -256,6 +257,7 @@ public enum RunJob {
         let formats = req.pipeline.outputs.formats.compactMap(TableFormat.init(rawValue:))
         do {
             let builtDone = Date()
+            let builtRSS = MemoryUse.current()
             try Reports.write(built.journeys, config: req.pipeline.journey, statistics: stats,
                               options: ReportOptions(kinds: kinds, formats: formats, bom: req.bom), into: directory)
             let published = directory.pendingNames
@@ -266,7 +268,7 @@ public enum RunJob {
             var report = judged
             if ProcessInfo.processInfo.environment["JOURNEYS_TIMINGS"] == "1" {
                 func s(_ a: Date, _ b: Date) -> String { String(format: "%.2f s", b.timeIntervalSince(a)) }
-                report.messages.append("timings: read \(s(started, readDone)), stitch and build \(s(readDone, builtDone)), reports \(s(builtDone, Date())); \(store.count) touchpoints in \(store.storedBytes / 1_000_000) MB of records, \(built.partitions) partitions")
+                report.messages.append("timings: read \(s(started, readDone)), stitch and build \(s(readDone, builtDone)), reports \(s(builtDone, Date())); \(store.count) touchpoints in \(store.storedBytes / 1_000_000) MB of records, \(built.partitions) partitions; resident after reading \(readRSS), after building \(builtRSS), now \(MemoryUse.current())")
             }
             if store.isSpilled {
                 report.messages.append("note: \(store.storedBytes / 1_000_000) MB of touchpoints were over half the memory limit (\(req.memoryLimit / 1_048_576) MiB) and went to temporary files; journeys were built in \(built.partitions) partitions")
@@ -282,5 +284,19 @@ public enum RunJob {
             let tail = partial ? "" : "; the previous outputs in \(req.outDir) are unchanged"
             return RunReport(status: .ioError, messages: ["error: \(error)\(tail)"], inputs: summaries, statistics: stats, published: [])
         }
+    }
+}
+
+/// Resident memory of this process, for `JOURNEYS_TIMINGS=1`.
+enum MemoryUse {
+    /// `VmRSS (peak VmHWM)` from /proc/self/status, in MB.
+    static func current() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return "?" }
+        func field(_ name: String) -> String {
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }),
+                  let kb = Int(line.split(separator: " ").dropFirst().first ?? "") else { return "?" }
+            return "\(kb / 1000) MB"
+        }
+        return "\(field("VmRSS")) (peak \(field("VmHWM")))"
     }
 }

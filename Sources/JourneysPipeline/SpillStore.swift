@@ -9,29 +9,81 @@ import JourneysCore
 /// when the store is released. Writes go through a 1 MiB buffer and are checked (a full disk
 /// is an error, never a short file).
 final class SpillStore {
-    private(set) var bytes: [UInt8] = []
+    /// In memory: blocks of whole records (fixed capacity, so growing never copies what is held).
+    private var blocks: [[UInt8]] = []
+    private var heldBytes = 0
+    /// Spilled: the write buffer.
+    private var buffer: [UInt8] = []
     private var fd: Int32 = -1
     private var fileSize: Int64 = 0
     private let directory: String
-    private static let bufferSize = 1 << 20
+    private let bufferSize: Int
+    private static let blockSize = 4 << 20
 
-    init(directory: String) { self.directory = directory }
+    /// `bufferSize`: bytes gathered before each write once spilled.
+    init(directory: String, bufferSize: Int = 1 << 20) {
+        self.directory = directory
+        self.bufferSize = bufferSize
+    }
 
     deinit { if fd >= 0 { close(fd) } }
 
     var isSpilled: Bool { fd >= 0 }
     /// Bytes stored (in memory and on disk).
-    var size: Int64 { fileSize + Int64(bytes.count) }
+    var size: Int64 { fileSize + Int64(heldBytes) + Int64(buffer.count) }
 
     /// Appends raw record bytes (one or more whole records).
     func append(_ b: [UInt8]) throws {
-        bytes.append(contentsOf: b)
-        if fd >= 0, bytes.count >= Self.bufferSize { try flush() }
+        try b.withUnsafeBytes { try append($0) }
     }
 
     func append(_ b: UnsafeRawBufferPointer) throws {
-        bytes.append(contentsOf: b)
-        if fd >= 0, bytes.count >= Self.bufferSize { try flush() }
+        if fd >= 0 {
+            buffer.append(contentsOf: b)
+            if buffer.count >= bufferSize { try flush() }
+            return
+        }
+        if blocks.isEmpty || blocks[blocks.count - 1].capacity - blocks[blocks.count - 1].count < b.count {
+            var block: [UInt8] = []
+            block.reserveCapacity(max(Self.blockSize, b.count))
+            blocks.append(block)
+        }
+        blocks[blocks.count - 1].append(contentsOf: b)
+        heldBytes += b.count
+    }
+
+    /// Walks the records held in memory (not spilled), with a position for `record(at:)`.
+    func forEachHeldRecord(_ body: (UnsafeRawBufferPointer, Int) throws -> Void) throws {
+        precondition(fd < 0, "the store was spilled")
+        for (i, block) in blocks.enumerated() {
+            try block.withUnsafeBytes { raw in
+                _ = try Self.records(in: raw) { rec in
+                    let prefix = rec.baseAddress! - raw.baseAddress! - Self.varintSize(rec.count)
+                    try body(rec, i << 32 | prefix)
+                }
+            }
+        }
+    }
+
+    /// Calls `body` with the record whose length prefix is at `position` (from `forEachHeldRecord`).
+    func withRecord<R>(at position: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try blocks[position >> 32].withUnsafeBytes { raw in
+            var p = position & 0xFFFF_FFFF, len = 0, shift = 0
+            while true {
+                let x = raw[p]
+                p += 1
+                len |= Int(x & 0x7F) << shift
+                if x < 0x80 { break }
+                shift += 7
+            }
+            return try body(UnsafeRawBufferPointer(rebasing: raw[p..<(p + len)]))
+        }
+    }
+
+    static func varintSize(_ n: Int) -> Int {
+        var n = n, size = 1
+        while n >= 0x80 { n >>= 7; size += 1 }
+        return size
     }
 
     /// Moves what is held in memory to a temporary file; later appends go there too.
@@ -42,32 +94,41 @@ final class SpillStore {
         guard f >= 0 else { throw SpillError("cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))") }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         fd = f
-        try flush()
-        bytes = []
-        bytes.reserveCapacity(Self.bufferSize + (1 << 16))
+        for i in blocks.indices {
+            if let e = WriteAll.write(fd, blocks[i]) {
+                throw SpillError("cannot write temporary data in \(directory): \(String(cString: strerror(e)))")
+            }
+            fileSize += Int64(blocks[i].count)
+            blocks[i] = []
+        }
+        blocks = []
+        heldBytes = 0
+        buffer.reserveCapacity(bufferSize)
     }
 
     /// Frees the memory and the file.
     func release() {
-        bytes = []
+        blocks = []
+        heldBytes = 0
+        buffer = []
         if fd >= 0 { close(fd); fd = -1 }
         fileSize = 0
     }
 
     /// Writes buffered bytes to the file.
     func flush() throws {
-        guard fd >= 0, !bytes.isEmpty else { return }
-        if let e = WriteAll.write(fd, bytes) {
+        guard fd >= 0, !buffer.isEmpty else { return }
+        if let e = WriteAll.write(fd, buffer) {
             throw SpillError("cannot write temporary data in \(directory): \(String(cString: strerror(e)))")
         }
-        fileSize += Int64(bytes.count)
-        bytes.removeAll(keepingCapacity: true)
+        fileSize += Int64(buffer.count)
+        buffer.removeAll(keepingCapacity: true)
     }
 
     /// Calls `body` with each record's bytes (without the length prefix), in order.
     func forEachRecord(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         if fd < 0 {
-            _ = try bytes.withUnsafeBytes { try Self.records(in: $0, body) }
+            for block in blocks { _ = try block.withUnsafeBytes { try Self.records(in: $0, body) } }
             return
         }
         try flush()

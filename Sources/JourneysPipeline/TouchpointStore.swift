@@ -1,5 +1,6 @@
 import Foundation
 import JourneysCore
+import JourneysIO
 import JourneysStages
 
 /// Where `journeys run` keeps its touchpoints between reading and building journeys, within a
@@ -98,7 +99,7 @@ final class TouchpointStore {
         }
         count += Int64(c.ends.count)
         try store.append(scratch)
-        if !store.isSpilled, store.size > memoryLimit / 2 { try store.spill() }
+        if !store.isSpilled, store.size > memoryLimit / 2 || Self.residentBytes() > memoryLimit / 10 * 6 { try store.spill() }
     }
 
     /// What building found besides the journeys.
@@ -138,7 +139,10 @@ final class TouchpointStore {
 
         // Partitions: ranges of the person hash, each with at most about `perPartition` touchpoints
         // (assuming persons spread evenly over hashes, which FNV-1a gives).
-        let perPartition = max(1000, min(Self.maxPartition, memoryLimit / 4 / Self.bytesPerDecodedTouchpoint))
+        // What the limit leaves beside what is resident now (keys, links, buffers), half of it for
+        // the decoded touchpoints, the rest for the journeys that accumulate.
+        let headroom = memoryLimit - Self.residentBytes()
+        let perPartition = max(1000, min(Self.maxPartition, headroom / 2 / Self.bytesPerDecodedTouchpoint))
         let partitions = Int(max(1, (count + perPartition - 1) / perPartition))
         built.partitions = partitions
         var personHash: [Int32: UInt64] = [:]
@@ -201,6 +205,8 @@ final class TouchpointStore {
             persons.sort { a, b in a.hash != b.hash ? a.hash < b.hash : a.person.customerID ?? "" < b.person.customerID ?? "" }
             built.journeys += JourneyBuilder.build(persons: persons.map(\.person), touchpoints: tps, inputNames: inputNames,
                                                   config: config, threads: threads, keepTouchpoints: false)
+            tps = []
+            if partitions > 1 { MemoryTuning.releaseFreeMemory() } // before the next partition
         }
 
         if partitions == 1 {
@@ -208,23 +214,22 @@ final class TouchpointStore {
         } else if !store.isSpilled {
             // In memory: note where each partition's records start, then walk them partition by partition.
             var offsets = [[Int]](repeating: [], count: partitions)
-            try store.bytes.withUnsafeBytes { all in
-                try store.forEachRecord { b in
-                    let start = b.baseAddress! - all.baseAddress!
-                    var r = TouchpointRecord.Reader(b)
-                    offsets[partition(of: r.header()).0].append(start - Self.varintSize(b.count))
-                }
-                for p in 0..<partitions {
-                    let list = offsets[p]
-                    offsets[p] = []
-                    try process { body in
-                        for at in list { try body(Self.record(in: all, at: at)) }
-                    }
+            try store.forEachHeldRecord { b, position in
+                var r = TouchpointRecord.Reader(b)
+                offsets[partition(of: r.header()).0].append(position)
+            }
+            for p in 0..<partitions {
+                let list = offsets[p]
+                offsets[p] = []
+                try process { body in
+                    for position in list { try store.withRecord(at: position, body) }
                 }
             }
         } else {
             // Spilled: route every record into its partition's file in one pass, then read each once.
-            let parts = (0..<partitions).map { _ in SpillStore(directory: directory) }
+            // Write buffers: an eighth of the limit between them, 64 KiB to 1 MiB each.
+            let buffer = Int(max(64 << 10, min(1 << 20, memoryLimit / 8 / Int64(partitions))))
+            let parts = (0..<partitions).map { _ in SpillStore(directory: directory, bufferSize: buffer) }
             for p in parts { try p.spill() }
             var lengthPrefix: [UInt8] = []
             try store.forEachRecord { b in
@@ -244,23 +249,18 @@ final class TouchpointStore {
         return built
     }
 
-    /// The record whose length prefix starts at `at` in `all`.
-    private static func record(in all: UnsafeRawBufferPointer, at: Int) -> UnsafeRawBufferPointer {
-        var p = at, len = 0, shift = 0
-        while true {
-            let x = all[p]
-            p += 1
-            len |= Int(x & 0x7F) << shift
-            if x < 0x80 { break }
-            shift += 7
-        }
-        return UnsafeRawBufferPointer(rebasing: all[p..<(p + len)])
-    }
-
-    private static func varintSize(_ n: Int) -> Int {
-        var n = n, size = 1
-        while n >= 0x80 { n >>= 7; size += 1 }
-        return size
+    /// This process's resident memory (0 where /proc is missing).
+    static func residentBytes() -> Int64 {
+        let fd = open("/proc/self/statm", O_RDONLY)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var buf = [UInt8](repeating: 0, count: 128)
+        let n = read(fd, &buf, buf.count)
+        guard n > 0 else { return 0 }
+        // "size resident shared …" in pages.
+        let fields = buf[0..<n].split(separator: 32)
+        guard fields.count > 1, let pages = Int64(String(decoding: fields[1], as: UTF8.self)) else { return 0 }
+        return pages * Int64(sysconf(Int32(_SC_PAGESIZE)))
     }
 
     /// Whether `b` repeats `a` (see `Duplicates`): the same event id, or every field but the

@@ -58,7 +58,7 @@ import Testing
         }
 
         for (extra, spills) in [(["--memory-limit", "1M"], true), (["--memory-limit", "1M", "--threads", "1"], true),
-                                (["--memory-limit", "64M"], false)] {
+                                (["--memory-limit", "4G"], false)] {
             let out = dir.url.path + "/" + extra.joined(separator: "_")
             let r = try run(extra, out: out)
             #expect(r.status == 0, "\(extra): \(r.stderr)")

@@ -30,7 +30,7 @@ final class TouchpointStore {
 
     /// Bytes a decoded touchpoint takes while its partition's journeys are built (with its
     /// strings, its copy in the journey and the bookkeeping, as measured with `/usr/bin/time`).
-    static let bytesPerDecodedTouchpoint: Int64 = 1000
+    static let bytesPerDecodedTouchpoint: Int64 = 3000
     /// Touchpoints decoded at once, whatever the limit: more buys no speed, only memory.
     static let maxPartition: Int64 = 100_000
 
@@ -99,7 +99,10 @@ final class TouchpointStore {
         }
         count += Int64(c.ends.count)
         try store.append(scratch)
-        if !store.isSpilled, store.size > memoryLimit / 2 || Self.residentBytes() > memoryLimit / 10 * 6 { try store.spill() }
+        if !store.isSpilled, store.size > memoryLimit / 2 || Self.residentBytes() > memoryLimit / 10 * 6 {
+            try store.spill()
+            MemoryTuning.releaseFreeMemory()
+        }
     }
 
     /// What building found besides the journeys.
@@ -132,6 +135,7 @@ final class TouchpointStore {
             }
         }
         let resolution = graph.resolve()
+        MemoryTuning.releaseFreeMemory() // the scan's buffers, before sizing partitions
         var built = Built(touchpoints: [Int64](repeating: 0, count: inputNames.count),
                           duplicateLines: [Int64](repeating: 0, count: inputNames.count))
         built.mergesBlocked = resolution.mergesBlocked

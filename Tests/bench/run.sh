@@ -27,7 +27,8 @@
 # BENCH_RUNS (5, runs of the fast commands), BENCH_SLOW_RUNS (3, runs of each journeys / DuckDB
 # command), BENCH_BUILD_DIR (.build: the build folder, which also holds the data sets and the
 # results), BENCH_SCALING (0; 1 adds the scaling section), BENCH_SCALES ("1 2 4 8"),
-# BENCH_SCALING_RUNS (1, runs of each command per scale; the median is reported).
+# BENCH_SCALING_RUNS (1, runs of each command per scale; the median is reported), BENCH_MICRO (1;
+# 0 leaves out the one-thread microbenchmarks of journeys-microbench, see `make microbench`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -42,6 +43,7 @@ BIN=$BUILD/release/journeys
 FLOOR=$BUILD/bench-floor
 OUT=$BUILD/bench
 SCALING=${BENCH_SCALING:-0}
+MICRO=${BENCH_MICRO:-1}
 SCALES=${BENCH_SCALES:-1 2 4 8}
 SCALING_RUNS=${BENCH_SCALING_RUNS:-1}
 VENV=Tests/bench/.venv
@@ -87,6 +89,7 @@ fi
 # --- build, floor, data ----------------------------------------------------------------------
 log "building the release binary"
 swift build -c release --product journeys --scratch-path "$BUILD" >&2
+if [ "$MICRO" = 1 ]; then swift build -c release --product journeys-microbench --scratch-path "$BUILD" >&2; fi
 mkdir -p "$OUT"
 cc -O2 -o "$FLOOR" Tests/bench/floor.c -lz
 
@@ -244,6 +247,12 @@ if [ "$SCALING" = 1 ]; then
     done
 fi
 
+# --- microbenchmarks (BENCH_MICRO=0 skips them) ------------------------------------------------
+if [ "$MICRO" = 1 ]; then
+    log "microbenchmarks (journeys-microbench --reps 5)"
+    "$BUILD/release/journeys-microbench" --reps 5 > "$OUT/micro.md"
+fi
+
 # --- report ------------------------------------------------------------------------------------
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
@@ -328,6 +337,12 @@ mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
             }' "$OUT/scaling.txt"
     fi
     echo
+    if [ "$MICRO" = 1 ]; then
+        echo "## Microbenchmarks (one thread, \`journeys-microbench --reps 5\`)"
+        echo
+        cat "$OUT/micro.md"
+        echo
+    fi
     echo "## journeys' and DuckDB's own summaries (one checked run each)"
     echo
     echo '```'

@@ -1,8 +1,9 @@
 import JourneysCore
 
-/// Drops touchpoints seen before in the same run (the same file given twice, overlapping
-/// rotated files), keeping the first: inputs are read in path order and lines in file order,
-/// so the one kept is the one with the smallest (input name, line).
+/// What makes a touchpoint a repeat of one seen before in the same run (the same file given
+/// twice, overlapping rotated files). `TouchpointStore` keeps the first: inputs are read in path
+/// order and lines in file order, so the one kept is the one with the smallest (input name,
+/// line); a repeat has the same identity keys, so it is looked for among the same person's.
 ///
 /// A touchpoint's fingerprint is its source event id when the format has one (SendGrid's
 /// `sg_event_id`, SES message and event ids …), otherwise a fixed FNV-1a 64 hash of every field
@@ -49,40 +50,5 @@ public enum Duplicates {
         var a = a
         a.origin = b.origin
         return a == b
-    }
-
-    /// Removes repeated touchpoints in place, in order. Returns, per input index, the number of
-    /// lines whose every touchpoint was a duplicate (those lines count as `duplicates`, not as
-    /// touchpoint lines) and the number of touchpoints dropped.
-    public static func remove(_ touchpoints: inout [Touchpoint], inputs: Int) -> (lines: [Int64], dropped: Int64) {
-        var seen: [UInt64: [Int]] = [:]
-        seen.reserveCapacity(touchpoints.count)
-        var kept: [Touchpoint] = []
-        kept.reserveCapacity(touchpoints.count)
-        var lines = [Int64](repeating: 0, count: inputs)
-        var dropped: Int64 = 0
-        var i = 0
-        while i < touchpoints.count {
-            // The touchpoints of one line are adjacent.
-            let origin = touchpoints[i].origin
-            var j = i
-            var keptOfLine = 0
-            while j < touchpoints.count, touchpoints[j].origin.input == origin.input, touchpoints[j].origin.line == origin.line {
-                let t = touchpoints[j]
-                let fp = fingerprint(t)
-                if let earlier = seen[fp], earlier.contains(where: { same(kept[$0], t) }) {
-                    dropped += 1
-                } else {
-                    seen[fp, default: []].append(kept.count)
-                    kept.append(t)
-                    keptOfLine += 1
-                }
-                j += 1
-            }
-            if keptOfLine == 0 { lines[Int(origin.input)] += 1 }
-            i = j
-        }
-        touchpoints = kept
-        return (lines, dropped)
     }
 }

@@ -57,10 +57,7 @@ final class SpillStore {
         precondition(fd < 0, "the store was spilled")
         for (i, block) in blocks.enumerated() {
             try block.withUnsafeBytes { raw in
-                _ = try Self.records(in: raw) { rec in
-                    let prefix = rec.baseAddress! - raw.baseAddress! - Self.varintSize(rec.count)
-                    try body(rec, i << 32 | prefix)
-                }
+                _ = try Self.records(in: raw) { rec, prefix in try body(rec, i << 32 | prefix) }
             }
         }
     }
@@ -68,22 +65,9 @@ final class SpillStore {
     /// Calls `body` with the record whose length prefix is at `position` (from `forEachHeldRecord`).
     func withRecord<R>(at position: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try blocks[position >> 32].withUnsafeBytes { raw in
-            var p = position & 0xFFFF_FFFF, len = 0, shift = 0
-            while true {
-                let x = raw[p]
-                p += 1
-                len |= Int(x & 0x7F) << shift
-                if x < 0x80 { break }
-                shift += 7
-            }
-            return try body(UnsafeRawBufferPointer(rebasing: raw[p..<(p + len)]))
+            let (start, end) = Self.record(in: raw, at: position & 0xFFFF_FFFF)!
+            return try body(UnsafeRawBufferPointer(rebasing: raw[start..<end]))
         }
-    }
-
-    static func varintSize(_ n: Int) -> Int {
-        var n = n, size = 1
-        while n >= 0x80 { n >>= 7; size += 1 }
-        return size
     }
 
     /// Moves what is held in memory to a temporary file; later appends go there too.
@@ -128,7 +112,7 @@ final class SpillStore {
     /// Calls `body` with each record's bytes (without the length prefix), in order.
     func forEachRecord(_ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         if fd < 0 {
-            for block in blocks { _ = try block.withUnsafeBytes { try Self.records(in: $0, body) } }
+            for block in blocks { _ = try block.withUnsafeBytes { try Self.records(in: $0) { rec, _ in try body(rec) } } }
             return
         }
         try flush()
@@ -147,7 +131,9 @@ final class SpillStore {
             }
             offset += want
             let filled = carry + got
-            let used = try block.withUnsafeBytes { try Self.records(in: UnsafeRawBufferPointer(rebasing: $0[0..<filled]), partial: offset < fileSize, body) }
+            let used = try block.withUnsafeBytes {
+                try Self.records(in: UnsafeRawBufferPointer(rebasing: $0[0..<filled]), partial: offset < fileSize) { rec, _ in try body(rec) }
+            }
             carry = filled - used
             if carry > 0 {
                 guard offset < fileSize else { throw SpillError("temporary data ends inside a record") }
@@ -156,29 +142,35 @@ final class SpillStore {
         }
     }
 
-    /// Walks the records in `b`; with `partial`, stops at an incomplete last record and
-    /// returns how many bytes were used.
+    /// Walks the records in `b` (each with the offset of its length prefix); with `partial`,
+    /// stops at an incomplete last record and returns how many bytes were used.
     @discardableResult
-    private static func records(in b: UnsafeRawBufferPointer, partial: Bool = false, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+    private static func records(in b: UnsafeRawBufferPointer, partial: Bool = false,
+                                _ body: (UnsafeRawBufferPointer, Int) throws -> Void) throws -> Int {
         var at = 0
         while at < b.count {
-            var len = 0, shift = 0, p = at
-            var complete = false
-            while p < b.count {
-                let x = b[p]
-                p += 1
-                len |= Int(x & 0x7F) << shift
-                if x < 0x80 { complete = true; break }
-                shift += 7
-            }
-            guard complete, p + len <= b.count else {
+            guard let (start, end) = record(in: b, at: at) else {
                 if partial { return at }
                 throw SpillError("temporary data ends inside a record")
             }
-            try body(UnsafeRawBufferPointer(rebasing: b[p..<(p + len)]))
-            at = p + len
+            try body(UnsafeRawBufferPointer(rebasing: b[start..<end]), at)
+            at = end
         }
         return at
+    }
+
+    /// The bounds of the record whose varint length prefix starts at `at`, nil when `b` ends
+    /// inside it.
+    private static func record(in b: UnsafeRawBufferPointer, at: Int) -> (start: Int, end: Int)? {
+        var len = 0, shift = 0, p = at
+        while p < b.count {
+            let x = b[p]
+            p += 1
+            len |= Int(x & 0x7F) << shift
+            if x < 0x80 { return p + len <= b.count ? (p, p + len) : nil }
+            shift += 7
+        }
+        return nil
     }
 }
 

@@ -68,6 +68,31 @@ public enum RunJob {
     /// Set (under `publishLock`) once this process has published its outputs.
     nonisolated(unsafe) public static var published = false
 
+    /// The lines of an input from the gzip member whose check failed on (see `damagedMembers`).
+    struct DamagedMember {
+        var input: Int
+        var member: Int
+        var lines: Int64
+        var touchpointLines: Int64
+        var reason: String
+    }
+
+    /// Policy for damaged inputs: a member whose CRC / length check or deflate data failed
+    /// contributes no touchpoints, nor do the members after it (their touchpoint lines count as
+    /// rejected `damaged_input`); a truncated input keeps the complete lines decoded before the cut.
+    static func damagedMembers(_ summaries: [InputSummary],
+                               _ memberLines: [Int32: [Int: (lines: Int64, touchpointLines: Int64)]]) -> [DamagedMember] {
+        summaries.enumerated().compactMap { i, s in
+            guard let d = s.damage, d.kind == .checksum || d.kind == .corrupt, d.member > 0 else { return nil }
+            var lines: Int64 = 0, tpLines: Int64 = 0
+            for (m, n) in memberLines[Int32(i)] ?? [:] where m >= d.member {
+                lines += n.lines
+                tpLines += n.touchpointLines
+            }
+            return DamagedMember(input: i, member: d.member, lines: lines, touchpointLines: tpLines, reason: d.description)
+        }
+    }
+
     public static func run(_ req: RunRequest) -> RunReport {
         let started = Date()
         var plans: [InputPlan] = []
@@ -125,6 +150,7 @@ public enum RunJob {
         var lastProgress = Date()
         // Lines per (input, gzip member), so a member whose CRC fails can be taken back.
         var memberLines: [Int32: [Int: (lines: Int64, touchpointLines: Int64)]] = [:]
+        var damaged: [DamagedMember] = []
         do {
             try directory.write("rejects.ndjson", mode: 0o600) { file in
                 summaries = try Scanner.run(plans, options: options, work: { r -> TouchpointStore.EncodedChunk? in
@@ -150,20 +176,12 @@ public enum RunJob {
                         progress(linesSoFar, store.count)
                     }
                 })
-                // Policy for damaged inputs: a member whose CRC / length check or deflate data
-                // failed contributes no touchpoints (its touchpoint lines count as rejected
-                // `damaged_input`, and one entry per such member says so here); a truncated input
-                // keeps the complete lines decoded before the cut.
-                for (i, s) in summaries.enumerated() {
-                    guard let d = s.damage, d.kind == .checksum || d.kind == .corrupt, d.member > 0 else { continue }
-                    var lines: Int64 = 0, all: Int64 = 0
-                    for (m, n) in memberLines[Int32(i)] ?? [:] where m >= d.member {
-                        lines += n.touchpointLines
-                        all += n.lines
-                    }
+                // One rejects entry per damaged member (see `damagedMembers`).
+                damaged = Self.damagedMembers(summaries, memberLines)
+                for d in damaged {
                     var o: [UInt8] = []
-                    RejectsFormat.appendDamage(input: s.name, firstLine: s.lines - all + 1, lines: all, touchpointLines: lines,
-                                               reason: d.description, to: &o)
+                    RejectsFormat.appendDamage(input: summaries[d.input].name, firstLine: summaries[d.input].lines - d.lines + 1,
+                                               lines: d.lines, touchpointLines: d.touchpointLines, reason: d.reason, to: &o)
                     try file.write(o)
                 }
             }
@@ -176,18 +194,12 @@ public enum RunJob {
         }
 
         var discardFrom: [Int32: Int] = [:]
-        for (i, s) in summaries.enumerated() {
-            guard let d = s.damage, d.kind == .checksum || d.kind == .corrupt, d.member > 0 else { continue }
-            var lines: Int64 = 0, all: Int64 = 0
-            for (m, n) in memberLines[Int32(i)] ?? [:] where m >= d.member {
-                lines += n.touchpointLines
-                all += n.lines
-            }
-            discardFrom[Int32(i)] = d.member
-            summaries[i].lastKeptLine = summaries[i].lines - all
-            summaries[i].touchpointLines -= lines
-            summaries[i].rejects[.damagedInput, default: 0] += lines
-            summaries[i].discardedLines = lines
+        for d in damaged {
+            discardFrom[Int32(d.input)] = d.member
+            summaries[d.input].lastKeptLine = summaries[d.input].lines - d.lines
+            summaries[d.input].touchpointLines -= d.touchpointLines
+            summaries[d.input].rejects[.damagedInput, default: 0] += d.touchpointLines
+            summaries[d.input].discardedLines = d.touchpointLines
         }
         memberLines = [:]
 

@@ -59,6 +59,12 @@ func chunks(of text: [UInt8], input: Int32) -> [LineChunk] {
     let box = ChunkBox()
     let options = ScanOptions(threads: 1)
     var chunker = LineChunker(input: input, chunkSize: options.chunkSize, maxLineLength: options.maxLineLength) { box.chunks.append($0) }
+    feed(text, to: &chunker)
+    return box.chunks
+}
+
+/// Feeds `text` to `chunker` in pieces of the decoder's buffer size, as the scanner does, and finishes it.
+func feed(_ text: [UInt8], to chunker: inout LineChunker) {
     let piece = ByteStreamDecoder.defaultBufferSize
     text.withUnsafeBufferPointer { all in
         var i = 0
@@ -69,7 +75,6 @@ func chunks(of text: [UInt8], input: Int32) -> [LineChunk] {
         }
     }
     chunker.finish(keepPartialLine: true)
-    return box.chunks
 }
 
 /// One input of a reader benchmark: its chunks, already decompressed and split.

@@ -187,22 +187,13 @@ if wanted("line split") {
     rows.append(measure("line split", input: "the same, decompressed, in 256 KiB pieces", reps: reps, countAllocations: counting) {
         var lines = 0, bytes = 0
         let options = ScanOptions(threads: 1)
-        let piece = ByteStreamDecoder.defaultBufferSize
         for (i, text) in webTexts.enumerated() {
             let count = ChunkCount()
             var chunker = LineChunker(input: Int32(i), chunkSize: options.chunkSize, maxLineLength: options.maxLineLength) { c in
                 count.chunks += 1
                 count.bytes += c.bytes.count
             }
-            text.withUnsafeBufferPointer { all in
-                var at = 0
-                while at < all.count {
-                    let n = min(piece, all.count - at)
-                    chunker.consume(UnsafeBufferPointer(rebasing: all[at..<(at + n)]), member: 0)
-                    at += n
-                }
-            }
-            chunker.finish(keepPartialLine: true)
+            feed(text, to: &chunker)
             lines += Int(chunker.linesSeen)
             bytes += count.bytes
         }

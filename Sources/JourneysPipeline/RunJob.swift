@@ -190,7 +190,8 @@ public enum RunJob {
             return RunReport(status: .config, messages: ["error: \(e)"], inputs: summaries, statistics: RunStatistics(), published: [])
         } catch {
             directory.discard()
-            return RunReport(status: .ioError, messages: ["error: \(error)"], inputs: summaries, statistics: RunStatistics(), published: [])
+            return RunReport(status: .ioError, messages: ["error: \(error); nothing was published, the previous outputs in \(req.outDir) are unchanged"],
+                             inputs: summaries, statistics: RunStatistics(), published: [])
         }
 
         var discardFrom: [Int32: Int] = [:]

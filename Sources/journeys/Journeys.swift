@@ -170,11 +170,14 @@ struct FormatsCommand: ParsableCommand {
 }
 
 enum ProcessSetup {
-    /// SIGPIPE ignored (a closed output pipe becomes an EPIPE write error we handle), and malloc
+    /// SIGPIPE ignored (a closed output pipe becomes an EPIPE write error we handle), SIGXFSZ too
+    /// (a file past `ulimit -f` becomes an EFBIG write error: exit 74 with the file named and the
+    /// previous outputs kept, not a silent kill by signal), and malloc
     /// told to serve the ~1 MiB chunk buffers from its heap: with glibc's default threshold each
     /// one is a fresh mmap whose pages the kernel must zero again, which cost ~9% of a run.
     static func forStreaming() {
         signal(SIGPIPE, SIG_IGN)
+        signal(SIGXFSZ, SIG_IGN)
         MemoryTuning.forStreaming()
     }
 }

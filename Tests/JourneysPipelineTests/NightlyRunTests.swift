@@ -355,6 +355,40 @@ import Glibc
         #expect(temps(out).isEmpty)
     }
 
+    /// A kernel write error that needs no root: `journeys` under a 1 KiB file-size limit (what
+    /// `ulimit -f` sets for a cron job) gets EFBIG part-way through rejects.ndjson (1,145 bytes in full). It ignores SIGXFSZ,
+    /// so this is exit 74 naming the file, not a kill by signal; the previous outputs stay.
+    /// The limit is set on the child by prlimit(1): lowering it in this process would reach every
+    /// process other suites start meanwhile.
+    @Test func aFileSizeLimitIsAnIOErrorAndChangesNothing() throws {
+        let dir = TempDir()
+        let out = dir.url.appendingPathComponent("out").path
+        let small = try journeys(["run", "--format", "combined", "--out", out, "fixtures/messy/web.log"])
+        #expect(small.status == 0, "\(small.stderr)")
+        let before = try outputs(out)
+        let err = dir.write("stderr", [])
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        p.arguments = ["--fsize=1024", "--", journeysBinary.path, "run", "--max-reject-ratio", "1",
+                       "--format", "combined", "--out", out, "fixtures/web/access.log.gz"]
+        p.currentDirectoryURL = repo
+        p.environment = Self.environment
+        p.standardInput = FileHandle(forReadingAtPath: "/dev/null")
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        p.standardError = FileHandle(forWritingAtPath: err)
+        try p.run()
+        p.waitUntilExit()
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: err)), as: UTF8.self)
+        #expect(p.terminationReason == .exit)
+        #expect(p.terminationStatus == 74, "\(text)")
+        // rejects.ndjson, written while reading, is the first file past 1 KiB.
+        #expect(text.hasPrefix("journeys: error: \(out)/.rejects.ndjson.tmp-"), "\(text)")
+        #expect(text.contains(": write: File too large; nothing was published, the previous outputs in \(out) are unchanged\n"), "\(text)")
+        #expect(noStackTrace(text))
+        #expect(try outputs(out) == before)
+        #expect(temps(out).isEmpty)
+    }
+
     @Test func eventsToAFullDeviceIsAnIOError() throws {
         let p = Process()
         p.executableURL = journeysBinary

@@ -121,10 +121,10 @@ public enum EventsJob {
         let summaries: [InputSummary]
         do {
         summaries = try Scanner.run(plans, options: options, work: { result -> [UInt8]? in
-            guard let touchpoints = pii.applyAll(result.touchpoints) else { return nil }
+            guard pii.applyAll(&result.touchpoints) else { return nil }
             var out: [UInt8] = []
-            out.reserveCapacity(touchpoints.count * 256)
-            for t in touchpoints {
+            out.reserveCapacity(result.touchpoints.count * 256)
+            for t in result.touchpoints {
                 if csv { encoder.appendCSV(t, to: &out) } else { encoder.appendJSON(t, to: &out) }
             }
             return out

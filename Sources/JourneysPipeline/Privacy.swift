@@ -275,11 +275,11 @@ enum PIIText {
 }
 
 extension PIIPolicy {
-    /// The touchpoints with their emails and IPs replaced; nil when the mode is `.refuse` and one holds any.
-    public func applyAll(_ touchpoints: [Touchpoint]) -> [Touchpoint]? {
-        if case .clear = mode { return touchpoints }
-        var out = touchpoints
-        for i in out.indices where !apply(&out[i]) { return nil }
-        return out
+    /// Replaces the emails and IPs of the touchpoints in place (no copy of the array); false when
+    /// the mode is `.refuse` and one holds any.
+    public func applyAll(_ touchpoints: inout [Touchpoint]) -> Bool {
+        if case .clear = mode { return true }
+        for i in touchpoints.indices where !apply(&touchpoints[i]) { return false }
+        return true
     }
 }

@@ -75,10 +75,11 @@ public struct InputSummary: Sendable {
 /// Readers that keep state across lines (`isStateful`) are run in order on the decode queue.
 public enum Scanner {
     /// - Parameters:
-    ///   - work: runs on a worker for each chunk result (e.g. encoding output); must be pure.
+    ///   - work: runs on a worker for each chunk result (e.g. encoding output); must be pure. It may
+///     change the result's touchpoints in place (the result is not used after it but for its header).
     ///   - consume: runs on the calling thread, in order.
     public static func run<T: Sendable>(_ plans: [InputPlan], options: ScanOptions,
-                                        work: @escaping @Sendable (ChunkResult) -> T,
+                                        work: @escaping @Sendable (inout ChunkResult) -> T,
                                         consume: (T, ChunkResult.Header) throws -> Void) throws -> [InputSummary] {
         var summaries: [InputSummary] = []
         let cancel = Cancellation()
@@ -260,7 +261,7 @@ final class InputJob<T: Sendable>: @unchecked Sendable {
     let plan: InputPlan
     let options: ScanOptions
     let parallel: Parallel?
-    let work: @Sendable (ChunkResult) -> T
+    let work: @Sendable (inout ChunkResult) -> T
     let cancel: Cancellation
     let slots: OrderedSlots<T>
     /// Idle copies of a stateless reader, so their caches (user agents …) stay warm across chunks.
@@ -270,7 +271,7 @@ final class InputJob<T: Sendable>: @unchecked Sendable {
     var summary: InputSummary
 
     init(index: Int32, plan: InputPlan, options: ScanOptions, parallel: Parallel?, cancel: Cancellation,
-         work: @escaping @Sendable (ChunkResult) -> T) {
+         work: @escaping @Sendable (inout ChunkResult) -> T) {
         self.index = index
         self.cancel = cancel
         self.plan = plan
@@ -311,16 +312,18 @@ final class InputJob<T: Sendable>: @unchecked Sendable {
         let dispatch: (LineChunk) -> Void = { chunk in
             guard var r = reader else {
                 // No reader: every line is rejected `no_format`, so none disappears.
-                let res = Self.unreadable(chunk, why: self.summary.formatError ?? "no format")
-                if let deliver { deliver(self.work(res), res.header); return }
+                var res = Self.unreadable(chunk, why: self.summary.formatError ?? "no format")
+                if let deliver { let out = self.work(&res); deliver(out, res.header); return }
                 guard let seq = self.slots.reserve() else { return }
-                self.slots.fill(seq, (self.work(res), res.header))
+                let out = self.work(&res)
+                self.slots.fill(seq, (out, res.header))
                 return
             }
             if let deliver {
-                let res = ChunkProcessor.process(chunk, anyReader: &r)
+                var res = ChunkProcessor.process(chunk, anyReader: &r)
                 reader = r
-                deliver(self.work(res), res.header)
+                let out = self.work(&res)
+                deliver(out, res.header)
                 return
             }
             guard let seq = self.slots.reserve() else { return }
@@ -331,14 +334,16 @@ final class InputJob<T: Sendable>: @unchecked Sendable {
                 if pool.prototype == nil { pool.prototype = r }
                 parallel.async {
                     var rr = pool.take()
-                    let res = ChunkProcessor.process(chunk, anyReader: &rr)
+                    var res = ChunkProcessor.process(chunk, anyReader: &rr)
                     pool.give(rr)
-                    slots.fill(seq, (work(res), res.header))
+                    let out = work(&res)
+                    slots.fill(seq, (out, res.header))
                 }
             } else {
-                let res = ChunkProcessor.process(chunk, anyReader: &r)
+                var res = ChunkProcessor.process(chunk, anyReader: &r)
                 reader = r
-                self.slots.fill(seq, (self.work(res), res.header))
+                let out = self.work(&res)
+                self.slots.fill(seq, (out, res.header))
             }
         }
 

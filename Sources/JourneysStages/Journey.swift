@@ -136,33 +136,47 @@ public struct Journey: Sendable {
 
     public init(personID: String, customerID: String?, touchpoints: [Touchpoint], sessions: [Session] = [],
                 stageTimes: [Int64?] = [], orders: [Order] = [], painPoints: [PainPoint] = [], nps: Double? = nil, csat: Double? = nil) {
+        self.init(personID: personID, customerID: customerID, times: touchpoints.map(\.time), channels: touchpoints.map(\.channel),
+                  sessions: sessions, stageTimes: stageTimes, orders: orders, painPoints: painPoints, nps: nps, csat: csat)
+        self.touchpoints = touchpoints
+    }
+
+    /// A journey without its touchpoint list, from the time and channel of each of its
+    /// touchpoints in journey order (what `JourneyBuilder` uses, so no touchpoint is copied).
+    init(personID: String, customerID: String?, times: [Int64], channels: [Channel],
+         sessions: [Session], stageTimes: [Int64?], orders: [Order], painPoints: [PainPoint], nps: Double?, csat: Double?) {
         self.personID = personID
         self.customerID = customerID
-        self.touchpoints = touchpoints
+        self.touchpoints = []
         self.sessions = sessions
         self.stageTimes = stageTimes
         self.orders = orders
         self.painPoints = painPoints
         self.nps = nps
         self.csat = csat
-        touchpointCount = touchpoints.count
-        firstSeen = touchpoints.lazy.map(\.time).min()
-        lastSeen = touchpoints.lazy.map(\.time).max()
+        let count = times.count
+        touchpointCount = count
         var days: [DayActivity] = []
-        for t in touchpoints {
-            let d = t.time >= 0 ? t.time / 86_400_000 : (t.time - 86_399_999) / 86_400_000
-            if let i = days.lastIndex(where: { $0.day == d && $0.channel == t.channel }) {
-                days[i].touchpoints += 1
+        var first: Int64?, last: Int64?
+        for i in 0..<count {
+            let t = times[i], c = channels[i]
+            if first.map({ t < $0 }) ?? true { first = t }
+            if last.map({ t > $0 }) ?? true { last = t }
+            let d = t >= 0 ? t / 86_400_000 : (t - 86_399_999) / 86_400_000
+            if let k = days.lastIndex(where: { $0.day == d && $0.channel == c }) {
+                days[k].touchpoints += 1
             } else {
-                days.append(DayActivity(day: d, channel: t.channel, touchpoints: 1))
+                days.append(DayActivity(day: d, channel: c, touchpoints: 1))
             }
         }
+        firstSeen = first
+        lastSeen = last
         activity = days.sorted { ($0.day, $0.channel) < ($1.day, $1.channel) }
-        for i in self.sessions.indices where self.sessions[i].firstChannel == nil && touchpoints.indices.contains(self.sessions[i].first) {
-            self.sessions[i].firstChannel = touchpoints[self.sessions[i].first].channel
+        for i in self.sessions.indices where self.sessions[i].firstChannel == nil && (0..<count).contains(self.sessions[i].first) {
+            self.sessions[i].firstChannel = channels[self.sessions[i].first]
         }
-        for i in self.orders.indices where self.orders[i].channel == nil && touchpoints.indices.contains(self.orders[i].touchpoint) {
-            self.orders[i].channel = touchpoints[self.orders[i].touchpoint].channel
+        for i in self.orders.indices where self.orders[i].channel == nil && (0..<count).contains(self.orders[i].touchpoint) {
+            self.orders[i].channel = channels[self.orders[i].touchpoint]
         }
     }
 

@@ -104,8 +104,7 @@ public enum JourneyBuilder {
             var c = w
             while c < chunks {
                 for p in (c * chunkSize)..<min(n, (c + 1) * chunkSize) {
-                    let j = plan.journey(persons[p], touchpoints)
-                    slots.set(p, keepTouchpoints ? j : j.withoutTouchpoints())
+                    slots.set(p, plan.journey(persons[p], touchpoints, keepTouchpoints: keepTouchpoints))
                 }
                 c += workers
             }
@@ -292,14 +291,31 @@ struct Plan: Sendable {
 
     static let painKindOrder = Dictionary(uniqueKeysWithValues: PainKind.allCases.enumerated().map { ($1, $0) })
 
-    func journey(_ person: StitchedPerson, _ all: [Touchpoint]) -> Journey {
-        var keys = person.touchpointIndices.map { i in
-            let o = all[i].origin
-            return SortKey(time: all[i].time, input: rank(o.input), line: o.line, offset: o.offset, index: i)
+    /// A person's touchpoints in journey order, read in place in the run's touchpoint array
+    /// (a subscript borrows; no touchpoint is copied).
+    struct Ordered {
+        let base: UnsafePointer<Touchpoint>
+        let order: [Int]
+        var count: Int { order.count }
+        var indices: Range<Int> { 0..<order.count }
+        subscript(i: Int) -> Touchpoint { _read { yield base[order[i]] } }
+    }
+
+    func journey(_ person: StitchedPerson, _ all: [Touchpoint], keepTouchpoints: Bool) -> Journey {
+        all.withUnsafeBufferPointer { all in
+            var keys = person.touchpointIndices.map { i in
+                let o = all[i].origin
+                return SortKey(time: all[i].time, input: rank(o.input), line: o.line, offset: o.offset, index: i)
+            }
+            keys.sort()
+            let tps = Ordered(base: all.baseAddress!, order: keys.map(\.index))
+            var j = journey(person, tps)
+            if keepTouchpoints { j.touchpoints = tps.order.map { all[$0] } }
+            return j
         }
-        keys.sort()
-        let idx = keys.map(\.index)
-        let tps = idx.map { all[$0] }
+    }
+
+    func journey(_ person: StitchedPerson, _ tps: Ordered) -> Journey {
         let count = tps.count
         let channels = config.channelRules
 
@@ -316,14 +332,14 @@ struct Plan: Sendable {
             sessions[sessions.count - 1] = s
         }
         for i in tps.indices where JourneyBuilder.isPersonInitiated(tps[i].action) {
-            let t = tps[i]
+            let time = tps[i].time, channel = tps[i].channel
             var open = last < 0
-            let key = t.channel == .web ? Self.campaignKey(t) : nil
+            let key = channel == .web ? Self.campaignKey(tps[i]) : nil
             if !open {
                 let prev = tps[last].time
-                if t.time - prev > config.sessionTimeoutMs {
+                if time - prev > config.sessionTimeoutMs {
                     open = true
-                } else if config.breakAtMidnight, Self.day(t.time) != Self.day(prev) {
+                } else if config.breakAtMidnight, Self.day(time) != Self.day(prev) {
                     open = true
                 } else if config.breakOnCampaignChange, let key, webSeen, key != campaign {
                     open = true
@@ -331,13 +347,13 @@ struct Plan: Sendable {
             }
             if open {
                 close()
-                let src = channels.trafficSource(t)
-                sessions.append(Session(start: t.time, end: t.time, channel: channels.classify(t), source: src.source,
+                let src = channels.trafficSource(tps[i])
+                sessions.append(Session(start: time, end: time, channel: channels.classify(tps[i]), source: src.source,
                                         medium: src.medium, campaign: src.campaign, first: i, count: 1))
                 webSeen = false
                 campaign = nil
             }
-            if t.channel == .web, !webSeen || key != nil {
+            if channel == .web, !webSeen || key != nil {
                 webSeen = true
                 if key != nil { campaign = key }
             }
@@ -360,26 +376,26 @@ struct Plan: Sendable {
             if s > furthest { furthest = s }
         }
         for i in tps.indices {
-            let t = tps[i]
-            let success = !(config.successOnly && t.status >= 400)
+            let time = tps[i].time, status = tps[i].status
+            let success = !(config.successOnly && status >= 400)
             var isOrder = false
             var orderStages: [Int] = []
             func apply(_ path: UnsafeBufferPointer<UInt8>?) {
-                for r in rules where r.matches(t, path: path) {
+                for r in rules where r.matches(tps[i], path: path) {
                     if !r.paths.isEmpty { pathRuleMatched[i] = true }
                     if r.order {
-                        if t.status < 400 { isOrder = true; orderStages.append(r.stage) }
+                        if status < 400 { isOrder = true; orderStages.append(r.stage) }
                     } else if success {
-                        reach(r.stage, t.time)
+                        reach(r.stage, time)
                     }
                 }
             }
-            if var path = t.path { path.withUTF8 { apply($0) } } else { apply(nil) }
+            if var path = tps[i].path { path.withUTF8 { apply($0) } } else { apply(nil) }
             if isOrder {
-                for s in orderStages { reach(s, t.time) }
-                orders.append(Order(time: t.time, value: t.value ?? 0, currency: t.currency, touchpoint: i,
+                for s in orderStages { reach(s, time) }
+                orders.append(Order(time: time, value: tps[i].value ?? 0, currency: tps[i].currency, touchpoint: i,
                                     session: sessionOf[i] >= 0 ? sessionOf[i] : nil))
-                if orders.count > 1, let r = repeatStage { reach(r, t.time) }
+                if orders.count > 1, let r = repeatStage { reach(r, time) }
             }
             stageAt[i] = furthest
         }
@@ -396,37 +412,38 @@ struct Plan: Sendable {
         var anonymousConversation = 0
         var lastAnonymousChat: Int64?
         for i in tps.indices {
-            let t = tps[i]
-            if t.status >= 500 { pain(.failingPage, i) }
-            if t.status >= 400, t.status < 500, i < firstOrder { pain(.clientErrorBeforePurchase, i) }
-            if let rt = t.responseTimeMs, rt > config.slowPageMs { pain(.slowPage, i) }
-            switch t.action {
+            let status = tps[i].status, time = tps[i].time
+            if status >= 500 { pain(.failingPage, i) }
+            if status >= 400, status < 500, i < firstOrder { pain(.clientErrorBeforePurchase, i) }
+            if let rt = tps[i].responseTimeMs, rt > config.slowPageMs { pain(.slowPage, i) }
+            switch tps[i].action {
             case .emailBounce: pain(.emailBounce, i)
             case .emailComplaint: pain(.emailComplaint, i)
             case .emailUnsubscribe: pain(.emailUnsubscribe, i)
             case .chatRating:
-                if let s = t.score {
+                if let s = tps[i].score {
                     ratings.append(s)
                     if s <= config.badRatingMax { pain(.badChatRating, i) }
                 }
             case .chatSurvey:
-                if let s = t.score { nps = s }
+                if let s = tps[i].score { nps = s }
             default: break
             }
-            if t.channel == .chat {
+            if tps[i].channel == .chat {
+                let action = tps[i].action
                 let id: String
-                if let c = t.conversation {
+                if let c = tps[i].conversation {
                     id = "c" + c
                 } else {
-                    if t.action == .chatStarted || lastAnonymousChat.map({ t.time - $0 > config.sessionTimeoutMs }) == true {
+                    if action == .chatStarted || lastAnonymousChat.map({ time - $0 > config.sessionTimeoutMs }) == true {
                         anonymousConversation += 1
                     }
-                    lastAnonymousChat = t.time
+                    lastAnonymousChat = time
                     id = "a\(anonymousConversation)"
                 }
                 var c = conversations[id] ?? (nil, nil)
-                if t.action == .chatMessageVisitor, c.visitor == nil { c.visitor = i }
-                if t.action == .chatMessageAgent, c.visitor != nil, c.answer == nil { c.answer = i }
+                if action == .chatMessageVisitor, c.visitor == nil { c.visitor = i }
+                if action == .chatMessageAgent, c.visitor != nil, c.answer == nil { c.answer = i }
                 conversations[id] = c
             }
         }
@@ -459,7 +476,14 @@ struct Plan: Sendable {
         pains.sort { ($0.touchpoint, kindOrder[$0.kind]!) < ($1.touchpoint, kindOrder[$1.kind]!) }
 
         let csat: Double? = ratings.isEmpty ? nil : Double(ratings.filter { $0 >= 4 }.count) / Double(ratings.count)
-        return Journey(personID: person.personID, customerID: person.customerID, touchpoints: tps, sessions: sessions,
+        var times: [Int64] = [], touchpointChannels: [Channel] = []
+        times.reserveCapacity(count)
+        touchpointChannels.reserveCapacity(count)
+        for i in tps.indices {
+            times.append(tps[i].time)
+            touchpointChannels.append(tps[i].channel)
+        }
+        return Journey(personID: person.personID, customerID: person.customerID, times: times, channels: touchpointChannels, sessions: sessions,
                        stageTimes: stageTimes, orders: orders, painPoints: pains, nps: nps, csat: csat)
     }
 }

@@ -143,14 +143,18 @@ struct PIIScrubber {
         var changed = false
         var withhold = false
         if case .withhold = policy.mode { withhold = true }
+        // One pass over a value's bytes rules most values out (`PIIText.Shape`) before any parsing.
         func key(_ v: inout String?, email: Bool) {
             guard let s = v else { return }
-            if email || PIIText.isEmail(s) { v = withhold ? nil : policy.email(s); changed = true }
-            else if PIIText.isIP(s) { v = withhold ? nil : policy.ip(s); changed = true }
-            else { text(&v) }
+            if email { v = withhold ? nil : policy.email(s); changed = true; return }
+            let shape = PIIText.Shape(s)
+            guard shape.mayHoldAny else { return }
+            if shape.at, PIIText.isEmail(s) { v = withhold ? nil : policy.email(s); changed = true }
+            else if shape.mayBeIP, PIIText.isIP(s) { v = withhold ? nil : policy.ip(s); changed = true }
+            else if shape.mayHoldText, let r = PIIText.replace(s, policy: policy) { v = r; changed = true }
         }
         func text(_ v: inout String?) {
-            guard let s = v, let r = PIIText.replace(s, policy: policy) else { return }
+            guard let s = v, PIIText.Shape(s).mayHoldText, let r = PIIText.replace(s, policy: policy) else { return }
             v = r
             changed = true
         }
@@ -177,6 +181,41 @@ struct PIIScrubber {
 
 /// Recognises email addresses and IP addresses in text (byte-level, no regular expressions).
 enum PIIText {
+    /// What one pass over a value's bytes says it may hold: an email needs `@` (or `%40`), an
+    /// IPv4 address three dots, an IPv6 address two colons.
+    struct Shape {
+        var at = false, percent40 = false, dots = 0, colons = 0
+
+        init(_ s: String) {
+            if let shape = s.utf8.withContiguousStorageIfAvailable(Shape.init(bytes:)) {
+                self = shape
+            } else {
+                self = Array(s.utf8).withUnsafeBufferPointer(Shape.init(bytes:))
+            }
+        }
+
+        init(bytes u: UnsafeBufferPointer<UInt8>) {
+            var prev2: UInt8 = 0, prev: UInt8 = 0
+            for c in u {
+                switch c {
+                case 64: at = true
+                case 46: dots += 1
+                case 58: colons += 1
+                case 48 where prev == 52 && prev2 == 37: percent40 = true
+                default: break
+                }
+                prev2 = prev
+                prev = c
+            }
+        }
+
+        /// An email or IPv4 address may be somewhere in the text.
+        var mayHoldText: Bool { at || percent40 || dots >= 3 }
+        /// The whole value may be an IP address.
+        var mayBeIP: Bool { dots >= 3 || colons >= 2 }
+        var mayHoldAny: Bool { mayHoldText || mayBeIP }
+    }
+
     static func isLocal(_ c: UInt8) -> Bool {
         (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 46 || c == 95 || c == 37 || c == 43 || c == 45
     }
@@ -239,16 +278,9 @@ enum PIIText {
     /// `s` with each email and IPv4 address replaced by its pseudonym; nil when it has none.
     /// URL-encoded `@` (`%40`) is decoded first so `a%40b.com` is found too.
     static func replace(_ s: String, policy: PIIPolicy) -> String? {
-        // One pass to rule most text out: an email needs `@` (or `%40`), an IPv4 three dots.
-        var at = false, percent40 = false, dots = 0
-        var prev2: UInt8 = 0, prev: UInt8 = 0
-        for c in s.utf8 {
-            if c == 64 { at = true } else if c == 46 { dots += 1 } else if c == 48, prev == 52, prev2 == 37 { percent40 = true }
-            prev2 = prev
-            prev = c
-        }
-        guard at || percent40 || dots >= 3 else { return nil }
-        let u = percent40 ? Array(s.replacingOccurrences(of: "%40", with: "@").utf8) : Array(s.utf8)
+        let shape = Shape(s)
+        guard shape.mayHoldText else { return nil }
+        let u = shape.percent40 ? Array(s.replacingOccurrences(of: "%40", with: "@").utf8) : Array(s.utf8)
         var out: [UInt8] = []
         var changed = false
         var i = 0

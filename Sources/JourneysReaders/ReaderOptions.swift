@@ -38,8 +38,11 @@ public struct IdentityOptions: Sendable, Equatable {
         guard let raw else { return nil }
         let t = raw.trimmingSpaces
         if t.isEmpty { return nil }
-        // Placeholders are short words; longer values are never looked up (saves a lower-casing per key).
-        if t.utf8.count <= 64, ignoreValues.contains(t.lowercased()) { return nil }
+        // Placeholders are short words; longer values are never looked up. A value without
+        // upper-case or non-ASCII bytes (most ids) is looked up as it is, with no lower-cased copy.
+        guard t.utf8.count <= 64 else { return t }
+        let plain = t.utf8.allSatisfy { $0 < 128 && $0 &- 65 >= 26 }
+        if ignoreValues.contains(plain ? t : t.lowercased()) { return nil }
         return t
     }
 

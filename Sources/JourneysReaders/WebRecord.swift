@@ -82,11 +82,20 @@ public struct WebRecordBuilder: Sendable {
 
         // Identity keys: cookies, then query parameters, then the logged user.
         let id = options.identity
-        var cookiePairs = r.cookies
-        if let header = r.cookieHeader { cookiePairs.append(contentsOf: CookieHeader.parse(header)) }
-        for (name, value) in cookiePairs {
+        for (name, value) in r.cookies {
             if t.keys.visitor == nil, id.visitorCookies.contains(name), let v = id.clean(value) { t.keys.visitor = v }
             if t.keys.customer == nil, id.customerCookies.contains(name), let v = id.clean(value) { t.keys.customer = v }
+        }
+        if let header = r.cookieHeader {
+            // Only the cookies that carry a key become strings.
+            CookieHeader.forEach(header) { name, raw in
+                let visitor = t.keys.visitor == nil && id.visitorCookies.contains { $0.utf8.elementsEqual(name) }
+                let customer = t.keys.customer == nil && id.customerCookies.contains { $0.utf8.elementsEqual(name) }
+                guard visitor || customer else { return }
+                let value = URLParts.percentDecode(raw, plusAsSpace: false)
+                if visitor, let v = id.clean(value) { t.keys.visitor = v }
+                if customer, let v = id.clean(value) { t.keys.customer = v }
+            }
         }
         for p in t.query {
             if t.keys.customer == nil, id.customerParams.contains(p.name), let v = id.clean(p.value) { t.keys.customer = v }
@@ -138,20 +147,28 @@ public struct WebRecordBuilder: Sendable {
 
 /// Parses a `Cookie:` header (`a=1; b=2`).
 public enum CookieHeader {
+    /// Each cookie's name and value, decoded.
     public static func parse(_ b: UnsafeBufferPointer<UInt8>) -> [(String, String)] {
         var out: [(String, String)] = []
+        forEach(b) { name, value in
+            out.append((String(decoding: name, as: UTF8.self), URLParts.percentDecode(value, plusAsSpace: false)))
+        }
+        return out
+    }
+
+    /// Calls `body` with each cookie's name and raw value (without surrounding `"`), in order.
+    @inline(__always)
+    public static func forEach(_ b: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Void) {
         var start = 0
         for i in 0...b.count where i == b.count || b[i] == 59 {
             var s = start
             while s < i, b[s] == 32 { s += 1 }
             if s < i, let eq = b[s..<i].firstIndex(of: 61) {
-                let name = String(decoding: UnsafeBufferPointer(rebasing: b[s..<eq]), as: UTF8.self)
                 var vs = eq + 1, ve = i
                 if ve - vs >= 2, b[vs] == 34, b[ve - 1] == 34 { vs += 1; ve -= 1 }
-                out.append((name, URLParts.percentDecode(UnsafeBufferPointer(rebasing: b[vs..<ve]), plusAsSpace: false)))
+                body(UnsafeBufferPointer(rebasing: b[s..<eq]), UnsafeBufferPointer(rebasing: b[vs..<ve]))
             }
             start = i + 1
         }
-        return out
     }
 }

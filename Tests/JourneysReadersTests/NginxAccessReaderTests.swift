@@ -441,6 +441,30 @@ struct NginxAccessReaderTests {
         #expect(try #require(touchpoint(o, line: 2)).path == #"/\xFF"#)
     }
 
+    /// Only cookies named exactly as configured carry keys; placeholders are recognised in any case
+    /// (with or without upper-case or non-ASCII letters); the first real value of a kind wins.
+    @Test func cookieHeaderPlaceholdersAndNamesThatOnlyLookAlike() throws {
+        let format = #"$remote_addr [$time_local] "$request" $status "$http_user_agent" "$http_cookie""#
+        func line(_ cookie: String) -> String {
+            #"198.51.100.7 [10/Oct/2026:09:14:03 +0200] "GET / HTTP/1.1" 200 "\#(chrome)" "\#(cookie)""#
+        }
+        let o = try readNginx([
+            // "xvid" and "vid2" are other cookies; "NULL" and " Undefined " are placeholders, so the
+            // second visitor cookie gives the key; uid is percent-encoded.
+            line(#"xvid=v-no; vid2=v-no; vid=NULL; visitor_id= Undefined ; _journeys_vid=v-Real-01; uid=u%2D7"#),
+            // A value with upper-case letters that is no placeholder stays as it is.
+            line(#"vid=V-ABCDEFGHIJKLMNOPQRSTUVWXYZ; customer_id=N/A; user_id=ÜNKNOWN-9"#),
+            // Every cookie a placeholder: the IP + user-agent fallback.
+            line(#"vid=Anonymous; uid=NONE"#),
+        ], logFormat: format)
+        #expect(o.rejects.isEmpty)
+        #expect(try #require(touchpoint(o, line: 1)).keys == IdentityKeys(visitor: "v-Real-01", customer: "u-7"))
+        #expect(try #require(touchpoint(o, line: 2)).keys == IdentityKeys(visitor: "V-ABCDEFGHIJKLMNOPQRSTUVWXYZ", customer: "ÜNKNOWN-9"))
+        let c = try #require(touchpoint(o, line: 3))
+        #expect(c.keys.visitorIsFallback)
+        #expect(c.keys.customer == nil)
+    }
+
     @Test func malformedRequestsAndFields() throws {
         let o = try read(Array("""
             198.51.100.7 - - [10/Oct/2026:09:14:03 +0200] "-" 400 0 "-" "-"

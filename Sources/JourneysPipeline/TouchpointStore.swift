@@ -116,6 +116,9 @@ final class TouchpointStore {
         var duplicateLines: [Int64]
         var duplicates: Int64 = 0
         var partitions = 1
+        /// Seconds spent decoding records (and dropping repeats), and building journeys from them.
+        var decodeSeconds = 0.0
+        var journeySeconds = 0.0
     }
 
     /// Builds every journey. `discardFrom[input]`: that input's touchpoints from this gzip member
@@ -144,91 +147,37 @@ final class TouchpointStore {
         // Partitions: ranges of the person hash, each with at most about `perPartition` touchpoints
         // (assuming persons spread evenly over hashes, which FNV-1a gives).
         // What the limit leaves beside what is resident now (keys, links, buffers), half of it for
-        // the decoded touchpoints, the rest for the journeys that accumulate.
+        // the decoded touchpoints, the rest for the journeys that accumulate. With more than one
+        // thread two partitions are decoded at a time (one being built, the next being decoded),
+        // so each is half the size.
+        let overlap = threads > 1
         let headroom = memoryLimit - Self.residentBytes()
-        let perPartition = max(1000, min(Self.maxPartition, headroom / 2 / Self.bytesPerDecodedTouchpoint))
+        let inFlight: Int64 = overlap ? 2 : 1
+        let perPartition = max(1000, min(Self.maxPartition / inFlight, headroom / 2 / inFlight / Self.bytesPerDecodedTouchpoint))
         let partitions = Int(max(1, (count + perPartition - 1) / perPartition))
         built.partitions = partitions
         var personHash: [Int32: UInt64] = [:]
-        func partition(of h: TouchpointRecord.Header) -> (Int, Int32?) {
-            guard let pk = resolution.personKey(h.slots) else { return (0, nil) } // no person: counted in partition 0
+        func partition(of h: TouchpointRecord.Header) -> Int {
+            guard let pk = resolution.personKey(h.slots) else { return 0 } // no person: counted in partition 0
             let hash: UInt64
             if let x = personHash[pk] { hash = x } else { hash = resolution.person(pk).hash; personHash[pk] = hash }
-            return (Int(hash.multipliedFullWidth(by: UInt64(partitions)).high), pk)
+            return Int(hash.multipliedFullWidth(by: UInt64(partitions)).high)
         }
 
-        // Lines some of whose touchpoints were dropped as repeats: (dropped, of how many).
-        var repeatedLines: [Origin: (dropped: Int, of: Int)] = [:]
-        func process(_ each: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
-            var tps: [Touchpoint] = []
-            var slots: [KeySlots] = []
-            var rests: [UInt64] = []
-            var owner: [Int32] = []
-            // Fingerprint → first kept touchpoint with it; `sameFingerprint` chains the later ones.
-            var seen: [UInt64: Int32] = [:]
-            var sameFingerprint: [Int32] = []
-            try each { b in
-                var r = TouchpointRecord.Reader(b)
-                let h = r.header()
-                if discarded(h) { return }
-                let (t, rest) = r.body(origin: h.origin)
-                let first = seen[h.fingerprint]
-                var e = first ?? -1
-                while e >= 0 {
-                    if Self.same(tps[Int(e)], slots[Int(e)], rests[Int(e)], t, h.slots, rest) {
-                        built.duplicates += 1
-                        let line = Origin(input: h.origin.input, line: h.origin.line, offset: 0)
-                        repeatedLines[line, default: (0, h.lineTouchpoints)].dropped += 1
-                        return
-                    }
-                    e = sameFingerprint[Int(e)]
-                }
-                // Chain the new one after the first (order within a chain does not matter).
-                if let first {
-                    sameFingerprint.append(sameFingerprint[Int(first)])
-                    sameFingerprint[Int(first)] = Int32(tps.count)
-                } else {
-                    sameFingerprint.append(-1)
-                    seen[h.fingerprint] = Int32(tps.count)
-                }
-                built.touchpoints[Int(h.origin.input)] += 1
-                tps.append(t)
-                slots.append(h.slots)
-                rests.append(rest)
-                owner.append(resolution.personKey(h.slots) ?? -1)
-            }
-            seen = [:]
-            sameFingerprint = []
-            var members: [Int32: [Int]] = [:]
-            for (i, pk) in owner.enumerated() where pk >= 0 { members[pk, default: []].append(i) }
-            var persons: [(hash: UInt64, person: StitchedPerson)] = members.map { pk, indices in
-                let p = resolution.person(pk)
-                return (p.hash, StitchedPerson(personID: p.id, customerID: p.customerID, touchpointIndices: indices))
-            }
-            members = [:]
-            persons.sort { a, b in a.hash != b.hash ? a.hash < b.hash : a.person.customerID ?? "" < b.person.customerID ?? "" }
-            built.journeys += JourneyBuilder.build(persons: persons.map(\.person), touchpoints: tps, inputNames: inputNames,
-                                                  config: config, threads: threads, keepTouchpoints: false)
-            tps = []
-            if partitions > 1 { MemoryTuning.releaseFreeMemory() } // before the next partition
-        }
-
+        // Each partition's records, as a function that feeds them one by one to its argument.
+        typealias Feed = ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+        var feeds: [Feed] = []
         if partitions == 1 {
-            try process { body in try store.forEachRecord(body) }
+            feeds = [{ body in try self.store.forEachRecord(body) }]
         } else if !store.isSpilled {
             // In memory: note where each partition's records start, then walk them partition by partition.
             var offsets = [[Int]](repeating: [], count: partitions)
             try store.forEachHeldRecord { b, position in
                 var r = TouchpointRecord.Reader(b)
-                offsets[partition(of: r.header()).0].append(position)
+                offsets[partition(of: r.header())].append(position)
             }
-            for p in 0..<partitions {
-                let list = offsets[p]
-                offsets[p] = []
-                try process { body in
-                    for position in list { try store.withRecord(at: position, body) }
-                }
-            }
+            let store = self.store
+            feeds = offsets.map { list in { body in for position in list { try store.withRecord(at: position, body) } } }
         } else {
             // Spilled: route every record into its partition's file in one pass, then read each once.
             // Write buffers: an eighth of the limit between them, 64 KiB to 1 MiB each.
@@ -238,18 +187,57 @@ final class TouchpointStore {
             var lengthPrefix: [UInt8] = []
             try store.forEachRecord { b in
                 var r = TouchpointRecord.Reader(b)
-                let p = parts[partition(of: r.header()).0]
+                let p = parts[partition(of: r.header())]
                 lengthPrefix.removeAll(keepingCapacity: true)
                 TouchpointRecord.appendVarint(UInt64(b.count), to: &lengthPrefix)
                 try p.append(lengthPrefix)
                 try p.append(b)
             }
-            for p in parts {
-                try process { body in try p.forEachRecord(body) }
-                p.release()
+            feeds = parts.map { p in { body in try p.forEachRecord(body); p.release() } }
+        }
+        personHash = [:]
+
+        let decoder = PartitionDecoder(resolution: resolution, inputs: inputNames.count, discardFrom: discardFrom)
+        func journeys(_ d: PartitionDecoder.Decoded, threads: Int) {
+            let started = DispatchTime.now().uptimeNanoseconds
+            built.journeys += JourneyBuilder.build(persons: d.persons, touchpoints: d.touchpoints, inputNames: inputNames,
+                                                  config: config, threads: threads, keepTouchpoints: false)
+            built.journeySeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        }
+        if !overlap || feeds.count == 1 {
+            for feed in feeds {
+                journeys(try decoder.decode(feed), threads: threads)
+                if partitions > 1 { MemoryTuning.releaseFreeMemory() } // before the next partition
+            }
+        } else {
+            // Decoding (one thread) overlaps building journeys (the other threads): while partition
+            // p is built, p + 1 is decoded. The hand-over holds one partition, and the decoder waits
+            // for it to be taken before it starts the next, so at most two are decoded at a time.
+            let handoff = Handoff<Result<PartitionDecoder.Decoded, Error>>()
+            let decoding = UncheckedSendable {
+                for feed in feeds {
+                    guard handoff.waitUntilEmpty() else { break }
+                    let result = Result { try decoder.decode(feed) }
+                    handoff.put(result)
+                    if case .failure = result { break }
+                }
+                handoff.close()
+            }
+            let finished = DispatchSemaphore(value: 0)
+            Thread.detachNewThread { decoding.value(); finished.signal() }
+            defer {
+                handoff.close() // stops the decoder at its next partition if building failed
+                finished.wait()
+            }
+            while let next = handoff.take() {
+                journeys(try next.get(), threads: threads - 1)
+                MemoryTuning.releaseFreeMemory()
             }
         }
-        for (line, n) in repeatedLines where n.dropped >= n.of { built.duplicateLines[Int(line.input)] += 1 }
+        built.duplicates = decoder.duplicates
+        built.touchpoints = decoder.touchpoints
+        built.decodeSeconds = decoder.seconds
+        for (line, n) in decoder.repeatedLines where n.dropped >= n.of { built.duplicateLines[Int(line.input)] += 1 }
         return built
     }
 
@@ -266,6 +254,82 @@ final class TouchpointStore {
         guard fields.count > 1, let pages = Int64(String(decoding: fields[1], as: UTF8.self)) else { return 0 }
         return pages * Int64(sysconf(Int32(_SC_PAGESIZE)))
     }
+}
+
+/// Decodes one partition's records into touchpoints, dropping repeats, and groups them by person.
+/// Partitions are decoded one after another (on one thread at a time), so its counts need no lock.
+final class PartitionDecoder: @unchecked Sendable {
+    struct Decoded {
+        var touchpoints: [Touchpoint]
+        /// Sorted by the hash their `person_id` spells (then customer id), as the outputs list them.
+        var persons: [StitchedPerson]
+    }
+
+    let resolution: IdentityResolution
+    let discardFrom: [Int32: Int]
+    private(set) var touchpoints: [Int64]
+    private(set) var duplicates: Int64 = 0
+    /// Lines some of whose touchpoints were dropped as repeats: (dropped, of how many).
+    private(set) var repeatedLines: [Origin: (dropped: Int, of: Int)] = [:]
+    private(set) var seconds = 0.0
+
+    init(resolution: IdentityResolution, inputs: Int, discardFrom: [Int32: Int]) {
+        self.resolution = resolution
+        self.discardFrom = discardFrom
+        touchpoints = [Int64](repeating: 0, count: inputs)
+    }
+
+    func decode(_ feed: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Decoded {
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+        var tps: [Touchpoint] = []
+        var slots: [KeySlots] = []
+        var rests: [UInt64] = []
+        var owner: [Int32] = []
+        // Fingerprint → first kept touchpoint with it; `sameFingerprint` chains the later ones.
+        var seen: [UInt64: Int32] = [:]
+        var sameFingerprint: [Int32] = []
+        try feed { b in
+            var r = TouchpointRecord.Reader(b)
+            let h = r.header()
+            if let m = discardFrom[h.origin.input], h.member >= m { return }
+            let (t, rest) = r.body(origin: h.origin)
+            let first = seen[h.fingerprint]
+            var e = first ?? -1
+            while e >= 0 {
+                if Self.same(tps[Int(e)], slots[Int(e)], rests[Int(e)], t, h.slots, rest) {
+                    duplicates += 1
+                    let line = Origin(input: h.origin.input, line: h.origin.line, offset: 0)
+                    repeatedLines[line, default: (0, h.lineTouchpoints)].dropped += 1
+                    return
+                }
+                e = sameFingerprint[Int(e)]
+            }
+            // Chain the new one after the first (order within a chain does not matter).
+            if let first {
+                sameFingerprint.append(sameFingerprint[Int(first)])
+                sameFingerprint[Int(first)] = Int32(tps.count)
+            } else {
+                sameFingerprint.append(-1)
+                seen[h.fingerprint] = Int32(tps.count)
+            }
+            touchpoints[Int(h.origin.input)] += 1
+            tps.append(t)
+            slots.append(h.slots)
+            rests.append(rest)
+            owner.append(resolution.personKey(h.slots) ?? -1)
+        }
+        seen = [:]
+        sameFingerprint = []
+        var members: [Int32: [Int]] = [:]
+        for (i, pk) in owner.enumerated() where pk >= 0 { members[pk, default: []].append(i) }
+        var persons: [(hash: UInt64, person: StitchedPerson)] = members.map { pk, indices in
+            let p = resolution.person(pk)
+            return (p.hash, StitchedPerson(personID: p.id, customerID: p.customerID, touchpointIndices: indices))
+        }
+        persons.sort { a, b in a.hash != b.hash ? a.hash < b.hash : a.person.customerID ?? "" < b.person.customerID ?? "" }
+        return Decoded(touchpoints: tps, persons: persons.map(\.person))
+    }
 
     /// Whether `b` repeats `a` (see `Duplicates`): the same event id, or every field but the
     /// origin (keys by id; query and text by their hash, on top of the fingerprint's).
@@ -273,4 +337,52 @@ final class TouchpointStore {
         if a.eventID != nil, b.eventID != nil { return Duplicates.same(a, b) }
         return ak == bk && ar == br && Duplicates.same(a, b)
     }
+}
+
+/// A one-place hand-over between two threads.
+final class Handoff<T>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var item: T?
+    private var closed = false
+
+    /// Waits until the place is empty; false once closed.
+    func waitUntilEmpty() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while item != nil, !closed { condition.wait() }
+        return !closed
+    }
+
+    func put(_ x: T) {
+        condition.lock()
+        defer { condition.unlock() }
+        while item != nil, !closed { condition.wait() }
+        if !closed { item = x }
+        condition.broadcast()
+    }
+
+    /// The next item, or nil once closed and empty.
+    func take() -> T? {
+        condition.lock()
+        defer { condition.unlock() }
+        while item == nil, !closed { condition.wait() }
+        let x = item
+        item = nil
+        condition.broadcast()
+        return x
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// A value handed to another thread whose safety the caller has reasoned about (here: the
+/// decoder touches only its own state and the partitions' read-only stores).
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

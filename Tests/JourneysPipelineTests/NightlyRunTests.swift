@@ -29,12 +29,18 @@ import Glibc
         ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.contains(".tmp-") }
     }
 
-    /// Starts `journeys` in the background; stderr goes to `stderrPath`.
-    func start(_ args: [String], stderrPath: String) throws -> Process {
+    /// Starts `journeys` in the background, under `wrapper` (a program and its arguments, such as
+    /// prlimit) when one is given; stderr goes to `stderrPath`.
+    func start(_ args: [String], stderrPath: String, under wrapper: [String] = []) throws -> Process {
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         let p = Process()
-        p.executableURL = journeysBinary
-        p.arguments = args
+        if let program = wrapper.first {
+            p.executableURL = URL(fileURLWithPath: program)
+            p.arguments = wrapper.dropFirst() + [journeysBinary.path] + args
+        } else {
+            p.executableURL = journeysBinary
+            p.arguments = args
+        }
         p.currentDirectoryURL = repo
         p.environment = Self.environment
         p.standardInput = FileHandle(forReadingAtPath: "/dev/null")
@@ -366,17 +372,9 @@ import Glibc
         let small = try journeys(["run", "--format", "combined", "--out", out, "fixtures/messy/web.log"])
         #expect(small.status == 0, "\(small.stderr)")
         let before = try outputs(out)
-        let err = dir.write("stderr", [])
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
-        p.arguments = ["--fsize=1024", "--", journeysBinary.path, "run", "--max-reject-ratio", "1",
-                       "--format", "combined", "--out", out, "fixtures/web/access.log.gz"]
-        p.currentDirectoryURL = repo
-        p.environment = Self.environment
-        p.standardInput = FileHandle(forReadingAtPath: "/dev/null")
-        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        p.standardError = FileHandle(forWritingAtPath: err)
-        try p.run()
+        let err = dir.url.appendingPathComponent("stderr").path
+        let p = try start(["run", "--max-reject-ratio", "1", "--format", "combined", "--out", out, "fixtures/web/access.log.gz"],
+                          stderrPath: err, under: ["/usr/bin/prlimit", "--fsize=1024", "--"])
         p.waitUntilExit()
         let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: err)), as: UTF8.self)
         #expect(p.terminationReason == .exit)

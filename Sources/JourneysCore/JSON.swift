@@ -30,7 +30,7 @@ public enum JSONValue: Sendable, Equatable {
 
     /// Follows a dotted path such as `user.email` or `tags.0` (a number indexes an array).
     public func at(path: String) -> JSONValue? {
-        if !path.contains(".") { return self[path] }
+        if !path.utf8.contains(46) { return self[path] } // no "." (a byte test, not a Character walk)
         var cur: JSONValue? = self
         for part in path.split(separator: ".", omittingEmptySubsequences: false) {
             guard let c = cur else { return nil }
@@ -61,6 +61,15 @@ public enum JSONValue: Sendable, Equatable {
         case .string(let s): return Double(s.trimmingSpaces)
         default: return nil
         }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends the UTF-8 bytes of `s` in one copy (`append(contentsOf: s.utf8)` walks them one by one).
+    @inlinable
+    public mutating func appendUTF8(_ s: String) {
+        let done: Void? = s.utf8.withContiguousStorageIfAvailable { append(contentsOf: $0) }
+        if done == nil { append(contentsOf: s.utf8) }
     }
 }
 

@@ -13,18 +13,18 @@ public struct TouchpointFormat: Sendable {
         o.append(contentsOf: #"{"time":""#.utf8)
         Timestamp.appendISO(t.time, to: &o)
         o.append(contentsOf: #"","channel":""#.utf8)
-        o.append(contentsOf: t.channel.rawValue.utf8)
+        o.appendUTF8(t.channel.rawValue)
         o.append(contentsOf: #"","action":"#.utf8)
         JSONText.appendString(t.action.name, to: &o)
         func field(_ name: String, _ value: String?) {
             guard let value else { return }
-            o.append(44); o.append(34); o.append(contentsOf: name.utf8); o.append(34); o.append(58)
+            o.append(44); o.append(34); o.appendUTF8(name); o.append(34); o.append(58)
             JSONText.appendString(value, to: &o)
         }
         func number(_ name: String, _ value: String?) {
             guard let value else { return }
-            o.append(44); o.append(34); o.append(contentsOf: name.utf8); o.append(34); o.append(58)
-            o.append(contentsOf: value.utf8)
+            o.append(44); o.append(34); o.appendUTF8(name); o.append(34); o.append(58)
+            o.appendUTF8(value)
         }
         field("visitor", t.keys.visitor)
         if t.keys.visitorIsFallback { o.append(contentsOf: #","visitor_fallback":true"#.utf8) }

@@ -19,6 +19,27 @@ import Testing
         #expect(keyA.email("x@example.com") != keyA.ip("x@example.com"), "emails and IPs have separate pseudonym spaces")
     }
 
+    /// The one-pass prefilter: which values may hold an email or IP (counted by hand).
+    @Test func shapeCountsWhatAnEmailOrIPNeeds() {
+        func shape(_ s: String) -> (Bool, Bool, Int, Int) {
+            let x = PIIText.Shape(s)
+            return (x.at, x.percent40, x.dots, x.colons)
+        }
+        #expect(shape("") == (false, false, 0, 0))
+        #expect(shape("/products/blue-shoe") == (false, false, 0, 0))
+        #expect(shape("a@b.c") == (true, false, 1, 0))
+        #expect(shape("bo%40example.org") == (false, true, 1, 0))
+        #expect(shape("%%40") == (false, true, 0, 0), "the second % starts the match")
+        #expect(shape("100%4") == (false, false, 0, 0), "cut short at the end")
+        #expect(shape("%41%40") == (false, true, 0, 0))
+        #expect(shape("10.0.0.7") == (false, false, 3, 0))
+        #expect(shape("2001:db8::1") == (false, false, 0, 3))
+        #expect(!PIIText.Shape("C-1001").mayHoldAny)
+        #expect(PIIText.Shape("1.2.3.4").mayHoldText && PIIText.Shape("::1").mayBeIP && !PIIText.Shape("::1").mayHoldText)
+        // Past the 16 bytes a small string holds, and with multi-byte characters.
+        #expect(shape("café.crème.brûlée.example.org:443") == (false, false, 4, 1))
+    }
+
     @Test func emailsAndIPsInsideTextAreReplaced() {
         let r = PIIText.replace("mail me at ana@example.com or visit from 10.0.0.7, not v1.2.3", policy: keyA)
         #expect(r == "mail me at \(keyA.email("ana@example.com")) or visit from \(keyA.ip("10.0.0.7")), not v1.2.3")

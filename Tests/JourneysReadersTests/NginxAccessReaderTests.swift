@@ -465,6 +465,22 @@ struct NginxAccessReaderTests {
         #expect(c.keys.customer == nil)
     }
 
+    @Test func identityValuesAreTrimmedAndPlaceholdersDropped() {
+        let id = IdentityOptions()
+        #expect(id.clean(nil) == nil)
+        #expect(id.clean(" \t ") == nil)
+        #expect(id.clean(" C-1001\r\n") == "C-1001")
+        #expect(id.clean("c-1001") == "c-1001")
+        #expect(id.clean(" NULL ") == nil && id.clean("n/A") == nil && id.clean("-") == nil && id.clean("0") == nil)
+        #expect(id.clean("nullable") == "nullable")
+        #expect(id.clean("ÜNKNOWN") == "ÜNKNOWN", "lower-cased it is not a placeholder")
+        let long = String(repeating: "A", count: 65)
+        #expect(id.clean(long) == long)
+        var custom = IdentityOptions()
+        custom.ignoreValues = ["guest", "ünknown"]
+        #expect(custom.clean("GUEST") == nil && custom.clean("ÜNKNOWN") == nil && custom.clean("null") == "null")
+    }
+
     @Test func malformedRequestsAndFields() throws {
         let o = try read(Array("""
             198.51.100.7 - - [10/Oct/2026:09:14:03 +0200] "-" 400 0 "-" "-"

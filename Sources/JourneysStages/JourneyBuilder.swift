@@ -209,10 +209,10 @@ struct Plan: Sendable {
         var minScore: Double?
         var order: Bool
 
-        func matches(_ t: Touchpoint, path: UnsafeBufferPointer<UInt8>?) -> Bool {
-            if !channels.isEmpty, !channels.contains(t.channel) { return false }
-            if !actions.isEmpty, !actions.contains(t.action) { return false }
-            if let minScore { guard let s = t.score, s >= minScore else { return false } }
+        func matches(channel: Channel, action: Action, score: Double?, path: UnsafeBufferPointer<UInt8>?) -> Bool {
+            if !channels.isEmpty, !channels.contains(channel) { return false }
+            if !actions.isEmpty, !actions.contains(action) { return false }
+            if let minScore { guard let s = score, s >= minScore else { return false } }
             if !paths.isEmpty {
                 guard let path else { return false }
                 return paths.contains { $0.matches(path) }
@@ -269,9 +269,9 @@ struct Plan: Sendable {
         var click: String?
     }
 
-    static func campaignKey(_ t: Touchpoint) -> CampaignKey? {
-        let k = CampaignKey(source: t.campaign.source, name: t.campaign.name, click: t.clickID?.value)
-        return k.source == nil && k.name == nil && k.click == nil ? nil : k
+    static func campaignKey(_ campaign: Campaign, _ click: ClickID?) -> CampaignKey? {
+        guard campaign.source != nil || campaign.name != nil || click != nil else { return nil }
+        return CampaignKey(source: campaign.source, name: campaign.name, click: click?.value)
     }
 
     static func day(_ ms: Int64) -> Int64 { ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000 }
@@ -334,7 +334,7 @@ struct Plan: Sendable {
         for i in tps.indices where JourneyBuilder.isPersonInitiated(tps[i].action) {
             let time = tps[i].time, channel = tps[i].channel
             var open = last < 0
-            let key = channel == .web ? Self.campaignKey(tps[i]) : nil
+            let key = channel == .web ? Self.campaignKey(tps[i].campaign, tps[i].clickID) : nil
             if !open {
                 let prev = tps[last].time
                 if time - prev > config.sessionTimeoutMs {
@@ -377,11 +377,12 @@ struct Plan: Sendable {
         }
         for i in tps.indices {
             let time = tps[i].time, status = tps[i].status
+            let channel = tps[i].channel, action = tps[i].action, score = tps[i].score
             let success = !(config.successOnly && status >= 400)
             var isOrder = false
             var orderStages: [Int] = []
             func apply(_ path: UnsafeBufferPointer<UInt8>?) {
-                for r in rules where r.matches(tps[i], path: path) {
+                for r in rules where r.matches(channel: channel, action: action, score: score, path: path) {
                     if !r.paths.isEmpty { pathRuleMatched[i] = true }
                     if r.order {
                         if status < 400 { isOrder = true; orderStages.append(r.stage) }

@@ -197,7 +197,8 @@ final class TouchpointStore {
         }
         personHash = [:]
 
-        let decoder = PartitionDecoder(resolution: resolution, inputs: inputNames.count, discardFrom: discardFrom)
+        let decoder = PartitionDecoder(resolution: resolution, inputs: inputNames.count, discardFrom: discardFrom,
+                                       expected: Int(count / Int64(partitions)))
         func journeys(_ d: PartitionDecoder.Decoded, threads: Int) {
             let started = DispatchTime.now().uptimeNanoseconds
             built.journeys += JourneyBuilder.build(persons: d.persons, touchpoints: d.touchpoints, inputNames: inputNames,
@@ -207,7 +208,7 @@ final class TouchpointStore {
         if !overlap || feeds.count == 1 {
             for feed in feeds {
                 journeys(try decoder.decode(feed), threads: threads)
-                if partitions > 1 { MemoryTuning.releaseFreeMemory() } // before the next partition
+                if partitions > 1 { releaseIfNearLimit() } // before the next partition
             }
         } else {
             // Decoding (one thread) overlaps building journeys (the other threads): while partition
@@ -231,7 +232,7 @@ final class TouchpointStore {
             }
             while let next = handoff.take() {
                 journeys(try next.get(), threads: threads - 1)
-                MemoryTuning.releaseFreeMemory()
+                releaseIfNearLimit()
             }
         }
         built.duplicates = decoder.duplicates
@@ -239,6 +240,12 @@ final class TouchpointStore {
         built.decodeSeconds = decoder.seconds
         for (line, n) in decoder.repeatedLines where n.dropped >= n.of { built.duplicateLines[Int(line.input)] += 1 }
         return built
+    }
+
+    /// Hands memory freed by a partition back to the kernel, but only near the limit: doing it
+    /// after every partition made the next one fault all its pages in again (a third of decoding).
+    private func releaseIfNearLimit() {
+        if Self.residentBytes() > memoryLimit / 10 * 6 { MemoryTuning.releaseFreeMemory() }
     }
 
     /// This process's resident memory (0 where /proc is missing).
@@ -273,9 +280,13 @@ final class PartitionDecoder: @unchecked Sendable {
     private(set) var repeatedLines: [Origin: (dropped: Int, of: Int)] = [:]
     private(set) var seconds = 0.0
 
-    init(resolution: IdentityResolution, inputs: Int, discardFrom: [Int32: Int]) {
+    /// About how many touchpoints a partition holds (its arrays are reserved at that size, plus a tenth).
+    let expected: Int
+
+    init(resolution: IdentityResolution, inputs: Int, discardFrom: [Int32: Int], expected: Int) {
         self.resolution = resolution
         self.discardFrom = discardFrom
+        self.expected = expected + expected / 10
         touchpoints = [Int64](repeating: 0, count: inputs)
     }
 
@@ -286,6 +297,10 @@ final class PartitionDecoder: @unchecked Sendable {
         var slots: [KeySlots] = []
         var rests: [UInt64] = []
         var owner: [Int32] = []
+        tps.reserveCapacity(expected)
+        slots.reserveCapacity(expected)
+        rests.reserveCapacity(expected)
+        owner.reserveCapacity(expected)
         // Fingerprint → first kept touchpoint with it; `sameFingerprint` chains the later ones.
         var seen: [UInt64: Int32] = [:]
         var sameFingerprint: [Int32] = []

@@ -17,8 +17,9 @@ import JourneysStages
 /// so partitions come out in `person_id` order; each partition is small enough to decode
 /// within the limit. For each partition in turn its records are decoded, repeated
 /// touchpoints dropped (`Duplicates`: a repeat has the same keys, so the same person and
-/// partition), and the journeys built on every thread. A spilled store is first routed into
-/// one temporary file per partition in a single pass; a store in memory is walked by offset.
+/// partition), and the journeys built; with two or more threads the next partition is decoded
+/// while the current one's journeys are built. A spilled store is first routed into one
+/// temporary file per partition in a single pass; a store in memory is walked by offset.
 /// Either way the journeys, and so every output, are the same bytes as with no limit at all.
 final class TouchpointStore {
     private(set) var graph: IdentityGraph
@@ -124,17 +125,13 @@ final class TouchpointStore {
     /// Builds every journey. `discardFrom[input]`: that input's touchpoints from this gzip member
     /// on are dropped (the member failed its check).
     func build(inputNames: [String], config: JourneyConfig, threads: Int, discardFrom: [Int32: Int]) throws -> Built {
-        func discarded(_ h: TouchpointRecord.Header) -> Bool {
-            guard let m = discardFrom[h.origin.input] else { return false }
-            return h.member >= m
-        }
         if !discardFrom.isEmpty {
             // Links seen only on discarded touchpoints must not join persons.
             graph.removeLinks()
             try store.forEachRecord { b in
                 var r = TouchpointRecord.Reader(b)
                 let h = r.header()
-                if !discarded(h) { graph.link(h.slots) }
+                if !Self.isDiscarded(h, discardFrom) { graph.link(h.slots) }
             }
         }
         let resolution = graph.resolve()
@@ -242,6 +239,13 @@ final class TouchpointStore {
         return built
     }
 
+    /// Whether the record comes from a gzip member at or after the first that failed its check
+    /// (`discardFrom[input]`).
+    static func isDiscarded(_ h: TouchpointRecord.Header, _ discardFrom: [Int32: Int]) -> Bool {
+        guard let m = discardFrom[h.origin.input] else { return false }
+        return h.member >= m
+    }
+
     /// Hands memory freed by a partition back to the kernel, but only near the limit: doing it
     /// after every partition made the next one fault all its pages in again (a third of decoding).
     private func releaseIfNearLimit() {
@@ -307,7 +311,7 @@ final class PartitionDecoder: @unchecked Sendable {
         try feed { b in
             var r = TouchpointRecord.Reader(b)
             let h = r.header()
-            if let m = discardFrom[h.origin.input], h.member >= m { return }
+            if TouchpointStore.isDiscarded(h, discardFrom) { return }
             let (t, rest) = r.body(origin: h.origin)
             let first = seen[h.fingerprint]
             var e = first ?? -1

@@ -106,16 +106,16 @@ public struct DayActivity: Sendable, Equatable {
 /// One person's journey: every touchpoint across channels in time order, and what it means.
 ///
 /// The reports need only a summary of each touchpoint (`touchpointCount`, `activity`,
-/// `firstSeen`, `lastSeen`, and the channel kept on sessions and orders), so a run drops
-/// `touchpoints` once the journey is built and holds a few words per person-day instead of
-/// every touchpoint (`withoutTouchpoints()`).
+/// `firstSeen`, `lastSeen`, and the channel kept on sessions and orders), so a run builds
+/// journeys without their `touchpoints` and holds a few words per person-day instead of every
+/// touchpoint (`JourneyBuilder.build(…, keepTouchpoints: false)`).
 public struct Journey: Sendable {
     /// Stable across runs for the same keys (never from Swift's seeded `hashValue`).
     public var personID: String
     /// The person's customer id, when one of its keys is one (the smallest if several).
     public var customerID: String?
     /// Touchpoints ordered by time, ties broken by input path, line and position in the line;
-    /// empty once dropped by `withoutTouchpoints()`.
+    /// empty when the journey was built without them.
     public var touchpoints: [Touchpoint]
     public var sessions: [Session]
     /// First time each stage of `JourneyConfig.stages` was reached (same indices), nil if never.
@@ -178,13 +178,6 @@ public struct Journey: Sendable {
         for i in self.orders.indices where self.orders[i].channel == nil && (0..<count).contains(self.orders[i].touchpoint) {
             self.orders[i].channel = channels[self.orders[i].touchpoint]
         }
-    }
-
-    /// The journey without its touchpoint list (every summary the reports read stays).
-    public func withoutTouchpoints() -> Journey {
-        var j = self
-        j.touchpoints = []
-        return j
     }
 
     /// Index of the furthest stage reached, or nil.

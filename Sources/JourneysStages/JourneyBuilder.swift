@@ -91,7 +91,7 @@ public enum JourneyBuilder {
 
     /// The journeys of persons already stitched, in the order of `persons`; each person's
     /// `touchpointIndices` point into `touchpoints`. Without `keepTouchpoints` the journeys
-    /// come without their touchpoint list (`Journey.withoutTouchpoints()`).
+    /// come without their touchpoint list (their summaries are all there).
     public static func build(persons: [StitchedPerson], touchpoints: [Touchpoint], inputNames: [String], config: JourneyConfig,
                              threads: Int, keepTouchpoints: Bool) -> [Journey] {
         let plan = Plan(config: config, inputNames: inputNames)
@@ -291,8 +291,9 @@ struct Plan: Sendable {
 
     static let painKindOrder = Dictionary(uniqueKeysWithValues: PainKind.allCases.enumerated().map { ($1, $0) })
 
-    /// A person's touchpoints in journey order, read in place in the run's touchpoint array
-    /// (a subscript borrows; no touchpoint is copied).
+    /// A person's touchpoints in journey order, read in place in the run's touchpoint array. The
+    /// subscript borrows; read fields through it (`tps[i].time`) rather than hand a whole
+    /// touchpoint to a function, which copies it (every `String` field retained and released).
     struct Ordered {
         let base: UnsafePointer<Touchpoint>
         let order: [Int]

@@ -74,13 +74,17 @@ extension Array where Element == UInt8 {
 }
 
 extension String {
-    /// The string without leading and trailing ASCII white space.
+    /// The string without leading and trailing ASCII white space (itself, uncopied, when it has none).
     public var trimmingSpaces: String {
-        let u = utf8
-        guard let first = u.firstIndex(where: { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 }) else { return "" }
-        let last = u.lastIndex(where: { $0 != 32 && $0 != 9 && $0 != 10 && $0 != 13 })!
-        if first == u.startIndex && last == u.index(before: u.endIndex) { return self }
-        return String(self[first...last])
+        var s = self
+        return s.withUTF8 { u in
+            func space(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 10 || c == 13 }
+            var start = 0, end = u.count
+            while start < end, space(u[start]) { start += 1 }
+            while end > start, space(u[end - 1]) { end -= 1 }
+            if start == 0, end == u.count { return self }
+            return String(decoding: UnsafeBufferPointer(rebasing: u[start..<end]), as: UTF8.self)
+        }
     }
 }
 

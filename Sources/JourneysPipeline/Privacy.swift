@@ -151,10 +151,10 @@ struct PIIScrubber {
             guard shape.mayHoldAny else { return }
             if shape.at, PIIText.isEmail(s) { v = withhold ? nil : policy.email(s); changed = true }
             else if shape.mayBeIP, PIIText.isIP(s) { v = withhold ? nil : policy.ip(s); changed = true }
-            else if shape.mayHoldText, let r = PIIText.replace(s, policy: policy) { v = r; changed = true }
+            else if let r = PIIText.replace(s, policy: policy, shape: shape) { v = r; changed = true }
         }
         func text(_ v: inout String?) {
-            guard let s = v, PIIText.Shape(s).mayHoldText, let r = PIIText.replace(s, policy: policy) else { return }
+            guard let s = v, let r = PIIText.replace(s, policy: policy) else { return }
             v = r
             changed = true
         }
@@ -282,8 +282,9 @@ enum PIIText {
 
     /// `s` with each email and IPv4 address replaced by its pseudonym; nil when it has none.
     /// URL-encoded `@` (`%40`) is decoded first so `a%40b.com` is found too.
-    static func replace(_ s: String, policy: PIIPolicy) -> String? {
-        let shape = Shape(s)
+    /// `shape`: the value's `Shape` when the caller has it already.
+    static func replace(_ s: String, policy: PIIPolicy, shape: Shape? = nil) -> String? {
+        let shape = shape ?? Shape(s)
         guard shape.mayHoldText else { return nil }
         let u = shape.percent40 ? Array(s.replacingOccurrences(of: "%40", with: "@").utf8) : Array(s.utf8)
         var out: [UInt8] = []

@@ -280,8 +280,9 @@ public enum RunJob {
             Self.published = true
             var report = judged
             if ProcessInfo.processInfo.environment["JOURNEYS_TIMINGS"] == "1" {
-                func s(_ a: Date, _ b: Date) -> String { String(format: "%.2f s", b.timeIntervalSince(a)) }
-                report.messages.append("timings: read \(s(started, readDone)), stitch and build \(s(readDone, builtDone)) (decoding \(String(format: "%.2f s", built.decodeSeconds)), journeys \(String(format: "%.2f s", built.journeySeconds))), reports \(s(builtDone, Date())); \(store.count) touchpoints in \(store.storedBytes / 1_000_000) MB of records, \(built.partitions) partitions, \(store.graph.keyCount) keys; resident after reading \(readRSS), after building \(builtRSS), now \(MemoryUse.current())")
+                func s(_ seconds: Double) -> String { String(format: "%.2f s", seconds) }
+                func s(_ a: Date, _ b: Date) -> String { s(b.timeIntervalSince(a)) }
+                report.messages.append("timings: read \(s(started, readDone)), stitch and build \(s(readDone, builtDone)) (decoding \(s(built.decodeSeconds)), journeys \(s(built.journeySeconds))), reports \(s(builtDone, Date())); \(store.count) touchpoints in \(store.storedBytes / 1_000_000) MB of records, \(built.partitions) partitions, \(store.graph.keyCount) keys; resident after reading \(readRSS), after building \(builtRSS), now \(MemoryUse.current())")
             }
             if store.isSpilled {
                 report.messages.append("note: \(store.storedBytes / 1_000_000) MB of touchpoints were over half the memory limit (\(req.memoryLimit / 1_048_576) MiB) and went to temporary files; journeys were built in \(built.partitions) partitions")

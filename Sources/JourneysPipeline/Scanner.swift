@@ -76,7 +76,7 @@ public struct InputSummary: Sendable {
 public enum Scanner {
     /// - Parameters:
     ///   - work: runs on a worker for each chunk result (e.g. encoding output); must be pure. It may
-///     change the result's touchpoints in place (the result is not used after it but for its header).
+    ///     change the result's touchpoints in place (only the result's header is used after it).
     ///   - consume: runs on the calling thread, in order.
     public static func run<T: Sendable>(_ plans: [InputPlan], options: ScanOptions,
                                         work: @escaping @Sendable (inout ChunkResult) -> T,
@@ -196,10 +196,11 @@ final class Parallel: @unchecked Sendable {
     }
 }
 
-/// Ordered, bounded hand-over of one input's chunk results from workers to the consumer.
-final class OrderedSlots<T: Sendable>: @unchecked Sendable {
+/// Ordered, bounded hand-over from producers to one consumer: one input's chunk results from
+/// the workers, or (with a window of 1) decoded partitions from the decoding thread.
+final class OrderedSlots<Element: Sendable>: @unchecked Sendable {
     private let cond = NSCondition()
-    private var filled: [Int: (T, ChunkResult.Header)] = [:]
+    private var filled: [Int: Element] = [:]
     private var reserved = 0
     private var taken = 0
     private var closed = false
@@ -224,7 +225,7 @@ final class OrderedSlots<T: Sendable>: @unchecked Sendable {
         return reserved - 1
     }
 
-    func fill(_ seq: Int, _ value: (T, ChunkResult.Header)) {
+    func fill(_ seq: Int, _ value: Element) {
         cond.lock()
         filled[seq] = value
         cond.broadcast()
@@ -240,7 +241,7 @@ final class OrderedSlots<T: Sendable>: @unchecked Sendable {
     }
 
     /// The next result in order, or nil when the input is done.
-    func next() -> (T, ChunkResult.Header)? {
+    func next() -> Element? {
         cond.lock()
         defer { cond.unlock() }
         while true {
@@ -263,7 +264,7 @@ final class InputJob<T: Sendable>: @unchecked Sendable {
     let parallel: Parallel?
     let work: @Sendable (inout ChunkResult) -> T
     let cancel: Cancellation
-    let slots: OrderedSlots<T>
+    let slots: OrderedSlots<(T, ChunkResult.Header)>
     /// Idle copies of a stateless reader, so their caches (user agents …) stay warm across chunks.
     let pool = ReaderPool()
     let done = DispatchSemaphore(value: 0)

@@ -209,14 +209,15 @@ final class TouchpointStore {
             }
         } else {
             // Decoding (one thread) overlaps building journeys (the other threads): while partition
-            // p is built, p + 1 is decoded. The hand-over holds one partition, and the decoder waits
-            // for it to be taken before it starts the next, so at most two are decoded at a time.
-            let handoff = Handoff<Result<PartitionDecoder.Decoded, Error>>()
+            // p is built, p + 1 is decoded. The hand-over has a window of one, so the decoder waits
+            // for p to be taken before it starts p + 1, and at most two are decoded at a time.
+            let cancel = Cancellation()
+            let handoff = OrderedSlots<Result<PartitionDecoder.Decoded, Error>>(window: 1, cancel: cancel)
             let decoding = UncheckedSendable {
                 for feed in feeds {
-                    guard handoff.waitUntilEmpty() else { break }
+                    guard let seq = handoff.reserve() else { break } // nil: building failed
                     let result = Result { try decoder.decode(feed) }
-                    handoff.put(result)
+                    handoff.fill(seq, result)
                     if case .failure = result { break }
                 }
                 handoff.close()
@@ -224,10 +225,10 @@ final class TouchpointStore {
             let finished = DispatchSemaphore(value: 0)
             Thread.detachNewThread { decoding.value(); finished.signal() }
             defer {
-                handoff.close() // stops the decoder at its next partition if building failed
+                cancel.set() // stops the decoder at its next partition if building failed
                 finished.wait()
             }
-            while let next = handoff.take() {
+            while let next = handoff.next() {
                 journeys(try next.get(), threads: threads - 1)
                 releaseIfNearLimit()
             }
@@ -270,7 +271,7 @@ final class TouchpointStore {
 /// Decodes one partition's records into touchpoints, dropping repeats, and groups them by person.
 /// Partitions are decoded one after another (on one thread at a time), so its counts need no lock.
 final class PartitionDecoder: @unchecked Sendable {
-    struct Decoded {
+    struct Decoded: Sendable {
         var touchpoints: [Touchpoint]
         /// Sorted by the hash their `person_id` spells (then customer id), as the outputs list them.
         var persons: [StitchedPerson]
@@ -355,47 +356,6 @@ final class PartitionDecoder: @unchecked Sendable {
     private static func same(_ a: Touchpoint, _ ak: KeySlots, _ ar: UInt64, _ b: Touchpoint, _ bk: KeySlots, _ br: UInt64) -> Bool {
         if a.eventID != nil, b.eventID != nil { return Duplicates.same(a, b) }
         return ak == bk && ar == br && Duplicates.same(a, b)
-    }
-}
-
-/// A one-place hand-over between two threads.
-final class Handoff<T>: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var item: T?
-    private var closed = false
-
-    /// Waits until the place is empty; false once closed.
-    func waitUntilEmpty() -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while item != nil, !closed { condition.wait() }
-        return !closed
-    }
-
-    func put(_ x: T) {
-        condition.lock()
-        defer { condition.unlock() }
-        while item != nil, !closed { condition.wait() }
-        if !closed { item = x }
-        condition.broadcast()
-    }
-
-    /// The next item, or nil once closed and empty.
-    func take() -> T? {
-        condition.lock()
-        defer { condition.unlock() }
-        while item == nil, !closed { condition.wait() }
-        let x = item
-        item = nil
-        condition.broadcast()
-        return x
-    }
-
-    func close() {
-        condition.lock()
-        closed = true
-        condition.broadcast()
-        condition.unlock()
     }
 }
 

@@ -35,24 +35,11 @@ public struct IdentityOptions: Sendable, Equatable {
     /// The value if it is a real identity, trimmed; nil for a placeholder.
     @inlinable
     public func clean(_ raw: String?) -> String? {
-        guard var raw else { return nil }
-        // One pass over the bytes: the bounds without surrounding white space, and whether the
-        // value has upper-case or non-ASCII bytes (most ids have neither, and are then looked up
-        // among the placeholders as they are, with no lower-cased copy).
-        let (start, end, plain) = raw.withUTF8 { u -> (Int, Int, Bool) in
-            func space(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 10 || c == 13 }
-            var s = 0, e = u.count
-            while s < e, space(u[s]) { s += 1 }
-            while e > s, space(u[e - 1]) { e -= 1 }
-            var plain = true
-            if e - s <= 64 { for i in s..<e where u[i] >= 128 || u[i] &- 65 < 26 { plain = false; break } }
-            return (s, e, plain)
-        }
-        if start == end { return nil }
-        let t = start == 0 && end == raw.utf8.count
-            ? raw : raw.withUTF8 { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
-        // Placeholders are short words; longer values are never looked up.
-        guard end - start <= 64 else { return t }
+        guard let t = raw?.trimmingSpaces, !t.isEmpty else { return nil }
+        // Placeholders are short words; longer values are never looked up. A value without
+        // upper-case or non-ASCII bytes (most ids) is looked up as it is, with no lower-cased copy.
+        guard t.utf8.count <= 64 else { return t }
+        let plain = t.utf8.withContiguousStorageIfAvailable { u in !u.contains { $0 >= 128 || $0 &- 65 < 26 } } ?? false
         if ignoreValues.contains(plain ? t : t.lowercased()) { return nil }
         return t
     }

@@ -121,7 +121,7 @@ public enum EventsJob {
         let summaries: [InputSummary]
         do {
         summaries = try Scanner.run(plans, options: options, work: { result -> [UInt8]? in
-            guard pii.applyAll(&result.touchpoints) else { return nil }
+            guard pii.applyAll(&result) else { return nil }
             var out: [UInt8] = []
             out.reserveCapacity(result.touchpoints.count * 256)
             for t in result.touchpoints {

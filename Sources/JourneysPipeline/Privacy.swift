@@ -29,8 +29,10 @@ public struct PIIError: Error, Sendable, CustomStringConvertible {
 /// they cannot be reversed by enumerating addresses.
 ///
 /// Applied to every touchpoint as it is read: identity keys (email; a customer, visitor or chat
-/// id that is an email or IP address) and free text (path, query, campaign, referrer, chat text,
-/// ids), where each email address or IPv4 address inside the text is replaced.
+/// id that is an email or IP address; the IP + user-agent fallback visitor key, always) and free
+/// text (path, query names and values, campaign, referrer, currency, chat text, ids, a generic
+/// reader's action name), where each email address, IPv4 or IPv6 address inside the text is
+/// replaced; and to every rejected line's raw text and detail.
 public struct PIIPolicy: Sendable {
     public enum Mode: Sendable {
         case pseudonymise(key: [UInt8])
@@ -119,6 +121,14 @@ public struct PIIPolicy: Sendable {
         return Self.pseudonym(s.lowercased(), prefix: "i_", key: key)
     }
 
+    /// The pseudonym of an IP + user-agent fallback visitor key (`v_` and 32 hex digits). The
+    /// reader's unkeyed hash of IP and user agent could be matched by hashing every address of a
+    /// network with a known user agent; keyed, it cannot.
+    public func fallbackVisitor(_ s: String) -> String {
+        guard case .pseudonymise(let key) = mode else { return s }
+        return Self.pseudonym(s, prefix: "v_", key: key)
+    }
+
     /// Replaces the emails and IPs of one touchpoint. Returns false (leaving it unchanged) when the
     /// mode is `.refuse` and the touchpoint holds one.
     public func apply(_ t: inout Touchpoint) -> Bool {
@@ -129,6 +139,26 @@ public struct PIIPolicy: Sendable {
             return !PIIScrubber(policy: PIIPolicy(.pseudonymise(key: [0]))).scrub(&probe)
         case .pseudonymise, .withhold:
             _ = PIIScrubber(policy: self).scrub(&t)
+            return true
+        }
+    }
+
+    /// Replaces the emails and IPs in a rejected line's raw text (UTF-8 or not) and detail, the
+    /// same way as in a touchpoint's text. Returns false (leaving it unchanged) when the mode is
+    /// `.refuse` and it holds one.
+    public func apply(_ r: inout RejectRecord) -> Bool {
+        let probe = PIIPolicy(.pseudonymise(key: [0]))
+        switch mode {
+        case .clear: return true
+        case .refuse:
+            return PIIText.replace(bytes: r.raw, policy: probe) == nil && PIIText.replace(r.detail, policy: probe) == nil
+        case .pseudonymise, .withhold:
+            if let raw = PIIText.replace(bytes: r.raw, policy: self) {
+                // `length` is the line's length; for a line kept whole it follows the new text.
+                if Int64(r.raw.count) >= r.length { r.length = Int64(raw.count) }
+                r.raw = raw
+            }
+            if let d = PIIText.replace(r.detail, policy: self) { r.detail = d }
             return true
         }
     }
@@ -160,21 +190,35 @@ struct PIIScrubber {
         }
         key(&t.keys.email, email: true)
         key(&t.keys.customer, email: false)
-        if !t.keys.visitorIsFallback { key(&t.keys.visitor, email: false) }
+        if !t.keys.visitorIsFallback {
+            key(&t.keys.visitor, email: false)
+        } else if let v = t.keys.visitor {
+            // Derived from the client IP: personal data whatever it looks like.
+            t.keys.visitor = withhold ? nil : policy.fallbackVisitor(v)
+            changed = true
+        }
         key(&t.keys.chatVisitor, email: false)
         text(&t.path)
         for i in t.query.indices {
             var v: String? = t.query[i].value
             key(&v, email: false)
             t.query[i].value = v ?? ""
+            var n: String? = t.query[i].name
+            text(&n)
+            t.query[i].name = n ?? ""
         }
         text(&t.campaign.source); text(&t.campaign.medium); text(&t.campaign.name)
         text(&t.campaign.term); text(&t.campaign.content)
         if var c = t.clickID { var v: String? = c.value; text(&v); c.value = v ?? ""; t.clickID = c }
         text(&t.referrerHost)
+        text(&t.currency)
         text(&t.text)
         text(&t.conversation)
         text(&t.eventID)
+        if case .custom(let name) = t.action, let r = PIIText.replace(name, policy: policy) {
+            t.action = .custom(r)
+            changed = true
+        }
         return changed
     }
 }
@@ -182,9 +226,10 @@ struct PIIScrubber {
 /// Recognises email addresses and IP addresses in text (byte-level, no regular expressions).
 enum PIIText {
     /// What one pass over a value's bytes says it may hold: an email needs `@` (or `%40`), an
-    /// IPv4 address three dots, an IPv6 address two colons.
+    /// IPv4 address three dots, an IPv6 address two colons (or a URL-encoded colon, `%3A`).
     struct Shape {
-        var at = false, percent40 = false, dots = 0, colons = 0
+        /// `escaped`: the text has `%40` or `%3A` (an encoded `@` or `:`).
+        var at = false, escaped = false, dots = 0, colons = 0
 
         init(_ s: String) {
             if let shape = s.utf8.withContiguousStorageIfAvailable(Shape.init(bytes:)) {
@@ -200,9 +245,9 @@ enum PIIText {
             // for dots and colons.
             at = memchr(base, 64, u.count) != nil
             var i = 0
-            while !percent40, i < u.count, let q = memchr(base + i, 37, u.count - i) {
+            while !escaped, i < u.count, let q = memchr(base + i, 37, u.count - i) {
                 let k = UnsafeRawPointer(q) - UnsafeRawPointer(base)
-                if k + 2 < u.count, u[k + 1] == 52, u[k + 2] == 48 { percent40 = true }
+                if k + 2 < u.count, PIIText.escapedByte(u[k + 1], u[k + 2]) != nil { escaped = true }
                 i = k + 1
             }
             var d = 0, c = 0
@@ -214,8 +259,8 @@ enum PIIText {
             colons = c
         }
 
-        /// An email or IPv4 address may be somewhere in the text.
-        var mayHoldText: Bool { at || percent40 || dots >= 3 }
+        /// An email or IP address may be somewhere in the text.
+        var mayHoldText: Bool { at || escaped || dots >= 3 || colons >= 2 }
         /// The whole value may be an IP address.
         var mayBeIP: Bool { dots >= 3 || colons >= 2 }
         var mayHoldAny: Bool { mayHoldText || mayBeIP }
@@ -229,6 +274,34 @@ enum PIIText {
     }
     static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
     static func isHex(_ c: UInt8) -> Bool { isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) }
+    static func isAlnum(_ c: UInt8) -> Bool { isDigit(c) || (c | 0x20 >= 97 && c | 0x20 <= 122) }
+
+    /// `@` for `%40`, `:` for `%3A` (the two digits after a `%`); nil for any other escape.
+    static func escapedByte(_ a: UInt8, _ b: UInt8) -> UInt8? {
+        if a == 52, b == 48 { return 64 }
+        if a == 51, b | 0x20 == 97 { return 58 }
+        return nil
+    }
+
+    /// The length of the letter or digit (any script, with its combining marks) whose UTF-8
+    /// bytes start at `i`, or 0: lets `müller@exämple.de` be an address while punctuation such
+    /// as `—` or `…` still ends one. Only called next to an `@`, so decoding costs nothing elsewhere.
+    static func wordScalarLength(_ u: [UInt8], at i: Int) -> Int {
+        let lead = u[i]
+        let n = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0
+        guard n > 0, i + n <= u.count, u[(i + 1)..<(i + n)].allSatisfy({ $0 & 0xC0 == 0x80 }),
+              let scalar = String(decoding: u[i..<(i + n)], as: UTF8.self).unicodeScalars.first else { return 0 }
+        let p = scalar.properties
+        let mark = p.generalCategory == .nonspacingMark || p.generalCategory == .spacingMark
+        return p.isAlphabetic || p.numericType != nil || mark ? n : 0
+    }
+
+    /// The start of the non-ASCII letter or digit that ends just before `end`, or nil.
+    static func wordScalarStart(_ u: [UInt8], before end: Int) -> Int? {
+        var s = end - 1
+        while s > 0, end - s < 4, u[s] & 0xC0 == 0x80 { s -= 1 }
+        return wordScalarLength(u, at: s) == end - s ? s : nil
+    }
 
     /// The whole value is one email address (spaces around allowed).
     static func isEmail(_ s: String) -> Bool {
@@ -238,23 +311,35 @@ enum PIIText {
         return m.lowerBound == 0 && m.upperBound == u.count
     }
 
-    /// The whole value is an IPv4 or IPv6 address.
+    /// The whole value is an IPv4 or IPv6 address (with an IPv6 zone, `fe80::1%eth0`).
     static func isIP(_ s: String) -> Bool {
         guard s.utf8.count <= 64, s.utf8.contains(where: { $0 == 46 || $0 == 58 }) else { return false }
         let u = Array(s.trimmingSpaces.utf8)
-        if let m = ipv4Match(u, at: 0), m.upperBound == u.count { return true }
-        // IPv6: hex groups and colons, at least two colons, at least one hex digit.
-        let colons = u.filter { $0 == 58 }.count
-        return colons >= 2 && u.count <= 45 && u.allSatisfy { isHex($0) || $0 == 58 || $0 == 46 } && u.contains(where: isHex)
+        return (ipv4Match(u, at: 0) ?? ipv6Match(u, at: 0))?.upperBound == u.count
     }
 
     /// The email address around the `@` at `at`: local part before, a domain with a dot after.
+    /// Both may hold non-ASCII letters, raw or percent-encoded (`m%C3%BCller`).
     static func emailMatch(_ u: [UInt8], at: Int) -> Range<Int>? {
         guard at > 0, at < u.count - 1, u[at] == 64 else { return nil }
         var lo = at
-        while lo > 0, isLocal(u[lo - 1]) { lo -= 1 }
+        while lo > 0 {
+            if isLocal(u[lo - 1]) { lo -= 1 } else if u[lo - 1] >= 0x80, let s = wordScalarStart(u, before: lo) { lo = s } else { break }
+        }
         var hi = at + 1
-        while hi < u.count, isDomain(u[hi]) { hi += 1 }
+        while hi < u.count {
+            if isDomain(u[hi]) { hi += 1; continue }
+            if u[hi] >= 0x80 {
+                let n = wordScalarLength(u, at: hi)
+                if n > 0 { hi += n; continue }
+            }
+            // A percent-encoded UTF-8 byte of an internationalised domain.
+            if u[hi] == 37, hi + 2 < u.count, (56...57).contains(u[hi + 1]) || (65...70).contains(u[hi + 1] & 0xDF), isHex(u[hi + 2]) {
+                hi += 3
+                continue
+            }
+            break
+        }
         while hi > at + 1, u[hi - 1] == 46 || u[hi - 1] == 45 { hi -= 1 }
         guard lo < at, hi > at + 1 else { return nil }
         let domain = u[(at + 1)..<hi]
@@ -263,9 +348,9 @@ enum PIIText {
     }
 
     /// An IPv4 address starting at `i` (four numbers 0–255 joined by dots), not inside a longer
-    /// number run.
+    /// run of numbers and dots (`1.2.3.4.5` is a version); after a name (`host.198.51.100.7`) it is one.
     static func ipv4Match(_ u: [UInt8], at start: Int) -> Range<Int>? {
-        if start > 0, isDigit(u[start - 1]) || u[start - 1] == 46 { return nil }
+        if start > 0, isDigit(u[start - 1]) || (u[start - 1] == 46 && (start == 1 || isDigit(u[start - 2]))) { return nil }
         var i = start
         for part in 0..<4 {
             var n = 0, digits = 0
@@ -280,13 +365,76 @@ enum PIIText {
         return start..<i
     }
 
-    /// `s` with each email and IPv4 address replaced by its pseudonym; nil when it has none.
-    /// URL-encoded `@` (`%40`) is decoded first so `a%40b.com` is found too.
+    /// An IPv6 address starting at `start`: hex groups of 1–4 digits joined by `:`, eight of
+    /// them or fewer with one `::`, the last two possibly an IPv4 address (`::ffff:192.0.2.1`),
+    /// then an optional zone (`%eth0`, `%25eth0`). Not inside a word or a longer run, so
+    /// `10:20:30`, `aa:bb:cc:dd:ee:ff`, `std::vector` and `12:34:56.789` are not addresses. An
+    /// address after an encoded `[` (`%5B`) is found too.
+    static func ipv6Match(_ u: [UInt8], at start: Int) -> Range<Int>? {
+        if start > 0 {
+            let p = u[start - 1]
+            let afterBracket = start >= 3 && u[start - 3] == 37 && u[start - 2] == 53 && p | 0x20 == 98
+            if (isAlnum(p) || p == 58 || p == 46 || p == 95) && !afterBracket { return nil }
+        }
+        var i = start, groups = 0, double = false
+        if i + 1 < u.count, u[i] == 58, u[i + 1] == 58 { double = true; i += 2 }
+        while i < u.count, groups < 8 {
+            if groups <= 6, isDigit(u[i]), let m = ipv4Match(u, at: i) {
+                i = m.upperBound
+                groups += 2
+                break
+            }
+            var digits = 0
+            while i + digits < u.count, isHex(u[i + digits]) { digits += 1 }
+            guard digits > 0 else { break }
+            guard digits <= 4 else { return nil }
+            i += digits
+            groups += 1
+            guard i + 1 < u.count, u[i] == 58, isHex(u[i + 1]) || u[i + 1] == 58 else { break }
+            if u[i + 1] == 58 {
+                guard !double else { return nil }
+                double = true
+                i += 2
+            } else {
+                i += 1
+            }
+        }
+        guard double ? (groups >= 1 && groups <= 7) : groups == 8 else { return nil }
+        if i < u.count, isAlnum(u[i]) || u[i] == 46 && i + 1 < u.count && isDigit(u[i + 1]) { return nil }
+        // A zone, unless it is an encoded `]` (`%5D`).
+        if i + 1 < u.count, u[i] == 37, isAlnum(u[i + 1]), !(i + 2 < u.count && u[i + 1] == 53 && u[i + 2] | 0x20 == 100) {
+            i += 1
+            while i < u.count, isAlnum(u[i]) || u[i] == 46 || u[i] == 95 || u[i] == 45 || u[i] == 126 { i += 1 }
+        }
+        return start..<i
+    }
+
+    /// `s` with each email and IP address replaced by its pseudonym; nil when it has none.
+    /// URL-encoded `@` and `:` (`%40`, `%3A`) are decoded first so `a%40b.com` is found too.
     /// `shape`: the value's `Shape` when the caller has it already.
     static func replace(_ s: String, policy: PIIPolicy, shape: Shape? = nil) -> String? {
         let shape = shape ?? Shape(s)
         guard shape.mayHoldText else { return nil }
-        let u = shape.percent40 ? Array(s.replacingOccurrences(of: "%40", with: "@").utf8) : Array(s.utf8)
+        return replace(Array(s.utf8), escaped: shape.escaped, policy: policy).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// `replace` for bytes that need not be UTF-8 (a rejected line).
+    static func replace(bytes: [UInt8], policy: PIIPolicy) -> [UInt8]? {
+        let shape = bytes.withUnsafeBufferPointer(Shape.init(bytes:))
+        guard shape.mayHoldText else { return nil }
+        return replace(bytes, escaped: shape.escaped, policy: policy)
+    }
+
+    static func replace(_ text: [UInt8], escaped: Bool, policy: PIIPolicy) -> [UInt8]? {
+        var u = text
+        if escaped {
+            u = []
+            u.reserveCapacity(text.count)
+            var i = 0
+            while i < text.count {
+                if text[i] == 37, i + 2 < text.count, let b = escapedByte(text[i + 1], text[i + 2]) { u.append(b); i += 3 } else { u.append(text[i]); i += 1 }
+            }
+        }
         var out: [UInt8] = []
         var changed = false
         var i = 0
@@ -299,7 +447,7 @@ enum PIIText {
                 changed = true
                 continue
             }
-            if isDigit(u[i]), let m = ipv4Match(u, at: i) {
+            if isHex(u[i]) || u[i] == 58, let m = (isDigit(u[i]) ? ipv4Match(u, at: i) : nil) ?? ipv6Match(u, at: i) {
                 out.append(contentsOf: policy.ip(String(decoding: u[m], as: UTF8.self)).utf8)
                 i = m.upperBound
                 changed = true
@@ -308,16 +456,17 @@ enum PIIText {
             out.append(u[i])
             i += 1
         }
-        return changed ? String(decoding: out, as: UTF8.self) : nil
+        return changed ? out : nil
     }
 }
 
 extension PIIPolicy {
-    /// Replaces the emails and IPs of the touchpoints in place (no copy of the array); false when
-    /// the mode is `.refuse` and one holds any.
-    public func applyAll(_ touchpoints: inout [Touchpoint]) -> Bool {
+    /// Replaces the emails and IPs of a chunk's touchpoints and rejected lines in place (no copy
+    /// of the arrays); false when the mode is `.refuse` and one holds any.
+    public func applyAll(_ chunk: inout ChunkResult) -> Bool {
         if case .clear = mode { return true }
-        for i in touchpoints.indices where !apply(&touchpoints[i]) { return false }
+        for i in chunk.touchpoints.indices where !apply(&chunk.touchpoints[i]) { return false }
+        for i in chunk.rejects.indices where !apply(&chunk.rejects[i]) { return false }
         return true
     }
 }

@@ -154,7 +154,7 @@ public enum RunJob {
         do {
             try directory.write("rejects.ndjson", mode: 0o600) { file in
                 summaries = try Scanner.run(plans, options: options, work: { r -> TouchpointStore.EncodedChunk? in
-                    guard pii.applyAll(&r.touchpoints) else { return nil }
+                    guard pii.applyAll(&r) else { return nil }
                     return TouchpointStore.encode(r.touchpoints, member: r.lastMember)
                 }, consume: { chunk, header in
                     guard let chunk else { throw PIIError.missing }

@@ -12,7 +12,8 @@ public enum CSVCell: Sendable {
 /// quoted with inner quotes doubled. Formula neutralising follows OWASP's CSV-injection advice
 /// and what LibreOffice was seen to do (RELIABILITY.md): quoting alone does not stop `"=1+1"`
 /// from being evaluated, so a text that starts with `=`, `+`, `-`, `@`, tab, CR or NUL gets a
-/// leading `'`.
+/// leading `'` — and so does one whose first character after white space is `=`, `+`, `-` or
+/// `@` (`" =1+1"`), since LibreOffice's "Trim spaces" import option removes that white space.
 public enum CSVText {
     /// UTF-8 byte-order mark: Excel and LibreOffice misread UTF-8 CSV without it.
     public static let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
@@ -37,11 +38,36 @@ public enum CSVText {
         appendRow(names.map { .raw($0) }, to: &o)
     }
 
-    /// True when a spreadsheet would read a text starting with this byte as a formula.
-    @inline(__always)
-    public static func startsFormula(_ first: UInt8?) -> Bool {
-        guard let c = first else { return false }
-        return c == 61 || c == 43 || c == 45 || c == 64 || c == 9 || c == 13 || c == 0
+    /// True when a spreadsheet would read this text as a formula: it starts with `=`, `+`, `-`,
+    /// `@`, tab, CR or NUL, or has one of the first four after leading white space (ASCII white
+    /// space, no-break and other Unicode spaces).
+    public static func startsFormula(_ u: String.UTF8View) -> Bool {
+        guard let c = u.first else { return false }
+        if c == 9 || c == 13 || c == 0 { return true }
+        var i = u.startIndex
+        while i != u.endIndex, let w = leadingSpaceLength(u[i...]) { i = u.index(i, offsetBy: w) }
+        guard i != u.endIndex else { return false }
+        let f = u[i]
+        return f == 61 || f == 43 || f == 45 || f == 64
+    }
+
+    /// The UTF-8 length of the white space character `u` starts with, or nil: ASCII space, tab,
+    /// LF, VT, FF, CR, U+00A0, U+1680, U+2000–U+200B, U+2028, U+2029, U+202F, U+205F, U+3000, U+FEFF.
+    static func leadingSpaceLength(_ u: Substring.UTF8View) -> Int? {
+        var it = u.makeIterator()
+        guard let a = it.next() else { return nil }
+        if a == 32 || (a >= 9 && a <= 13) { return 1 }
+        guard a >= 0xC2, let b = it.next() else { return nil }
+        if a == 0xC2 { return b == 0xA0 ? 2 : nil }
+        guard let c = it.next() else { return nil }
+        switch (a, b) {
+        case (0xE1, 0x9A): return c == 0x80 ? 3 : nil
+        case (0xE2, 0x80): return c <= 0x8B || c == 0xA8 || c == 0xA9 || c == 0xAF ? 3 : nil
+        case (0xE2, 0x81): return c == 0x9F ? 3 : nil
+        case (0xE3, 0x80): return c == 0x80 ? 3 : nil
+        case (0xEF, 0xBB): return c == 0xBF ? 3 : nil
+        default: return nil
+        }
     }
 
     /// Appends one field: quoted when it holds a delimiter, quote or line break; with a leading
@@ -50,7 +76,7 @@ public enum CSVText {
     public static func appendField(_ s: String, neutralise: Bool, forceText: Bool = false, to o: inout [UInt8]) {
         let s = s.utf8.count > maxCellUTF16 ? cut(s) : s
         let u = s.utf8
-        let prefix = forceText || (neutralise && startsFormula(u.first))
+        let prefix = forceText || (neutralise && startsFormula(u))
         let needsQuotes = u.contains { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }
         if !needsQuotes && !prefix { o.append(contentsOf: u); return }
         if needsQuotes { o.append(34) }

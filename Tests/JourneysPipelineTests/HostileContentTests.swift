@@ -47,7 +47,7 @@ func parseCSV(_ text: String) -> [[String]]? {
 /// the same outputs in LibreOffice.
 @Suite(.serialized) struct HostileContentTests {
     static let payloads = [
-        #"=HYPERLINK("http://evil","x")"#, "@SUM(1+1)*cmd|' /C calc'!A0", "+1+1", "-2+3", "\tTAB=1+1", "\rCR=1+1",
+        #"=HYPERLINK("http://evil","x")"#, "@SUM(1+1)*cmd|' /C calc'!A0", "+1+1", "-2+3", "\tTAB=1+1", "\rCR=1+1", " =1+1", "\u{A0}+1+1",
     ]
 
     /// The CSV files of a run of fixtures/hostile/pipeline.yaml plus `journeys events --csv` of it.
@@ -79,7 +79,9 @@ func parseCSV(_ text: String) -> [[String]]? {
                 for cell in row {
                     cells.append(cell)
                     #expect(cell.utf16.count <= 32_767, "\(name) row \(i): a cell of \(cell.utf16.count) UTF-16 units")
-                    if let first = cell.unicodeScalars.first, "=+-@\t\r\0".unicodeScalars.contains(first) {
+                    // The first character, and the first after white space a spreadsheet may trim.
+                    let trimmed = cell.unicodeScalars.drop { $0.properties.isWhitespace }
+                    if let first = cell.unicodeScalars.first, "=+-@\t\r\0".unicodeScalars.contains(first) || "=+-@".unicodeScalars.contains(trimmed.first ?? " ") {
                         #expect(Double(cell) != nil, "\(name) row \(i): a text cell that starts like a formula: \(cell.prefix(60).debugDescription)")
                     }
                 }

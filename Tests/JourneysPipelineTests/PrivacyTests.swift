@@ -23,7 +23,7 @@ import Testing
     @Test func shapeCountsWhatAnEmailOrIPNeeds() {
         func shape(_ s: String) -> (Bool, Bool, Int, Int) {
             let x = PIIText.Shape(s)
-            return (x.at, x.percent40, x.dots, x.colons)
+            return (x.at, x.escaped, x.dots, x.colons)
         }
         #expect(shape("") == (false, false, 0, 0))
         #expect(shape("/products/blue-shoe") == (false, false, 0, 0))
@@ -35,7 +35,9 @@ import Testing
         #expect(shape("10.0.0.7") == (false, false, 3, 0))
         #expect(shape("2001:db8::1") == (false, false, 0, 3))
         #expect(!PIIText.Shape("C-1001").mayHoldAny)
-        #expect(PIIText.Shape("1.2.3.4").mayHoldText && PIIText.Shape("::1").mayBeIP && !PIIText.Shape("::1").mayHoldText)
+        #expect(PIIText.Shape("1.2.3.4").mayHoldText && PIIText.Shape("::1").mayBeIP && PIIText.Shape("a ::1").mayHoldText)
+        #expect(shape("2001%3adb8%3A%3A1") == (false, true, 0, 0), "an encoded colon")
+        #expect(!PIIText.Shape("10:20").mayHoldText, "one colon is no IPv6 address")
         // Past the 16 bytes a small string holds, and with multi-byte characters.
         #expect(shape("café.crème.brûlée.example.org:443") == (false, false, 4, 1))
     }
@@ -47,6 +49,46 @@ import Testing
         #expect(PIIText.replace("version 1.2.3.4.5 and @handle and a@b", policy: keyA) == nil)
         #expect(PIIText.isEmail(" ana@example.com") && !PIIText.isEmail("C-1001") && !PIIText.isEmail("ana@localhost"))
         #expect(PIIText.isIP("2001:db8::1") && PIIText.isIP("192.0.2.1") && !PIIText.isIP("1.2.3") && !PIIText.isIP("C-1001"))
+    }
+
+    @Test func ipv6AfterADotAndNonASCIIAddressesAreFound() {
+        func r(_ s: String) -> String? { PIIText.replace(s, policy: keyA) }
+        let ip = keyA.ip, email = keyA.email
+        #expect(r("from 2001:db8::1 and [2001:db8::7]:443") == "from \(ip("2001:db8::1")) and [\(ip("2001:db8::7"))]:443")
+        #expect(r("x 2001:0db8:85a3:0000:0000:8a2e:0370:7334.") == "x \(ip("2001:0db8:85a3:0000:0000:8a2e:0370:7334")).")
+        #expect(r("fe80::1%eth0 ::ffff:198.51.100.9") == "\(ip("fe80::1%eth0")) \(ip("::ffff:198.51.100.9"))")
+        #expect(r("ip=2001%3Adb8%3A%3A5") == "ip=\(ip("2001:db8::5"))")
+        #expect(r("host.198.51.100.77") == "host.\(ip("198.51.100.77"))")
+        #expect(r("mail müller@exämple.de—ok") == "mail \(email("müller@exämple.de"))—ok")
+        #expect(r("m%C3%BCller%40ex%C3%A4mple.de") == email("m%C3%BCller@ex%C3%A4mple.de"))
+        // Look-alikes stay: times, MAC addresses, hex ids, versions, C++ scopes.
+        #expect(r("at 10:20:30, 12:34:56.789 aa:bb:cc:dd:ee:ff deadbeefcafe0123 v1.2.3 1.2.3.4.5 std::vector 2026-10-02T08:47:08Z") == nil)
+        #expect(PIIText.isIP("fe80::1%eth0") && !PIIText.isIP("10:20:30"))
+    }
+
+    @Test func fallbackVisitorsAndRejectedLinesArePseudonymised() {
+        var t = Touchpoint(time: 0, channel: .web, action: .custom("ana@example.com"), origin: Origin(input: 0, line: 1, offset: 0))
+        t.keys = IdentityKeys(visitor: "ipua-0123456789abcdef", visitorIsFallback: true)
+        t.currency = "ANA@EXAMPLE.COM"
+        t.query = [QueryParam("10.0.0.7", "1")]
+        var u = t
+        #expect(keyA.apply(&u))
+        #expect(u.keys.visitor == PIIPolicy.pseudonym("ipua-0123456789abcdef", prefix: "v_", key: Array("A-key-that-is-long-enough-0123456789".utf8)))
+        #expect(u.keys.visitor != keyB.fallbackVisitor("ipua-0123456789abcdef"))
+        #expect(u.action == .custom(keyA.email("ana@example.com")) && u.currency == keyA.email("ana@example.com"))
+        #expect(u.query[0].name == keyA.ip("10.0.0.7"))
+        var v = t
+        #expect(!PIIPolicy(.refuse).apply(&v), "a fallback visitor needs a key")
+        #expect(PIIPolicy(.withhold).apply(&v) && v.keys.visitor == nil)
+
+        let raw = Array("10.0.0.7 - bo@example.org \u{FF}".utf8) + [0xFF]
+        var reject = RejectRecord(origin: t.origin, reason: .malformed, detail: "bad user bo@example.org", raw: raw, length: Int64(raw.count))
+        var kept = reject
+        #expect(!PIIPolicy(.refuse).apply(&kept) && kept == reject)
+        #expect(keyA.apply(&reject))
+        let expected = Array("\(keyA.ip("10.0.0.7")) - \(keyA.email("bo@example.org")) \u{FF}".utf8) + [0xFF]
+        #expect(reject.raw == expected && reject.length == Int64(expected.count))
+        #expect(reject.detail == "bad user \(keyA.email("bo@example.org"))")
     }
 
     @Test func touchpointKeysAndFieldsArePseudonymised() {
@@ -170,7 +212,7 @@ import Testing
         #expect(clear.status == 0, "\(clear.stderr)")
         let evClear = try journeys(["events", "--quiet", "--pii", "clear", "--pipeline", "pipelines/shop.yaml"], piiKey: nil)
         #expect(evClear.status == 0 && evClear.stdout.contains("@"))
-        // A web log without emails needs no key (the fallback visitor is already a hash).
+        // events needs no key for a web log without emails (it leaves the fallback visitor key out).
         let web = try journeys(["events", "--quiet", "--format", "common", "fixtures/web/common.log"], piiKey: nil)
         #expect(web.status == 0, "\(web.stderr)")
     }
@@ -185,5 +227,62 @@ import Testing
         chmod(key, 0o600)
         let ok = try journeys(["events", "--quiet", "--pipeline", pipeline, "--format", "sendgrid", "fixtures/email/sendgrid_events.ndjson"], piiKey: nil)
         #expect(ok.status == 0 && ok.stdout.contains("\"email\":\"e_") && !ok.stderr.contains("kkkk"), "\(ok.stderr)")
+    }
+}
+
+/// The IP + user-agent fallback visitor key is personal data: keyed like the others, so the
+/// `person_id` it gives cannot be matched by enumerating addresses (README, "Personal data").
+@Suite(.serialized) struct FallbackVisitorPrivacyTests {
+    static let agent = "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0"
+    /// One cookieless page view from 198.51.37.201.
+    static let log = Array("198.51.37.201 - - [10/Oct/2026:09:14:03 +0200] \"GET /products/boots HTTP/1.1\" 200 512 \"-\" \"\(agent)\"\n".utf8)
+
+    /// The `person_id` of a fallback visitor as an attacker computes it for one address, from
+    /// the unkeyed definitions: `ipua-` + FNV-1a of "ip\0agent", then `p` + FNV-1a of "visitor\0key".
+    static func unkeyedPersonID(_ ip: String) -> String {
+        var h = FNV1a64()
+        h.combine(ip)
+        h.combine(byte: 0)
+        h.combine(agent)
+        var p = FNV1a64()
+        p.combine("visitor")
+        p.combine(byte: 0)
+        p.combine("ipua-" + h.hex)
+        return "p" + p.hex
+    }
+
+    /// The person ids of a run over `log`, read from journeys.csv.
+    func personIDs(_ extra: [String], piiKey: String?) throws -> (status: Int32, ids: [String], stderr: String) {
+        let dir = TempDir()
+        let input = dir.write("access.log", Self.log)
+        let out = dir.url.appendingPathComponent("out").path
+        let r = try journeys(["run", "--quiet", "--format", "combined", "--out", out] + extra + [input], piiKey: piiKey)
+        guard r.status == 0 else { return (r.status, [], r.stderr) }
+        let rows = parseCSV(String(decoding: try Data(contentsOf: URL(fileURLWithPath: out + "/journeys.csv")), as: UTF8.self)) ?? []
+        return (r.status, rows.dropFirst().map { $0[0] }, r.stderr)
+    }
+
+    @Test func aFallbackPersonIDIsNotFoundByEnumeratingASlash16() throws {
+        let keyed = try personIDs([], piiKey: testPIIKey)
+        #expect(keyed.status == 0 && keyed.ids.count == 1, "\(keyed.stderr)")
+        var candidates = Set<String>()
+        for a in 0..<256 { for b in 0..<256 { candidates.insert(Self.unkeyedPersonID("198.51.\(a).\(b)")) } }
+        #expect(!candidates.contains(keyed.ids.first ?? ""), "the client IP can be recovered from person_id")
+        // Another key, another id: it depends on the key.
+        let other = try personIDs([], piiKey: "another-key-that-is-long-enough-0123456789")
+        #expect(other.ids.count == 1 && other.ids != keyed.ids)
+        // --pii clear writes it as read, on purpose: the unkeyed hash (which this enumeration finds).
+        let clear = try personIDs(["--pii", "clear"], piiKey: nil)
+        #expect(clear.ids == [Self.unkeyedPersonID("198.51.37.201")], "\(clear.stderr)")
+    }
+
+    @Test func withoutAKeyRunRefusesAndEventsLeavesTheFallbackKeyOut() throws {
+        let refused = try personIDs([], piiKey: nil)
+        #expect(refused.status == 78 && refused.stderr.contains("JOURNEYS_PII_KEY"), "\(refused.stderr)")
+        let ev = try journeys(["events", "--quiet", "--format", "combined"], stdin: Self.log, piiKey: nil)
+        #expect(ev.status == 0 && ev.stdout.contains("\"action\":\"page_view\""), "\(ev.stderr)")
+        #expect(!ev.stdout.contains("\"visitor\"") && !ev.stdout.contains("ipua-"), "\(ev.stdout)")
+        let keyed = try journeys(["events", "--quiet", "--format", "combined"], stdin: Self.log)
+        #expect(keyed.stdout.contains("\"visitor\":\"v_") && !keyed.stdout.contains("ipua-"), "\(keyed.stdout)")
     }
 }

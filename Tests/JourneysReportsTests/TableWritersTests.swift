@@ -23,6 +23,24 @@ import JourneysCore
         #expect(csvCell(.text("a=b")) == "a=b")
     }
 
+    @Test func formulaAfterLeadingWhitespaceIsNeutralised() {
+        // LibreOffice's "Trim spaces" import drops leading white space, and the rest is a formula.
+        #expect(csvCell(.text(" =1+1")) == "' =1+1")
+        #expect(csvCell(.text("   +1")) == "'   +1")
+        #expect(csvCell(.text("\u{0B}-2+3")) == "'\u{0B}-2+3")
+        #expect(csvCell(.text("\u{0C}@SUM(1)")) == "'\u{0C}@SUM(1)")
+        #expect(csvCell(.text("\n=1+1")) == "\"'\n=1+1\"")
+        #expect(csvCell(.text("\u{A0}=1+1")) == "'\u{A0}=1+1") // no-break space
+        #expect(csvCell(.text("\u{3000}\u{2003}=1+1")) == "'\u{3000}\u{2003}=1+1") // ideographic, em space
+        #expect(csvCell(.identifier(" =1+1")) == "' =1+1")
+        // White space before anything else, or only white space, is left alone.
+        #expect(csvCell(.text(" a=b")) == " a=b")
+        #expect(csvCell(.text("  ")) == "  ")
+        #expect(csvCell(.text("\u{A0}é")) == "\u{A0}é")
+        // Numbers the program writes stay numbers.
+        #expect(csvCell(.integer(-5)) == "-5" && csvCell(.money(-5)) == "-5.00")
+    }
+
     @Test func numbersStayNumbers() {
         #expect(csvCell(.integer(-5)) == "-5")
         #expect(csvCell(.decimal(-5, places: 0)) == "-5")

@@ -127,12 +127,9 @@ public enum RunJob {
             directory = try OutputDirectory(path: req.outDir)
             lock = try RunLock(directory: directory, wait: req.waitForLock)
             try directory.removeStaleTemps()
-        } catch RunLock.Failure.held(let path, let pid) {
-            return RunReport(status: .tempFail, messages: ["error: \(RunLock.Failure.held(path: path, pid: pid))"], inputs: [],
-                             statistics: RunStatistics(), published: [])
         } catch {
-            return RunReport(status: .cannotCreate, messages: ["error: cannot use the output directory: \(error)"], inputs: [],
-                             statistics: RunStatistics(), published: [])
+            let status: ExitStatus = if case .held? = error as? RunLock.Failure { .tempFail } else { .cannotCreate }
+            return RunReport(status: status, messages: ["error: \(error)"], inputs: [], statistics: RunStatistics(), published: [])
         }
         defer { withExtendedLifetime(lock) {} }
 

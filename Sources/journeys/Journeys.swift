@@ -163,7 +163,6 @@ struct FormatsCommand: ParsableCommand {
             if !d.options.isEmpty { text += "    options: \(d.options)\n" }
             text += d.sniff == nil ? "    auto-detected: no (name it with --format or `format:`)\n" : "    auto-detected: yes\n"
         }
-        signal(SIGPIPE, SIG_IGN)
         try StandardOutput.write(text)
     }
 }
@@ -180,9 +179,11 @@ enum StandardOutput {
         return OutputStream(fd: 1, name: "standard output")
     }
 
-    /// Writes `text` and flushes it (see `failed`).
+    /// Writes `text` and flushes it (see `failed`), with SIGPIPE ignored so a closed pipe is an
+    /// error to answer, not a kill.
     static func write(_ text: String) throws {
         let out = try open()
+        signal(SIGPIPE, SIG_IGN)
         do {
             try out.write(text)
             try out.flush()

@@ -116,7 +116,6 @@ struct CheckCommand: ParsableCommand {
             Stderr.line("journeys: error: \(error)")
             throw ExitCode(ExitStatus.config.rawValue)
         }
-        signal(SIGPIPE, SIG_IGN)
         try StandardOutput.write(text)
     }
 }

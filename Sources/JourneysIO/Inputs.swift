@@ -13,10 +13,15 @@ public struct InputSpec: Sendable, Hashable {
     public var path: String
     /// The format name to read it with, or nil for auto-detection.
     public var format: String?
+    /// Why this input cannot be read, when expansion already found out (a missing file, a glob
+    /// that matches nothing, a symbolic-link loop): opening it reports this, so the input is
+    /// named with its reason while the others are read.
+    public var problem: InputError?
 
-    public init(path: String, format: String? = nil) {
+    public init(path: String, format: String? = nil, problem: InputError? = nil) {
         self.path = path
         self.format = format
+        self.problem = problem
     }
 
     public var isStdin: Bool { path == "-" }
@@ -25,7 +30,7 @@ public struct InputSpec: Sendable, Hashable {
 }
 
 /// Why an input could not be opened. Messages name the path and the operating system's reason.
-public struct InputError: Error, Sendable, CustomStringConvertible {
+public struct InputError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: Sendable { case missing, unreadable, notAFile }
     public var kind: Kind
     public var path: String
@@ -38,24 +43,63 @@ public struct InputError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// A directory that input expansion leaves out — the run's output folder, so that yesterday's
+/// reports are never read back as logs — compared by device and inode, not by name. It
+/// collects the paths at which expansion met it.
+public final class ExcludedDirectory {
+    private let device: UInt64
+    private let inode: UInt64
+    /// Arguments, directory entries or glob matches left out because they are this directory
+    /// or a file in it.
+    public private(set) var skipped: [String] = []
+
+    /// nil when `path` does not exist (then no input can be in it).
+    public init?(path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+    }
+
+    /// True, and `path` recorded, when `st` is this directory.
+    func skips(_ path: String, _ st: stat) -> Bool {
+        guard UInt64(st.st_dev) == device, UInt64(st.st_ino) == inode else { return false }
+        skipped.append(path)
+        return true
+    }
+
+    /// True, and `path` recorded, when the file `path` is directly in this directory.
+    func holds(_ path: String) -> Bool {
+        var dir = stat()
+        let parent = path.utf8.lastIndex(of: 47).map { i in i == path.startIndex ? "/" : String(path[..<i]) } ?? "."
+        guard stat(parent, &dir) == 0, UInt64(dir.st_dev) == device, UInt64(dir.st_ino) == inode else { return false }
+        skipped.append(path)
+        return true
+    }
+}
+
 public enum Inputs {
     /// Expands the user's arguments: a directory becomes its regular files sorted by name
-    /// (hidden files skipped), `-` is stdin, no argument at all means stdin.
-    public static func expand(_ args: [String], format: String? = nil) throws(InputError) -> [InputSpec] {
+    /// (hidden files skipped), `-` is stdin, no argument at all means stdin. An argument or
+    /// directory entry that cannot be read (missing, a symbolic-link loop, a directory that
+    /// cannot be listed) stays in the list with its `problem`, so it is reported and the
+    /// others are read. `excluding` (the output folder) and the files in it are left out.
+    public static func expand(_ args: [String], format: String? = nil, excluding: ExcludedDirectory? = nil) -> [InputSpec] {
         if args.isEmpty { return [InputSpec(path: "-", format: format)] }
+        func unreadable(_ path: String, _ e: Int32) -> InputSpec {
+            InputSpec(path: path, format: format,
+                      problem: InputError(kind: e == ENOENT ? .missing : .unreadable, path: path, reason: String(cString: strerror(e))))
+        }
         var out: [InputSpec] = []
         for a in args {
             if a == "-" { out.append(InputSpec(path: "-", format: format)); continue }
             var st = stat()
-            guard stat(a, &st) == 0 else {
-                let e = errno
-                throw InputError(kind: e == ENOENT ? .missing : .unreadable, path: a, reason: String(cString: strerror(e)))
-            }
+            guard stat(a, &st) == 0 else { out.append(unreadable(a, errno)); continue }
             if (st.st_mode & S_IFMT) == S_IFDIR {
-                guard let dir = opendir(a) else {
-                    throw InputError(kind: .unreadable, path: a, reason: String(cString: strerror(errno)))
-                }
+                if excluding?.skips(a, st) == true { continue }
+                guard let dir = opendir(a) else { out.append(unreadable(a, errno)); continue }
                 var names: [String] = []
+                var problems: [InputSpec] = []
                 while let ent = readdir(dir) {
                     let name = withUnsafePointer(to: ent.pointee.d_name) {
                         $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
@@ -63,13 +107,18 @@ public enum Inputs {
                     if name.hasPrefix(".") { continue }
                     let full = a.hasSuffix("/") ? a + name : a + "/" + name
                     var fst = stat()
-                    if stat(full, &fst) == 0, (fst.st_mode & S_IFMT) == S_IFREG { names.append(full) }
+                    if stat(full, &fst) != 0 {
+                        problems.append(unreadable(full, errno)) // a dangling link or a link loop
+                    } else if (fst.st_mode & S_IFMT) == S_IFREG {
+                        names.append(full)
+                    }
                 }
                 closedir(dir)
                 // Sort by bytes, not by locale, so every machine orders the same way.
                 names.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
                 out.append(contentsOf: names.map { InputSpec(path: $0, format: format) })
-            } else {
+                out.append(contentsOf: problems)
+            } else if excluding?.holds(a) != true {
                 out.append(InputSpec(path: a, format: format))
             }
         }
@@ -78,7 +127,13 @@ public enum Inputs {
 
     /// Opens an input for reading and returns its file descriptor (0 for stdin).
     public static func open(_ spec: InputSpec) throws(InputError) -> Int32 {
-        if spec.isStdin { return 0 }
+        if let problem = spec.problem { throw problem }
+        if spec.isStdin {
+            if StandardDescriptors.closedAtStart.contains(0) {
+                throw InputError(kind: .unreadable, path: spec.displayName, reason: "standard input was closed when journeys started")
+            }
+            return 0
+        }
         let fd = Glibc.open(spec.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let e = errno
@@ -101,6 +156,26 @@ public enum Inputs {
                 if errno == EINTR { continue }
                 return -Int(errno)
             }
+        }
+    }
+}
+
+/// Descriptors 0, 1 and 2 that were closed when the process started.
+///
+/// A closed standard descriptor is a trap: the next file opened lands on it, so touchpoints
+/// meant for standard output go into the rejects file, or a lock file is read as standard
+/// input. `reopenClosed()` puts /dev/null on each closed one first thing; the commands then
+/// refuse to use the one that matters (standard output for `events`, standard input when it is
+/// an input) with a clear error instead of writing or reading nothing.
+public enum StandardDescriptors {
+    nonisolated(unsafe) public private(set) static var closedAtStart: Set<Int32> = []
+
+    /// Opens /dev/null on every closed descriptor of 0–2. Call before anything opens a file.
+    public static func reopenClosed() {
+        for fd: Int32 in 0...2 where fcntl(fd, F_GETFD) == -1 && errno == EBADF {
+            let null = Glibc.open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY)
+            if null >= 0, null != fd { dup2(null, fd); close(null) }
+            closedAtStart.insert(fd)
         }
     }
 }

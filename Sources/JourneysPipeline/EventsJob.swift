@@ -38,22 +38,23 @@ public enum InputPlanner {
     /// Inputs named on the command line replace the pipeline's sources; they take the options of
     /// the pipeline source with the same format (so its `log_format` or field map applies).
     /// Plans are ordered by path bytes (stdin first), so naming inputs in another order gives
-    /// the same output.
-    public static func plan(args: [String], format: String?, pipeline: PipelineConfig,
-                            adjust: (inout ReaderOptions) -> Void) throws(InputError) -> [InputPlan] {
+    /// the same output. An input that cannot be read is planned with its problem (reported when
+    /// it is opened); `excluding` (the output folder) is left out.
+    public static func plan(args: [String], format: String?, pipeline: PipelineConfig, excluding: ExcludedDirectory? = nil,
+                            adjust: (inout ReaderOptions) -> Void) -> [InputPlan] {
         var plans: [InputPlan] = []
         if args.isEmpty && !pipeline.sources.isEmpty {
             for s in pipeline.sources {
                 var o = s.options
                 adjust(&o)
-                for spec in try SourcePaths.expand(s.path, format: s.format) {
+                for spec in SourcePaths.expand(s.path, format: s.format, excluding: excluding) {
                     plans.append(InputPlan(spec: spec, format: s.format, options: o))
                 }
             }
         } else {
             var o = pipeline.sources.first(where: { $0.format == format && format != nil })?.options ?? pipeline.defaultReaderOptions
             adjust(&o)
-            for spec in try Inputs.expand(args, format: format) {
+            for spec in Inputs.expand(args, format: format, excluding: excluding) {
                 plans.append(InputPlan(spec: spec, format: format, options: o))
             }
         }
@@ -72,14 +73,9 @@ public func canonicalOrder(_ a: InputPlan, _ b: InputPlan) -> Bool {
 /// `journeys events`: reads inputs and writes their touchpoints as JSON lines or CSV.
 public enum EventsJob {
     public static func run(_ req: EventsRequest, stdout: OutputStream) throws -> JobReport {
-        let plans: [InputPlan]
-        do throws(InputError) {
-            plans = try InputPlanner.plan(args: req.inputs, format: req.format, pipeline: req.pipeline) { o in
-                if let lf = req.logFormat { o.logFormat = lf }
-                if let tz = req.timezoneOffset { o.timezoneOffset = tz }
-            }
-        } catch {
-            return JobReport(inputs: [], status: .noInput, messages: ["error: \(error)"])
+        let plans = InputPlanner.plan(args: req.inputs, format: req.format, pipeline: req.pipeline) { o in
+            if let lf = req.logFormat { o.logFormat = lf }
+            if let tz = req.timezoneOffset { o.timezoneOffset = tz }
         }
         // Fail fast on options a reader cannot use.
         for p in plans {
@@ -102,11 +98,9 @@ public enum EventsJob {
         let pii = resolved
         var rejectsOut: OutputStream?
         if let rp = req.rejectsPath {
-            let fd = open(rp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard fd >= 0 else {
-                return JobReport(inputs: [], status: .cannotCreate, messages: ["error: \(rp): cannot create: \(String(cString: strerror(errno)))"])
+            do throws(FileError) { rejectsOut = OutputStream(fd: try createRejectsFile(rp), name: rp) } catch {
+                return JobReport(inputs: [], status: .cannotCreate, messages: ["error: \(error)"])
             }
-            rejectsOut = OutputStream(fd: fd, name: rp)
         }
         defer { if let r = rejectsOut { close(r.fd) } }
 
@@ -156,6 +150,25 @@ public enum EventsJob {
             if r.status == .ok || r.status == .partial { r.status = .dataError }
         }
         return r
+    }
+
+    /// Creates `--rejects FILE` anew with mode 0600 (raw lines may hold personal data): a regular
+    /// file already there is replaced, not truncated, so its old mode and any hard link to it
+    /// are left behind. A symbolic link is refused (`O_NOFOLLOW`: nothing is written through
+    /// it); a device or a pipe (`/dev/null`, a FIFO) is written as it is.
+    static func createRejectsFile(_ path: String) throws(FileError) -> Int32 {
+        let create = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
+        var fd = open(path, create, 0o600)
+        var st = stat()
+        if fd < 0, errno == EEXIST, lstat(path, &st) == 0 {
+            switch st.st_mode & S_IFMT {
+            case S_IFLNK: throw FileError(path: path, operation: "create (a symbolic link is in its place; journeys does not write through it)", errno: ELOOP)
+            case S_IFREG: fd = unlink(path) == 0 ? open(path, create, 0o600) : -1
+            default: fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+            }
+        }
+        guard fd >= 0 else { throw FileError(path: path, operation: "create", errno: errno) }
+        return fd
     }
 
     /// Turns input summaries into messages and an exit status.

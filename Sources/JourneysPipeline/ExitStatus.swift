@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import JourneysReports
+
 /// The program's exit statuses (BSD `sysexits.h` where one fits). Documented in the README and `--help`.
 public enum ExitStatus: Int32, Sendable {
     case ok = 0
@@ -23,4 +28,14 @@ public enum ExitStatus: Int32, Sendable {
     output); 75 another run holds the output directory's lock; 78 configuration error; \
     130 / 143 interrupted by SIGINT / SIGTERM (nothing published).
     """
+}
+
+extension ExitStatus {
+    /// The status of a failed output: 73 when it cannot be created where it must go
+    /// (permissions, a read-only file system, a directory in the way, a symbolic link), else 74
+    /// (disk full, EIO, a failed fsync, and errors that are not a file operation's).
+    public static func writing(_ error: any Error) -> ExitStatus {
+        guard let e = error as? FileError else { return .ioError }
+        return [EACCES, EPERM, EROFS, ENOENT, ENOTDIR, EISDIR, ELOOP, EINVAL].contains(e.errno) ? .cannotCreate : .ioError
+    }
 }

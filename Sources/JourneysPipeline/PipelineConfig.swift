@@ -283,18 +283,23 @@ public enum SourcePaths {
         return joined.isEmpty ? "." : joined
     }
 
-    public static func expand(_ path: String, format: String?) throws(InputError) -> [InputSpec] {
+    /// The inputs of a source path (see `Inputs.expand`); a pattern that matches nothing, or
+    /// cannot be expanded, is one input with that problem.
+    public static func expand(_ path: String, format: String?, excluding: ExcludedDirectory? = nil) -> [InputSpec] {
         guard path.contains("*") || path.contains("?") || path.contains("[") else {
-            return try Inputs.expand([path], format: format)
+            return Inputs.expand([path], format: format, excluding: excluding)
         }
         var g = glob_t()
         defer { globfree(&g) }
         let rc = glob(path, 0, nil, &g)
-        if rc == GLOB_NOMATCH { throw InputError(kind: .missing, path: path, reason: "no file matches this pattern") }
-        guard rc == 0 else { throw InputError(kind: .unreadable, path: path, reason: "cannot expand this pattern") }
+        guard rc == 0 else {
+            let problem = rc == GLOB_NOMATCH ? InputError(kind: .missing, path: path, reason: "no file matches this pattern")
+                : InputError(kind: .unreadable, path: path, reason: "cannot expand this pattern")
+            return [InputSpec(path: path, format: format, problem: problem)]
+        }
         var names: [String] = []
         for i in 0..<Int(g.gl_pathc) { if let p = g.gl_pathv[i] { names.append(String(cString: p)) } }
         names.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-        return try Inputs.expand(names, format: format)
+        return Inputs.expand(names, format: format, excluding: excluding)
     }
 }

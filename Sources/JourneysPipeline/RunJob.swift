@@ -95,18 +95,17 @@ public enum RunJob {
 
     public static func run(_ req: RunRequest) -> RunReport {
         let started = Date()
+        // The output folder is never read as input (yesterday's reports are no logs).
+        let outputFolder = ExcludedDirectory(path: req.outDir)
         var plans: [InputPlan] = []
-        do throws(InputError) {
-            if !req.pipeline.sources.isEmpty {
-                plans += try InputPlanner.plan(args: [], format: nil, pipeline: req.pipeline) { _ in }
-            }
-            if !req.inputs.isEmpty || req.pipeline.sources.isEmpty {
-                plans += try InputPlanner.plan(args: req.inputs, format: req.format, pipeline: req.pipeline) { _ in }
-            }
-        } catch {
-            return RunReport(status: .noInput, messages: ["error: \(error)"], inputs: [], statistics: RunStatistics(), published: [])
+        if !req.pipeline.sources.isEmpty {
+            plans += InputPlanner.plan(args: [], format: nil, pipeline: req.pipeline, excluding: outputFolder) { _ in }
+        }
+        if !req.inputs.isEmpty || req.pipeline.sources.isEmpty {
+            plans += InputPlanner.plan(args: req.inputs, format: req.format, pipeline: req.pipeline, excluding: outputFolder) { _ in }
         }
         plans.sort(by: canonicalOrder)
+        let notes = (outputFolder?.skipped ?? []).map { "note: skipped \($0): it is the output folder \(req.outDir) or in it, and its reports are not read as input" }
         for p in plans {
             if let f = p.format {
                 do throws(ConfigError) { _ = try ReaderRegistry.make(format: f, options: p.options) } catch {
@@ -120,25 +119,19 @@ public enum RunJob {
             return RunReport(status: .config, messages: ["error: \(error)"], inputs: [], statistics: RunStatistics(), published: [])
         }
 
+        // Open the directory, take its lock, and only then remove temps that killed runs left:
+        // under the lock no other run can be writing here.
         let directory: OutputDirectory
+        let lock: RunLock
         do {
             directory = try OutputDirectory(path: req.outDir)
+            lock = try RunLock(directory: directory, wait: req.waitForLock)
+            try directory.removeStaleTemps()
         } catch {
-            return RunReport(status: .cannotCreate, messages: ["error: cannot use the output directory: \(error)"], inputs: [],
-                             statistics: RunStatistics(), published: [])
-        }
-        let lock: RunLock
-        do throws(RunLock.Failure) {
-            lock = try RunLock(directory: req.outDir, wait: req.waitForLock)
-        } catch {
-            if case .held = error {
-                return RunReport(status: .tempFail, messages: ["error: \(error)"], inputs: [], statistics: RunStatistics(), published: [])
-            }
-            return RunReport(status: .cannotCreate, messages: ["error: \(error)"], inputs: [], statistics: RunStatistics(), published: [])
+            let status: ExitStatus = if case .held? = error as? RunLock.Failure { .tempFail } else { .cannotCreate }
+            return RunReport(status: status, messages: ["error: \(error)"], inputs: [], statistics: RunStatistics(), published: [])
         }
         defer { withExtendedLifetime(lock) {} }
-        // Temps of runs killed before (their PIDs are gone) were removed when the directory was
-        // opened; under the lock, no live run can be writing here any more.
 
         // Read everything into the touchpoint store; rejects stream into rejects.ndjson (mode
         // 0600: raw lines may hold personal data).
@@ -190,7 +183,7 @@ public enum RunJob {
             return RunReport(status: .config, messages: ["error: \(e)"], inputs: summaries, statistics: RunStatistics(), published: [])
         } catch {
             directory.discard()
-            return RunReport(status: .ioError, messages: ["error: \(error); nothing was published, the previous outputs in \(req.outDir) are unchanged"],
+            return RunReport(status: .writing(error), messages: notes + ["error: \(error); nothing was published, the previous outputs in \(req.outDir) are unchanged"],
                              inputs: summaries, statistics: RunStatistics(), published: [])
         }
 
@@ -206,7 +199,7 @@ public enum RunJob {
 
         func fail(_ status: ExitStatus, _ messages: [String]) -> RunReport {
             directory.discard()
-            return RunReport(status: status, messages: messages, inputs: summaries, statistics: RunStatistics(), published: [])
+            return RunReport(status: status, messages: notes + messages, inputs: summaries, statistics: RunStatistics(), published: [])
         }
         let readDone = Date()
         let readRSS = MemoryUse.current()
@@ -214,6 +207,9 @@ public enum RunJob {
         if req.strict, judged.status != .ok {
             let status: ExitStatus = judged.status == .noInput ? .noInput : .dataError
             return fail(status, judged.messages + ["error: --strict: an input is damaged or unreadable; nothing was published, the previous outputs in \(req.outDir) are unchanged"])
+        }
+        if !summaries.isEmpty, summaries.allSatisfy({ $0.openError != nil }) {
+            return fail(.noInput, judged.messages + ["error: no input could be read; nothing was published, the previous outputs in \(req.outDir) are unchanged"])
         }
         if let m = RejectRatio.check(summaries, max: req.maxRejectRatio) {
             return fail(.dataError, judged.messages + ["error: \(m); nothing was published, the previous outputs in \(req.outDir) are unchanged"])
@@ -276,6 +272,10 @@ public enum RunJob {
             let published = directory.pendingNames
             publishLock.lock()
             defer { publishLock.unlock() }
+            if ProcessInfo.processInfo.environment["JOURNEYS_TEST_FAULT"] == "sigterm-while-publishing" {
+                kill(getpid(), SIGTERM) // a test hook: the signal arrives while the outputs are renamed
+                usleep(500_000)
+            }
             try directory.commit()
             Self.published = true
             var report = judged
@@ -290,13 +290,13 @@ public enum RunJob {
             if !built.blockedKeys.isEmpty {
                 report.messages.append("note: \(built.mergesBlocked) merges blocked: keys linked to more than \(req.pipeline.journey.mergeLimit) others of one kind (\(built.blockedKeys.prefix(5).joined(separator: ", "))\(built.blockedKeys.count > 5 ? ", …" : ""))")
             }
-            return RunReport(status: report.status, messages: report.messages, inputs: summaries, statistics: stats, published: published)
+            return RunReport(status: report.status, messages: notes + report.messages, inputs: summaries, statistics: stats, published: published)
         } catch {
             directory.discard()
             // A rename that fails half-way through publishing names what it already published.
             let partial = "\(error)".contains("already published")
             let tail = partial ? "" : "; the previous outputs in \(req.outDir) are unchanged"
-            return RunReport(status: .ioError, messages: ["error: \(error)\(tail)"], inputs: summaries, statistics: stats, published: [])
+            return RunReport(status: .writing(error), messages: notes + ["error: \(error)\(tail)"], inputs: summaries, statistics: stats, published: [])
         }
     }
 }

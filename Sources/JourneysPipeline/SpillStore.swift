@@ -4,9 +4,10 @@ import JourneysCore
 /// An append-only sequence of length-prefixed records, held in memory until told to spill,
 /// then in a temporary file.
 ///
-/// The file is created next to the outputs (`directory`) and unlinked at once: it has no name,
-/// so a run that is killed leaves nothing behind, and its space returns to the file system
-/// when the store is released. Writes go through a 1 MiB buffer and are checked (a full disk
+/// The file is created next to the outputs (`directory`) without a name (`O_TMPFILE`; where the
+/// file system has none, `mkstemp` and an unlink at once), so a run that is killed leaves nothing
+/// behind, nothing is opened through a link someone planted in the folder, and its space returns
+/// to the file system when the store is released. Writes go through a 1 MiB buffer and are checked (a full disk
 /// is an error, never a short file).
 final class SpillStore {
     /// In memory: blocks of whole records (fixed capacity, so growing never copies what is held).
@@ -19,6 +20,8 @@ final class SpillStore {
     private let directory: String
     private let bufferSize: Int
     private static let blockSize = 4 << 20
+    /// Linux's `O_TMPFILE` (a macro Swift does not import): an unnamed file in a directory.
+    private static let O_TMPFILE = 0o20000000 | O_DIRECTORY
 
     /// `bufferSize`: bytes gathered before each write once spilled.
     init(directory: String, bufferSize: Int = 1 << 20) {
@@ -73,10 +76,13 @@ final class SpillStore {
     /// Moves what is held in memory to a temporary file; later appends go there too.
     func spill() throws {
         guard fd < 0 else { return }
-        var template = Array((directory + "/.journeys-spill-XXXXXX").utf8CString)
-        let f = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        var f = open(directory, Self.O_TMPFILE | O_RDWR | O_CLOEXEC, 0o600)
+        if f < 0, errno == EOPNOTSUPP || errno == EISDIR {
+            var template = Array((directory + "/.journeys-spill-XXXXXX").utf8CString)
+            f = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) } // O_EXCL: never through a link
+            if f >= 0 { template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) } }
+        }
         guard f >= 0 else { throw SpillError("cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))") }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         fd = f
         for i in blocks.indices {
             if let e = WriteAll.write(fd, blocks[i]) {

@@ -70,9 +70,13 @@ public final class OutputFile {
 /// every temp over its final name, in the order the files were written, and fsyncs the
 /// directory, so after a crash either yesterday's file or today's complete one is in place,
 /// never half a file. A failed write (or a writer that throws) removes every temp of this run
-/// and makes `commit()` refuse: no output is replaced. Opening the directory removes stale
-/// temps that crashed runs left (those whose PID is no longer a running process, and this
-/// process's own: open one `OutputDirectory` per path at a time).
+/// and makes `commit()` refuse: no output is replaced. Temps that killed runs left behind are
+/// removed by `removeStaleTemps()`, which the holder of the directory's run lock calls.
+///
+/// Nothing in the directory is opened through a symbolic link: every file is created with
+/// `openat` on the directory's descriptor, `O_EXCL` and `O_NOFOLLOW`, and renames replace a
+/// link itself, never what it points to. Anyone who can write the folder can plant links;
+/// a root cron run must not write through them.
 ///
 /// Renames themselves cannot be made all-or-nothing across several names: `commit()` first
 /// checks that no final name is a directory, which is the one failure a rename in a writable
@@ -84,7 +88,7 @@ public final class OutputFile {
 /// which does not fsync the directory and can leave `.dat.nosync*` files behind. Not thread-safe.
 public final class OutputDirectory {
     public let path: String
-    /// Stale temp files removed when the directory was opened.
+    /// Stale temp files removed by `removeStaleTemps()`.
     public private(set) var removedStaleTemps: [String] = []
     /// Final names written so far (not yet published).
     public var pendingNames: [String] { pending.map(\.name) }
@@ -95,16 +99,17 @@ public final class OutputDirectory {
     private var state = State.open
     private let pid = getpid()
 
-    /// Opens `path` (creating it and its parents, mode 0755, when missing and `create` is true)
-    /// and removes stale temps.
+    /// Opens `path` (creating it and its parents, mode 0755, when missing and `create` is true).
     public init(path: String, create: Bool = true) throws(FileError) {
         self.path = path
         if create { try Self.makeDirectories(path) }
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw FileError(path: path, operation: "open directory", errno: errno) }
         dirFD = fd
-        try removeStaleTemps()
     }
+
+    /// The open directory, for files that must be opened relative to it (`openat`).
+    public var descriptor: Int32 { dirFD }
 
     deinit {
         if state != .committed { removeTemps() }
@@ -122,7 +127,7 @@ public final class OutputDirectory {
         let temp = Self.tempName(name, pid: pid)
         let tempPath = join(temp)
         _ = unlinkat(dirFD, temp, 0)
-        let fd = openat(dirFD, temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        let fd = openat(dirFD, temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { let e = errno; fail(); throw FileError(path: tempPath, operation: "create", errno: e) }
         pending.append((name, temp))
         let file = OutputFile(name: name, tempPath: tempPath, fd: fd)
@@ -217,7 +222,11 @@ public final class OutputDirectory {
         return Int32(String(decoding: digits, as: UTF8.self))
     }
 
-    private func removeStaleTemps() throws(FileError) {
+    /// Removes every temp (`.NAME.tmp-PID`, whatever the PID) in the directory. Call it only
+    /// while holding the directory's run lock: that proves no other run is writing here, so
+    /// every temp is a leftover of a killed run. (Judging by PID would not: a run in another
+    /// PID namespace has a PID that looks dead from here.)
+    public func removeStaleTemps() throws(FileError) {
         let dupFD = dup(dirFD)
         guard dupFD >= 0, let dir = fdopendir(dupFD) else {
             throw FileError(path: path, operation: "list directory", errno: errno)
@@ -228,8 +237,7 @@ public final class OutputDirectory {
             let name = withUnsafePointer(to: &entry.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
             }
-            guard let owner = Self.tempPID(name) else { continue }
-            if owner == pid || (kill(owner, 0) != 0 && errno == ESRCH) { stale.append(name) }
+            if Self.tempPID(name) != nil { stale.append(name) }
         }
         for name in stale.sorted() {
             if unlinkat(dirFD, name, 0) != 0 && errno != ENOENT {

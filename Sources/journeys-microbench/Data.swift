@@ -154,8 +154,8 @@ func loadGenerated(dir: String) -> GeneratedData {
     var webFiles: [(path: String, gz: [UInt8])] = []
     for source in pipeline.sources {
         guard let format = source.format else { fail("\(pipelinePath): a source without a format") }
-        let specs: [InputSpec]
-        do throws(InputError) { specs = try SourcePaths.expand(source.path, format: format) } catch { fail("\(error)") }
+        let specs = SourcePaths.expand(source.path, format: format)
+        if let problem = specs.lazy.compactMap(\.problem).first { fail("\(problem)") }
         var inputs: [PreparedInput] = []
         for spec in specs {
             let raw = readFile(spec.path)

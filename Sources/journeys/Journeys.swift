@@ -22,6 +22,13 @@ struct Journeys: ParsableCommand {
         """,
         subcommands: [RunCommand.self, CheckCommand.self, EventsCommand.self, FormatsCommand.self, GenerateCommand.self]
     )
+
+    /// Puts /dev/null on closed standard descriptors before anything opens a file (see
+    /// `StandardDescriptors`), then runs the command.
+    static func main() {
+        StandardDescriptors.reopenClosed()
+        main(nil)
+    }
 }
 
 /// Options shared by subcommands that read logs.
@@ -129,15 +136,13 @@ struct EventsCommand: ParsableCommand {
         if read.inputs.isEmpty, req.pipeline.sources.isEmpty, isatty(0) == 1 {
             Stderr.line("journeys: reading standard input (name log files, or pipe them in: cat *.gz | journeys events)")
         }
-        let out = OutputStream(fd: 1, name: "standard output")
+        let out = try StandardOutput.open()
         let report: JobReport
         do {
             report = try EventsJob.run(req, stdout: out)
-        } catch let e as OutputError where e.isBrokenPipe {
-            throw ExitCode.success // the reader went away (`| head`): nothing more to say
         } catch {
-            Stderr.line("journeys: error: cannot write \(error)")
-            throw ExitCode(ExitStatus.ioError.rawValue)
+            try StandardOutput.failed(error)
+            return
         }
         for m in report.messages { Stderr.line("journeys: \(m)") }
         if !quiet { Stderr.line(Summary.text(report.inputs)) }
@@ -158,14 +163,41 @@ struct FormatsCommand: ParsableCommand {
             if !d.options.isEmpty { text += "    options: \(d.options)\n" }
             text += d.sniff == nil ? "    auto-detected: no (name it with --format or `format:`)\n" : "    auto-detected: yes\n"
         }
-        let out = OutputStream(fd: 1, name: "standard output")
+        try StandardOutput.write(text)
+    }
+}
+
+/// Standard output, for the commands whose result goes there: a closed one, a full disk or
+/// `/dev/full` is exit 74 with a message, never a silent success.
+enum StandardOutput {
+    /// The stream; fails (74) when standard output was closed when journeys started.
+    static func open() throws -> OutputStream {
+        if StandardDescriptors.closedAtStart.contains(1) {
+            Stderr.line("journeys: error: standard output is closed; nothing was read or written (redirect it to a file, or to /dev/null)")
+            throw ExitCode(ExitStatus.ioError.rawValue)
+        }
+        return OutputStream(fd: 1, name: "standard output")
+    }
+
+    /// Writes `text` and flushes it (see `failed`), with SIGPIPE ignored so a closed pipe is an
+    /// error to answer, not a kill.
+    static func write(_ text: String) throws {
+        let out = try open()
         signal(SIGPIPE, SIG_IGN)
         do {
             try out.write(text)
             try out.flush()
-        } catch let e as OutputError where e.isBrokenPipe {
-            return
+        } catch {
+            try failed(error)
         }
+    }
+
+    /// Answers a write error: a reader that went away (`| head -1`) is no failure; any other
+    /// error is reported and is exit 74.
+    static func failed(_ error: any Error) throws {
+        if let e = error as? OutputError, e.isBrokenPipe { return }
+        Stderr.line("journeys: error: cannot write \(error)")
+        throw ExitCode(ExitStatus.ioError.rawValue)
     }
 }
 

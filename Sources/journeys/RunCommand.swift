@@ -78,6 +78,7 @@ struct RunCommand: ParsableCommand {
             }
         }
         let report = RunJob.run(req)
+        Interrupts.finish()
         if interactive { Stderr.raw("\r\u{1B}[K") }
         for m in report.messages { Stderr.line("journeys: \(m)") }
         if !quiet {
@@ -106,44 +107,55 @@ struct CheckCommand: ParsableCommand {
     var file: String
 
     func run() throws {
+        let text: String
         do {
             let c = try PipelineConfig.load(path: file)
             let formats = Set(c.sources.compactMap(\.format)).sorted()
-            print("\(file): ok: \(c.sources.count) source\(c.sources.count == 1 ? "" : "s")\(formats.isEmpty ? "" : " (\(formats.joined(separator: ", ")))"), stages \(c.journey.stages.joined(separator: " > ")), \(c.journey.stageRules.count) stage rules, outputs \(c.outputs.tables.joined(separator: ", ")) as \(c.outputs.formats.joined(separator: " and "))")
+            text = "\(file): ok: \(c.sources.count) source\(c.sources.count == 1 ? "" : "s")\(formats.isEmpty ? "" : " (\(formats.joined(separator: ", ")))"), stages \(c.journey.stages.joined(separator: " > ")), \(c.journey.stageRules.count) stage rules, outputs \(c.outputs.tables.joined(separator: ", ")) as \(c.outputs.formats.joined(separator: " and "))\n"
         } catch {
             Stderr.line("journeys: error: \(error)")
             throw ExitCode(ExitStatus.config.rawValue)
         }
+        try StandardOutput.write(text)
     }
 }
 
 /// SIGTERM / SIGINT during a run: remove this run's temp files, publish nothing, exit 128 + signal.
+/// A signal that arrives while the outputs are renamed into place waits for that to finish;
+/// once they are published the run has succeeded, so it only says so and the run ends with its
+/// own exit status.
 enum Interrupts {
     nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
+    static let queue = DispatchQueue(label: "journeys.signal")
 
     static func removeTempsOnSignal(outDir: String) {
         for sig in [SIGTERM, SIGINT] {
             signal(sig, SIG_IGN)
-            let src = DispatchSource.makeSignalSource(signal: sig, queue: DispatchQueue(label: "journeys.signal"))
+            let src = DispatchSource.makeSignalSource(signal: sig, queue: queue)
             src.setEventHandler {
                 // Not while outputs are being renamed into place: wait for that to finish.
                 RunJob.publishLock.lock()
+                defer { RunJob.publishLock.unlock() }
+                let name = sig == SIGTERM ? "SIGTERM" : "SIGINT"
+                if RunJob.published {
+                    Stderr.line("journeys: note: \(name) arrived after the outputs in \(outDir) were published; the run completed")
+                    return
+                }
                 let suffix = ".tmp-\(getpid())"
                 if let names = try? FileManager.default.contentsOfDirectory(atPath: outDir) {
                     for n in names where n.hasPrefix(".") && n.hasSuffix(suffix) { unlink(outDir + "/" + n) }
                 }
-                let name = sig == SIGTERM ? "SIGTERM" : "SIGINT"
-                if RunJob.published {
-                    Stderr.line("journeys: interrupted by \(name) after the outputs in \(outDir) were published")
-                } else {
-                    Stderr.line("journeys: interrupted by \(name); nothing was published, the previous outputs in \(outDir) are unchanged")
-                }
+                Stderr.line("journeys: interrupted by \(name); nothing was published, the previous outputs in \(outDir) are unchanged")
                 _exit(128 + sig)
             }
             src.resume()
             sources.append(src)
         }
     }
+
+    /// Waits for a signal handler that is already running (one that waited for the publishing
+    /// to finish), so that it has decided — and said so — before the run reports and exits.
+    static func finish() { queue.sync {} }
 }
 
 /// Sizes such as `512M`, `4G`, `1.5GiB` or `1000000` (bytes); K, M, G and T are powers of 1024.

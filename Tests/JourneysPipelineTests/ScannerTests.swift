@@ -158,11 +158,11 @@ func scan(_ plans: [InputPlan], threads: Int, chunkSize: Int = 1 << 20) -> (Stri
         let dir = TempDir()
         let a = dir.write("a.log", Array("x\n".utf8))
         let b = dir.write("b.log", Array("y\n".utf8))
-        let forward = try InputPlanner.plan(args: [a, b], format: nil, pipeline: PipelineConfig()) { _ in }
-        let backward = try InputPlanner.plan(args: [b, a], format: nil, pipeline: PipelineConfig()) { _ in }
+        let forward = InputPlanner.plan(args: [a, b], format: nil, pipeline: PipelineConfig()) { _ in }
+        let backward = InputPlanner.plan(args: [b, a], format: nil, pipeline: PipelineConfig()) { _ in }
         #expect(forward.map(\.spec.path) == [a, b])
         #expect(backward.map(\.spec.path) == [a, b])
-        let viaDir = try InputPlanner.plan(args: [dir.url.path], format: nil, pipeline: PipelineConfig()) { _ in }
+        let viaDir = InputPlanner.plan(args: [dir.url.path], format: nil, pipeline: PipelineConfig()) { _ in }
         #expect(viaDir.map(\.spec.path).map { URL(fileURLWithPath: $0).lastPathComponent } == ["a.log", "b.log"])
     }
 }

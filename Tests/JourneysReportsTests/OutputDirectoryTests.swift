@@ -83,17 +83,22 @@ struct InjectedFailure: Error {}
         #expect(names(path) == ["a.csv", "c.csv"])
     }
 
-    @Test func removesStaleTempsOfDeadRuns() throws {
+    /// Opening removes nothing (a run that cannot take the lock must not touch a live run's
+    /// temps); `removeStaleTemps()`, called under the lock, removes every temp, whatever its PID
+    /// (PID 1 always runs here, and a run in another PID namespace can have any PID).
+    @Test func removesEveryTempOnlyWhenAsked() throws {
         let path = makeTempDir()
-        // 4194305 is above Linux's largest pid_max: no such process. PID 1 always runs.
         put(path + "/.journeys.csv.tmp-4194305", "crashed run")
-        put(path + "/.funnel.csv.tmp-1", "a live run's temp")
+        put(path + "/.funnel.csv.tmp-1", "a run whose PID is alive here")
         put(path + "/.notes.tmp-x", "not a temp of ours")
         put(path + "/keep.tmp-4194305", "not hidden: not ours")
         put(path + "/journeys.csv", "yesterday")
         let dir = try OutputDirectory(path: path)
-        #expect(dir.removedStaleTemps == [".journeys.csv.tmp-4194305"])
-        #expect(names(path) == [".funnel.csv.tmp-1", ".notes.tmp-x", "journeys.csv", "keep.tmp-4194305"])
+        #expect(dir.removedStaleTemps == [])
+        #expect(names(path).count == 5)
+        try dir.removeStaleTemps()
+        #expect(dir.removedStaleTemps == [".funnel.csv.tmp-1", ".journeys.csv.tmp-4194305"])
+        #expect(names(path) == [".notes.tmp-x", "journeys.csv", "keep.tmp-4194305"])
         #expect(contents(path + "/journeys.csv") == "yesterday")
     }
 

@@ -172,6 +172,16 @@ public struct ByteStreamDecoder {
             zs.avail_in = UInt32(keep + n)
             return true
         }
+        /// Decoding stops at a member whose check or data failed: reads the rest of the input only
+        /// to count it, and says how much after the member (`memberLeft` more bytes of it: the
+        /// length field after a failed CRC) was left unread.
+        func unread(memberLeft: Int64) -> String {
+            let stop = offsetNow() + memberLeft
+            while case let n = read(inBuf), n > 0 { report.compressedBytes += Int64(n) }
+            let rest = report.compressedBytes - stop
+            return rest > 0 ? "; reading stopped there, the \(rest) bytes after it were not read" : ""
+        }
+
         /// Skips input up to the next member header (`1f 8b 08`, left unread) or to the end.
         func skipToMember() -> (found: Bool, bytes: Int64, nonZero: Bool) {
             var bytes: Int64 = 0, nonZero = false
@@ -225,10 +235,12 @@ public struct ByteStreamDecoder {
                 case Z_DATA_ERROR:
                     let msg = zs.msg.map { String(cString: $0) } ?? "invalid data"
                     let kind: InputDamage.Kind = msg.contains("check") ? .checksum : .corrupt
-                    report.damage = InputDamage(kind: kind, byteOffset: offsetNow(), decompressedOffset: report.decompressedBytes, member: member, message: msg)
+                    report.damage = InputDamage(kind: kind, byteOffset: offsetNow(), decompressedOffset: report.decompressedBytes, member: member,
+                                                message: msg + unread(memberLeft: msg == "incorrect data check" ? 4 : 0))
                     return
                 default:
-                    report.damage = InputDamage(kind: .corrupt, byteOffset: offsetNow(), decompressedOffset: report.decompressedBytes, member: member, message: "zlib error \(rc)")
+                    report.damage = InputDamage(kind: .corrupt, byteOffset: offsetNow(), decompressedOffset: report.decompressedBytes, member: member,
+                                                message: "zlib error \(rc)" + unread(memberLeft: 0))
                     return
                 }
             } else {

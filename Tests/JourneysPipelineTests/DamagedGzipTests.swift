@@ -64,6 +64,24 @@ import Testing
         #expect(!rejects.joined().contains("garbage line"), "no text of the damaged member is kept")
     }
 
+    /// Decoding stops at a member that fails its check; the warning says how much of the input
+    /// was left unread after it.
+    @Test func whatAFailedMemberLeavesUnreadIsCounted() throws {
+        let dir = TempDir()
+        let m1 = Self.member([Self.web("/u1", 0)])
+        var m2 = Self.member([Self.web("/u2", 1)])
+        m2[m2.count - 8] ^= 0xFF // the CRC-32: zlib stops after reading it, before the length
+        let m3 = Self.member([Self.web("/u3", 2)])
+        let input = dir.write("stopped.log.gz", m1 + m2 + m3)
+        let out = dir.url.appendingPathComponent("out").path
+        let r = try journeys(["run", "--format", "combined", "--out", out, input])
+        #expect(r.status == 3, "\(r.stderr)")
+        let unread = m3.count // after member 2's length field
+        #expect(r.stderr.contains("stopped.log.gz:1 (byte \(m1.count + m2.count - 4), gzip member 2): checksum: incorrect data check; reading stopped there, the \(unread) bytes after it were not read; discarded the 1 lines of the damaged member"), "\(r.stderr)")
+        let run = try summaryRun(out)
+        #expect(int(run["bytes"]) == m1.count + m2.count + m3.count && int(run["touchpoints"]) == 1, "\(run)")
+    }
+
     /// Bytes between two members that are not a member: the members after them are read.
     @Test func garbageBetweenMembersIsSkippedToTheNextMember() throws {
         let dir = TempDir()

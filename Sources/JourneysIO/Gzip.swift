@@ -11,6 +11,8 @@ public struct InputDamage: Sendable, Hashable, CustomStringConvertible {
         case corrupt
         /// Bytes after the last member that are not another member.
         case trailingGarbage = "trailing_garbage"
+        /// Bytes between two members that are not a member, skipped up to the next member.
+        case garbage
         /// A `.gz`-looking input of zero bytes.
         case empty
         /// A read error from the operating system.
@@ -46,6 +48,13 @@ public protocol DecodedBytesConsumer {
     mutating func consume(_ bytes: UnsafeBufferPointer<UInt8>, member: Int)
     /// A gzip member's trailer verified (CRC-32 and length match).
     mutating func memberVerified(_ member: Int)
+    /// Bytes that were not gzip were skipped between members (`damage.kind == .garbage`);
+    /// what comes next is the next member.
+    mutating func skipped(_ damage: InputDamage)
+}
+
+extension DecodedBytesConsumer {
+    public mutating func skipped(_ damage: InputDamage) {}
 }
 
 /// Reads a file descriptor to its end, inflating gzip (every member) or passing plain text through.
@@ -53,7 +62,10 @@ public protocol DecodedBytesConsumer {
 /// gzip is recognised by its magic bytes `1f 8b`, never by a file name. One `z_stream` and
 /// two buffers are allocated per input and reused, so memory stays flat whatever the size.
 /// zlib's `inflate` does not report truncation itself: reaching end of input before
-/// `Z_STREAM_END` is the signal, reported as `.truncated`.
+/// `Z_STREAM_END` is the signal, reported as `.truncated`. Bytes between members that are not
+/// a member are skipped up to the next member header (`1f 8b 08`) and reported to the consumer
+/// (`skipped`); without a member after them they end the input as `.trailingGarbage`, unless
+/// they are all zeros (padding, accepted).
 public struct ByteStreamDecoder {
     public static let defaultBufferSize = 256 * 1024
 
@@ -71,6 +83,10 @@ public struct ByteStreamDecoder {
         public var damage: InputDamage?
         /// Trailing zero bytes after the last member, accepted (some shippers pad files).
         public var trailingZeros: Int64 = 0
+
+        /// Whether a last line without a newline is whole: one cut by damage is not, but one that
+        /// its member ended before trailing garbage is.
+        public var lastLineIsWhole: Bool { damage == nil || damage?.kind == .trailingGarbage }
     }
 
     /// Decodes everything `read` returns until it returns 0 (end) or a negative errno.
@@ -156,6 +172,40 @@ public struct ByteStreamDecoder {
             zs.avail_in = UInt32(keep + n)
             return true
         }
+        /// Decoding stops at a member whose check or data failed: reads the rest of the input only
+        /// to count it, and says how much after the member (`memberLeft` more bytes of it: the
+        /// length field after a failed CRC) was left unread.
+        func unread(memberLeft: Int64) -> String {
+            let stop = offsetNow() + memberLeft
+            while case let n = read(inBuf), n > 0 { report.compressedBytes += Int64(n) }
+            let rest = report.compressedBytes - stop
+            return rest > 0 ? "; reading stopped there, the \(rest) bytes after it were not read" : ""
+        }
+
+        /// Skips input up to the next member header (`1f 8b 08`, left unread) or to the end.
+        func skipToMember() -> (found: Bool, bytes: Int64, nonZero: Bool) {
+            var bytes: Int64 = 0, nonZero = false
+            while true {
+                let n = Int(zs.avail_in)
+                var k = 0
+                while k + 2 < n, !(zs.next_in[k] == 0x1f && zs.next_in[k + 1] == 0x8b && zs.next_in[k + 2] == 8) {
+                    if zs.next_in[k] != 0 { nonZero = true }
+                    k += 1
+                }
+                // Fewer than three bytes left could be the start of a header cut by the read.
+                let found = k + 2 < n
+                if !found, eof {
+                    k = n
+                    for x in 0..<n where zs.next_in[x] != 0 { nonZero = true }
+                }
+                zs.next_in += k
+                zs.avail_in -= UInt32(k)
+                bytes += Int64(k)
+                if found || eof { return (found, bytes, nonZero) }
+                // At the end, the next round takes the last bytes; a read error ends here.
+                if !refill(), !eof { return (false, bytes, nonZero) }
+            }
+        }
 
         while true {
             if inMember {
@@ -185,49 +235,39 @@ public struct ByteStreamDecoder {
                 case Z_DATA_ERROR:
                     let msg = zs.msg.map { String(cString: $0) } ?? "invalid data"
                     let kind: InputDamage.Kind = msg.contains("check") ? .checksum : .corrupt
-                    report.damage = InputDamage(kind: kind, byteOffset: offsetNow(), decompressedOffset: report.decompressedBytes, member: member, message: msg)
+                    report.damage = InputDamage(kind: kind, byteOffset: offsetNow(), decompressedOffset: report.decompressedBytes, member: member,
+                                                message: msg + unread(memberLeft: msg == "incorrect data check" ? 4 : 0))
                     return
                 default:
-                    report.damage = InputDamage(kind: .corrupt, byteOffset: offsetNow(), decompressedOffset: report.decompressedBytes, member: member, message: "zlib error \(rc)")
+                    report.damage = InputDamage(kind: .corrupt, byteOffset: offsetNow(), decompressedOffset: report.decompressedBytes, member: member,
+                                                message: "zlib error \(rc)" + unread(memberLeft: 0))
                     return
                 }
             } else {
-                // Between members: another member, zero padding, garbage, or the end.
+                // Between members: the next member, zero padding at the end, or bytes that are
+                // not gzip, skipped up to the next member header.
                 if zs.avail_in == 0, !refill() { return }
+                let start = offsetNow()
                 let first = zs.next_in[0]
-                if first == 0 {
-                    // Zero padding: accept only if every remaining byte is zero.
-                    while true {
-                        for k in 0..<Int(zs.avail_in) where zs.next_in[k] != 0 {
-                            zs.next_in += k
-                            zs.avail_in -= UInt32(k)
-                            report.damage = InputDamage(kind: .trailingGarbage, byteOffset: offsetNow(), decompressedOffset: report.decompressedBytes,
-                                                        member: member, message: "non-zero bytes after gzip member \(member)")
-                            return
-                        }
-                        report.trailingZeros += Int64(zs.avail_in)
-                        zs.next_in += Int(zs.avail_in)
-                        zs.avail_in = 0
-                        if !refill() { return }
-                    }
-                }
-                // Need two bytes to check the magic.
-                if zs.avail_in < 2, !refill(), report.damage == nil {
-                    report.damage = InputDamage(kind: zs.next_in[0] == 0x1f ? .truncated : .trailingGarbage, byteOffset: offsetNow(),
+                let skip = skipToMember()
+                if report.damage != nil { return } // a read error
+                guard skip.found else {
+                    if !skip.nonZero { report.trailingZeros += skip.bytes; return }
+                    let cut = skip.bytes <= 2 && first == 0x1f // the start of a header, then the end
+                    report.damage = InputDamage(kind: cut ? .truncated : .trailingGarbage, byteOffset: start,
                                                 decompressedOffset: report.decompressedBytes, member: member,
-                                                message: "a lone byte after gzip member \(member)")
-                }
-                if report.damage != nil { return }
-                if zs.next_in[0] == 0x1f, zs.next_in[1] == 0x8b {
-                    inflateReset(&zs)
-                    member += 1
-                    report.members = member
-                    inMember = true
-                } else {
-                    report.damage = InputDamage(kind: .trailingGarbage, byteOffset: offsetNow(), decompressedOffset: report.decompressedBytes,
-                                                member: member, message: "non-gzip bytes after gzip member \(member)")
+                                                message: cut ? "input ends inside the header of gzip member \(member + 1)"
+                                                    : "\(skip.bytes) bytes after gzip member \(member) are not gzip, to the end of the input")
                     return
                 }
+                if skip.bytes > 0 {
+                    consumer.skipped(InputDamage(kind: .garbage, byteOffset: start, decompressedOffset: report.decompressedBytes, member: member,
+                                                 message: "skipped \(skip.bytes) bytes that are not gzip; read on from gzip member \(member + 1) at byte \(offsetNow())"))
+                }
+                inflateReset(&zs)
+                member += 1
+                report.members = member
+                inMember = true
             }
         }
     }

@@ -187,6 +187,8 @@ public struct InputScan: Sendable {
     public var lines: Int64
     /// Bytes of a partial last line dropped because the input was truncated.
     public var droppedPartialBytes: Int
+    /// Garbage skipped between gzip members.
+    public var gaps: [InputGap]
 }
 
 public enum InputScanner {
@@ -202,9 +204,8 @@ public enum InputScanner {
         var chunker = LineChunker(input: input, chunkSize: chunkSize, maxLineLength: maxLineLength, emit: emit)
         let read = Inputs.reader(fd: fd)
         let report = ByteStreamDecoder(bufferSize: bufferSize).decode(read: { stop() ? 0 : read($0) }, into: &chunker)
-        let clean = report.damage == nil
-        let dropped = chunker.finish(keepPartialLine: clean)
-        return InputScan(decoder: report, lines: chunker.linesSeen, droppedPartialBytes: dropped)
+        let dropped = chunker.finish(keepPartialLine: report.lastLineIsWhole)
+        return InputScan(decoder: report, lines: chunker.linesSeen, droppedPartialBytes: dropped, gaps: chunker.gaps)
     }
 }
 

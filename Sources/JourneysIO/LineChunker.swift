@@ -67,6 +67,14 @@ public struct LineChunk: Sendable {
     }
 }
 
+/// Bytes between gzip members that were not a member, skipped up to the next member.
+public struct InputGap: Sendable, Hashable {
+    /// Where and how many (`kind == .garbage`).
+    public var damage: InputDamage
+    /// The last line before the gap.
+    public var lastLine: Int64
+}
+
 /// Splits decoded bytes into `LineChunk`s of about `chunkSize` bytes, carrying a line that
 /// spans two reads (or two gzip members) over rather than re-reading it.
 public struct LineChunker: DecodedBytesConsumer {
@@ -89,6 +97,8 @@ public struct LineChunker: DecodedBytesConsumer {
     /// Set while skipping the rest of an over-long line.
     var oversizeSkip: (line: Int64, offset: Int64, length: Int64, head: [UInt8])?
     public private(set) var verifiedMembers = 0
+    /// Garbage skipped between members, in input order.
+    public private(set) var gaps: [InputGap] = []
 
     public init(input: Int32, chunkSize: Int = 1 << 20, maxLineLength: Int = 1 << 20, oversizeKeep: Int = 64 * 1024,
                 emit: @escaping (LineChunk) -> Void) {
@@ -101,6 +111,12 @@ public struct LineChunker: DecodedBytesConsumer {
     }
 
     public mutating func memberVerified(_ member: Int) { verifiedMembers = member }
+
+    /// A line cut by the gap ends there, as at the end of an input: the next member starts a line.
+    public mutating func skipped(_ damage: InputDamage) {
+        finish(keepPartialLine: true)
+        gaps.append(InputGap(damage: damage, lastLine: linesSeen))
+    }
 
     public mutating func consume(_ bytes: UnsafeBufferPointer<UInt8>, member: Int) {
         // A chunk never holds complete lines of two members, so a member whose CRC fails can be

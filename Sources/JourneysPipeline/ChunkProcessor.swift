@@ -24,6 +24,7 @@ public struct SkipCounts: Sendable, Hashable {
     }
     public var total: Int64 { counts.reduce(0, +) }
     public mutating func add(_ o: SkipCounts) { for i in counts.indices { counts[i] += o.counts[i] } }
+    public mutating func subtract(_ o: SkipCounts) { for i in counts.indices { counts[i] -= o.counts[i] } }
 }
 
 /// What one chunk of lines became.

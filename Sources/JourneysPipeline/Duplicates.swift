@@ -5,12 +5,17 @@ import JourneysCore
 /// order and lines in file order, so the one kept is the one with the smallest (input name,
 /// line); a repeat has the same identity keys, so it is looked for among the same person's.
 ///
-/// A touchpoint's fingerprint is its source event id when the format has one (SendGrid's
-/// `sg_event_id`, SES message and event ids …), otherwise a fixed FNV-1a 64 hash of every field
-/// but the origin (time, channel, action, keys, path, query, campaign, click id, referrer,
-/// status, response time, device, value, currency, score, text, conversation). Two touchpoints
-/// whose fingerprints match are compared field by field before one is dropped, so a hash
-/// collision never loses data. A consequence worth knowing: two identical records in one log
+/// A repeat is the same event of the same person in the same conversation. A touchpoint's
+/// fingerprint is its source event id (SendGrid's `sg_event_id`, SES message and event ids, a
+/// chat export's message id …) with its channel, identity keys and conversation when the format
+/// has an event id, otherwise a fixed FNV-1a 64 hash of every field but the origin (time,
+/// channel, action, keys, path, query, campaign, click id, referrer, status, response time,
+/// device, value, currency, score, text, conversation). Two touchpoints whose fingerprints match
+/// are compared field by field before one is dropped, so a hash collision never loses data.
+/// Event ids alone are not enough: chat exports number messages per conversation, and two
+/// persons can share a provider's event id. Requiring the same identity keys also keeps the
+/// answer independent of partitioning: touchpoints with the same keys belong to the same person,
+/// so to the same partition. A consequence worth knowing: two identical records in one log
 /// (the same person loading the same URL twice within the log's time resolution, with the same
 /// status and response time) also count as one.
 public enum Duplicates {
@@ -25,6 +30,8 @@ public enum Duplicates {
             s("event_id")
             s(t.channel.rawValue)
             s(id)
+            s(t.keys.visitor); s(t.keys.customer); s(t.keys.email); s(t.keys.chatVisitor)
+            s(t.conversation)
             return h.value
         }
         i(t.time)
@@ -46,7 +53,9 @@ public enum Duplicates {
     }
 
     static func same(_ a: Touchpoint, _ b: Touchpoint) -> Bool {
-        if let x = a.eventID, let y = b.eventID { return x == y && a.channel == b.channel }
+        if let x = a.eventID, let y = b.eventID {
+            return x == y && a.channel == b.channel && a.conversation == b.conversation && a.keys == b.keys
+        }
         var a = a
         a.origin = b.origin
         return a == b

@@ -181,12 +181,19 @@ public enum EventsJob {
                 status = .noInput
             }
             if let e = s.formatError { messages.append("error: \(s.name): \(e)") ; if status == .ok { status = .dataError } }
-            if let d = s.damage {
-                // `INPUT:LINE (byte N, gzip member M): reason`, LINE being the last line kept.
+            // `INPUT:LINE (byte N, gzip member M): reason`, LINE being the last line kept (before a gap).
+            func warning(_ d: InputDamage, line: Int64) -> String {
                 let place = d.member > 0 ? "byte \(d.byteOffset), gzip member \(d.member)" : "byte \(d.byteOffset)"
-                var m = "warning: \(s.name):\(s.lastKeptLine ?? s.lines) (\(place)): \(d.kind.rawValue): \(d.message); "
+                return "warning: \(s.name):\(line) (\(place)): \(d.kind.rawValue): \(d.message)"
+            }
+            for g in s.gaps {
+                messages.append(warning(g.damage, line: g.lastLine))
+                if status == .ok { status = .partial }
+            }
+            if let d = s.damage {
+                var m = warning(d, line: s.lastKeptLine ?? s.lines) + "; "
                 if s.discardedLines > 0 {
-                    m += "discarded the touchpoints of \(s.discardedLines) lines of the damaged member, kept the lines before it"
+                    m += "discarded the \(s.discardedLines) lines of the damaged member, kept the lines before it"
                 } else {
                     m += "kept the \(s.lines) complete lines decoded before it"
                 }
@@ -226,7 +233,7 @@ public enum RejectRatio {
 /// when the bytes are not UTF-8; `raw_len` gives the full length when `raw` was cut).
 public enum RejectsFormat {
     /// The entry `journeys run` writes for the lines of a gzip member that failed its check
-    /// (and of the members after it): no raw text — those lines were read, but nothing of them is
+    /// (decoding stops there): no raw text — those lines were read, but nothing of them is
     /// trusted — and `lines` says how many lines from `line` on were discarded.
     public static func appendDamage(input: String, firstLine: Int64, lines: Int64, touchpointLines: Int64, reason: String,
                                     to o: inout [UInt8]) {

@@ -68,29 +68,43 @@ public enum RunJob {
     /// Set (under `publishLock`) once this process has published its outputs.
     nonisolated(unsafe) public static var published = false
 
-    /// The lines of an input from the gzip member whose check failed on (see `damagedMembers`).
-    struct DamagedMember {
-        var input: Int
-        var member: Int
-        var lines: Int64
-        var touchpointLines: Int64
-        var reason: String
+    /// What the lines of the gzip member being read became so far, and where its rejects start
+    /// in rejects.ndjson, so that the member can be taken back whole if its check fails.
+    struct MemberLines {
+        var input: Int32 = -1
+        var member = 0
+        var lines: Int64 = 0
+        var touchpointLines: Int64 = 0
+        var skips = SkipCounts()
+        var rejects: [RejectReason: Int64] = [:]
+        var rejectsStart: Int64 = 0
+
+        mutating func add(_ h: ChunkResult.Header) {
+            lines += h.lines
+            touchpointLines += h.touchpointLines
+            skips.add(h.skips)
+            for r in h.rejects { rejects[r.reason, default: 0] += 1 }
+        }
     }
 
-    /// Policy for damaged inputs: a member whose CRC / length check or deflate data failed
-    /// contributes no touchpoints, nor do the members after it (their touchpoint lines count as
-    /// rejected `damaged_input`); a truncated input keeps the complete lines decoded before the cut.
-    static func damagedMembers(_ summaries: [InputSummary],
-                               _ memberLines: [Int32: [Int: (lines: Int64, touchpointLines: Int64)]]) -> [DamagedMember] {
-        summaries.enumerated().compactMap { i, s in
-            guard let d = s.damage, d.kind == .checksum || d.kind == .corrupt, d.member > 0 else { return nil }
-            var lines: Int64 = 0, tpLines: Int64 = 0
-            for (m, n) in memberLines[Int32(i)] ?? [:] where m >= d.member {
-                lines += n.lines
-                tpLines += n.touchpointLines
-            }
-            return DamagedMember(input: i, member: d.member, lines: lines, touchpointLines: tpLines, reason: d.description)
+    /// Policy for damaged inputs: a member whose CRC / length check or deflate data failed (where
+    /// decoding stops) contributes nothing, whatever the reader made of its lines: each counts as
+    /// rejected `damaged_input`, and its rejects, skips and touchpoints are taken back. A truncated
+    /// input keeps the complete lines decoded before the cut. Returns the summary with the member
+    /// taken back, or nil when no member failed (or it had no lines).
+    static func takeBack(_ m: MemberLines, of s: InputSummary) -> InputSummary? {
+        guard let d = s.damage, d.kind == .checksum || d.kind == .corrupt, d.member > 0, m.member == d.member, m.lines > 0 else { return nil }
+        var s = s
+        s.lastKeptLine = s.lines - m.lines
+        s.touchpointLines -= m.touchpointLines
+        s.skips.subtract(m.skips)
+        for (reason, n) in m.rejects {
+            s.rejects[reason, default: 0] -= n
+            if s.rejects[reason] == 0 { s.rejects[reason] = nil }
         }
+        s.rejects[.damagedInput, default: 0] += m.lines
+        s.discardedLines = m.lines
+        return s
     }
 
     public static func run(_ req: RunRequest) -> RunReport {
@@ -141,9 +155,8 @@ public enum RunJob {
         options.maxLineLength = req.maxLineLength
         var linesSoFar: Int64 = 0
         var lastProgress = Date()
-        // Lines per (input, gzip member), so a member whose CRC fails can be taken back.
-        var memberLines: [Int32: [Int: (lines: Int64, touchpointLines: Int64)]] = [:]
-        var damaged: [DamagedMember] = []
+        var member = MemberLines()
+        var discardFrom: [Int32: Int] = [:]
         do {
             try directory.write("rejects.ndjson", mode: 0o600) { file in
                 summaries = try Scanner.run(plans, options: options, work: { r -> TouchpointStore.EncodedChunk? in
@@ -151,12 +164,10 @@ public enum RunJob {
                     return TouchpointStore.encode(r.touchpoints, member: r.lastMember)
                 }, consume: { chunk, header in
                     guard let chunk else { throw PIIError.missing }
-                    if header.lastMember > 0 {
-                        var m = memberLines[header.input, default: [:]][header.lastMember, default: (0, 0)]
-                        m.lines += header.lines
-                        m.touchpointLines += header.touchpointLines
-                        memberLines[header.input, default: [:]][header.lastMember] = m
+                    if header.input != member.input || header.lastMember != member.member {
+                        member = MemberLines(input: header.input, member: header.lastMember, rejectsStart: file.written)
                     }
+                    member.add(header)
                     try store.add(chunk)
                     if !header.rejects.isEmpty {
                         var o: [UInt8] = []
@@ -168,15 +179,18 @@ public enum RunJob {
                         lastProgress = Date()
                         progress(linesSoFar, store.count)
                     }
-                })
-                // One rejects entry per damaged member (see `damagedMembers`).
-                damaged = Self.damagedMembers(summaries, memberLines)
-                for d in damaged {
+                }, finished: { i, s in
+                    // A member whose check failed is the last one read: its rejects are the end of
+                    // the file so far. They give way to one entry for all its lines (see `takeBack`).
+                    guard member.input == Int32(i), let taken = Self.takeBack(member, of: s) else { return }
+                    s = taken
+                    discardFrom[member.input] = member.member
+                    try file.truncate(to: member.rejectsStart)
                     var o: [UInt8] = []
-                    RejectsFormat.appendDamage(input: summaries[d.input].name, firstLine: summaries[d.input].lines - d.lines + 1,
-                                               lines: d.lines, touchpointLines: d.touchpointLines, reason: d.reason, to: &o)
+                    RejectsFormat.appendDamage(input: s.name, firstLine: s.lines - member.lines + 1, lines: member.lines,
+                                               touchpointLines: member.touchpointLines, reason: s.damage!.description, to: &o)
                     try file.write(o)
-                }
+                })
             }
         } catch let e as PIIError {
             directory.discard()
@@ -186,16 +200,6 @@ public enum RunJob {
             return RunReport(status: .writing(error), messages: notes + ["error: \(error); nothing was published, the previous outputs in \(req.outDir) are unchanged"],
                              inputs: summaries, statistics: RunStatistics(), published: [])
         }
-
-        var discardFrom: [Int32: Int] = [:]
-        for d in damaged {
-            discardFrom[Int32(d.input)] = d.member
-            summaries[d.input].lastKeptLine = summaries[d.input].lines - d.lines
-            summaries[d.input].touchpointLines -= d.touchpointLines
-            summaries[d.input].rejects[.damagedInput, default: 0] += d.touchpointLines
-            summaries[d.input].discardedLines = d.touchpointLines
-        }
-        memberLines = [:]
 
         func fail(_ status: ExitStatus, _ messages: [String]) -> RunReport {
             directory.discard()
@@ -239,7 +243,7 @@ public enum RunJob {
 
         var stats = RunStatistics()
         stats.inputs = summaries.count
-        stats.damagedInputs = summaries.filter { $0.damage != nil || $0.openError != nil }.count
+        stats.damagedInputs = summaries.filter { $0.isDamaged || $0.openError != nil }.count
         stats.bytes = summaries.reduce(0) { $0 + $1.compressedBytes }
         stats.lines = summaries.reduce(0) { $0 + $1.lines }
         stats.touchpoints = summaries.reduce(0) { $0 + $1.touchpoints }
@@ -258,7 +262,7 @@ public enum RunJob {
             for reason in SkipReason.allCases where s.skips[reason] > 0 { d.skipped[reason.rawValue] = s.skips[reason] }
             d.duplicates = s.duplicates
             for (reason, n) in s.rejects where n > 0 { d.rejected[reason.rawValue] = n }
-            d.damage = s.damage.map(\.description) ?? s.openError.map { "\($0)" }
+            d.damage = s.damageText ?? s.openError.map { "\($0)" }
             return d
         }
 

@@ -49,12 +49,14 @@ public struct InputSummary: Sendable {
     public var rejects: [RejectReason: Int64] = [:]
     /// Lines whose every touchpoint repeated one read before (set by `journeys run`).
     public var duplicates: Int64 = 0
-    /// Lines of a gzip member whose check failed that had produced touchpoints, dropped (counted
-    /// under rejects as `damaged_input`).
+    /// Lines of a gzip member whose check failed, dropped whatever the reader made of them
+    /// (counted under rejects as `damaged_input`, set by `journeys run`).
     public var discardedLines: Int64 = 0
     /// The last line whose touchpoints were kept, when a damaged member's lines were discarded.
     public var lastKeptLine: Int64?
     public var damage: InputDamage?
+    /// Garbage skipped between gzip members (damage too, but the members after it were read).
+    public var gaps: [InputGap] = []
     /// Bytes of a partial last line dropped at a truncation.
     public var droppedPartialBytes = 0
     /// The input could not be opened.
@@ -63,6 +65,15 @@ public struct InputSummary: Sendable {
     public var formatError: String?
 
     public var rejected: Int64 { rejects.values.reduce(0, +) }
+
+    /// Whether the input was damaged in any way (exit status 3 unless something worse).
+    public var isDamaged: Bool { damage != nil || !gaps.isEmpty }
+
+    /// Every damage found, as in the warnings (`byte N, gzip member M: kind: text`), or nil.
+    public var damageText: String? {
+        let all = gaps.map(\.damage.description) + (damage.map { [$0.description] } ?? [])
+        return all.isEmpty ? nil : all.joined(separator: "; ")
+    }
 }
 
 /// Reads inputs concurrently and hands chunk results to the caller in a fixed order.
@@ -78,9 +89,12 @@ public enum Scanner {
     ///   - work: runs on a worker for each chunk result (e.g. encoding output); must be pure. It may
     ///     change the result's touchpoints in place (only the result's header is used after it).
     ///   - consume: runs on the calling thread, in order.
+    ///   - finished: runs on the calling thread once an input's chunks were all consumed, before
+    ///     the next input's first, with its index and summary (which it may amend).
     public static func run<T: Sendable>(_ plans: [InputPlan], options: ScanOptions,
                                         work: @escaping @Sendable (inout ChunkResult) -> T,
-                                        consume: (T, ChunkResult.Header) throws -> Void) throws -> [InputSummary] {
+                                        consume: (T, ChunkResult.Header) throws -> Void,
+                                        finished: (Int, inout InputSummary) throws -> Void = { _, _ in }) throws -> [InputSummary] {
         var summaries: [InputSummary] = []
         let cancel = Cancellation()
         var thrown: (any Error)?
@@ -97,6 +111,7 @@ public enum Scanner {
                     }
                     if let thrown { throw thrown }
                     s.merge(job.summary)
+                    try finished(i, &s)
                     summaries.append(s)
                 }
             }
@@ -122,6 +137,7 @@ public enum Scanner {
             }
             job.done.wait()
             s.merge(job.summary)
+            try finished(i, &s)
             summaries.append(s)
         }
         return summaries
@@ -174,6 +190,7 @@ extension InputSummary {
         decompressedBytes = j.decompressedBytes
         members = j.members
         damage = j.damage
+        gaps = j.gaps
         droppedPartialBytes = j.droppedPartialBytes
         openError = j.openError
         formatError = j.formatError
@@ -392,6 +409,7 @@ final class InputJob<T: Sendable>: @unchecked Sendable {
                                          message: "0-byte file: not even a gzip header")
         }
         summary.droppedPartialBytes = scan.droppedPartialBytes
+        summary.gaps = scan.gaps
     }
 
     /// The result for a chunk no reader could read: each line rejected `no_format`.

@@ -351,11 +351,13 @@ final class PartitionDecoder: @unchecked Sendable {
         return Decoded(touchpoints: tps, persons: persons.map(\.person))
     }
 
-    /// Whether `b` repeats `a` (see `Duplicates`): the same event id, or every field but the
-    /// origin (keys by id; query and text by their hash, on top of the fingerprint's).
+    /// Whether `b` repeats `a` (see `Duplicates`): the same identity keys (by id) and either the
+    /// same event id in the same conversation, or every other field but the origin (query and
+    /// text by their hash, on top of the fingerprint's).
     private static func same(_ a: Touchpoint, _ ak: KeySlots, _ ar: UInt64, _ b: Touchpoint, _ bk: KeySlots, _ br: UInt64) -> Bool {
+        guard ak == bk else { return false }
         if a.eventID != nil, b.eventID != nil { return Duplicates.same(a, b) }
-        return ak == bk && ar == br && Duplicates.same(a, b)
+        return ar == br && Duplicates.same(a, b)
     }
 }
 

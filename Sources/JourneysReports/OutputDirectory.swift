@@ -35,6 +35,8 @@ public final class OutputFile {
     fileprivate var fd: Int32
     private var buffer: [UInt8] = []
     private let limit = 1 << 20
+    /// Bytes written so far (buffered or not).
+    public private(set) var written: Int64 = 0
 
     fileprivate init(name: String, tempPath: String, fd: Int32) {
         self.name = name
@@ -45,12 +47,22 @@ public final class OutputFile {
 
     public func write(_ bytes: [UInt8]) throws(FileError) {
         buffer.append(contentsOf: bytes)
+        written += Int64(bytes.count)
         if buffer.count >= limit { try flush() }
     }
 
     public func write(_ text: String) throws(FileError) {
         buffer.append(contentsOf: text.utf8)
+        written += Int64(text.utf8.count)
         if buffer.count >= limit { try flush() }
+    }
+
+    /// Takes back everything written after the first `size` bytes.
+    public func truncate(to size: Int64) throws(FileError) {
+        try flush()
+        if ftruncate(fd, off_t(size)) != 0 { throw FileError(path: tempPath, operation: "truncate", errno: errno) }
+        if lseek(fd, off_t(size), SEEK_SET) < 0 { throw FileError(path: tempPath, operation: "seek", errno: errno) }
+        written = size
     }
 
     /// Hands the buffered bytes to the kernel (a POSIX `write` loop that retries EINTR and

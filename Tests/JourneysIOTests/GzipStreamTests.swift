@@ -3,7 +3,7 @@ import Testing
 
 /// Decodes `bytes` through the real decoder and chunker, `feed` bytes per read.
 func decodeLines(_ bytes: [UInt8], feed: Int = 1 << 20, chunkSize: Int = 1 << 20, maxLine: Int = 1 << 20)
-    -> (lines: [String], oversize: [(line: Int64, length: Int64)], report: ByteStreamDecoder.Report, dropped: Int) {
+    -> (lines: [String], oversize: [(line: Int64, length: Int64)], report: ByteStreamDecoder.Report, dropped: Int, gaps: [InputGap]) {
     var chunks: [LineChunk] = []
     var chunker = LineChunker(input: 0, chunkSize: chunkSize, maxLineLength: maxLine) { chunks.append($0) }
     var pos = 0
@@ -14,7 +14,7 @@ func decodeLines(_ bytes: [UInt8], feed: Int = 1 << 20, chunkSize: Int = 1 << 20
         pos += n
         return n
     }, into: &chunker)
-    let dropped = chunker.finish(keepPartialLine: report.damage == nil)
+    let dropped = chunker.finish(keepPartialLine: report.lastLineIsWhole)
     var lines: [String] = []
     var over: [(Int64, Int64)] = []
     var expectLine: Int64 = 1
@@ -32,7 +32,7 @@ func decodeLines(_ bytes: [UInt8], feed: Int = 1 << 20, chunkSize: Int = 1 << 20
             lines.append(String(decoding: b, as: UTF8.self))
         }
     }
-    return (lines, over, report, dropped)
+    return (lines, over, report, dropped, chunker.gaps)
 }
 
 let text = Array("alpha\nbeta\r\ngamma\n\ndelta".utf8)
@@ -127,6 +127,28 @@ let text = Array("alpha\nbeta\r\ngamma\n\ndelta".utf8)
         #expect(garbage.lines == ["a", "b"])
         let loneByte = decodeLines(gz + [0x1f])
         #expect(loneByte.report.damage != nil)
+    }
+
+    @Test func garbageBetweenMembersIsSkippedToTheNextMember() {
+        let m1 = GzipCompressor.compress(Array("a\nb".utf8)) // no final newline: "b" ends at the gap
+        // Junk with a false start (1f 8b not followed by 08) and zeros, then two members.
+        let junk = Array("junk".utf8) + [0x1f, 0x8b, 0x00, 0, 0]
+        let m2 = GzipCompressor.compress(Array("c\n".utf8)), m3 = GzipCompressor.compress(Array("d\n".utf8))
+        for feed in [1, 2, 7, 1 << 20] {
+            let r = decodeLines(m1 + junk + m2 + [0, 0] + m3, feed: feed)
+            #expect(r.lines == ["a", "b", "c", "d"], "feed \(feed)")
+            #expect(r.report.damage == nil && r.report.members == 3, "feed \(feed)")
+            #expect(r.gaps.map(\.damage.kind) == [.garbage, .garbage], "feed \(feed)")
+            #expect(r.gaps.map(\.damage.byteOffset) == [Int64(m1.count), Int64(m1.count + junk.count + m2.count)], "feed \(feed)")
+            #expect(r.gaps.map(\.lastLine) == [2, 3], "feed \(feed)")
+            #expect(r.gaps.first?.damage.message == "skipped 9 bytes that are not gzip; read on from gzip member 2 at byte \(m1.count + junk.count)")
+        }
+        // With no member after them, the bytes end the input as trailing garbage, counted.
+        let end = decodeLines(m1 + junk)
+        #expect(end.lines == ["a", "b"] && end.report.damage?.kind == .trailingGarbage)
+        #expect(end.report.damage?.message == "9 bytes after gzip member 1 are not gzip, to the end of the input")
+        // The first bytes of a header, then the end: truncated.
+        #expect(decodeLines(m1 + [0x1f, 0x8b]).report.damage?.kind == .truncated)
     }
 
     @Test func overlongLinesAreSetAsideWithTheirNumber() {

@@ -144,7 +144,7 @@ import Glibc
         #expect(int(empty["lines"]) == 0 && (empty["damage"] as? String)?.contains("empty") == true)
         // One warning per damaged input, `INPUT:LINE (byte N, gzip member M): reason`, LINE the last line kept.
         #expect(r.stderr.contains("journeys: warning: fixtures/messy/crc.log.gz:2 (byte 292, gzip member 2): checksum:"))
-        #expect(r.stderr.contains("discarded the touchpoints of 2 lines"))
+        #expect(r.stderr.contains("discarded the 2 lines of the damaged member"))
         #expect(r.stderr.contains("journeys: warning: fixtures/messy/empty.log.gz:0 (byte 0): empty:"))
         #expect(r.stderr.contains("journeys: warning: fixtures/messy/truncated.log.gz:"))
         // Threads do not change the accounting.

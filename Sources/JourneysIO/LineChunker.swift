@@ -70,6 +70,9 @@ public struct LineChunk: Sendable {
 /// Splits decoded bytes into `LineChunk`s of about `chunkSize` bytes, carrying a line that
 /// spans two reads (or two gzip members) over rather than re-reading it.
 public struct LineChunker: DecodedBytesConsumer {
+    /// The largest `maxLineLength` the command line accepts (64 MiB): a line up to the limit is
+    /// held in memory whole, so the limit bounds what one line can cost.
+    public static let maxLineLengthCap = 64 << 20
     public let input: Int32
     public let chunkSize: Int
     public let maxLineLength: Int

@@ -82,4 +82,45 @@ import Testing
         #expect(ok.status == 0)
         #expect(ok.stdout.contains("ok: 3 sources"))
     }
+
+    @Test func anOrderValueOverInt64IsARejectNotATrap() throws {
+        // `value=1e20` trapped in attribution (exit 132, nothing published). Now the line is
+        // rejected out_of_range and the run publishes; the other order counts with its value.
+        let dir = TempDir()
+        let ua = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"
+        let log = dir.write("access.log", Array("""
+        203.0.113.9 - - [10/Oct/2026:13:55:36 +0000] "GET /checkout/complete?value=1e20 HTTP/1.1" 200 512 "-" "\(ua)"
+        203.0.113.7 - - [10/Oct/2026:13:56:00 +0000] "GET /checkout/complete?value=25.50 HTTP/1.1" 200 512 "-" "\(ua)"
+
+        """.utf8))
+        let out = dir.url.appendingPathComponent("reports").path
+        let r = try journeys(["run", "--format", "combined", "--out", out, log])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rejects = try String(contentsOfFile: out + "/rejects.ndjson", encoding: .utf8)
+        #expect(rejects.contains(#""line":1,"#) && rejects.contains(#""reason":"out_of_range","detail":"value 1e20 (URL parameter value) is outside 0–1000000000000""#), "\(rejects)")
+        let summary = try String(contentsOfFile: out + "/summary.json", encoding: .utf8)
+        #expect(summary.contains(#""rejects": {"out_of_range": 1}"#), "\(summary)")
+        #expect(r.stderr.contains("rejected 1 (out_of_range 1)"), "\(r.stderr)")
+    }
+
+    @Test func aHugeMaxLineLengthIsAUsageError() throws {
+        // 1e12 bytes was accepted, and a long line was then held whole until memory ran out.
+        let r = try journeys(["events", "--max-line-length", "1000000000000", "fixtures/web/access.log"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("--max-line-length must be from 1 to 67108864 (64 MiB)"), "\(r.stderr)")
+        #expect(try journeys(["events", "--max-line-length", "67108864", "fixtures/web/access.log"]).status == 0)
+    }
+
+    @Test func checkRefusesADeepPipelineWithExit78() throws {
+        // 5,000 levels of nesting in 10 KB: SIGSEGV (139) inside the YAML parser before.
+        let dir = TempDir()
+        let deep = dir.write("deep.yaml", Array(("sources: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n").utf8))
+        let r = try journeys(["check", deep])
+        #expect(r.status == 78)
+        #expect(r.stderr.contains("deep.yaml:1: nesting deeper than 64 levels"), "\(r.stderr)")
+        let timeout = dir.write("t.yaml", Array("sessions: {timeout: 999999999999d}\n".utf8))
+        let t = try journeys(["check", timeout])
+        #expect(t.status == 78)
+        #expect(t.stderr.contains("t.yaml:1: sessions.timeout: must be at most 3650d"), "\(t.stderr)")
+    }
 }

@@ -6,9 +6,10 @@
 /// it could overflow or trap on. Timestamps have their own rule (`Timestamp.isPlausible`, 1990–2100,
 /// rejected `bad_timestamp`).
 public enum NumberRange {
-    /// Order value in currency units: finite, 0 … 1e12. A refund is not an order, and no single
-    /// order is worth a trillion; in cents the sum of 2^63 such orders still fits an `Int128`.
-    public static let value: ClosedRange<Double> = 0...1e12
+    /// Order value in currency units: finite, −1e12 … 1e12. Negative values are refunds and
+    /// adjustments (kept: a generic log of orders has them); no single order is worth a trillion,
+    /// and in cents the sum of 2^63 such values still fits an `Int128`.
+    public static let value: ClosedRange<Double> = -1e12...1e12
     /// HTTP status. 0 (and CloudFront's `000` for an aborted request) means none was logged.
     public static let status: ClosedRange<Int> = 100...599
     /// Response time in milliseconds: 0 … 7 days (a WebSocket logs its whole connection).
@@ -25,7 +26,7 @@ public enum NumberRange {
     @inlinable public static func isStatus(_ s: Int) -> Bool { s == 0 || status.contains(s) }
 
     /// The detail of an `out_of_range` reject, `value 1e20 (URL parameter value) is outside
-    /// 0–1000000000000`; `shown` is the value as the log wrote it (cut by the caller).
+    /// -1000000000000–1000000000000`; `shown` is the value as the log wrote it (cut by the caller).
     public static func outside<T: Comparable>(_ what: String, _ shown: String, _ range: ClosedRange<T>, at place: String = "") -> String {
         func show(_ v: T) -> String { (v as? Double).map(JSONText.number) ?? "\(v)" }
         return "\(what) \(shown)\(place.isEmpty ? "" : " (\(place))") is outside \(show(range.lowerBound))–\(show(range.upperBound))"

@@ -57,10 +57,18 @@ public struct PipelineConfig: Sendable {
 
     /// Loads and validates a pipeline file. Unknown keys are errors, with their line and key path.
     public static func load(path: String) throws(PipelineError) -> PipelineConfig {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path) else {
             throw PipelineError(file: path, line: nil, path: "", message: "cannot read the pipeline file")
         }
-        return try parse(text, file: path)
+        return try parse(bytes: [UInt8](data), file: path)
+    }
+
+    /// Parses a pipeline file's bytes, which must be UTF-8 (what `load` and the `pipeline` fuzz target do).
+    public static func parse(bytes: [UInt8], file: String) throws(PipelineError) -> PipelineConfig {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw PipelineError(file: file, line: nil, path: "", message: "cannot read the pipeline file: it is not UTF-8")
+        }
+        return try parse(text, file: file)
     }
 
     public static func parse(_ text: String, file: String) throws(PipelineError) -> PipelineConfig {
@@ -249,7 +257,7 @@ struct YAMLReader {
         if let v = m["asset_extensions"] { o.assetExtensions = Set(try strings(v, "\(path).asset_extensions").map { $0.lowercased() }) }
         if let v = m["value_param"] { o.valueParam = try string(v, "\(path).value_param") }
         if let v = m["currency_param"] { o.currencyParam = try string(v, "\(path).currency_param") }
-        if let v = m["text_limit"] { o.textLimit = try int(v, "\(path).text_limit", in: 1...ChunkProcessor.rawLimit) }
+        if let v = m["text_limit"] { o.textLimit = try int(v, "\(path).text_limit", in: 1...LineChunker.maxLineLengthCap) }
         // Check the reader accepts these options now, not at 3 a.m. in the middle of a run.
         if let format {
             do throws(ConfigError) {

@@ -84,7 +84,7 @@ enum GenericRole: Int, CaseIterable, Sendable {
 /// - `status` (an integer), `value`, `score` (numbers, `.` decimal point): a value that is
 ///   present but not a number → `malformed`, naming the field (a purchase whose amount cannot be
 ///   read is not counted as a purchase of unknown value); a number outside its `NumberRange`
-///   (status 100–599 or 0, value 0–1e12, score 0–100) → `out_of_range`.
+///   (status 100–599 or 0, value −1e12–1e12, score 0–100) → `out_of_range`.
 /// - `currency` upper-cased; `text` cut to `text_limit` bytes; `event_id`, `conversation` as given.
 struct GenericRecord: Sendable {
     let options: ReaderOptions

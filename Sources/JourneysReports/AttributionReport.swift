@@ -127,7 +127,7 @@ public struct AttributionReport: Sendable {
     /// rounded down, then the units still missing go one each to the largest remainders (ties
     /// to the earlier share); units in excess are taken from the smallest remainders. `Int128`,
     /// because the cents of 100,000 orders at the largest value (`NumberRange.value`) are over
-    /// `Int64.max`; shares are finite and non-negative (values are range-checked when read).
+    /// `Int64.max`; shares are finite (values are range-checked when read).
     static func apportion(_ shares: [Double], total: Int128) -> [Int128] {
         guard !shares.isEmpty else { return [] }
         var units = shares.map { Int128($0.rounded(.down)) }

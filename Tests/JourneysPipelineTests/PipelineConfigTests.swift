@@ -71,7 +71,7 @@ import Testing
             ("pain_points:\n  slow_page: 30d\n", 2, "pain_points.slow_page", "must be at most 7d"),
             ("identity:\n  merge_limit: -1\n", 2, "identity.merge_limit", "must be a whole number from 1 to 1000000"),
             ("paths: {depth: 0}\n", 1, "paths.depth", "must be a whole number from 1 to 100"),
-            ("sources:\n  - path: a\n    format: chat\n    text_limit: -5\n", 4, "sources[0].text_limit", "must be a whole number from 1 to 65536"),
+            ("sources:\n  - path: a\n    format: chat\n    text_limit: -5\n", 4, "sources[0].text_limit", "must be a whole number from 1 to 67108864"),
             ("pain_points: {bad_rating_max: 9}\n", 1, "pain_points.bad_rating_max", "must be a number from 0 to 5"),
             ("outputs:\n  tables: [journeys, journeys]\n", 2, "outputs.tables[1]", "\"journeys\" is listed twice"),
             ("outputs:\n  tables: []\n", 2, "outputs.tables", "must list at least one value"),

@@ -19,13 +19,14 @@ import Testing
     }
 
     @Test func orderValues() throws {
-        // 1e20 trapped in attribution (exit 132); a negative value or infinity is no order value.
-        #expect(outcome(try combined("/checkout/complete?value=1e20")) == "out_of_range: value 1e20 (URL parameter value) is outside 0–1000000000000")
-        #expect(outcome(try combined("/checkout/complete?value=-5")) == "out_of_range: value -5 (URL parameter value) is outside 0–1000000000000")
+        // 1e20 trapped in attribution (exit 132); infinity is no value either.
+        #expect(outcome(try combined("/checkout/complete?value=1e20")) == "out_of_range: value 1e20 (URL parameter value) is outside -1000000000000–1000000000000")
+        #expect(outcome(try combined("/checkout/complete?value=-1.5e12")) == "out_of_range: value -1.5e12 (URL parameter value) is outside -1000000000000–1000000000000")
         #expect(try combined("/checkout/complete?value=1e400").rejects.first?.reason == .outOfRange)
+        #expect(try combined("/checkout/complete?value=nan").rejects.first?.reason == .outOfRange)
         let edge = try combined("/checkout/complete?value=1000000000000&currency=eur")
         #expect(edge.touchpoints.first?.value == 1e12)
-        #expect(try combined("/checkout/complete?value=0").touchpoints.first?.value == 0)
+        #expect(try combined("/refund?value=-54.90").touchpoints.first?.value == -54.9) // a refund
     }
 
     @Test func statusAndResponseTime() throws {
@@ -61,8 +62,8 @@ import Testing
         func jsonl(_ fields: String) throws -> ReadOutcome {
             try read(Array(#"{"ts":"2026-10-10T13:55:36Z","event":"purchase","cid":"c1",\#(fields)}"#.utf8 + [10]), format: "jsonl", options: o)
         }
-        #expect(outcome(try jsonl(#""total":1e20"#)) == "out_of_range: value 1e20 (field total) is outside 0–1000000000000")
-        #expect(outcome(try jsonl(#""total":"-0.01""#)) == "out_of_range: value -0.01 (field total) is outside 0–1000000000000")
+        #expect(outcome(try jsonl(#""total":1e20"#)) == "out_of_range: value 1e20 (field total) is outside -1000000000000–1000000000000")
+        #expect(outcome(try jsonl(#""total":"-1e13""#)) == "out_of_range: value -1e13 (field total) is outside -1000000000000–1000000000000")
         #expect(outcome(try jsonl(#""total":"abc""#)) == "malformed: value \"abc\" (field total) is not a number")
         #expect(outcome(try jsonl(#""score":101"#)) == "out_of_range: score 101 (field score) is outside 0–100")
         #expect(outcome(try jsonl(#""status":"700""#)) == "out_of_range: status 700 (field status) is outside 100–599")

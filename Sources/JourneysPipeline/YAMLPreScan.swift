@@ -24,6 +24,7 @@ enum YAMLPreScan {
         var flow = 0 // open [ and { around the current byte
         var indents: [Int] = [] // indentation of the enclosing block levels
         var blockScalar: Int? = nil // indentation above which lines are a block scalar's text
+        var blockIndent: Int? = nil // the indentation of its first line of text, which the others keep
         var quote: UInt8 = 0 // the quote of a scalar that continues on the next line
         func isSpace(_ c: UInt8) -> Bool { c == 32 || c == 9 }
         func isBreak(_ k: Int) -> Bool { k >= n || b[k] == 10 || b[k] == 13 }
@@ -33,10 +34,12 @@ enum YAMLPreScan {
             while i + indent < n, b[i + indent] == 32 { indent += 1 }
             let blank = isBreak(i + indent) || b[i + indent] == 35 && quote == 0
             var k = i
-            if let bs = blockScalar, blank || indent > bs {
+            if let bs = blockScalar, blank || indent > bs && indent >= (blockIndent ?? 0) {
                 k = n // a block scalar's text: skip the line
+                if !blank, blockIndent == nil { blockIndent = indent }
             } else {
                 blockScalar = nil
+                blockIndent = nil
             }
             var extra = 0 // block indicators on this line (`- - x`, `a: - b`)
             var nodeStart = true

@@ -53,7 +53,7 @@ check-hostile: build ## Open the CSV outputs of fixtures/hostile/ (formula paylo
 	JOURNEYS_PII_KEY=$(TEST_PII_KEY) $(BIN) events --quiet --csv --pipeline fixtures/hostile/pipeline.yaml > .build/hostile-out/events.csv
 	python3 Tests/tools/check_spreadsheet.py --hostile .build/hostile-out
 
-fuzz: ## Build the libFuzzer targets (each reader; gzip + lines) with ASan, run each FUZZ_SECONDS (default 60); crashes go to Tests/fuzz-corpus/.
+fuzz: ## Build the libFuzzer targets (each reader; gzip + lines; pipeline files) with ASan, run each FUZZ_SECONDS (default 60); crashes go to Tests/fuzz-corpus/.
 	$(SWIFT) build --scratch-path .build-fuzz -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld --product journeys-fuzz
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_BIN=.build-fuzz/release/journeys-fuzz bash Tests/tools/fuzz.sh
 

@@ -35,9 +35,9 @@ let package = Package(
         .executableTarget(name: "journeys",
                           dependencies: ["JourneysPipeline", "JourneysGenerator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
-        // Fuzz targets (readers, gzip + lines): `make fuzz` builds journeys-fuzz with
+        // Fuzz targets (readers, gzip + lines, pipeline files): `make fuzz` builds journeys-fuzz with
         // -sanitize=fuzzer,address; its main calls libFuzzer's LLVMFuzzerRunDriver.
-        .target(name: "JourneysFuzzTargets", dependencies: ["JourneysCore", "JourneysIO", "JourneysReaders"], swiftSettings: strict),
+        .target(name: "JourneysFuzzTargets", dependencies: ["JourneysCore", "JourneysIO", "JourneysReaders", "JourneysPipeline"], swiftSettings: strict),
         .target(name: "CFuzzDriver"),
         .executableTarget(name: "journeys-fuzz", dependencies: ["JourneysFuzzTargets", "CFuzzDriver"], path: "Sources/JourneysFuzz", swiftSettings: strict),
         // Microbenchmarks of the hot paths (`make microbench`); CAllocCount counts heap allocations.

@@ -9,6 +9,8 @@ public enum RejectReason: String, Sendable, Hashable, CaseIterable, Comparable {
     case badJSON = "bad_json"
     case noFormat = "no_format"
     case damagedInput = "damaged_input"
+    /// A number outside its documented range (`NumberRange`): an order value of 1e20, status 999.
+    case outOfRange = "out_of_range"
 
     public static func < (a: RejectReason, b: RejectReason) -> Bool { a.rawValue < b.rawValue }
 }
@@ -37,11 +39,27 @@ public enum LineVerdict: Sendable, Equatable {
     case rejected(RejectReason, String)
 }
 
+/// One event of a line rejected while the line's other events became touchpoints.
+public struct EventReject: Sendable, Equatable {
+    public var reason: RejectReason
+    public var detail: String
+    public init(_ reason: RejectReason, _ detail: String) {
+        self.reason = reason
+        self.detail = detail
+    }
+}
+
 /// Collects the touchpoints a reader emits for the lines of one chunk.
 public struct TouchpointBuffer: Sendable {
     public var touchpoints: [Touchpoint] = []
+    /// Events of the current line that were rejected while others of it were emitted (one
+    /// element of a SendGrid webhook array). The line counts once, as a touchpoint line; each of
+    /// these is written to the rejects and counted as a rejected event, not a rejected line.
+    public var eventRejects: [EventReject] = []
     public init() {}
     @inlinable public mutating func emit(_ t: Touchpoint) { touchpoints.append(t) }
+    /// Rejects one event of a line that also emits touchpoints (its verdict is `.emitted`).
+    public mutating func rejectEvent(_ reason: RejectReason, _ detail: String) { eventRejects.append(EventReject(reason, detail)) }
 }
 
 /// A reader turns the lines of one log format into touchpoints.

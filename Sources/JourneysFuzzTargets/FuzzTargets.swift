@@ -1,8 +1,10 @@
 import JourneysCore
 import JourneysIO
+import JourneysPipeline
 import JourneysReaders
 
-/// The fuzz targets of `make fuzz`: one per reader and one for the gzip + line layer. Each takes
+/// The fuzz targets of `make fuzz`: one per reader, one for the gzip + line layer and one for
+/// pipeline files (`pipeline`: the bytes parsed as `journeys check` loads a file). Each takes
 /// arbitrary bytes and must neither crash nor trap; `journeys-fuzz` runs them under libFuzzer and
 /// AddressSanitizer, and a test replays every saved crash input in `Tests/fuzz-corpus/<target>/`.
 public enum FuzzTargets {
@@ -10,7 +12,7 @@ public enum FuzzTargets {
     nonisolated(unsafe) public static var selected = ""
 
     /// Target names (the corpus folder names).
-    public static let names: [String] = ["gzip_lines"] + readerFormats.map(\.name)
+    public static let names: [String] = ["gzip_lines", "pipeline"] + readerFormats.map(\.name)
 
     /// Reader formats with the options that make them read something (generic ones need a field map).
     static let readerFormats: [(name: String, options: ReaderOptions)] = {
@@ -28,6 +30,7 @@ public enum FuzzTargets {
     /// Runs one target on one input. Unknown names do nothing.
     public static func run(_ target: String, _ data: UnsafeBufferPointer<UInt8>) {
         if target == "gzip_lines" { gzipLines(data); return }
+        if target == "pipeline" { _ = try? PipelineConfig.parse(bytes: Array(data), file: "fuzz.yaml"); return }
         guard let entry = readerFormats.first(where: { $0.name == target }),
               var reader = try? ReaderRegistry.make(format: entry.name, options: entry.options) else { return }
         // The input as a small log: decoded and split the way a run does, each line read in order.

@@ -78,6 +78,9 @@ public struct InputGap: Sendable, Hashable {
 /// Splits decoded bytes into `LineChunk`s of about `chunkSize` bytes, carrying a line that
 /// spans two reads (or two gzip members) over rather than re-reading it.
 public struct LineChunker: DecodedBytesConsumer {
+    /// The largest `maxLineLength` the command line accepts (64 MiB): a line up to the limit is
+    /// held in memory whole, so the limit bounds what one line can cost.
+    public static let maxLineLengthCap = 64 << 20
     public let input: Int32
     public let chunkSize: Int
     public let maxLineLength: Int
@@ -147,6 +150,16 @@ public struct LineChunker: DecodedBytesConsumer {
                 continue
             }
             // Append and find complete lines.
+            guard Self.reserve(&buffer, rest.count) else {
+                // No memory to hold more of the unfinished line: it is rejected as over-long now
+                // (its head kept), and the skip above reads past its end.
+                let head = Array(buffer[lineStart..<min(buffer.count, lineStart + oversizeKeep)])
+                let length = Int64(buffer.count - lineStart)
+                buffer.removeSubrange(lineStart...)
+                flush()
+                oversizeSkip = (line: nextLine, offset: bufferOffset, length: length, head: head)
+                continue
+            }
             let scanFrom = buffer.count
             buffer.append(contentsOf: rest)
             rest = UnsafeBufferPointer(start: nil, count: 0)
@@ -163,33 +176,44 @@ public struct LineChunker: DecodedBytesConsumer {
             }
             // An unfinished line already longer than the limit, or a finished one over it.
             if buffer.count - lineStart > maxLineLength {
-                let tooLong = Array(buffer[lineStart...])
-                let nlInside = tooLong.firstIndex(of: 10)
+                // Only the line's head and the bytes after its end are copied: the line itself
+                // may be as long as the memory there is.
+                let nlInside = buffer[lineStart...].firstIndex(of: 10)
+                let end = nlInside ?? buffer.count
+                let head = Array(buffer[lineStart..<min(end, lineStart + oversizeKeep)])
+                let remainder = nlInside.map { Array(buffer[($0 + 1)...]) } ?? []
+                let length = Int64(end - lineStart)
                 buffer.removeSubrange(lineStart...)
                 flush()
-                let off = bufferOffset
-                let skip = (line: nextLine, offset: off, length: Int64(0), head: [UInt8]())
-                oversizeSkip = skip
-                if let nlInside {
+                let s = (line: nextLine, offset: bufferOffset, length: length, head: head)
+                if nlInside != nil {
                     // The over-long line ended within these bytes; feed the remainder back.
-                    var s = skip
-                    s.length = Int64(nlInside)
-                    s.head = Array(tooLong[..<min(nlInside, oversizeKeep)])
-                    oversizeSkip = nil
                     emitOversize(s)
                     bufferOffset = s.offset + s.length + 1
-                    let remainder = Array(tooLong[(nlInside + 1)...])
                     remainder.withUnsafeBufferPointer { consume($0, member: member) }
                 } else {
-                    var s = skip
-                    s.length = Int64(tooLong.count)
-                    s.head = Array(tooLong.prefix(oversizeKeep))
                     oversizeSkip = s
                 }
                 return
             }
             if lineStart >= chunkSize { flush() }
         }
+    }
+
+    /// Makes room for `extra` more bytes in `buffer`, or returns false when that memory cannot be
+    /// had. Swift traps when an array cannot grow, and a line may grow the buffer up to
+    /// `maxLineLength` (64 MiB): so growing asks `malloc` first (the probe, like the growth,
+    /// allocates while the old storage is alive). At most one probe per growth, not per line.
+    static func reserve(_ buffer: inout [UInt8], _ extra: Int) -> Bool {
+        let need = buffer.count + extra
+        guard need > buffer.capacity else { return true }
+        for size in [max(need, buffer.capacity * 2), need] {
+            guard let probe = malloc(size + 4096) else { continue }
+            free(probe)
+            buffer.reserveCapacity(size)
+            return true
+        }
+        return false
     }
 
     /// Emits the complete lines in the buffer (`buffer[..<lineStart]`) as a chunk.

@@ -12,6 +12,9 @@ public struct RejectRecord: Sendable, Hashable {
     public var raw: [UInt8]
     /// The line's full length in bytes.
     public var length: Int64
+    /// True for one rejected event of a line that also gave touchpoints: written to the rejects,
+    /// counted as a rejected event, while the line counts as a touchpoint line.
+    public var eventOnly = false
 }
 
 /// Per-reason counts of skipped lines.
@@ -74,10 +77,11 @@ public enum ChunkProcessor {
                 line = UnsafeBufferPointer(rebasing: line[3...])
             }
             let origin = Origin(input: chunk.input, line: lineNo, offset: offset)
-            func reject(_ reason: RejectReason, _ detail: String) {
+            func reject(_ reason: RejectReason, _ detail: String, eventOnly: Bool = false) {
                 result.rejects.append(RejectRecord(origin: origin, reason: reason, detail: detail,
-                                                   raw: Array(raw.prefix(rawLimit)), length: Int64(raw.count)))
+                                                   raw: Array(raw.prefix(rawLimit)), length: Int64(raw.count), eventOnly: eventOnly))
             }
+            defer { if !buffer.eventRejects.isEmpty { buffer.eventRejects.removeAll() } }
             switch LineCheck.check(line) {
             case .blank: result.skips[.blank] += 1; return
             case .invalidUTF8(let at): reject(.invalidUTF8, "invalid UTF-8 at byte \(at + 1) of the line"); return
@@ -94,6 +98,7 @@ public enum ChunkProcessor {
                     return
                 }
                 result.touchpointLines += 1
+                for e in buffer.eventRejects { reject(e.reason, e.detail, eventOnly: true) }
             case .skipped(let why):
                 buffer.touchpoints.removeSubrange(before...)
                 result.skips[why] += 1

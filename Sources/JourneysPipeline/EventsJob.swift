@@ -264,6 +264,7 @@ public enum RejectsFormat {
         if Int64(r.raw.count) < r.length {
             o.append(contentsOf: #","raw_len":\#(r.length),"raw_cut":true"#.utf8)
         }
+        if r.eventOnly { o.append(contentsOf: #","event_only":true"#.utf8) }
         o.append(contentsOf: "}\n".utf8)
     }
 }

@@ -15,19 +15,33 @@ public struct OutputsConfig: Sendable, Equatable {
 }
 
 extension YAMLReader {
-    /// Durations written `90s`, `30m`, `1.5h`, `7d` or `250ms` (a bare number is seconds).
-    func duration(_ n: Node, _ path: String) throws(PipelineError) -> Int64 {
+    /// The longest duration a pipeline file may give (3650 days); a longer one would overflow
+    /// the millisecond arithmetic of sessions and attribution, and means a typo.
+    static let maxDurationMs: Int64 = 3650 * 86_400_000
+
+    /// Durations written `90s`, `30m`, `1.5h`, `7d` or `250ms` (a bare number is seconds), in
+    /// milliseconds, from 0 to `max`.
+    func duration(_ n: Node, _ path: String, max: Int64 = maxDurationMs) throws(PipelineError) -> Int64 {
         let text = try string(n, path).trimmingSpaces.lowercased()
         let units: [(String, Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+        var ms: Double?
         for (suffix, scale) in units where text.hasSuffix(suffix) {
-            if let v = Double(text.dropLast(suffix.count)), v.isFinite, v >= 0 { return Int64((v * scale).rounded()) }
+            if let v = Double(text.dropLast(suffix.count)), v.isFinite, v >= 0 { ms = v * scale; break }
         }
-        if let v = Double(text), v.isFinite, v >= 0 { return Int64((v * 1000).rounded()) }
-        throw error(n, path, "must be a duration such as 30m, 90s, 1.5h or 7d")
+        if ms == nil, let v = Double(text), v.isFinite, v >= 0 { ms = v * 1000 }
+        guard let ms else { throw error(n, path, "must be a duration such as 30m, 90s, 1.5h or 7d") }
+        guard ms.rounded() <= Double(max) else {
+            throw error(n, path, "must be at most \(max % 86_400_000 == 0 ? "\(max / 86_400_000)d" : "\(max)ms")")
+        }
+        return Int64(ms.rounded())
     }
 
-    func double(_ n: Node, _ path: String) throws(PipelineError) -> Double {
+    /// A number in `range`.
+    func double(_ n: Node, _ path: String, in range: ClosedRange<Double>) throws(PipelineError) -> Double {
         guard let v = Double(try string(n, path)), v.isFinite else { throw error(n, path, "must be a number") }
+        guard range.contains(v) else {
+            throw error(n, path, "must be a number from \(JSONText.number(range.lowerBound)) to \(JSONText.number(range.upperBound))")
+        }
         return v
     }
 
@@ -49,11 +63,9 @@ extension YAMLReader {
             try onlyKeys(m, ["models", "time_decay_half_life", "lookback"], at: "attribution")
             if let v = m["models"] {
                 var models: [AttributionModel] = []
-                guard case .sequence(let seq) = v else { throw error(v, "attribution.models", "must be a list") }
-                for (i, x) in seq.enumerated() {
-                    let name = try string(x, "attribution.models[\(i)]")
+                for (i, name) in try strings(v, "attribution.models", nonEmpty: true).enumerated() {
                     guard let model = AttributionModel(rawValue: name) else {
-                        throw error(x, "attribution.models[\(i)]", "unknown model \"\(name)\"; known: \(AttributionModel.allCases.map(\.rawValue).joined(separator: ", "))")
+                        throw error(v, "attribution.models[\(i)]", "unknown model \"\(name)\"; known: \(AttributionModel.allCases.map(\.rawValue).joined(separator: ", "))")
                     }
                     models.append(model)
                 }
@@ -66,30 +78,29 @@ extension YAMLReader {
             let m = try mapping(n, "paths")
             try onlyKeys(m, ["depth"], at: "paths")
             if let v = m["depth"] {
-                c.journey.pathDepth = try int(v, "paths.depth")
-                guard c.journey.pathDepth >= 1 else { throw error(v, "paths.depth", "must be at least 1") }
+                c.journey.pathDepth = try int(v, "paths.depth", in: 1...100)
             }
         }
         if let n = top["pain_points"] {
             let m = try mapping(n, "pain_points")
             try onlyKeys(m, ["slow_page", "slow_chat_response", "bad_rating_max"], at: "pain_points")
-            if let v = m["slow_page"] { c.journey.slowPageMs = Int32(clamping: try duration(v, "pain_points.slow_page")) }
+            if let v = m["slow_page"] { c.journey.slowPageMs = Int32(try duration(v, "pain_points.slow_page", max: NumberRange.responseMs.upperBound)) }
             if let v = m["slow_chat_response"] { c.journey.slowChatResponseMs = try duration(v, "pain_points.slow_chat_response") }
-            if let v = m["bad_rating_max"] { c.journey.badRatingMax = try double(v, "pain_points.bad_rating_max") }
+            if let v = m["bad_rating_max"] { c.journey.badRatingMax = try double(v, "pain_points.bad_rating_max", in: 0...NumberRange.rating.upperBound) }
         }
         if let n = top["outputs"] {
             let m = try mapping(n, "outputs")
             try onlyKeys(m, ["tables", "formats", "dir"], at: "outputs")
             if let v = m["tables"] {
-                let t = try strings(v, "outputs.tables")
+                let t = try strings(v, "outputs.tables", nonEmpty: true)
                 for name in t where !OutputsConfig.allTables.contains(name) {
                     throw error(v, "outputs.tables", "unknown table \"\(name)\"; known: \(OutputsConfig.allTables.joined(separator: ", "))")
                 }
                 c.outputs.tables = t
             }
             if let v = m["formats"] {
-                let f = try strings(v, "outputs.formats")
-                guard !f.isEmpty, f.allSatisfy({ $0 == "csv" || $0 == "json" }) else {
+                let f = try strings(v, "outputs.formats", nonEmpty: true)
+                guard f.allSatisfy({ $0 == "csv" || $0 == "json" }) else {
                     throw error(v, "outputs.formats", "must list csv, json or both")
                 }
                 c.outputs.formats = f
@@ -102,10 +113,7 @@ extension YAMLReader {
         let m = try mapping(n, "stages")
         try onlyKeys(m, ["order", "rules", "success_only", "purchase_stage", "repeat_purchase_stage"], at: "stages")
         if let v = m["order"] {
-            j.stages = try strings(v, "stages.order")
-            guard !j.stages.isEmpty, Set(j.stages).count == j.stages.count else {
-                throw error(v, "stages.order", "must list at least one stage, each once")
-            }
+            j.stages = try strings(v, "stages.order", nonEmpty: true)
         }
         if let v = m["success_only"] { j.successOnly = try bool(v, "stages.success_only") }
         if let v = m["purchase_stage"] { j.purchaseStage = try string(v, "stages.purchase_stage") }
@@ -125,17 +133,17 @@ extension YAMLReader {
                 guard j.stages.contains(rule.stage) else {
                     throw error(st, "\(path).stage", "\"\(rule.stage)\" is not in stages.order (\(j.stages.joined(separator: ", ")))")
                 }
-                if let p = r["paths"] { rule.paths = try strings(p, "\(path).paths") }
-                if let a = r["actions"] { rule.actions = try strings(a, "\(path).actions").map { Action(name: $0) } }
+                if let p = r["paths"] { rule.paths = try strings(p, "\(path).paths", nonEmpty: true) }
+                if let a = r["actions"] { rule.actions = try strings(a, "\(path).actions", nonEmpty: true).map { Action(name: $0) } }
                 if let ch = r["channels"] {
-                    for (k, name) in try strings(ch, "\(path).channels").enumerated() {
+                    for (k, name) in try strings(ch, "\(path).channels", nonEmpty: true).enumerated() {
                         guard let c = Channel(rawValue: name) else {
                             throw error(ch, "\(path).channels[\(k)]", "must be one of \(Channel.allCases.map(\.rawValue).joined(separator: ", "))")
                         }
                         rule.channels.append(c)
                     }
                 }
-                if let s = r["min_score"] { rule.minScore = try double(s, "\(path).min_score") }
+                if let s = r["min_score"] { rule.minScore = try double(s, "\(path).min_score", in: NumberRange.score) }
                 if let o = r["order"] { rule.order = try bool(o, "\(path).order") }
                 rules.append(rule)
             }
@@ -204,7 +212,7 @@ extension YAMLReader {
                 match = kind
             }
             guard let vs = m["values"] else { throw error(x, p, "a condition needs `values`") }
-            out.append(ChannelCondition(field: field, match: match, values: try strings(vs, "\(p).values")))
+            out.append(ChannelCondition(field: field, match: match, values: try strings(vs, "\(p).values", nonEmpty: true)))
         }
         return out
     }

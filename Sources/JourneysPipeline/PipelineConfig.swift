@@ -57,13 +57,24 @@ public struct PipelineConfig: Sendable {
 
     /// Loads and validates a pipeline file. Unknown keys are errors, with their line and key path.
     public static func load(path: String) throws(PipelineError) -> PipelineConfig {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path) else {
             throw PipelineError(file: path, line: nil, path: "", message: "cannot read the pipeline file")
         }
-        return try parse(text, file: path)
+        return try parse(bytes: [UInt8](data), file: path)
+    }
+
+    /// Parses a pipeline file's bytes, which must be UTF-8 (what `load` and the `pipeline` fuzz target do).
+    public static func parse(bytes: [UInt8], file: String) throws(PipelineError) -> PipelineConfig {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw PipelineError(file: file, line: nil, path: "", message: "cannot read the pipeline file: it is not UTF-8")
+        }
+        return try parse(text, file: file)
     }
 
     public static func parse(_ text: String, file: String) throws(PipelineError) -> PipelineConfig {
+        if let (line, message) = YAMLPreScan.problem(text) {
+            throw PipelineError(file: file, line: line, path: "", message: message)
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -80,11 +91,11 @@ public struct PipelineConfig: Sendable {
         try r.onlyKeys(top, ["version", "sources", "identity", "sessions", "channels", "stages", "attribution", "paths",
                              "pain_points", "outputs", "privacy"], at: "")
         if let v = top["version"] {
-            guard try r.int(v, "version") == 1 else { throw r.error(v, "version", "only version 1 is known") }
+            guard try r.int(v, "version", in: 0...Int.max) == 1 else { throw r.error(v, "version", "only version 1 is known") }
         }
         if let idNode = top["identity"] {
             c.identity = try r.identity(idNode)
-            if case .mapping(let m) = idNode, let v = m["merge_limit"] { c.journey.mergeLimit = try r.int(v, "identity.merge_limit") }
+            if case .mapping(let m) = idNode, let v = m["merge_limit"] { c.journey.mergeLimit = try r.int(v, "identity.merge_limit", in: 1...1_000_000) }
             if case .mapping(let m) = idNode, let v = m["chat_visitor_is_web_visitor"] {
                 c.journey.chatVisitorIsWebVisitor = try r.bool(v, "identity.chat_visitor_is_web_visitor")
             }
@@ -149,8 +160,10 @@ struct YAMLReader {
         return s.string
     }
 
-    func int(_ n: Node, _ path: String) throws(PipelineError) -> Int {
+    /// A whole number in `range` (every count in a pipeline file has one: no negative counts).
+    func int(_ n: Node, _ path: String, in range: ClosedRange<Int>) throws(PipelineError) -> Int {
         guard let v = Int(try string(n, path)) else { throw error(n, path, "must be a whole number") }
+        guard range.contains(v) else { throw error(n, path, "must be a whole number from \(range.lowerBound) to \(range.upperBound)") }
         return v
     }
 
@@ -162,10 +175,17 @@ struct YAMLReader {
         }
     }
 
-    func strings(_ n: Node, _ path: String) throws(PipelineError) -> [String] {
+    /// A list of text values, each at most once (a repeat is a mistake: a table written twice,
+    /// a model counted twice); `nonEmpty` when an empty list would mean nothing or everything.
+    func strings(_ n: Node, _ path: String, nonEmpty: Bool = false) throws(PipelineError) -> [String] {
         guard case .sequence(let seq) = n else { throw error(n, path, "must be a list") }
+        if nonEmpty, seq.isEmpty { throw error(n, path, "must list at least one value") }
         var out: [String] = []
-        for (i, x) in seq.enumerated() { out.append(try string(x, "\(path)[\(i)]")) }
+        for (i, x) in seq.enumerated() {
+            let v = try string(x, "\(path)[\(i)]")
+            if out.contains(v) { throw error(x, "\(path)[\(i)]", "\"\(v)\" is listed twice") }
+            out.append(v)
+        }
         return out
     }
 
@@ -237,7 +257,7 @@ struct YAMLReader {
         if let v = m["asset_extensions"] { o.assetExtensions = Set(try strings(v, "\(path).asset_extensions").map { $0.lowercased() }) }
         if let v = m["value_param"] { o.valueParam = try string(v, "\(path).value_param") }
         if let v = m["currency_param"] { o.currencyParam = try string(v, "\(path).currency_param") }
-        if let v = m["text_limit"] { o.textLimit = try int(v, "\(path).text_limit") }
+        if let v = m["text_limit"] { o.textLimit = try int(v, "\(path).text_limit", in: 1...LineChunker.maxLineLengthCap) }
         // Check the reader accepts these options now, not at 3 a.m. in the middle of a run.
         if let format {
             do throws(ConfigError) {

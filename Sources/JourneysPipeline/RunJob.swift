@@ -250,6 +250,7 @@ public enum RunJob {
         for s in summaries {
             for reason in SkipReason.allCases where s.skips[reason] > 0 { stats.skipped[reason.rawValue, default: 0] += s.skips[reason] }
             for (reason, n) in s.rejects { stats.rejects[reason.rawValue, default: 0] += n }
+            for (reason, n) in s.rejectedEvents { stats.rejectedEvents[reason.rawValue, default: 0] += n }
         }
         stats.persons = built.journeys.count
         stats.mergesBlocked = built.mergesBlocked
@@ -262,6 +263,7 @@ public enum RunJob {
             for reason in SkipReason.allCases where s.skips[reason] > 0 { d.skipped[reason.rawValue] = s.skips[reason] }
             d.duplicates = s.duplicates
             for (reason, n) in s.rejects where n > 0 { d.rejected[reason.rawValue] = n }
+            for (reason, n) in s.rejectedEvents { d.rejectedEvents[reason.rawValue] = n }
             d.damage = s.damageText ?? s.openError.map { "\($0)" }
             return d
         }

@@ -47,6 +47,8 @@ public struct InputSummary: Sendable {
     public var touchpointLines: Int64 = 0
     public var skips = SkipCounts()
     public var rejects: [RejectReason: Int64] = [:]
+    /// Events rejected within lines that also gave touchpoints (not lines: see `EventReject`).
+    public var rejectedEvents: [RejectReason: Int64] = [:]
     /// Lines whose every touchpoint repeated one read before (set by `journeys run`).
     public var duplicates: Int64 = 0
     /// Lines of a gzip member whose check failed, dropped whatever the reader made of them
@@ -178,7 +180,9 @@ extension InputSummary {
         touchpoints += h.touchpoints
         touchpointLines += h.touchpointLines
         skips.add(h.skips)
-        for r in h.rejects { rejects[r.reason, default: 0] += 1 }
+        for r in h.rejects {
+            if r.eventOnly { rejectedEvents[r.reason, default: 0] += 1 } else { rejects[r.reason, default: 0] += 1 }
+        }
     }
 
     /// Takes the decode-side facts (format, bytes, damage) from the job's summary.

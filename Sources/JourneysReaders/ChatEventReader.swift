@@ -29,8 +29,10 @@ import JourneysCore
 ///   dissatisfied / thumbs down → 2; ok / okay / neutral / average / fair → 3; good / positive /
 ///   satisfied / thumbs up → 4; great / excellent / awesome / amazing / perfect / very good → 5.
 ///   A leading `rated ` is dropped (`rated good`). So a good / bad tool keeps CSAT (4–5 =
-///   satisfied) meaningful. Anything else, or no rating, is `malformed`.
-/// - `score` (survey events → `score`): a number 0–10 (NPS); anything else is `malformed`.
+///   satisfied) meaningful. Anything else, or no rating, is `malformed`; a number outside 1–5
+///   is `out_of_range`.
+/// - `score` (survey events → `score`): a number 0–10 (NPS); outside 0–10 it is `out_of_range`,
+///   anything else `malformed`.
 /// - `text` on any event (a message, a rating's comment), cut to `text_limit` bytes.
 /// - `url`: the page the chat was on → path, query, campaign and click id.
 public struct ChatEventReader: LogReader {
@@ -131,9 +133,10 @@ public struct ChatEventReader: LogReader {
         }
     }
 
-    /// A rating on the 1–5 scale (see the type's documentation), or nil.
+    /// A rating as a number (a rating word on the 1–5 scale, see the type's documentation), or
+    /// nil; the caller range-checks it.
     static func rating(_ v: JSONValue) -> Double? {
-        if let d = v.double { return d.isFinite && d >= 1 && d <= 5 ? d : nil }
+        if let d = v.double { return d.isNaN ? nil : d }
         guard let s = v.text else { return nil }
         var word = normalized(s)
         if word.hasPrefix("rated_") { word.removeFirst(6) }
@@ -239,15 +242,21 @@ public struct ChatEventReader: LogReader {
                 return .rejected(.malformed, "rating event without a rating (field \(field("rating")))")
             }
             guard let r = Self.rating(raw) else {
-                return .rejected(.malformed, "rating \(Self.show(raw)) (field \(field("rating"))) is not 1–5 or a rating word")
+                return .rejected(.malformed, "rating \(Self.show(raw)) (field \(field("rating"))) is not a number or a rating word")
+            }
+            guard NumberRange.rating.contains(r) else {
+                return .rejected(.outOfRange, NumberRange.outside("rating", Self.show(raw), NumberRange.rating, at: "field \(field("rating"))"))
             }
             t.score = r
         case .survey:
             guard let raw = fields.value("score", in: record) else {
                 return .rejected(.malformed, "survey event without a score (field \(field("score")))")
             }
-            guard let s = raw.double, s.isFinite, s >= 0, s <= 10 else {
-                return .rejected(.malformed, "survey score \(Self.show(raw)) (field \(field("score"))) is not a number 0–10")
+            guard let s = raw.double, !s.isNaN else {
+                return .rejected(.malformed, "survey score \(Self.show(raw)) (field \(field("score"))) is not a number")
+            }
+            guard NumberRange.survey.contains(s) else {
+                return .rejected(.outOfRange, NumberRange.outside("survey score", Self.show(raw), NumberRange.survey, at: "field \(field("score"))"))
             }
             t.score = s
         default: break

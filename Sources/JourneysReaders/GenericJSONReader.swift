@@ -81,9 +81,10 @@ enum GenericRole: Int, CaseIterable, Sendable {
 ///   placeholders (`identity.ignore_values`) do not count; none → `missing_identity`.
 /// - `url` → path, query, `utm_*` campaign and click id; `referrer` → referrer host.
 /// - `campaign`, `source`, `medium` → campaign name / source / medium, over the URL's `utm_*`.
-/// - `status` (an integer 0–999), `value`, `score` (numbers, `.` decimal point): a value that is
+/// - `status` (an integer), `value`, `score` (numbers, `.` decimal point): a value that is
 ///   present but not a number → `malformed`, naming the field (a purchase whose amount cannot be
-///   read is not counted as a purchase of unknown value).
+///   read is not counted as a purchase of unknown value); a number outside its `NumberRange`
+///   (status 100–599 or 0, value −1e12–1e12, score 0–100) → `out_of_range`.
 /// - `currency` upper-cased; `text` cut to `text_limit` bytes; `event_id`, `conversation` as given.
 struct GenericRecord: Sendable {
     let options: ReaderOptions
@@ -151,22 +152,23 @@ struct GenericRecord: Sendable {
         if let s = text(.medium) { t.campaign.medium = s }
         if let s = text(.campaign) { t.campaign.name = s }
         if let s = text(.status) {
-            guard let n = Int(s), (0...999).contains(n) else {
-                return .rejected(.malformed, "status \"\(JSONLine.cut(s, 40))\" (\(name(.status))) is not an integer 0–999")
+            guard let n = Int(s) else {
+                return .rejected(.malformed, "status \"\(JSONLine.cut(s, 40))\" (\(name(.status))) is not an integer")
+            }
+            guard NumberRange.isStatus(n) else {
+                return .rejected(.outOfRange, NumberRange.outside("status", s, NumberRange.status, at: name(.status)))
             }
             t.status = Int16(n)
         }
-        if let s = text(.value) {
-            guard let d = Double(s), d.isFinite else {
-                return .rejected(.malformed, "value \"\(JSONLine.cut(s, 40))\" (\(name(.value))) is not a number")
+        for (role, range) in [(GenericRole.value, NumberRange.value), (.score, NumberRange.score)] {
+            guard let s = text(role) else { continue }
+            guard let d = Double(s), !d.isNaN else {
+                return .rejected(.malformed, "\(role.name) \"\(JSONLine.cut(s, 40))\" (\(name(role))) is not a number")
             }
-            t.value = d
-        }
-        if let s = text(.score) {
-            guard let d = Double(s), d.isFinite else {
-                return .rejected(.malformed, "score \"\(JSONLine.cut(s, 40))\" (\(name(.score))) is not a number")
+            guard range.contains(d) else {
+                return .rejected(.outOfRange, NumberRange.outside(role.name, JSONLine.cut(s, 40), range, at: name(role)))
             }
-            t.score = d
+            if role == .value { t.value = d } else { t.score = d }
         }
         if let s = text(.currency) { t.currency = s.uppercased() }
         if let s = get(.text), !s.trimmingSpaces.isEmpty { t.text = JSONLine.cut(s, options.textLimit) }

@@ -192,8 +192,9 @@ public struct JSONAccessReader: LogReader {
         }
     }
 
-    /// Response time in whole milliseconds from the first unit role that is present.
-    func responseTime(_ rec: JSONValue) -> Int32? {
+    /// Response time in whole milliseconds from the first unit role that is present, saturated
+    /// at the ends of `Int64` for the builder's range check; nil when it is not a number.
+    func responseTime(_ rec: JSONValue) -> Int64? {
         let ms: Double
         if let v = value(seconds, rec)?.double {
             ms = v * 1000
@@ -204,14 +205,15 @@ public struct JSONAccessReader: LogReader {
         } else {
             return nil
         }
-        guard ms.isFinite, ms >= 0, ms.rounded() <= Double(Int32.max) else { return nil }
-        return Int32(ms.rounded())
+        guard !ms.isNaN else { return nil }
+        return ms >= 0x1p63 ? .max : ms <= -0x1p63 ? .min : Int64(ms.rounded())
     }
 
-    /// An HTTP status from a JSON number or text: a whole number up to 999 (0: none logged).
+    /// An HTTP status from a JSON number or text: a whole number (0: none logged; the builder
+    /// range-checks it).
     static func statusCode(_ v: JSONValue) -> Int? {
-        guard let t = v.text?.trimmingSpaces, let s = Int(t), (0...999).contains(s) else { return nil }
-        return s
+        guard let t = v.text?.trimmingSpaces else { return nil }
+        return Int(t)
     }
 
     /// The target of a request line `METHOD target PROTOCOL` (the protocol may be missing).

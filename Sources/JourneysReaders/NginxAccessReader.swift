@@ -465,8 +465,8 @@ struct LogFormatLayout: Sendable {
         var args: Span?
         var remoteAddr: UnsafeBufferPointer<UInt8>?
         var forwarded: UnsafeBufferPointer<UInt8>?
-        var requestTime: Int32?
-        var upstreamTime: Int32?
+        var requestTime: Int64?
+        var upstreamTime: Int64?
         var timeRank = 0
         for k in 0..<steps.count {
             let s = spans[k]
@@ -599,8 +599,9 @@ struct LogFormatLayout: Sendable {
     }
 
     /// Seconds with a fraction (`0.123`) as milliseconds; several values (`0.050, 0.020` or
-    /// `0.050 : 0.020`, one per upstream tried) are added up. Nil for `-` or anything unreadable.
-    static func milliseconds(_ v: UnsafeBufferPointer<UInt8>) -> Int32? {
+    /// `0.050 : 0.020`, one per upstream tried) are added up, saturating at `Int64.max` (a line
+    /// may hold millions of them), for the builder's range check. Nil for `-` or anything unreadable.
+    static func milliseconds(_ v: UnsafeBufferPointer<UInt8>) -> Int64? {
         var total: Int64 = 0
         var any = false
         var i = 0
@@ -625,10 +626,11 @@ struct LogFormatLayout: Sendable {
             }
             guard digits > 0 else { return nil }
             guard i == n || v[i] == 32 || v[i] == 44 || v[i] == 58 else { return nil }
-            total += whole * 1000 + frac
+            let (sum, overflow) = total.addingReportingOverflow(whole * 1000 + frac)
+            total = overflow ? .max : sum
             any = true
         }
-        return any ? Int32(clamping: total) : nil
+        return any ? total : nil
     }
 
     /// The first address of an `X-Forwarded-For` list (`client, proxy1, proxy2`).

@@ -5,8 +5,10 @@ import JourneysCore
 /// A line is one of:
 /// - one event object (`{"email":…,"timestamp":…,"event":…}`), one per line (NDJSON);
 /// - the body the webhook POSTs: a JSON array of event objects on one line. Each element
-///   becomes one touchpoint; if any element is invalid the whole line is rejected and the
-///   detail names the element (`element [2]: …`, 0-based as in `jq '.[2]'`);
+///   becomes one touchpoint; an invalid element (an unknown event, no email …) is rejected on
+///   its own (`TouchpointBuffer.rejectEvent`) and the others are kept, with a detail naming it
+///   (`element [2] of 5: …`, 0-based as in `jq '.[2]'`); a line none of whose elements is
+///   valid is rejected for its first;
 /// - a line of a pretty-printed array holding one object per line: a lone `[` or `]` (or an
 ///   empty `[]`) is a `header` skip, and an object line ending in `,` is read without the comma.
 ///   Arrays pretty-printed with one *field* per line cannot be read line by line.
@@ -107,19 +109,26 @@ public struct SendGridEventReader: LogReader {
                 return .rejected(error.reason, error.detail)
             }
         case .array(let items):
+            // Each event stands alone: a bad one is rejected (`rejectEvent`) and the others are
+            // kept; only when none is kept is the line itself rejected, for its first bad event.
             if items.isEmpty { return .skipped(.header) }
-            var made: [Touchpoint] = []
-            made.reserveCapacity(items.count)
+            var made = 0
+            var failed: [(Int, EmailRejection)] = []
             for (i, item) in items.enumerated() {
-                guard case .object = item else { return .rejected(.malformed, "element [\(i)]: not a JSON object") }
+                guard case .object = item else { failed.append((i, EmailRejection(.malformed, "not a JSON object"))); continue }
                 do throws(EmailRejection) {
-                    made.append(try touchpoint(item, origin: origin))
+                    out.emit(try touchpoint(item, origin: origin))
+                    made += 1
                 } catch {
-                    return .rejected(error.reason, "element [\(i)]: \(error.detail)")
+                    failed.append((i, error))
                 }
             }
-            for t in made { out.emit(t) }
-            return .emitted(made.count)
+            guard made > 0 else {
+                let (i, e) = failed[0]
+                return .rejected(e.reason, "element [\(i)] of \(items.count): \(e.detail)" + (failed.count > 1 ? " (every element was rejected)" : ""))
+            }
+            for (i, e) in failed { out.rejectEvent(e.reason, "element [\(i)] of \(items.count): \(e.detail)") }
+            return .emitted(made)
         default:
             return .rejected(.malformed, "not a JSON object or array of objects")
         }

@@ -283,8 +283,9 @@ public struct W3CExtendedReader: LogReader {
         return pairs
     }
 
-    /// `time-taken` in whole milliseconds (rounded); nil when it is not a number.
-    static func milliseconds(_ b: UnsafeBufferPointer<UInt8>, seconds: Bool) -> Int32? {
+    /// `time-taken` in whole milliseconds (rounded); nil when it is not a number (at most 13
+    /// whole digits, so the result fits; the builder range-checks it).
+    static func milliseconds(_ b: UnsafeBufferPointer<UInt8>, seconds: Bool) -> Int64? {
         var whole: Int64 = 0
         var i = 0
         while i < b.count, b[i] &- 48 < 10 {
@@ -303,9 +304,7 @@ public struct W3CExtendedReader: LogReader {
         }
         guard i == b.count else { return nil }
         let value = Double(whole) + frac
-        let ms = (seconds ? value * 1000 : value).rounded()
-        guard ms <= Double(Int32.max) else { return nil }
-        return Int32(ms)
+        return Int64((seconds ? value * 1000 : value).rounded())
     }
 
     /// Milliseconds since midnight of `hh:mm:ss` or `hh:mm:ss.fff`.

@@ -11,6 +11,7 @@ public struct WebRecord {
     public var method: UnsafeBufferPointer<UInt8>? = nil
     /// Request target (`/path?query`) or absolute URL.
     public var target: UnsafeBufferPointer<UInt8>? = nil
+    /// HTTP status as logged (0: none); the builder range-checks it.
     public var status: Int = 0
     public var referrer: UnsafeBufferPointer<UInt8>? = nil
     public var userAgent: UnsafeBufferPointer<UInt8>? = nil
@@ -20,7 +21,8 @@ public struct WebRecord {
     public var cookies: [(String, String)] = []
     /// A logged-in user (`$remote_user`, or a user field) — a customer key when not a placeholder.
     public var user: String? = nil
-    public var responseTimeMs: Int32? = nil
+    /// Response time as logged, in milliseconds (saturated at `Int64.max`); the builder range-checks it.
+    public var responseTimeMs: Int64? = nil
     /// Decoded strings for formats whose fields need unescaping (they override the byte fields).
     public var targetText: String? = nil
     public var referrerText: String? = nil
@@ -40,7 +42,9 @@ public struct WebRecordBuilder: Sendable {
         assetKeys = Set(options.assetExtensions.filter { $0.utf8.count <= 8 }.map { WebRecordBuilder.key($0.utf8) })
     }
 
-    /// Builds the touchpoint for one request, or says why the line is skipped / rejected.
+    /// Builds the touchpoint for one request, or says why the line is skipped / rejected. The
+    /// status, response time and order value are checked against `NumberRange` here, for every
+    /// web format (`out_of_range`).
     public mutating func build(_ r: WebRecord, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
         guard let time = r.time else { return .rejected(.badTimestamp, "no time in the record") }
         guard Timestamp.isPlausible(time) else { return .rejected(.badTimestamp, "time \(Timestamp.iso(time)) is out of range") }
@@ -65,10 +69,16 @@ public struct WebRecordBuilder: Sendable {
         // are monitors, preflights and API calls, not a person looking at a page.
         if let m = r.method, !m.isEmpty, !WebRecordBuilder.isPageMethod(m) { return .skipped(.ignored) }
 
+        guard NumberRange.isStatus(r.status) else {
+            return .rejected(.outOfRange, NumberRange.outside("status", "\(r.status)", NumberRange.status))
+        }
+        if let ms = r.responseTimeMs, !NumberRange.responseMs.contains(ms) {
+            return .rejected(.outOfRange, NumberRange.outside("response time", "\(ms) ms", NumberRange.responseMs))
+        }
         var t = Touchpoint(time: time, channel: .web, action: .pageView, origin: origin)
         t.device = verdict.device
-        t.status = Int16(clamping: r.status)
-        t.responseTimeMs = r.responseTimeMs
+        t.status = Int16(r.status)
+        t.responseTimeMs = r.responseTimeMs.map { Int32($0) }
         if let text = r.targetText, !text.isEmpty, text != "-" {
             URLParts.apply(text, to: &t)
         } else if let target = r.target, !target.isEmpty, !(target.count == 1 && target[0] == 45) {
@@ -114,7 +124,10 @@ public struct WebRecordBuilder: Sendable {
             t.keys.visitorIsFallback = true
         }
 
-        if let vp = options.valueParam, let raw = URLParts.value(vp, in: t.query), let v = Double(raw), v.isFinite {
+        if let vp = options.valueParam, let raw = URLParts.value(vp, in: t.query), let v = Double(raw) {
+            guard NumberRange.value.contains(v) else {
+                return .rejected(.outOfRange, NumberRange.outside("value", JSONLine.cut(raw, 40), NumberRange.value, at: "URL parameter \(vp)"))
+            }
             t.value = v
             if let cp = options.currencyParam, let c = URLParts.value(cp, in: t.query), !c.isEmpty { t.currency = c.uppercased() }
         }

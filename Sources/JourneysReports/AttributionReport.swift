@@ -69,7 +69,7 @@ public struct AttributionReport: Sendable {
                 }
             }
         }
-        let conversionUnits = Int64(orders) * 10_000
+        let conversionUnits = Int128(orders) * 10_000
         let revenueUnits = Fixed.units(total, places: 2)
         var rows: [Row] = []
         for (m, model) in models.enumerated() {
@@ -125,10 +125,12 @@ public struct AttributionReport: Sendable {
 
     /// Integer parts of `shares` (already scaled to units) that add up to `total`: each share
     /// rounded down, then the units still missing go one each to the largest remainders (ties
-    /// to the earlier share); units in excess are taken from the smallest remainders.
-    static func apportion(_ shares: [Double], total: Int64) -> [Int64] {
+    /// to the earlier share); units in excess are taken from the smallest remainders. `Int128`,
+    /// because the cents of 100,000 orders at the largest value (`NumberRange.value`) are over
+    /// `Int64.max`; shares are finite (values are range-checked when read).
+    static func apportion(_ shares: [Double], total: Int128) -> [Int128] {
         guard !shares.isEmpty else { return [] }
-        var units = shares.map { Int64($0.rounded(.down)) }
+        var units = shares.map { Int128($0.rounded(.down)) }
         let rest = zip(shares, units).map { $0 - Double($1) }
         var missing = total - units.reduce(0, +)
         let byRest = shares.indices.sorted { (rest[$0], $1) > (rest[$1], $0) } // largest first, earlier first on ties

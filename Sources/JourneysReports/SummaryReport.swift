@@ -16,6 +16,9 @@ public struct RunStatistics: Sendable, Equatable {
     public var skipped: [String: Int64] = [:]
     /// Lines rejected by reason code.
     public var rejects: [String: Int64] = [:]
+    /// Events rejected by reason code within lines that also gave touchpoints (one element of a
+    /// SendGrid webhook array); those lines count as touchpoint lines, not here.
+    public var rejectedEvents: [String: Int64] = [:]
     public var persons = 0
     /// Links not used to merge persons because a key had too many partners (`mergeLimit`).
     public var mergesBlocked = 0
@@ -38,6 +41,8 @@ public struct InputDetail: Sendable, Equatable {
     public var skipped: [String: Int64] = [:]
     public var duplicates: Int64 = 0
     public var rejected: [String: Int64] = [:]
+    /// Events rejected within lines counted under `touchpoints` (see `RunStatistics.rejectedEvents`).
+    public var rejectedEvents: [String: Int64] = [:]
     /// The damage found, as in the warning (`byte N, gzip member M: kind: text`), or nil.
     public var damage: String?
 
@@ -64,11 +69,13 @@ public struct InputDetail: Sendable, Equatable {
 ///   "funnel": [{"stage": …, "persons": …, "pct_of_start": …, "pct_of_previous": …,
 ///               "median_hours_from_previous": …}, …],
 ///   "run": {"inputs": …, "damaged_inputs": …, "bytes": …, "lines": …, "touchpoints": …,
-///           "skipped": {reason: count}, "rejects": {reason: count}, "persons": …,
+///           "skipped": {reason: count}, "rejects": {reason: count},
+///           "rejected_events": {reason: count}, "persons": …,
 ///           "merges_blocked": …, "elapsed_seconds": …, "duplicates": …,
 ///           "inputs_detail": [{"name": …, "format": …, "lines": …, "touchpoints": …,
 ///                              "skipped": {reason: count}, "duplicates": …,
-///                              "rejected": {reason: count}, "damage": … or null}, …]}
+///                              "rejected": {reason: count}, "rejected_events": {reason: count},
+///                              "damage": … or null}, …]}
 /// }
 /// ```
 /// `conversion_rate` is converters / persons; `repeat_buyers` have two orders or more and
@@ -153,7 +160,7 @@ public struct SummaryReport: Sendable {
             ("run", .object([
                 ("inputs", .int(s.inputs)), ("damaged_inputs", .int(s.damagedInputs)), ("bytes", .int(s.bytes)),
                 ("lines", .int(s.lines)), ("touchpoints", .int(s.touchpoints)), ("skipped", counts(s.skipped)),
-                ("rejects", counts(s.rejects)), ("persons", .int(s.persons)), ("merges_blocked", .int(s.mergesBlocked)),
+                ("rejects", counts(s.rejects)), ("rejected_events", counts(s.rejectedEvents)), ("persons", .int(s.persons)), ("merges_blocked", .int(s.mergesBlocked)),
                 ("elapsed_seconds", cell(.decimal(s.elapsedSeconds, places: 3))),
                 ("duplicates", .int(s.duplicates)),
                 ("inputs_detail", .array(s.inputsDetail.map { d in
@@ -161,6 +168,7 @@ public struct SummaryReport: Sendable {
                         ("name", .string(d.name)), ("format", d.format.map { .string($0) } ?? .raw("null")),
                         ("lines", .int(d.lines)), ("touchpoints", .int(d.touchpoints)), ("skipped", counts(d.skipped)),
                         ("duplicates", .int(d.duplicates)), ("rejected", counts(d.rejected)),
+                        ("rejected_events", counts(d.rejectedEvents)),
                         ("damage", d.damage.map { .string($0) } ?? .raw("null")),
                     ])
                 })),

@@ -128,10 +128,12 @@ public enum Fixed {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// `v` in units of 10^−places (`units(12.345, places: 2)` is 1235), rounded as `string` does.
-    public static func units(_ v: Double, places: Int) -> Int64 {
+    /// `v` in units of 10^−places (`units(12.345, places: 2)` is 1235), rounded as `string` does;
+    /// 0 for NaN and infinities. `Int128` holds the units of any finite sum of money the reports
+    /// make (see `AttributionReport.apportion`).
+    public static func units(_ v: Double, places: Int) -> Int128 {
         guard let s = string(v, places: places) else { return 0 }
-        return Int64(String(decoding: s.utf8.filter { $0 != 46 }, as: UTF8.self)) ?? 0
+        return Int128(String(decoding: s.utf8.filter { $0 != 46 }, as: UTF8.self)) ?? 0
     }
 
     /// The UTC day (`2026-10-10`) of a time in milliseconds.

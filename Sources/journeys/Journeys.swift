@@ -48,7 +48,7 @@ struct ReadOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Worker threads (default: the number of cores). Output is the same for any count.", valueName: "n"))
     var threads: Int?
 
-    @Option(name: .long, help: ArgumentHelp("Lines longer than this many bytes are rejected (line_too_long).", valueName: "bytes"))
+    @Option(name: .long, help: ArgumentHelp("Lines longer than this many bytes are rejected (line_too_long); at most 67108864 (64 MiB), since a line up to the limit is held in memory.", valueName: "bytes"))
     var maxLineLength: Int = 1 << 20
 
     @Option(name: .long, help: ArgumentHelp("Emails and IP addresses: pseudonymise (default; keyed HMAC, key from JOURNEYS_PII_KEY or the pipeline's privacy.key_file) or clear (write them as read).", valueName: "mode"))
@@ -68,7 +68,9 @@ struct ReadOptions: ParsableArguments {
             throw ValidationError("unknown format \"\(format)\"; known: auto, \(ReaderRegistry.names.joined(separator: ", "))")
         }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
-        if maxLineLength < 1 { throw ValidationError("--max-line-length must be at least 1") }
+        if maxLineLength < 1 || maxLineLength > LineChunker.maxLineLengthCap {
+            throw ValidationError("--max-line-length must be from 1 to \(LineChunker.maxLineLengthCap) (64 MiB)")
+        }
         if let r = maxRejectRatio, !(r >= 0 && r <= 1) { throw ValidationError("--max-reject-ratio must be between 0 and 1") }
         if let tz = timezone, TimezoneOffset.parse(tz) == nil {
             throw ValidationError("--timezone must be a fixed offset such as +02:00, -0500 or UTC")
@@ -248,6 +250,8 @@ enum Summary {
         let rejectTotal = rejects.values.reduce(0, +)
         let rejectParts = rejects.keys.sorted().map { "\($0.rawValue) \(rejects[$0]!)" }
         t += ", rejected \(rejectTotal)" + (rejectParts.isEmpty ? "" : " (\(rejectParts.joined(separator: ", ")))")
+        let events = inputs.reduce(Int64(0)) { $0 + $1.rejectedEvents.values.reduce(0, +) }
+        if events > 0 { t += ", and \(events) events rejected within lines that gave touchpoints" }
         return t
     }
 }

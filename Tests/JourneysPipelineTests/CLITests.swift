@@ -25,7 +25,9 @@ struct RunResult {
 /// The pseudonym key every CLI test runs with (as `make golden` does), unless it passes `piiKey: nil`.
 let testPIIKey = "journeys-test-key-not-secret-0123456789"
 
-func journeys(_ args: [String], stdin: [UInt8] = [], piiKey: String? = testPIIKey, environment: [String: String] = [:]) throws -> RunResult {
+/// `under` runs it through another program, e.g. `["/usr/bin/prlimit", "--as=…"]`.
+func journeys(_ args: [String], stdin: [UInt8] = [], piiKey: String? = testPIIKey, environment: [String: String] = [:],
+              under wrapper: [String] = []) throws -> RunResult {
     let dir = TempDir()
     let inPath = dir.write("stdin", stdin)
     let outPath = dir.write("stdout", [])
@@ -38,6 +40,10 @@ func journeys(_ args: [String], stdin: [UInt8] = [], piiKey: String? = testPIIKe
         p.arguments = [cmd, "--max-reject-ratio", "1"] + args.dropFirst()
     } else {
         p.arguments = args
+    }
+    if let program = wrapper.first {
+        p.executableURL = URL(fileURLWithPath: program)
+        p.arguments = wrapper.dropFirst() + [journeysBinary.path] + (p.arguments ?? [])
     }
     var env = ProcessInfo.processInfo.environment
     env["JOURNEYS_PII_KEY"] = piiKey

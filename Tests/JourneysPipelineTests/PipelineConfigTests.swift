@@ -63,6 +63,73 @@ import Testing
         }
     }
 
+    @Test func outOfRangeNumbersAndBadListsAreErrors() {
+        // Each was accepted (or trapped: the duration overflowed Int64 milliseconds).
+        let cases: [(String, Int, String, String)] = [
+            ("sessions: {timeout: 999999999999d}\n", 1, "sessions.timeout", "must be at most 3650d"),
+            ("attribution:\n  lookback: 1e300h\n", 2, "attribution.lookback", "must be at most 3650d"),
+            ("pain_points:\n  slow_page: 30d\n", 2, "pain_points.slow_page", "must be at most 7d"),
+            ("identity:\n  merge_limit: -1\n", 2, "identity.merge_limit", "must be a whole number from 1 to 1000000"),
+            ("paths: {depth: 0}\n", 1, "paths.depth", "must be a whole number from 1 to 100"),
+            ("sources:\n  - path: a\n    format: chat\n    text_limit: -5\n", 4, "sources[0].text_limit", "must be a whole number from 1 to 67108864"),
+            ("pain_points: {bad_rating_max: 9}\n", 1, "pain_points.bad_rating_max", "must be a number from 0 to 5"),
+            ("outputs:\n  tables: [journeys, journeys]\n", 2, "outputs.tables[1]", "\"journeys\" is listed twice"),
+            ("outputs:\n  tables: []\n", 2, "outputs.tables", "must list at least one value"),
+            ("outputs:\n  formats: [csv, csv]\n", 2, "outputs.formats[1]", "\"csv\" is listed twice"),
+            ("attribution:\n  models: []\n", 2, "attribution.models", "must list at least one value"),
+            ("stages:\n  rules:\n    - {stage: purchase, paths: []}\n", 3, "stages.rules[0].paths", "must list at least one value"),
+        ]
+        for (yaml, line, path, message) in cases {
+            #expect {
+                try PipelineConfig.parse(yaml, file: "p.yaml")
+            } throws: { e in
+                (e as? PipelineError)?.description == "p.yaml:\(line): \(path): \(message)"
+            }
+        }
+        // The edges are accepted.
+        #expect(throws: Never.self) {
+            try PipelineConfig.parse("sessions: {timeout: 3650d}\nidentity: {merge_limit: 1}\noutputs: {tables: [journeys]}\n", file: "p.yaml")
+        }
+    }
+
+    @Test func deepNestingIsRefusedBeforeTheParser() {
+        // 5,000 levels in 10 KB made Yams overflow the stack (SIGSEGV), in `check` too.
+        let flow = "sources: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n"
+        let block = "outputs:\n  tables: " + String(repeating: "- ", count: 5000) + "x\n"
+        for yaml in [flow, block] {
+            #expect {
+                try PipelineConfig.parse(yaml, file: "deep.yaml")
+            } throws: { e in
+                (e as? PipelineError)?.description.hasPrefix("deep.yaml:") == true
+                    && (e as? PipelineError)?.message == "nesting deeper than 64 levels"
+            }
+        }
+        // Brackets inside quoted and plain text, comments and block scalars are not nesting.
+        let text = """
+        sources:
+          - path: "a[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[.log"  # [[[[
+            format: nginx
+            log_format: |
+              [$time_local] [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ $request
+        """
+        #expect(throws: Never.self) { try PipelineConfig.parse(text, file: "p.yaml") }
+    }
+
+    @Test func yamlTagsAreRefused() {
+        for (yaml, line) in [("version: 1\nprivacy:\n  key_file: !!binary aGVsbG8=\n", 3),
+                             ("sources:\n  - !!python/object:os.system {path: a}\n", 2),
+                             ("outputs: {dir: !local out}\n", 1)] {
+            #expect {
+                try PipelineConfig.parse(yaml, file: "p.yaml")
+            } throws: { e in
+                let e = e as? PipelineError
+                return e?.line == line && e?.message.contains("YAML tags") == true
+            }
+        }
+        // An exclamation mark inside a value is text.
+        #expect(throws: Never.self) { try PipelineConfig.parse("outputs: {dir: \"out!\"}\nversion: 1 # !!\n", file: "p.yaml") }
+    }
+
     @Test func invalidYAMLNamesTheLine() {
         #expect {
             try PipelineConfig.parse("sources:\n  - path: [unclosed\n", file: "p.yaml")

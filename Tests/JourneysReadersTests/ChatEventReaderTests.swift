@@ -221,7 +221,8 @@ import Testing
             if let score {
                 #expect(r.touchpoints.map(\.score) == [score], "rating \(value)")
             } else {
-                #expect(r.rejectReasons == [.malformed], "rating \(value)")
+                // A number off the 1–5 scale is out_of_range; a word or value that is no rating is malformed.
+                #expect(r.rejectReasons == [value == "0" || value == "6" ? .outOfRange : .malformed], "rating \(value)")
                 #expect(r.rejects.first?.detail.contains("field rating") == true)
             }
         }
@@ -233,7 +234,7 @@ import Testing
         let base = #""type":"survey","visitor_id":"v-1","timestamp":"2026-03-02T09:00:00Z""#
         #expect(try one("{" + base + #","nps":0}"#).touchpoints.map(\.score) == [0])
         #expect(try one("{" + base + #","score":"10"}"#).touchpoints.map(\.score) == [10])
-        #expect(try one("{" + base + #","survey_score":11}"#).rejectReasons == [.malformed])
+        #expect(try one("{" + base + #","survey_score":11}"#).rejectReasons == [.outOfRange])
         #expect(try one("{" + base + #","survey_score":"nine"}"#).rejectReasons == [.malformed])
         #expect(try one("{" + base + "}").rejectReasons == [.malformed])
     }

@@ -31,6 +31,8 @@ import Testing
             Array("{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n".utf8),
             Array("{\"timestamp\":1e999,\"event\":\"click\",\"email\":\"\\ud800\"}\n".utf8),
             Array("#Fields: date time\n#Fields:\n2026-01-01\n".utf8),
+            Array(("sources: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n").utf8),
+            Array("sessions: {timeout: 999999999999d}\nprivacy: {key_file: !!binary aGVsbG8=}\n".utf8),
             Array("1.2.3.4 - - [10/Oct/2026:09:14:03 +0200] \"GET /\u{0} HTTP/1.1\" 200 1 \"-\" \"\"\r\n".utf8),
         ]
         for i in inputs { i.withUnsafeBufferPointer { FuzzTargets.run(target, $0) } }

@@ -121,7 +121,7 @@ import Testing
         let head = #"{"ts":"2026-03-02T09:00:00Z","event":"x","anonymous_id":"a","properties":"#
         #expect(try one(head + #"{"status":"502"}}"#).touchpoints.map(\.status) == [502])
         #expect(try one(head + #"{"status":"oops"}}"#).rejectReasons == [.malformed])
-        #expect(try one(head + #"{"status":5000}}"#).rejectReasons == [.malformed])
+        #expect(try one(head + #"{"status":5000}}"#).rejectReasons == [.outOfRange]) // a number, outside 100–599
         #expect(try one(head + #"{"score":"4.5"}}"#).touchpoints.map(\.score) == [4.5])
         #expect(try one(head + #"{"score":"high"}}"#).rejects.map(\.detail) == [#"score "high" (field properties.score) is not a number"#])
         #expect(try one(head + #"{"revenue":null,"value":"12.5"}}"#).touchpoints.map(\.value) == [12.5]) // null falls through

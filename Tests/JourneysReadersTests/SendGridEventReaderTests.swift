@@ -14,7 +14,7 @@ struct SendGridEventReaderTests {
     func fixtureOutcome() throws {
         let o = try expectConformance(try fixture("email/sendgrid_events.ndjson"), format: "sendgrid")
         #expect(o.lines == 22)
-        #expect(o.touchpoints.count == 17)
+        #expect(o.touchpoints.count == 18) // line 19's open is kept, its machine_open rejected alone
         #expect(o.skips.total == 0)
         #expect(o.rejects.map { "\($0.origin.line):\($0.reason.rawValue)" } == [
             "14:unknown_event", "15:missing_identity", "16:bad_json", "17:bad_json", "18:bad_timestamp",
@@ -26,8 +26,32 @@ struct SendGridEventReaderTests {
         #expect(detail[16]?.hasPrefix("unterminated string") == true)
         #expect(detail[17]?.hasPrefix("duplicate key \"event\"") == true)
         #expect(detail[18] == "timestamp \"yesterday\" is not a time between 1990 and 2100 (field \"timestamp\")")
-        #expect(detail[19] == "element [1]: unknown event \"machine_open\" (field \"event\")")
+        #expect(detail[19] == "element [1] of 2: unknown event \"machine_open\" (field \"event\")")
+        #expect(o.rejects.filter(\.eventOnly).map(\.origin.line) == [19])
+        #expect(o.touchpoints.contains { $0.origin.line == 19 && $0.time == 1_791_807_000_000 && $0.action == .emailOpen })
         #expect(o.touchpoints.allSatisfy { $0.channel == .email })
+    }
+
+    @Test("one unknown event in a webhook array rejects that event alone; the line counts once, as a touchpoint line")
+    func unknownEventInArray() throws {
+        // Three events on one line, the middle one unknown: the first and third become touchpoints
+        // (1791792000 s = 2026-10-12T08:00:00Z, see above), the second is an event-only reject.
+        let line = #"[{"email":"a@example.com","timestamp":1791792000,"event":"open"},"#
+            + #"{"email":"a@example.com","timestamp":1791792001,"event":"mystery"},"#
+            + #"{"email":"a@example.com","timestamp":1791792002,"event":"click","url":"https://shop.example/x"}]"#
+        let o = try lines(line + "\n")
+        #expect(o.lines == 1)
+        #expect(o.touchpoints.map(\.time) == [1_791_792_000_000, 1_791_792_002_000])
+        #expect(o.touchpoints.map(\.action) == [.emailOpen, .emailClick])
+        #expect(o.rejects.count == 1)
+        #expect(o.rejects.first?.reason == .unknownEvent)
+        #expect(o.rejects.first?.eventOnly == true)
+        #expect(o.rejects.first?.detail == "element [1] of 3: unknown event \"mystery\" (field \"event\")")
+        // No event usable: the line itself is rejected, for its first bad event.
+        let none = try lines(#"[{"email":"a@example.com","timestamp":1791792000,"event":"mystery"},7]"# + "\n")
+        #expect(none.touchpoints.isEmpty)
+        #expect(none.rejects.map(\.eventOnly) == [false])
+        #expect(none.rejects.first?.detail == "element [0] of 2: unknown event \"mystery\" (field \"event\") (every element was rejected)")
     }
 
     @Test("the gzipped fixture reads the same as the plain one")
@@ -210,7 +234,7 @@ struct SendGridEventReaderTests {
         #expect(o.rejects.first?.detail == "email \"n/a\" is not an address (field \"email\")")
     }
 
-    @Test("arrays: empty is a header skip, a non-object element rejects the line")
+    @Test("arrays: empty is a header skip, a non-object element is rejected alone")
     func arrayEdges() throws {
         let o = try lines("""
             []
@@ -219,10 +243,12 @@ struct SendGridEventReaderTests {
             {"email":"a@example.com","timestamp":1791792000}
             {"email":"a@example.com","timestamp":-5,"event":"open"}
             """)
-        #expect(o.touchpoints.isEmpty)
+        // Line 2: the open is kept, the 42 rejected on its own (an event-only reject).
+        #expect(o.touchpoints.map(\.origin.line) == [2])
         #expect(o.skips[.header] == 1)
         #expect(o.rejects.map { "\($0.origin.line):\($0.reason.rawValue)" } == ["2:malformed", "3:malformed", "4:malformed", "5:bad_timestamp"])
-        #expect(o.rejects.first?.detail == "element [1]: not a JSON object")
+        #expect(o.rejects.map(\.eventOnly) == [true, false, false, false])
+        #expect(o.rejects.first?.detail == "element [1] of 2: not a JSON object")
     }
 
     @Test("sniffing recognises SendGrid lines and not other JSON")

@@ -156,4 +156,16 @@ import JourneysStages
         #expect(AttributionReport.apportion([3333.3333, 3333.3333, 3333.3333], total: 10_000) == [3334, 3333, 3333])
         #expect(AttributionReport.apportion([], total: 0) == [])
     }
+
+    @Test func manyOrdersAtTheLargestValueDoNotOverflow() {
+        // 100,000 orders of 1e12 (the largest value a reader accepts): 1e17 in all, 1e19 cents,
+        // over Int64.max (about 9.22e18), which trapped when the cents were apportioned as Int64.
+        // Email a day before and direct at the order time: linear gives each half, 5e16.
+        let t = at(20, 12)
+        let orders = (0..<100_000).map { _ in order(t, NumberRange.value.upperBound) }
+        let j = journey("p1", sessions: [session(t - day, "email"), session(t, "direct")], orders: orders)
+        let r = AttributionReport(journeys: [j], config: config)
+        #expect(credit(r, .linear) == ["email": "50000.0000 50000000000000000.00", "direct": "50000.0000 50000000000000000.00"])
+        #expect(credit(r, .firstTouch) == ["email": "100000.0000 100000000000000000.00"])
+    }
 }

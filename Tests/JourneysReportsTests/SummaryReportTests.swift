@@ -19,6 +19,7 @@ import JourneysStages
         stats.touchpoints = 3
         stats.skipped = ["static_asset": 60, "bot": 30]
         stats.rejects = ["bad_timestamp": 7]
+        stats.rejectedEvents = ["unknown_event": 1] // one element of a webhook array whose line gave a touchpoint
         stats.persons = 2
         stats.mergesBlocked = 1
         stats.elapsedSeconds = 0.25
@@ -30,6 +31,7 @@ import JourneysStages
         detail.skipped = ["static_asset": 60, "bot": 30]
         detail.duplicates = 2
         detail.rejected = ["bad_timestamp": 7]
+        detail.rejectedEvents = ["unknown_event": 1] // not a line: the balance does not count it
         #expect(detail.balances)
         stats.inputsDetail = [detail]
         let text = String(decoding: SummaryReport(journeys: js, config: JourneyConfig(), statistics: stats).encode(), as: UTF8.self)
@@ -57,6 +59,7 @@ import JourneysStages
             "touchpoints": 3,
             "skipped": {"bot": 30, "static_asset": 60},
             "rejects": {"bad_timestamp": 7},
+            "rejected_events": {"unknown_event": 1},
             "persons": 2,
             "merges_blocked": 1,
             "elapsed_seconds": 0.250,
@@ -70,6 +73,7 @@ import JourneysStages
                 "skipped": {"bot": 30, "static_asset": 60},
                 "duplicates": 2,
                 "rejected": {"bad_timestamp": 7},
+                "rejected_events": {"unknown_event": 1},
                 "damage": null
               }
             ]

@@ -6,11 +6,12 @@ set -u
 BIN=${FUZZ_BIN:-.build-fuzz/release/journeys-fuzz}
 SECONDS_PER=${FUZZ_SECONDS:-60}
 WORK=${FUZZ_WORK:-.build-fuzz/corpus}
-TARGETS=${FUZZ_TARGETS:-gzip_lines combined common nginx w3c json_access sendgrid ses chat jsonl csv}
+TARGETS=${FUZZ_TARGETS:-gzip_lines pipeline combined common nginx w3c json_access sendgrid ses chat jsonl csv}
 export SWIFT_BACKTRACE=enable=no   # a crashing target hangs in Swift's backtracer otherwise
 seeds() {
   case $1 in
     gzip_lines) ls fixtures/web/*.gz fixtures/email/*.gz fixtures/chat/*.gz fixtures/web/common.log ;;
+    pipeline) ls pipelines/*.yaml fixtures/hostile/pipeline.yaml ;;
     combined|common|nginx) ls fixtures/web/access.log fixtures/web/common.log fixtures/web/custom.log fixtures/hostile/access.log ;;
     w3c) ls fixtures/web/iis.log fixtures/web/cloudfront.log ;;
     json_access) ls fixtures/web/access.json fixtures/web/caddy.json fixtures/web/traefik.json ;;
@@ -27,8 +28,8 @@ printf '%-12s %12s %8s %s\n' target executions seconds crashes
 for t in $TARGETS; do
   mkdir -p "$WORK/$t" "Tests/fuzz-corpus/$t"
   for f in $(seeds $t); do
-    # Seeds: the first 8 KiB of each fixture (whole for gzip), and each of its first lines.
-    if [ $t = gzip_lines ]; then cp "$f" "$WORK/$t/"; else head -c 8192 "$f" > "$WORK/$t/$(basename $f).head"; head -n 20 "$f" | split -l 1 - "$WORK/$t/$(basename $f).line."; fi
+    # Seeds: the first 8 KiB of each fixture (whole for gzip and pipeline files), and each of its first lines.
+    if [ $t = gzip_lines ] || [ $t = pipeline ]; then cp "$f" "$WORK/$t/"; else head -c 8192 "$f" > "$WORK/$t/$(basename $f).head"; head -n 20 "$f" | split -l 1 - "$WORK/$t/$(basename $f).line."; fi
   done
   before=$(ls "Tests/fuzz-corpus/$t" | wc -l)
   log=$(mktemp)

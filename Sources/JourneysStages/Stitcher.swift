@@ -180,8 +180,7 @@ public struct IdentityGraph: Sendable {
     private var links: [UInt64] = []
     private var distinctLinks = 0
     /// Key text not drained yet: `varint length` + UTF-8, one per key, in id order.
-    public private(set) var text: [UInt8] = []
-    private var drained = 0
+    private var text: [UInt8] = []
     let chatVisitorIsWebVisitor: Bool
     let mergeLimit: Int
 
@@ -192,9 +191,6 @@ public struct IdentityGraph: Sendable {
 
     /// Distinct keys so far.
     public var keyCount: Int { keys.count }
-
-    /// Bytes held for the keys and links (for accounting against a memory limit).
-    public var heldBytes: Int { keys.heldBytes + links.capacity * 8 + text.capacity }
 
     /// Interns the keys of one touchpoint (empty values are no keys). With
     /// `chatVisitorIsWebVisitor`, a chat visitor id is a `visitor` key.
@@ -225,7 +221,6 @@ public struct IdentityGraph: Sendable {
     public mutating func drainText(_ sink: ([UInt8]) throws -> Void) rethrows {
         guard !text.isEmpty else { return }
         try sink(text)
-        drained += text.count
         text.removeAll(keepingCapacity: true)
     }
 
@@ -440,7 +435,6 @@ struct KeyTable: Sendable {
     private(set) var personHashes = Chunked<UInt64>()
 
     var count: Int { kinds.count }
-    var heldBytes: Int { fingerprints.heldBytes + index.capacity * 4 + kinds.heldBytes + personHashes.heldBytes }
 
     /// `KeyKind.allCases`, made once (`allCases` builds a new array at every use).
     static let kinds = KeyKind.allCases
@@ -494,8 +488,6 @@ struct Chunked<Element>: Sendable where Element: Sendable {
     private var blocks: [[Element]] = []
     private(set) var count = 0
     private static var blockSize: Int { 1 << 16 }
-
-    var heldBytes: Int { blocks.count * Self.blockSize * MemoryLayout<Element>.stride }
 
     mutating func append(_ e: Element) {
         if count == blocks.count * Self.blockSize {

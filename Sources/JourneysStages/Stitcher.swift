@@ -266,29 +266,26 @@ public struct IdentityGraph: Sendable {
         let n = keys.count
         keys.stopInterning()
         let kinds = keys.kinds
-        // Blocked: linked to more than `mergeLimit` keys of one kind. Degrees are counted from
-        // the sorted links grouped by their smaller key, then (each pair swapped, sorted again)
-        // by the larger one; the second swap puts the list back as it was.
+        // Blocked: linked to more than `mergeLimit` keys of one kind. Each link gives both its
+        // keys an end `key << 8 | kind of the other key`; sorted, a run of equal ends is one
+        // key's degree in one kind (the links are distinct).
         var blocked = [Bool](repeating: false, count: n)
-        for _ in 0..<2 {
-            var i = 0
-            while i < links.count {
-                let a = links[i] >> 32
-                var degree = (0, 0, 0, 0)
-                while i < links.count, links[i] >> 32 == a {
-                    switch kinds[Int(links[i] & 0xFFFF_FFFF)] {
-                    case 0: degree.0 += 1
-                    case 1: degree.1 += 1
-                    case 2: degree.2 += 1
-                    default: degree.3 += 1
-                    }
-                    i += 1
-                }
-                if max(degree.0, degree.1, degree.2, degree.3) > mergeLimit { blocked[Int(a)] = true }
-            }
-            for i in links.indices { links[i] = links[i] << 32 | links[i] >> 32 }
-            links.sort()
+        var ends: [UInt64] = []
+        ends.reserveCapacity(links.count * 2)
+        for l in links {
+            let a = l >> 32, b = l & 0xFFFF_FFFF
+            ends.append(a << 8 | UInt64(kinds[Int(b)]))
+            ends.append(b << 8 | UInt64(kinds[Int(a)]))
         }
+        ends.sort()
+        var i = 0
+        while i < ends.count {
+            var j = i + 1
+            while j < ends.count, ends[j] == ends[i] { j += 1 }
+            if j - i > mergeLimit { blocked[Int(ends[i] >> 8)] = true }
+            i = j
+        }
+        ends = []
         var uf = UnionFind(count: n)
         var mergesBlocked = 0
         for l in links {

@@ -121,6 +121,40 @@ import Testing
         #expect(small.out == large.out)
     }
 
+    /// With the keys' text spilled (1 MiB limit), the key a person is named after is still the
+    /// smallest customer id, and blocked keys still link nothing (README "Persons", merge limit
+    /// 20): visitor v1 logs in as `cz` and as `ca`; visitor `shared` logs in as 21 customers
+    /// (linked to more than 20 customer keys: blocked), and once with no customer.
+    @Test func tiesAndBlockedKeysSurviveSpilledKeyText() throws {
+        let dir = TempDir()
+        var text = ""
+        func line(_ second: Int, _ visitor: String, _ customer: String) {
+            text += #"{"time":\#(1_790_000_000 + second),"request_method":"GET","request_uri":"/","status":"200","http_user_agent":"Mozilla/5.0","visitor_id":"\#(visitor)","customer_id":"\#(customer)"}"# + "\n"
+        }
+        line(0, "v1", "")
+        line(60, "v1", "cz")
+        line(120, "v1", "ca")
+        for i in 0..<21 { line(1000 + i, "shared", "s\(i + 10)") }
+        line(2000, "shared", "")
+        let input = dir.write("keys.json", Array(text.utf8))
+        var outs: [[String: Data]] = []
+        for limit in ["1M", "4G"] {
+            let out = dir.url.path + "/out-" + limit
+            let r = try journeys(["run", "--memory-limit", limit, "--format", "json_access", "--out", out, input])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stderr.contains("note: 21 merges blocked: keys linked to more than 20 others of one kind (visitor:shared)"), "\(r.stderr)")
+            outs.append(try outputs(out))
+        }
+        #expect(outs[0] == outs[1])
+        // person_id, customer_id, first_seen, last_seen, touchpoints, …
+        let rows = String(decoding: outs[0]["journeys.csv"]!, as: UTF8.self).split(separator: "\r\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let byCustomer = Dictionary(uniqueKeysWithValues: rows.map { (String($0[1]), Int($0[4])!) })
+        #expect(rows.count == 23)
+        #expect(byCustomer["ca"] == 3 && byCustomer["cz"] == nil) // v1, cz and ca are one person, named after ca
+        #expect((10..<31).allSatisfy { byCustomer["s\($0)"] == 1 }) // each login is its own person
+        #expect(byCustomer[""] == 1) // the blocked visitor's own touchpoint: a person of that key alone
+    }
+
     @Test func aLimitThatIsNotASizeIsAUsageError() throws {
         for bad in ["lots", "12X", "-5M", "0", "100"] { // 100 bytes: under the 1 MiB floor
             let r = try journeys(["run", "--memory-limit", bad, "--out", TempDir().url.path, "fixtures/web/access.log"])

@@ -414,9 +414,6 @@ public struct IdentityResolution: Sendable {
 
     /// The hash `person(key).id` spells.
     public func personHash(_ key: Int32) -> UInt64 { personHashes[Int(key)] }
-
-    /// The person key of a key, or the key itself when it is blocked.
-    public func personKey(ofKey k: Int32) -> Int32 { blocked[Int(k)] ? k : personKeyOf[Int(k)] }
 }
 
 /// Identity keys interned to dense `Int32` ids by their 128-bit fingerprint (ids follow first

@@ -10,7 +10,7 @@ import JourneysStages
 /// order, interns their identity keys into the `IdentityGraph` (which also collects the links
 /// between keys) and appends one compact `TouchpointRecord` per touchpoint to a `SpillStore`.
 /// The keys' text goes to a second store. When the two outgrow half of the memory limit, or the
-/// process's resident memory (with the key table, some 32 bytes per distinct key) 60% of it,
+/// process's resident memory (with the key table, some 24 bytes per distinct key) 60% of it,
 /// they move to unnamed temporary files next to the outputs, so what stays in memory grows
 /// with distinct keys, not with lines, and a few dozen bytes per key.
 ///

@@ -169,9 +169,10 @@ public struct KeyFingerprints: Sendable {
 /// hold its touchpoints feeds it while reading, then asks `resolve()` which person each key
 /// belongs to.
 ///
-/// Memory is about 32 bytes per distinct key while reading (`KeyTable`: a 128-bit fingerprint,
-/// the person hash, the kind and an index slot) plus 8 bytes per distinct link, whatever the
-/// touchpoint count; resolving drops the fingerprints and takes about 14 bytes per key. The
+/// Memory is about 24 bytes per distinct key while reading (`KeyTable`: a 128-bit fingerprint,
+/// the kind and an index slot) plus 8 bytes per distinct link, whatever the touchpoint count;
+/// resolving drops the fingerprints and keeps about 14 bytes per key (kind, person hash,
+/// blocked, person key). The
 /// keys' text is not kept: it is appended to `text` (length-prefixed, in id order), which the
 /// owner may move elsewhere (`drainText`, e.g. to a temporary file) and hands back to `resolve`,
 /// which keeps only the few values it needs (customer ids, blocked keys, keys that tie).
@@ -202,7 +203,7 @@ public struct IdentityGraph: Sendable {
     public mutating func slots(of k: IdentityKeys, _ f: KeyFingerprints) -> KeySlots {
         func id(_ kind: KeyKind, _ v: String?, _ f: KeyFingerprint?) -> Int32 {
             guard let v, let f else { return -1 }
-            let (id, new) = keys.intern(kind, f, value: v)
+            let (id, new) = keys.intern(kind, f)
             if new {
                 var v = v
                 v.withUTF8 { b in
@@ -318,9 +319,22 @@ public struct IdentityGraph: Sendable {
                 || (b == k && KeyTable.kinds[Int(kinds[Int(k)])] == .customer) { needed[Int(k)] = true }
         }
         tied = []
+        // The person hash of every key (FNV-1a 64 of `kind\0value`, what `person_id` spells when
+        // the key names its person), from the text as it goes by.
         var texts: [Int32: String] = [:]
+        var personHashes = [UInt64](repeating: 0, count: n)
+        let seeds = KeyTable.kinds.map { kind in
+            var h = FNV1a64()
+            h.combine(kind.rawValue)
+            h.combine(byte: 0)
+            return h.value
+        }
         var next: Int32 = 0
         let each = { (b: UnsafeRawBufferPointer) in
+            var h = FNV1a64()
+            h.value = seeds[Int(kinds[Int(next)])]
+            h.combine(b.assumingMemoryBound(to: UInt8.self))
+            personHashes[Int(next)] = h.value
             if needed[Int(next)] { texts[next] = String(decoding: b, as: UTF8.self) }
             next += 1
         }
@@ -353,7 +367,7 @@ public struct IdentityGraph: Sendable {
             blockedKeys.append(KeyTable.kinds[Int(kinds[k])].rawValue + ":" + texts[Int32(k)]!)
         }
         blockedKeys.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        return IdentityResolution(kinds: kinds, personHashes: keys.personHashes, texts: texts, blocked: blocked, personKeyOf: personKey,
+        return IdentityResolution(kinds: kinds, personHashes: personHashes, texts: texts, blocked: blocked, personKeyOf: personKey,
                                   mergesBlocked: mergesBlocked, blockedKeys: blockedKeys)
     }
 }
@@ -363,7 +377,7 @@ public struct IdentityResolution: Sendable {
     /// Per key: its kind (index in `KeyTable.kinds`), its person hash, whether it is blocked,
     /// and the key naming its person.
     let kinds: Chunked<UInt8>
-    let personHashes: Chunked<UInt64>
+    let personHashes: [UInt64]
     let blocked: [Bool]
     let personKeyOf: [Int32]
     /// The text of the keys that need it: customer keys naming a person, blocked keys.
@@ -372,7 +386,7 @@ public struct IdentityResolution: Sendable {
     public let mergesBlocked: Int
     public let blockedKeys: [String]
 
-    init(kinds: Chunked<UInt8>, personHashes: Chunked<UInt64>, texts: [Int32: String], blocked: [Bool], personKeyOf: [Int32],
+    init(kinds: Chunked<UInt8>, personHashes: [UInt64], texts: [Int32: String], blocked: [Bool], personKeyOf: [Int32],
          mergesBlocked: Int, blockedKeys: [String]) {
         self.kinds = kinds
         self.personHashes = personHashes
@@ -418,15 +432,13 @@ public struct IdentityResolution: Sendable {
 
 /// Identity keys interned to dense `Int32` ids by their 128-bit fingerprint (ids follow first
 /// appearance; nothing orders by them). Per key: the fingerprint (16 bytes) and its slot in an
-/// open-addressing index (4 bytes at a load of at most 2/3), freed by `stopInterning`; the
-/// kind (1 byte) and the person hash (8 bytes: FNV-1a 64 of `kind\0value`, what `person_id`
-/// spells when the key names its person). Storage grows in fixed blocks, never by copying.
+/// open-addressing index (4 bytes at a load of at most 2/3), freed by `stopInterning`, and the
+/// kind (1 byte). Storage grows in fixed blocks, never by copying.
 struct KeyTable: Sendable {
     private var fingerprints = Chunked<KeyFingerprint>()
     /// Open addressing with linear probing on the fingerprint's low bits: key id, or -1.
     private var index = [Int32](repeating: -1, count: 1 << 12)
     private(set) var kinds = Chunked<UInt8>()
-    private(set) var personHashes = Chunked<UInt64>()
 
     var count: Int { kinds.count }
 
@@ -439,7 +451,7 @@ struct KeyTable: Sendable {
     static func rank(_ kind: UInt8) -> Int { kinds[Int(kind)] == .customer ? -1 : Int(kind) }
 
     /// The id of the key, and whether it is new.
-    mutating func intern(_ kind: KeyKind, _ f: KeyFingerprint, value: String) -> (Int32, Bool) {
+    mutating func intern(_ kind: KeyKind, _ f: KeyFingerprint) -> (Int32, Bool) {
         let mask = index.count - 1
         var i = Int(truncatingIfNeeded: f.low) & mask
         while index[i] >= 0 {
@@ -450,11 +462,6 @@ struct KeyTable: Sendable {
         index[i] = id
         fingerprints.append(f)
         kinds.append(UInt8(Self.index(kind)))
-        var h = FNV1a64()
-        h.combine(kind.rawValue)
-        h.combine(byte: 0)
-        h.combine(value)
-        personHashes.append(h.value)
         if count * 3 > index.count * 2 { grow() }
         return (id, true)
     }

@@ -161,7 +161,7 @@ public enum RunJob {
             try directory.write("rejects.ndjson", mode: 0o600) { file in
                 summaries = try Scanner.run(plans, options: options, work: { r -> TouchpointStore.EncodedChunk? in
                     guard pii.applyAll(&r) else { return nil }
-                    return TouchpointStore.encode(r.touchpoints, member: r.lastMember)
+                    return TouchpointStore.encode(r.touchpoints, member: r.lastMember, config: req.pipeline.journey)
                 }, consume: { chunk, header in
                     guard let chunk else { throw PIIError.missing }
                     if header.input != member.input || header.lastMember != member.member {
@@ -220,61 +220,71 @@ public enum RunJob {
         }
 
         // Stitch, drop repeats (the same record read twice — a file named twice, overlapping
-        // rotations — counts once) and build the journeys, partition by partition.
-        let built: TouchpointStore.Built
-        do {
-            built = try store.build(inputNames: names, config: req.pipeline.journey, threads: req.threads, discardFrom: discardFrom)
-        } catch {
-            return fail(.ioError, ["error: \(error); nothing was published, the previous outputs in \(req.outDir) are unchanged"])
-        }
-        for i in summaries.indices {
-            summaries[i].touchpoints = built.touchpoints[i]
-            summaries[i].duplicates = built.duplicateLines[i]
-            summaries[i].touchpointLines -= built.duplicateLines[i]
-        }
-        if ProcessInfo.processInfo.environment["JOURNEYS_TEST_FAULT"] == "conservation", !summaries.isEmpty {
-            summaries[0].lines += 1 // a test hook: proves the check below stops a run (exit 70)
-        }
-
-        // Conservation: every line is a touchpoint line, a skip, a duplicate or a reject.
-        for s in summaries where s.lines != s.touchpointLines + s.skips.total + s.duplicates + s.rejected {
-            return fail(.software, ["error: internal error: the lines of \(s.name) do not add up (\(s.lines) read, \(s.touchpointLines) touchpoint lines, \(s.skips.total) skipped, \(s.duplicates) duplicates, \(s.rejected) rejected); nothing was published. Please report this with the input"])
-        }
-
+        // rotations — counts once) and build the journeys, partition by partition; each
+        // partition's journeys go to the reports as they are built and are not held.
+        /// The lines of an input did not add up (a bug): exit 70.
+        struct Unbalanced: Error { let message: String }
+        var built = TouchpointStore.Built(touchpoints: [], duplicateLines: [])
         var stats = RunStatistics()
-        stats.inputs = summaries.count
-        stats.damagedInputs = summaries.filter { $0.isDamaged || $0.openError != nil }.count
-        stats.bytes = summaries.reduce(0) { $0 + $1.compressedBytes }
-        stats.lines = summaries.reduce(0) { $0 + $1.lines }
-        stats.touchpoints = summaries.reduce(0) { $0 + $1.touchpoints }
-        for s in summaries {
-            for reason in SkipReason.allCases where s.skips[reason] > 0 { stats.skipped[reason.rawValue, default: 0] += s.skips[reason] }
-            for (reason, n) in s.rejects { stats.rejects[reason.rawValue, default: 0] += n }
-            for (reason, n) in s.rejectedEvents { stats.rejectedEvents[reason.rawValue, default: 0] += n }
-        }
-        stats.persons = built.journeys.count
-        stats.mergesBlocked = built.mergesBlocked
-        stats.elapsedSeconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
-        stats.duplicates = built.duplicates
-        stats.inputsDetail = summaries.map { s in
-            var d = InputDetail(name: s.name, format: s.format)
-            d.lines = s.lines
-            d.touchpoints = s.touchpointLines
-            for reason in SkipReason.allCases where s.skips[reason] > 0 { d.skipped[reason.rawValue] = s.skips[reason] }
-            d.duplicates = s.duplicates
-            for (reason, n) in s.rejects where n > 0 { d.rejected[reason.rawValue] = n }
-            for (reason, n) in s.rejectedEvents { d.rejectedEvents[reason.rawValue] = n }
-            d.damage = s.damageText ?? s.openError.map { "\($0)" }
-            return d
-        }
-
         let kinds = req.pipeline.outputs.tables.compactMap(ReportKind.init(rawValue:))
         let formats = req.pipeline.outputs.formats.compactMap(TableFormat.init(rawValue:))
+        var builtDone = Date()
+        var builtRSS = ""
         do {
-            let builtDone = Date()
-            let builtRSS = MemoryUse.current()
-            try Reports.write(built.journeys, config: req.pipeline.journey, statistics: stats,
-                              options: ReportOptions(kinds: kinds, formats: formats, bom: req.bom), into: directory)
+            try Reports.write(config: req.pipeline.journey, options: ReportOptions(kinds: kinds, formats: formats, bom: req.bom),
+                              into: directory) { add in
+                built = try store.build(inputNames: names, config: req.pipeline.journey, threads: req.threads, discardFrom: discardFrom,
+                                        emit: add)
+                builtDone = Date()
+                builtRSS = MemoryUse.current()
+                for i in summaries.indices {
+                    summaries[i].touchpoints = built.touchpoints[i]
+                    summaries[i].duplicates = built.duplicateLines[i]
+                    summaries[i].touchpointLines -= built.duplicateLines[i]
+                }
+                if ProcessInfo.processInfo.environment["JOURNEYS_TEST_FAULT"] == "conservation", !summaries.isEmpty {
+                    summaries[0].lines += 1 // a test hook: proves the check below stops a run (exit 70)
+                }
+
+                // Conservation: every line is a touchpoint line, a skip, a duplicate or a reject.
+                for s in summaries where s.lines != s.touchpointLines + s.skips.total + s.duplicates + s.rejected {
+                    throw Unbalanced(message: "error: internal error: the lines of \(s.name) do not add up (\(s.lines) read, \(s.touchpointLines) touchpoint lines, \(s.skips.total) skipped, \(s.duplicates) duplicates, \(s.rejected) rejected); nothing was published. Please report this with the input")
+                }
+
+                stats.inputs = summaries.count
+                stats.damagedInputs = summaries.filter { $0.isDamaged || $0.openError != nil }.count
+                stats.bytes = summaries.reduce(0) { $0 + $1.compressedBytes }
+                stats.lines = summaries.reduce(0) { $0 + $1.lines }
+                stats.touchpoints = summaries.reduce(0) { $0 + $1.touchpoints }
+                for s in summaries {
+                    for reason in SkipReason.allCases where s.skips[reason] > 0 { stats.skipped[reason.rawValue, default: 0] += s.skips[reason] }
+                    for (reason, n) in s.rejects { stats.rejects[reason.rawValue, default: 0] += n }
+                    for (reason, n) in s.rejectedEvents { stats.rejectedEvents[reason.rawValue, default: 0] += n }
+                }
+                stats.persons = built.persons
+                stats.mergesBlocked = built.mergesBlocked
+                stats.elapsedSeconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
+                stats.duplicates = built.duplicates
+                stats.inputsDetail = summaries.map { s in
+                    var d = InputDetail(name: s.name, format: s.format)
+                    d.lines = s.lines
+                    d.touchpoints = s.touchpointLines
+                    for reason in SkipReason.allCases where s.skips[reason] > 0 { d.skipped[reason.rawValue] = s.skips[reason] }
+                    d.duplicates = s.duplicates
+                    for (reason, n) in s.rejects where n > 0 { d.rejected[reason.rawValue] = n }
+                    for (reason, n) in s.rejectedEvents { d.rejectedEvents[reason.rawValue] = n }
+                    d.damage = s.damageText ?? s.openError.map { "\($0)" }
+                    return d
+                }
+                return stats
+            }
+        } catch let e as Unbalanced {
+            return fail(.software, [e.message])
+        } catch {
+            return fail(.writing(error), ["error: \(error); nothing was published, the previous outputs in \(req.outDir) are unchanged"])
+        }
+
+        do {
             let published = directory.pendingNames
             publishLock.lock()
             defer { publishLock.unlock() }

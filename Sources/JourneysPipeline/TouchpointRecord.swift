@@ -11,7 +11,7 @@ import JourneysStages
 /// - body: time (8 bytes), action (1 byte; 255 = custom, then its name), channel, device,
 ///   status, a presence bit set, then each present field (strings as varint length + UTF-8).
 ///
-/// The identity keys themselves live once in the run's `IdentityGraph`; a record carries their
+/// The identity keys are interned once, by the run's `IdentityGraph`; a record carries their
 /// ids. The query parameters and free text, which no journey or report reads once a reader has
 /// taken campaign, click id and value from them, travel only as a 64-bit hash (`restHash`), so
 /// that telling repeats apart still compares every field. A web page view takes some 40–80

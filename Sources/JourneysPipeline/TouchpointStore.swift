@@ -9,21 +9,26 @@ import JourneysStages
 /// **Reading.** Workers encode each chunk's touchpoints (`encode`); the consumer, in input
 /// order, interns their identity keys into the `IdentityGraph` (which also collects the links
 /// between keys) and appends one compact `TouchpointRecord` per touchpoint to a `SpillStore`.
-/// When the store outgrows half of the memory limit it moves to an unnamed temporary file next
-/// to the outputs, so what stays in memory grows with distinct keys (persons), not with lines.
+/// The keys' text goes to a second store. When the two outgrow half of the memory limit, or the
+/// process's resident memory (with the key table, some 24 bytes per distinct key) 60% of it,
+/// they move to unnamed temporary files next to the outputs, so what stays in memory grows
+/// with distinct keys, not with lines, and a few dozen bytes per key.
 ///
 /// **Building.** Once every input is read, the graph resolves which person each key belongs to.
 /// Persons are cut into partitions by the 64-bit hash their `person_id` spells, in hash ranges,
 /// so partitions come out in `person_id` order; each partition is small enough to decode
 /// within the limit. For each partition in turn its records are decoded, repeated
 /// touchpoints dropped (`Duplicates`: a repeat has the same keys, so the same person and
-/// partition), and the journeys built; with two or more threads the next partition is decoded
-/// while the current one's journeys are built. A spilled store is first routed into one
+/// partition), and the journeys built and handed on to the reports, which keep only totals;
+/// with two or more threads the next partition is decoded while the current one's journeys
+/// are built. A spilled store is first routed into one
 /// temporary file per partition in a single pass; a store in memory is walked by offset.
 /// Either way the journeys, and so every output, are the same bytes as with no limit at all.
 final class TouchpointStore {
     private(set) var graph: IdentityGraph
     private let store: SpillStore
+    /// The identity keys' text (`IdentityGraph.drainText`), spilled with the records.
+    private let keyText: SpillStore
     private let directory: String
     let memoryLimit: Int64
     private(set) var count: Int64 = 0
@@ -38,6 +43,7 @@ final class TouchpointStore {
     init(config: JourneyConfig, directory: String, memoryLimit: Int64) {
         graph = IdentityGraph(config: config)
         store = SpillStore(directory: directory)
+        keyText = SpillStore(directory: directory)
         self.directory = directory
         self.memoryLimit = memoryLimit
     }
@@ -53,11 +59,12 @@ final class TouchpointStore {
         var origins: [Origin] = []
         var lineTouchpoints: [Int] = []
         var fingerprints: [UInt64] = []
+        var keyFingerprints: [KeyFingerprints] = []
         var member = 0
     }
 
     /// Worker side: encodes `touchpoints` (the touchpoints of one line are adjacent).
-    static func encode(_ touchpoints: [Touchpoint], member: Int) -> EncodedChunk {
+    static func encode(_ touchpoints: [Touchpoint], member: Int, config: JourneyConfig) -> EncodedChunk {
         var c = EncodedChunk()
         c.member = member
         c.bodies.reserveCapacity(touchpoints.count * 64)
@@ -65,6 +72,7 @@ final class TouchpointStore {
         c.keys.reserveCapacity(touchpoints.count)
         c.origins.reserveCapacity(touchpoints.count)
         c.fingerprints.reserveCapacity(touchpoints.count)
+        c.keyFingerprints.reserveCapacity(touchpoints.count)
         var i = 0
         while i < touchpoints.count {
             var j = i
@@ -78,6 +86,7 @@ final class TouchpointStore {
                 c.origins.append(t.origin)
                 c.lineTouchpoints.append(j - i)
                 c.fingerprints.append(Duplicates.fingerprint(t))
+                c.keyFingerprints.append(KeyFingerprints(t.keys, chatVisitorIsWebVisitor: config.chatVisitorIsWebVisitor))
             }
             i = j
         }
@@ -90,7 +99,7 @@ final class TouchpointStore {
         c.bodies.withUnsafeBufferPointer { bodies in
             var start = 0
             for i in c.ends.indices {
-                let slots = graph.slots(of: c.keys[i])
+                let slots = graph.slots(of: c.keys[i], c.keyFingerprints[i])
                 graph.link(slots)
                 let h = TouchpointRecord.Header(origin: c.origins[i], member: c.member, lineTouchpoints: c.lineTouchpoints[i],
                                                 fingerprint: c.fingerprints[i], slots: slots)
@@ -100,15 +109,19 @@ final class TouchpointStore {
         }
         count += Int64(c.ends.count)
         try store.append(scratch)
-        if !store.isSpilled, store.size > memoryLimit / 2 || Self.residentBytes() > memoryLimit / 10 * 6 {
+        try graph.drainText { try keyText.append($0) }
+        // The keys count against the limit with the records: past it, both go to files.
+        if !store.isSpilled, store.size + keyText.size > memoryLimit / 2 || Self.residentBytes() > memoryLimit / 10 * 6 {
             try store.spill()
+            try keyText.spill()
             MemoryTuning.releaseFreeMemory()
         }
     }
 
     /// What building found besides the journeys.
     struct Built {
-        var journeys: [Journey] = []
+        /// Journeys built (and handed to `emit`).
+        var persons = 0
         var mergesBlocked = 0
         var blockedKeys: [String] = []
         /// Kept touchpoints per input.
@@ -122,9 +135,11 @@ final class TouchpointStore {
         var journeySeconds = 0.0
     }
 
-    /// Builds every journey. `discardFrom[input]`: that input's touchpoints from this gzip member
+    /// Builds every journey and hands them to `emit` a partition at a time, in `person_id` order
+    /// (nothing keeps them). `discardFrom[input]`: that input's touchpoints from this gzip member
     /// on are dropped (the member failed its check).
-    func build(inputNames: [String], config: JourneyConfig, threads: Int, discardFrom: [Int32: Int]) throws -> Built {
+    func build(inputNames: [String], config: JourneyConfig, threads: Int, discardFrom: [Int32: Int],
+               emit: ([Journey]) throws -> Void) throws -> Built {
         if !discardFrom.isEmpty {
             // Links seen only on discarded touchpoints must not join persons.
             graph.removeLinks()
@@ -134,7 +149,8 @@ final class TouchpointStore {
                 if !Self.isDiscarded(h, discardFrom) { graph.link(h.slots) }
             }
         }
-        let resolution = graph.resolve()
+        let resolution = try graph.resolve { each in try keyText.forEachRecord { each($0) } }
+        keyText.release()
         MemoryTuning.releaseFreeMemory() // the scan's buffers, before sizing partitions
         var built = Built(touchpoints: [Int64](repeating: 0, count: inputNames.count),
                           duplicateLines: [Int64](repeating: 0, count: inputNames.count))
@@ -143,8 +159,9 @@ final class TouchpointStore {
 
         // Partitions: ranges of the person hash, each with at most about `perPartition` touchpoints
         // (assuming persons spread evenly over hashes, which FNV-1a gives).
-        // What the limit leaves beside what is resident now (keys, links, buffers), half of it for
-        // the decoded touchpoints, the rest for the journeys that accumulate. With more than one
+        // What the limit leaves beside what is resident now (the resolved keys, buffers), half of
+        // it for the decoded touchpoints, the rest for the partition's journeys on their way to
+        // the reports and what the reports keep (the funnel's gaps). With more than one
         // thread two partitions are decoded at a time (one being built, the next being decoded),
         // so each is half the size.
         let overlap = threads > 1
@@ -153,12 +170,9 @@ final class TouchpointStore {
         let perPartition = max(1000, min(Self.maxPartition / inFlight, headroom / 2 / inFlight / Self.bytesPerDecodedTouchpoint))
         let partitions = Int(max(1, (count + perPartition - 1) / perPartition))
         built.partitions = partitions
-        var personHash: [Int32: UInt64] = [:]
         func partition(of h: TouchpointRecord.Header) -> Int {
             guard let pk = resolution.personKey(h.slots) else { return 0 } // no person: counted in partition 0
-            let hash: UInt64
-            if let x = personHash[pk] { hash = x } else { hash = resolution.person(pk).hash; personHash[pk] = hash }
-            return Int(hash.multipliedFullWidth(by: UInt64(partitions)).high)
+            return Int(resolution.personHash(pk).multipliedFullWidth(by: UInt64(partitions)).high)
         }
 
         // Each partition's records, as a function that feeds them one by one to its argument.
@@ -177,8 +191,10 @@ final class TouchpointStore {
             feeds = offsets.map { list in { body in for position in list { try store.withRecord(at: position, body) } } }
         } else {
             // Spilled: route every record into its partition's file in one pass, then read each once.
-            // Write buffers: an eighth of the limit between them, 64 KiB to 1 MiB each.
-            let buffer = Int(max(64 << 10, min(1 << 20, memoryLimit / 8 / Int64(partitions))))
+            // Write buffers: an eighth of the limit between them, 1 MiB at most each, 4 KiB at least
+            // (a larger floor made them grow with the partition count, past the limit: 64 KiB
+            // each for 6,400 partitions is 400 MB).
+            let buffer = Int(max(4 << 10, min(1 << 20, memoryLimit / 8 / Int64(partitions))))
             let parts = (0..<partitions).map { _ in SpillStore(directory: directory, bufferSize: buffer) }
             for p in parts { try p.spill() }
             var lengthPrefix: [UInt8] = []
@@ -192,19 +208,20 @@ final class TouchpointStore {
             }
             feeds = parts.map { p in { body in try p.forEachRecord(body); p.release() } }
         }
-        personHash = [:]
 
         let decoder = PartitionDecoder(resolution: resolution, inputs: inputNames.count, discardFrom: discardFrom,
                                        expected: Int(count / Int64(partitions)))
-        func journeys(_ d: PartitionDecoder.Decoded, threads: Int) {
+        func journeys(_ d: PartitionDecoder.Decoded, threads: Int) throws {
             let started = DispatchTime.now().uptimeNanoseconds
-            built.journeys += JourneyBuilder.build(persons: d.persons, touchpoints: d.touchpoints, inputNames: inputNames,
-                                                  config: config, threads: threads, keepTouchpoints: false)
+            let js = JourneyBuilder.build(persons: d.persons, touchpoints: d.touchpoints, inputNames: inputNames,
+                                          config: config, threads: threads, keepTouchpoints: false)
             built.journeySeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            built.persons += js.count
+            try emit(js)
         }
         if !overlap || feeds.count == 1 {
             for feed in feeds {
-                journeys(try decoder.decode(feed), threads: threads)
+                try journeys(try decoder.decode(feed), threads: threads)
                 if partitions > 1 { releaseIfNearLimit() } // before the next partition
             }
         } else {
@@ -229,7 +246,7 @@ final class TouchpointStore {
                 finished.wait()
             }
             while let next = handoff.next() {
-                journeys(try next.get(), threads: threads - 1)
+                try journeys(try next.get(), threads: threads - 1)
                 releaseIfNearLimit()
             }
         }

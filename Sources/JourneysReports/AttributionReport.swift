@@ -18,7 +18,7 @@ import JourneysStages
 /// model credited. Conversions have 4 decimals and revenue 2; they are rounded by largest
 /// remainder so that, as written, each model's conversions add up to exactly the number of
 /// orders and its revenue to exactly the total revenue.
-public struct AttributionReport: Sendable {
+public struct AttributionReport: JourneyAggregate {
     public static let name = "attribution"
     public static let columns = ["model", "channel", "conversions", "revenue"]
     /// The channel group that `last_non_direct` passes over.
@@ -42,33 +42,44 @@ public struct AttributionReport: Sendable {
         public var revenue: Double
     }
 
-    public let rows: [Row]
+    private let models: [AttributionModel]
+    private let lookbackMs: Int64
+    private let halfLifeMs: Int64
+    /// Per model, each channel's credit so far.
+    private var credit: [[String: (conversions: Double, revenue: Double)]]
+    private var orders = 0
+    private var total = 0.0
 
-    public init(journeys: [Journey], config: JourneyConfig) {
-        let models = config.attributionModels
-        var credit = [[String: (conversions: Double, revenue: Double)]](repeating: [:], count: models.count)
-        var orders = 0
-        var total = 0.0
-        for j in inPersonOrder(journeys) {
-            let sessions = j.sessionsInOrder
-            for o in j.orders {
-                orders += 1
-                total += o.value
-                let touches = Self.touches(sessions, before: o.time, lookbackMs: config.lookbackMs)
-                for (m, model) in models.enumerated() {
-                    if touches.isEmpty {
-                        credit[m][noChannel, default: (0, 0)].conversions += 1
-                        credit[m][noChannel]!.revenue += o.value
-                        continue
-                    }
-                    let w = Self.weights(model, touches: touches, conversionTime: o.time, halfLifeMs: config.timeDecayHalfLifeMs)
-                    for (t, share) in zip(touches, w) where share > 0 {
-                        credit[m][t.channel, default: (0, 0)].conversions += share
-                        credit[m][t.channel]!.revenue += share * o.value
-                    }
+    public init(config: JourneyConfig) {
+        models = config.attributionModels
+        lookbackMs = config.lookbackMs
+        halfLifeMs = config.timeDecayHalfLifeMs
+        credit = [[String: (conversions: Double, revenue: Double)]](repeating: [:], count: models.count)
+    }
+
+    public mutating func add(_ j: Journey) {
+        let sessions = j.sessionsInOrder
+        for o in j.orders {
+            orders += 1
+            total += o.value
+            let touches = Self.touches(sessions, before: o.time, lookbackMs: lookbackMs)
+            for (m, model) in models.enumerated() {
+                if touches.isEmpty {
+                    credit[m][noChannel, default: (0, 0)].conversions += 1
+                    credit[m][noChannel]!.revenue += o.value
+                    continue
+                }
+                let w = Self.weights(model, touches: touches, conversionTime: o.time, halfLifeMs: halfLifeMs)
+                for (t, share) in zip(touches, w) where share > 0 {
+                    credit[m][t.channel, default: (0, 0)].conversions += share
+                    credit[m][t.channel]!.revenue += share * o.value
                 }
             }
         }
+    }
+
+    /// Rounded so that each model's conversions and revenue add up (see the type's description).
+    public var rows: [Row] {
         let conversionUnits = Int128(orders) * 10_000
         let revenueUnits = Fixed.units(total, places: 2)
         var rows: [Row] = []
@@ -80,7 +91,7 @@ public struct AttributionReport: Sendable {
                 rows.append(Row(model: model, channel: ch, conversions: Double(c[i]) / 10_000, revenue: Double(r[i]) / 100))
             }
         }
-        self.rows = rows
+        return rows
     }
 
     public var table: Table {

@@ -6,7 +6,7 @@ import JourneysStages
 ///
 /// `converters` have at least one order; `conversion_rate` is converters / persons (0–1, 4
 /// decimals); `orders` and `revenue` are all of those persons' orders, whenever they happened.
-public struct ChannelsReport: Sendable {
+public struct ChannelsReport: JourneyAggregate {
     public static let name = "channels"
     public static let columns = ["channel", "persons", "converters", "conversion_rate", "orders", "revenue"]
 
@@ -19,18 +19,17 @@ public struct ChannelsReport: Sendable {
         public var conversionRate: Double? { ratio(converters, persons) }
     }
 
-    public let rows: [Row]
+    private var by: [String: Row] = [:]
+    public var rows: [Row] { by.values.sorted { $0.channel < $1.channel } }
 
-    public init(journeys: [Journey], config: JourneyConfig) {
-        var by: [String: Row] = [:]
-        for j in inPersonOrder(journeys) {
-            let c = j.firstTouchChannel
-            by[c, default: Row(channel: c)].persons += 1
-            if j.converted { by[c]!.converters += 1 }
-            by[c]!.orders += j.orders.count
-            by[c]!.revenue += j.revenue
-        }
-        rows = by.values.sorted { $0.channel < $1.channel }
+    public init(config: JourneyConfig) {}
+
+    public mutating func add(_ j: Journey) {
+        let c = j.firstTouchChannel
+        by[c, default: Row(channel: c)].persons += 1
+        if j.converted { by[c]!.converters += 1 }
+        by[c]!.orders += j.orders.count
+        by[c]!.revenue += j.revenue
     }
 
     public var table: Table {

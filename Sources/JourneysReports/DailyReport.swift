@@ -8,7 +8,7 @@ import JourneysStages
 /// start that day and whose first touchpoint is on that channel; `orders` whose touchpoint is on
 /// that day and channel, and their `revenue` (2 decimals). A day and channel without any
 /// touchpoint has no row.
-public struct DailyReport: Sendable {
+public struct DailyReport: JourneyAggregate {
     public static let name = "daily"
     public static let columns = ["date", "channel", "touchpoints", "persons", "sessions", "orders", "revenue"]
 
@@ -23,29 +23,28 @@ public struct DailyReport: Sendable {
         public var revenue = 0.0
     }
 
-    public let rows: [Row]
+    private struct Key: Hashable { var day: Int64; var channel: Channel }
+    private var by: [Key: Row] = [:]
+    public var rows: [Row] { by.values.sorted { ($0.day, $0.channel.rawValue) < ($1.day, $1.channel.rawValue) } }
 
-    public init(journeys: [Journey], config: JourneyConfig) {
-        struct Key: Hashable { var day: Int64; var channel: Channel }
-        var by: [Key: Row] = [:]
-        for j in inPersonOrder(journeys) {
-            for a in j.activity { // one entry per (day, channel) of the journey
-                let k = Key(day: a.day, channel: a.channel)
-                by[k, default: Row(day: k.day, channel: k.channel)].touchpoints += a.touchpoints
-                by[k]!.persons += 1
-            }
-            for s in j.sessions {
-                guard let c = j.touchpointChannel(of: s) else { continue }
-                by[Key(day: Fixed.dayNumber(s.start), channel: c), default: Row(day: Fixed.dayNumber(s.start), channel: c)].sessions += 1
-            }
-            for o in j.orders {
-                guard let c = o.channel else { continue } // the model always sets it
-                let k = Key(day: Fixed.dayNumber(o.time), channel: c)
-                by[k, default: Row(day: k.day, channel: c)].orders += 1
-                by[k]!.revenue += o.value
-            }
+    public init(config: JourneyConfig) {}
+
+    public mutating func add(_ j: Journey) {
+        for a in j.activity { // one entry per (day, channel) of the journey
+            let k = Key(day: a.day, channel: a.channel)
+            by[k, default: Row(day: k.day, channel: k.channel)].touchpoints += a.touchpoints
+            by[k]!.persons += 1
         }
-        rows = by.values.sorted { ($0.day, $0.channel.rawValue) < ($1.day, $1.channel.rawValue) }
+        for s in j.sessions {
+            guard let c = j.touchpointChannel(of: s) else { continue }
+            by[Key(day: Fixed.dayNumber(s.start), channel: c), default: Row(day: Fixed.dayNumber(s.start), channel: c)].sessions += 1
+        }
+        for o in j.orders {
+            guard let c = o.channel else { continue } // the model always sets it
+            let k = Key(day: Fixed.dayNumber(o.time), channel: c)
+            by[k, default: Row(day: k.day, channel: c)].orders += 1
+            by[k]!.revenue += o.value
+        }
     }
 
     public var table: Table {

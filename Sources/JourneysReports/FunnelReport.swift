@@ -12,7 +12,7 @@ import JourneysStages
 /// `median_hours_from_previous` is the median, over persons who reached both this and the
 /// previous stage, of time(stage) − time(previous stage), only gaps ≥ 0 (a person who reached
 /// the stages out of order is left out), in hours with 2 decimals; empty when there is none.
-public struct FunnelReport: Sendable {
+public struct FunnelReport: JourneyAggregate {
     public static let name = "funnel"
     public static let columns = ["stage", "persons", "pct_of_start", "pct_of_previous", "median_hours_from_previous"]
 
@@ -24,24 +24,31 @@ public struct FunnelReport: Sendable {
         public var medianHoursFromPrevious: Double?
     }
 
-    public let rows: [Row]
+    private let stages: [String]
+    private var persons: [Int]
+    /// Per stage, the gaps from the previous stage (8 bytes per person that reached both).
+    private var gaps: [[Int64]]
 
-    public init(journeys: [Journey], config: JourneyConfig) {
-        let n = config.stages.count
-        var persons = [Int](repeating: 0, count: n)
-        var gaps = [[Int64]](repeating: [], count: n)
-        for j in inPersonOrder(journeys) {
-            for s in 0..<min(n, j.stageTimes.count) {
-                guard let t = j.stageTimes[s] else { continue }
-                persons[s] += 1
-                if s > 0, s - 1 < j.stageTimes.count, let p = j.stageTimes[s - 1], t >= p { gaps[s].append(t - p) }
-            }
-        }
-        rows = (0..<n).map { s in
-            Row(stage: config.stages[s], persons: persons[s],
+    public var rows: [Row] {
+        (0..<stages.count).map { s in
+            Row(stage: stages[s], persons: persons[s],
                 pctOfStart: ratio(persons[s], persons[0]),
                 pctOfPrevious: s == 0 ? nil : ratio(persons[s], persons[s - 1]),
                 medianHoursFromPrevious: median(gaps[s]).map { $0 / millisPerHour })
+        }
+    }
+
+    public init(config: JourneyConfig) {
+        stages = config.stages
+        persons = [Int](repeating: 0, count: stages.count)
+        gaps = [[Int64]](repeating: [], count: stages.count)
+    }
+
+    public mutating func add(_ j: Journey) {
+        for s in 0..<min(stages.count, j.stageTimes.count) {
+            guard let t = j.stageTimes[s] else { continue }
+            persons[s] += 1
+            if s > 0, s - 1 < j.stageTimes.count, let p = j.stageTimes[s - 1], t >= p { gaps[s].append(t - p) }
         }
     }
 

@@ -7,7 +7,7 @@ import JourneysStages
 /// Rows are sorted by kind (its snake_case name), then stage in stage order (stages not in
 /// `JourneyConfig.stages`, such as an empty one before any stage was reached, come after, by
 /// name).
-public struct PainPointsReport: Sendable {
+public struct PainPointsReport: JourneyAggregate {
     public static let name = "pain_points"
     public static let columns = ["kind", "stage", "occurrences", "persons"]
 
@@ -18,22 +18,25 @@ public struct PainPointsReport: Sendable {
         public var persons = 0
     }
 
-    public let rows: [Row]
+    private struct Key: Hashable { var kind: PainKind; var stage: String }
+    private var by: [Key: Row] = [:]
+    private let stages: [String]
 
-    public init(journeys: [Journey], config: JourneyConfig) {
-        struct Key: Hashable { var kind: PainKind; var stage: String }
-        var by: [Key: Row] = [:]
-        for j in journeys {
-            var seen = Set<Key>()
-            for p in j.painPoints {
-                let k = Key(kind: p.kind, stage: p.stage)
-                by[k, default: Row(kind: p.kind, stage: p.stage)].occurrences += 1
-                if seen.insert(k).inserted { by[k]!.persons += 1 }
-            }
-        }
-        let rank = Dictionary(config.stages.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        rows = by.values.sorted {
+    public var rows: [Row] {
+        let rank = Dictionary(stages.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        return by.values.sorted {
             ($0.kind.rawValue, rank[$0.stage] ?? Int.max, $0.stage) < ($1.kind.rawValue, rank[$1.stage] ?? Int.max, $1.stage)
+        }
+    }
+
+    public init(config: JourneyConfig) { stages = config.stages }
+
+    public mutating func add(_ j: Journey) {
+        var seen = Set<Key>()
+        for p in j.painPoints {
+            let k = Key(kind: p.kind, stage: p.stage)
+            by[k, default: Row(kind: p.kind, stage: p.stage)].occurrences += 1
+            if seen.insert(k).inserted { by[k]!.persons += 1 }
         }
     }
 

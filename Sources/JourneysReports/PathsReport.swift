@@ -8,7 +8,7 @@ import JourneysStages
 /// `JourneyConfig.pathDepth` steps, joined with ` > `; a journey without sessions has the path
 /// `(none)`. Every path is listed (not a top-N), by persons descending, then path.
 /// `conversion_rate` is converters / persons (0–1, 4 decimals).
-public struct PathsReport: Sendable {
+public struct PathsReport: JourneyAggregate {
     public static let name = "paths"
     public static let columns = ["path", "persons", "converters", "conversion_rate"]
 
@@ -19,16 +19,16 @@ public struct PathsReport: Sendable {
         public var conversionRate: Double? { ratio(converters, persons) }
     }
 
-    public let rows: [Row]
+    private let depth: Int
+    private var by: [String: Row] = [:]
+    public var rows: [Row] { by.values.sorted { ($1.persons, $0.path) < ($0.persons, $1.path) } }
 
-    public init(journeys: [Journey], config: JourneyConfig) {
-        var by: [String: Row] = [:]
-        for j in journeys {
-            let p = Self.path(j, depth: config.pathDepth)
-            by[p, default: Row(path: p)].persons += 1
-            if j.converted { by[p]!.converters += 1 }
-        }
-        rows = by.values.sorted { ($1.persons, $0.path) < ($0.persons, $1.path) }
+    public init(config: JourneyConfig) { depth = config.pathDepth }
+
+    public mutating func add(_ j: Journey) {
+        let p = Self.path(j, depth: depth)
+        by[p, default: Row(path: p)].persons += 1
+        if j.converted { by[p]!.converters += 1 }
     }
 
     public var table: Table {

@@ -7,19 +7,6 @@ public enum ReportKind: String, Sendable, CaseIterable, Equatable {
     case painPoints = "pain_points"
     case daily
 
-    /// The table of this report over `journeys`.
-    public func table(_ journeys: [Journey], config: JourneyConfig) -> Table {
-        switch self {
-        case .journeys: JourneysReport(journeys: journeys, config: config).table
-        case .funnel: FunnelReport(journeys: journeys, config: config).table
-        case .channels: ChannelsReport(journeys: journeys, config: config).table
-        case .attribution: AttributionReport(journeys: journeys, config: config).table
-        case .paths: PathsReport(journeys: journeys, config: config).table
-        case .painPoints: PainPointsReport(journeys: journeys, config: config).table
-        case .daily: DailyReport(journeys: journeys, config: config).table
-        }
-    }
-
     /// `journeys.csv`, `pain_points.json` …
     public func fileName(_ format: TableFormat) -> String { "\(rawValue).\(format.fileExtension)" }
 }
@@ -41,31 +28,131 @@ public struct ReportOptions: Sendable, Equatable {
     }
 }
 
+/// A report computed from journeys fed one at a time in person order (`person_id`), so that a
+/// run can feed them partition by partition instead of holding them all: it keeps totals per
+/// channel, path, day …, which do not grow with persons (the funnel's gaps excepted: one per
+/// person and stage).
+public protocol JourneyAggregate: Sendable {
+    init(config: JourneyConfig)
+    mutating func add(_ j: Journey)
+}
+
+extension JourneyAggregate {
+    /// The report over `journeys`, fed in person order whatever order they come in (sums of
+    /// money then come out the same bit for bit).
+    public init(journeys: [Journey], config: JourneyConfig) {
+        self.init(config: config)
+        for j in inPersonOrder(journeys) { add(j) }
+    }
+}
+
 /// Builds the report tables and writes them into an output directory.
 public enum Reports {
+    /// Writes the reports over `journeys` (see `write(config:options:into:produce:)`).
+    public static func write(_ journeys: [Journey], config: JourneyConfig, statistics: RunStatistics,
+                             options: ReportOptions = ReportOptions(), into directory: OutputDirectory) throws {
+        try write(config: config, options: options, into: directory) { add in
+            try add(inPersonOrder(journeys))
+            return statistics
+        }
+    }
+
     /// Writes every selected table in every selected format, then `summary.json` (last, so it
     /// is also published last), into `directory`; the caller then calls `directory.commit()`.
     /// Write other outputs (`rejects.ndjson`) before calling this.
-    public static func write(_ journeys: [Journey], config: JourneyConfig, statistics: RunStatistics,
-                             options: ReportOptions = ReportOptions(), into directory: OutputDirectory) throws {
-        let sorted = inPersonOrder(journeys)
-        var funnel: FunnelReport?
-        for kind in options.kinds {
-            let table: Table
-            if kind == .funnel {
-                let f = FunnelReport(journeys: sorted, config: config)
-                funnel = f
-                table = f.table
-            } else {
-                table = kind.table(sorted, config: config)
+    ///
+    /// `produce` hands every journey to `add`, in person order, a batch at a time, then returns
+    /// the run's statistics for `summary.json`. Nothing here holds the journeys: the rows of
+    /// `journeys.csv` are written as they come, the other reports keep totals (`JourneyAggregate`).
+    public static func write(config: JourneyConfig, options: ReportOptions = ReportOptions(), into directory: OutputDirectory,
+                             produce: (_ add: ([Journey]) throws -> Void) throws -> RunStatistics) throws {
+        var all = Aggregates(config: config, kinds: Set(options.kinds))
+        let rows = options.kinds.contains(.journeys) ? options.formats : []
+        var statistics = RunStatistics()
+        try withFiles(rows.map { ReportKind.journeys.fileName($0) }[...], in: directory) { files in
+            var streams = rows.map { TableStream(format: $0, columns: JourneysReport.columns, bom: options.bom) }
+            var buffers = streams.indices.map { i in
+                var o: [UInt8] = []
+                streams[i].begin(to: &o)
+                return o
             }
+            var last: String?
+            statistics = try produce { batch in
+                for j in batch {
+                    precondition(last.map { !(j.personID < $0) } ?? true, "journeys come in person order")
+                    last = j.personID
+                    all.add(j)
+                    guard !files.isEmpty else { continue }
+                    let cells = JourneysReport.row(j, stages: config.stages)
+                    for i in files.indices {
+                        streams[i].row(cells, to: &buffers[i])
+                        if buffers[i].count >= 1 << 20 { try files[i].write(buffers[i]); buffers[i].removeAll(keepingCapacity: true) }
+                    }
+                }
+            }
+            for i in files.indices {
+                streams[i].end(to: &buffers[i])
+                try files[i].write(buffers[i])
+            }
+        }
+        for kind in options.kinds {
+            guard let table = all.table(kind) else { continue }
             for format in options.formats {
                 try directory.write(kind.fileName(format), table: table, format: format, bom: options.bom)
             }
         }
         if options.summary {
-            let summary = SummaryReport(journeys: sorted, config: config, funnel: funnel, statistics: statistics)
-            try directory.write("summary.json", bytes: summary.encode())
+            all.summary.statistics = statistics
+            try directory.write("summary.json", bytes: all.summary.encode())
+        }
+    }
+
+    /// Opens the outputs `names` (each through `OutputDirectory.write`, nested) and calls `body`
+    /// with them all open.
+    private static func withFiles(_ names: ArraySlice<String>, in directory: OutputDirectory, opened: [OutputFile] = [],
+                                  _ body: ([OutputFile]) throws -> Void) throws {
+        guard let name = names.first else { return try body(opened) }
+        try directory.write(name) { file in try withFiles(names.dropFirst(), in: directory, opened: opened + [file], body) }
+    }
+
+    /// The reports a run writes besides `journeys.csv`, fed together.
+    private struct Aggregates {
+        var summary: SummaryReport
+        var channels: ChannelsReport?
+        var attribution: AttributionReport?
+        var paths: PathsReport?
+        var painPoints: PainPointsReport?
+        var daily: DailyReport?
+
+        init(config: JourneyConfig, kinds: Set<ReportKind>) {
+            summary = SummaryReport(config: config)
+            if kinds.contains(.channels) { channels = ChannelsReport(config: config) }
+            if kinds.contains(.attribution) { attribution = AttributionReport(config: config) }
+            if kinds.contains(.paths) { paths = PathsReport(config: config) }
+            if kinds.contains(.painPoints) { painPoints = PainPointsReport(config: config) }
+            if kinds.contains(.daily) { daily = DailyReport(config: config) }
+        }
+
+        mutating func add(_ j: Journey) {
+            summary.add(j)
+            channels?.add(j)
+            attribution?.add(j)
+            paths?.add(j)
+            painPoints?.add(j)
+            daily?.add(j)
+        }
+
+        /// The table of `kind` (nil for `journeys`, written as the journeys come).
+        func table(_ kind: ReportKind) -> Table? {
+            switch kind {
+            case .journeys: nil
+            case .funnel: summary.funnel.table
+            case .channels: channels?.table
+            case .attribution: attribution?.table
+            case .paths: paths?.table
+            case .painPoints: painPoints?.table
+            case .daily: daily?.table
+            }
         }
     }
 }

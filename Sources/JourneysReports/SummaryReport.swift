@@ -87,7 +87,7 @@ public struct InputDetail: Sendable, Equatable {
 /// UTC (null without touchpoints); revenue has 2 decimals, elapsed seconds 3. The document is
 /// pretty-printed, UTF-8 without a BOM, and ends with a newline. `schema_version` changes when
 /// a field is renamed or removed (new fields do not change it).
-public struct SummaryReport: Sendable {
+public struct SummaryReport: JourneyAggregate {
     public static let name = "summary"
     public static let schemaVersion = 1
 
@@ -105,28 +105,33 @@ public struct SummaryReport: Sendable {
     public var npsDetractors = 0
     public var firstSeen: Int64?
     public var lastSeen: Int64?
+    /// Fed the same journeys (`funnel.csv` is written from it).
     public var funnel: FunnelReport
-    public var statistics: RunStatistics
+    public var statistics = RunStatistics()
 
-    public init(journeys: [Journey], config: JourneyConfig, funnel: FunnelReport? = nil, statistics: RunStatistics) {
-        for j in inPersonOrder(journeys) {
-            persons += 1
-            touchpoints += j.touchpointCount
-            sessions += j.sessions.count
-            if j.converted { converters += 1 }
-            if j.orders.count >= 2 { repeatBuyers += 1 }
-            if let score = j.nps {
-                npsRespondents += 1
-                if score >= 9 { npsPromoters += 1 } else if score <= 6 { npsDetractors += 1 }
-            }
-            orders += j.orders.count
-            revenue += j.revenue
-            painPoints += j.painPoints.count
-            if let f = j.firstSeen { firstSeen = min(firstSeen ?? f, f) }
-            if let l = j.lastSeen { lastSeen = max(lastSeen ?? l, l) }
-        }
-        self.funnel = funnel ?? FunnelReport(journeys: journeys, config: config)
+    public init(config: JourneyConfig) { funnel = FunnelReport(config: config) }
+
+    public init(journeys: [Journey], config: JourneyConfig, statistics: RunStatistics) {
+        self.init(journeys: journeys, config: config)
         self.statistics = statistics
+    }
+
+    public mutating func add(_ j: Journey) {
+        persons += 1
+        touchpoints += j.touchpointCount
+        sessions += j.sessions.count
+        if j.converted { converters += 1 }
+        if j.orders.count >= 2 { repeatBuyers += 1 }
+        if let score = j.nps {
+            npsRespondents += 1
+            if score >= 9 { npsPromoters += 1 } else if score <= 6 { npsDetractors += 1 }
+        }
+        orders += j.orders.count
+        revenue += j.revenue
+        painPoints += j.painPoints.count
+        if let f = j.firstSeen { firstSeen = min(firstSeen ?? f, f) }
+        if let l = j.lastSeen { lastSeen = max(lastSeen ?? l, l) }
+        funnel.add(j)
     }
 
     /// % promoters − % detractors, nil without respondents.

@@ -7,6 +7,66 @@ public enum TableFormat: String, Sendable, CaseIterable {
     public var fileExtension: String { rawValue }
 }
 
+/// Writes rows one at a time as `CSVWriter` or `JSONWriter` writes a whole table: `begin`, `row`
+/// for each row, `end` (so rows can be written as they are made, without a `Table`).
+struct TableStream {
+    let format: TableFormat
+    let columns: [String]
+    let bom: Bool
+    /// JSON: the quoted column names, each followed by `:`.
+    private let keys: [[UInt8]]
+    private var rows = 0
+
+    init(format: TableFormat, columns: [String], bom: Bool = true) {
+        self.format = format
+        self.columns = columns
+        self.bom = bom
+        keys = format == .json ? columns.map { name in
+            var k: [UInt8] = []
+            JSONText.appendString(name, to: &k)
+            k.append(58)
+            return k
+        } : []
+    }
+
+    func begin(to o: inout [UInt8]) {
+        switch format {
+        case .csv:
+            if bom { o.append(contentsOf: CSVText.bom) }
+            CSVText.appendHeader(columns, to: &o)
+        case .json: o.append(91)
+        }
+    }
+
+    mutating func row(_ cells: [Cell], to o: inout [UInt8]) {
+        switch format {
+        case .csv: CSVWriter.appendRow(cells, to: &o)
+        case .json:
+            o.append(contentsOf: rows == 0 ? [10] : [44, 10])
+            JSONWriter.appendObject(keys: keys, cells: cells, to: &o)
+        }
+        rows += 1
+    }
+
+    func end(to o: inout [UInt8]) {
+        if format == .json { o.append(contentsOf: rows == 0 ? [93, 10] : [10, 93, 10]) }
+    }
+
+    /// Writes all of `table`, handing the bytes to `sink` in pieces of about `chunk` bytes.
+    func encode(_ table: Table, chunk: Int, sink: (inout [UInt8]) throws -> Void) rethrows {
+        var stream = self
+        var o: [UInt8] = []
+        o.reserveCapacity(min(chunk, 64 + table.count * 16 * table.columns.count) + 4096)
+        begin(to: &o)
+        for i in 0..<table.count {
+            stream.row(table[i], to: &o)
+            if o.count >= chunk { try sink(&o) }
+        }
+        stream.end(to: &o)
+        try sink(&o)
+    }
+}
+
 /// Writes a `Table` as RFC 4180 CSV for spreadsheets.
 ///
 /// UTF-8 with a byte-order mark unless `bom: false` (LibreOffice garbles UTF-8 without it),
@@ -25,14 +85,7 @@ public enum CSVWriter {
     /// consumes and may empty the buffer).
     public static func encode(_ table: Table, bom: Bool = true, chunk: Int = 1 << 20,
                               sink: (inout [UInt8]) throws -> Void) rethrows {
-        var o: [UInt8] = bom ? CSVText.bom : []
-        o.reserveCapacity(min(chunk, 64 + table.count * 16 * table.columns.count) + 4096)
-        CSVText.appendHeader(table.columns, to: &o)
-        for i in 0..<table.count {
-            appendRow(table[i], to: &o)
-            if o.count >= chunk { try sink(&o) }
-        }
-        try sink(&o)
+        try TableStream(format: .csv, columns: table.columns, bom: bom).encode(table, chunk: chunk, sink: sink)
     }
 
     public static func appendRow(_ cells: [Cell], to o: inout [UInt8]) {
@@ -64,20 +117,7 @@ public enum JSONWriter {
     }
 
     public static func encode(_ table: Table, chunk: Int = 1 << 20, sink: (inout [UInt8]) throws -> Void) rethrows {
-        var o: [UInt8] = [91]
-        let keys = table.columns.map { name -> [UInt8] in
-            var k: [UInt8] = []
-            JSONText.appendString(name, to: &k)
-            k.append(58)
-            return k
-        }
-        for i in 0..<table.count {
-            o.append(contentsOf: i == 0 ? [10] : [44, 10])
-            appendObject(keys: keys, cells: table[i], to: &o)
-            if o.count >= chunk { try sink(&o) }
-        }
-        o.append(contentsOf: table.count == 0 ? [93, 10] : [10, 93, 10])
-        try sink(&o)
+        try TableStream(format: .json, columns: table.columns).encode(table, chunk: chunk, sink: sink)
     }
 
     /// Appends `{"key":value,…}`; `keys` are the JSON-quoted column names each followed by `:`.

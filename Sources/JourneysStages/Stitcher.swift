@@ -125,14 +125,63 @@ public struct KeySlots: Sendable, Equatable {
     public var isEmpty: Bool { customer < 0 && email < 0 && visitor < 0 && chatVisitor < 0 }
 }
 
+/// A 128-bit fingerprint of one identity key (kind and value), what an `IdentityGraph` interns
+/// instead of the key's text. Two `Hasher` (SipHash-1-3) values under this process's random
+/// seed with different prefixes: keys made to collide cannot be chosen from outside, and by
+/// chance two of a billion keys collide with probability about 2⁻⁶⁸. Nothing is ordered or
+/// written by it, so outputs do not depend on the seed.
+public struct KeyFingerprint: Sendable, Equatable {
+    var low: UInt64
+    var high: UInt64
+
+    init(_ kind: KeyKind, _ value: String) {
+        var a = Hasher(), b = Hasher()
+        a.combine(0 as UInt8)
+        b.combine(1 as UInt8)
+        a.combine(kind)
+        b.combine(kind)
+        a.combine(value)
+        b.combine(value)
+        low = UInt64(UInt(bitPattern: a.finalize()))
+        high = UInt64(UInt(bitPattern: b.finalize()))
+    }
+}
+
+/// The fingerprints of a touchpoint's keys, in `KeySlots` order (customer, email, visitor, chat
+/// visitor); nil where it has no such key. Computed on the workers that read, so the one thread
+/// that interns does not hash text.
+public struct KeyFingerprints: Sendable {
+    var slots: (KeyFingerprint?, KeyFingerprint?, KeyFingerprint?, KeyFingerprint?)
+
+    /// With `chatVisitorIsWebVisitor`, a chat visitor id is a `visitor` key.
+    public init(_ k: IdentityKeys, chatVisitorIsWebVisitor: Bool) {
+        func f(_ kind: KeyKind, _ v: String?) -> KeyFingerprint? {
+            guard let v, !v.isEmpty else { return nil }
+            return KeyFingerprint(kind, v)
+        }
+        slots = (f(.customer, k.customer), f(.email, k.email), f(.visitor, k.visitor),
+                 f(chatVisitorIsWebVisitor ? .visitor : .chatVisitor, k.chatVisitor))
+    }
+}
+
 /// The graph `Stitcher` works on, built one touchpoint at a time: identity keys interned to
 /// dense ids, and the distinct links between keys seen on one touchpoint. A run that does not
 /// hold its touchpoints feeds it while reading, then asks `resolve()` which person each key
-/// belongs to; memory is a few words per distinct key and link, whatever the touchpoint count.
+/// belongs to.
+///
+/// Memory is about 24 bytes per distinct key while reading (`KeyTable`: a 128-bit fingerprint,
+/// the kind and an index slot) plus 8 bytes per distinct link, whatever the touchpoint count;
+/// resolving drops the fingerprints and keeps about 14 bytes per key (kind, person hash,
+/// blocked, person key). The
+/// keys' text is not kept: it is appended to `text` (length-prefixed, in id order), which the
+/// owner may move elsewhere (`drainText`, e.g. to a temporary file) and hands back to `resolve`,
+/// which keeps only the few values it needs (customer ids, blocked keys, keys that tie).
 public struct IdentityGraph: Sendable {
     var keys = KeyTable()
     private var links: [UInt64] = []
     private var distinctLinks = 0
+    /// Key text not drained yet: `varint length` + UTF-8, one per key, in id order.
+    private var text: [UInt8] = []
     let chatVisitorIsWebVisitor: Bool
     let mergeLimit: Int
 
@@ -147,12 +196,33 @@ public struct IdentityGraph: Sendable {
     /// Interns the keys of one touchpoint (empty values are no keys). With
     /// `chatVisitorIsWebVisitor`, a chat visitor id is a `visitor` key.
     public mutating func slots(of k: IdentityKeys) -> KeySlots {
-        func id(_ kind: KeyKind, _ v: String?) -> Int32 {
-            guard let v, !v.isEmpty else { return -1 }
-            return keys.intern(kind, v)
+        slots(of: k, KeyFingerprints(k, chatVisitorIsWebVisitor: chatVisitorIsWebVisitor))
+    }
+
+    /// `slots(of:)` with the fingerprints already computed (`KeyFingerprints(k, …)`).
+    public mutating func slots(of k: IdentityKeys, _ f: KeyFingerprints) -> KeySlots {
+        func id(_ kind: KeyKind, _ v: String?, _ f: KeyFingerprint?) -> Int32 {
+            guard let v, let f else { return -1 }
+            let (id, new) = keys.intern(kind, f)
+            if new {
+                var v = v
+                v.withUTF8 { b in
+                    appendVarint(b.count, to: &text)
+                    text.append(contentsOf: b)
+                }
+            }
+            return id
         }
-        return KeySlots(id(.customer, k.customer), id(.email, k.email), id(.visitor, k.visitor),
-                        id(chatVisitorIsWebVisitor ? .visitor : .chatVisitor, k.chatVisitor))
+        return KeySlots(id(.customer, k.customer, f.slots.0), id(.email, k.email, f.slots.1), id(.visitor, k.visitor, f.slots.2),
+                        id(chatVisitorIsWebVisitor ? .visitor : .chatVisitor, k.chatVisitor, f.slots.3))
+    }
+
+    /// Hands the key text gathered since the last call to `sink` and forgets it; `resolve` is
+    /// then given it back.
+    public mutating func drainText(_ sink: ([UInt8]) throws -> Void) rethrows {
+        guard !text.isEmpty else { return }
+        try sink(text)
+        text.removeAll(keepingCapacity: true)
     }
 
     /// Records that the keys in `s` were seen together.
@@ -184,60 +254,148 @@ public struct IdentityGraph: Sendable {
         distinctLinks = out
     }
 
-    /// Connected components with merge protection (see `Stitcher`).
-    public mutating func resolve() -> IdentityResolution {
+    /// `resolve(drainedText:)` for a graph whose text was never drained.
+    public mutating func resolve() -> IdentityResolution { resolve { _ in } }
+
+    /// Connected components with merge protection (see `Stitcher`). `drainedText` feeds its
+    /// argument the text of each key given to `drainText`'s sink, in order (one call per key,
+    /// without the length prefix); the text still held is read here. Interning stops: the
+    /// fingerprints are freed.
+    public mutating func resolve(drainedText: (_ each: (UnsafeRawBufferPointer) -> Void) throws -> Void) rethrows
+        -> IdentityResolution {
         compact()
-        let kindCount = KeyKind.allCases.count
-        var degree = [Int32](repeating: 0, count: keys.count * kindCount)
+        let n = keys.count
+        keys.stopInterning()
+        let kinds = keys.kinds
+        // Blocked: linked to more than `mergeLimit` keys of one kind. Each link gives both its
+        // keys an end `key << 8 | kind of the other key`; sorted, a run of equal ends is one
+        // key's degree in one kind (the links are distinct).
+        var blocked = [Bool](repeating: false, count: n)
+        var ends: [UInt64] = []
+        ends.reserveCapacity(links.count * 2)
         for l in links {
-            let a = Int(l >> 32), b = Int(l & 0xFFFF_FFFF)
-            degree[a * kindCount + keys.kindIndex[b]] += 1
-            degree[b * kindCount + keys.kindIndex[a]] += 1
+            let a = l >> 32, b = l & 0xFFFF_FFFF
+            ends.append(a << 8 | UInt64(kinds[Int(b)]))
+            ends.append(b << 8 | UInt64(kinds[Int(a)]))
         }
-        var blocked = [Bool](repeating: false, count: keys.count)
-        for k in 0..<keys.count {
-            for c in 0..<kindCount where Int(degree[k * kindCount + c]) > mergeLimit {
-                blocked[k] = true
-            }
+        ends.sort()
+        var i = 0
+        while i < ends.count {
+            var j = i + 1
+            while j < ends.count, ends[j] == ends[i] { j += 1 }
+            if j - i > mergeLimit { blocked[Int(ends[i] >> 8)] = true }
+            i = j
         }
-        degree = []
-        var uf = UnionFind(count: keys.count)
+        ends = []
+        var uf = UnionFind(count: n)
         var mergesBlocked = 0
         for l in links {
             let a = Int32(l >> 32), b = Int32(truncatingIfNeeded: l & 0xFFFF_FFFF)
             if blocked[Int(a)] || blocked[Int(b)] { mergesBlocked += 1 } else { uf.union(a, b) }
         }
         // The best key of each component: a customer key first, then the smallest (kind, value).
-        // A blocked key is a component of its own.
-        var best = [Int32](repeating: -1, count: keys.count)
-        for k in 0..<Int32(keys.count) {
+        // A blocked key is a component of its own. By kind first; where two keys of the best kind
+        // tie, by their text, read below.
+        let rank = (0..<KeyKind.allCases.count).map { KeyTable.rank(UInt8($0)) }
+        var best = [Int32](repeating: -1, count: n)
+        var tied = [Bool](repeating: false, count: n) // by root
+        for k in 0..<Int32(n) {
             let root = blocked[Int(k)] ? k : uf.find(k)
-            if best[Int(root)] >= 0, !keys.precedesForID(k, best[Int(root)]) { continue }
-            best[Int(root)] = k
+            let b = best[Int(root)]
+            if b < 0 || rank[Int(kinds[Int(k)])] < rank[Int(kinds[Int(b)])] {
+                best[Int(root)] = k
+                tied[Int(root)] = false
+            } else if kinds[Int(k)] == kinds[Int(b)] {
+                tied[Int(root)] = true
+            }
         }
-        var personKey = [Int32](repeating: -1, count: keys.count)
-        for k in 0..<Int32(keys.count) {
-            personKey[Int(k)] = best[Int(blocked[Int(k)] ? k : uf.find(k))]
+        // Text is needed for keys that tie, customer keys that name a person (its customer id),
+        // and blocked keys (listed, and compared when a touchpoint has only blocked keys).
+        var needed = [Bool](repeating: false, count: n)
+        for k in 0..<Int32(n) {
+            let root = blocked[Int(k)] ? k : uf.find(k)
+            let b = best[Int(root)]
+            if blocked[Int(k)] || (tied[Int(root)] && kinds[Int(k)] == kinds[Int(b)])
+                || (b == k && KeyTable.kinds[Int(kinds[Int(k)])] == .customer) { needed[Int(k)] = true }
         }
+        tied = []
+        // The person hash of every key (FNV-1a 64 of `kind\0value`, what `person_id` spells when
+        // the key names its person), from the text as it goes by.
+        var texts: [Int32: String] = [:]
+        var personHashes = [UInt64](repeating: 0, count: n)
+        let seeds = KeyTable.kinds.map { kind in
+            var h = FNV1a64()
+            h.combine(kind.rawValue)
+            h.combine(byte: 0)
+            return h.value
+        }
+        var next: Int32 = 0
+        let each = { (b: UnsafeRawBufferPointer) in
+            var h = FNV1a64()
+            h.value = seeds[Int(kinds[Int(next)])]
+            h.combine(b.assumingMemoryBound(to: UInt8.self))
+            personHashes[Int(next)] = h.value
+            if needed[Int(next)] { texts[next] = String(decoding: b, as: UTF8.self) }
+            next += 1
+        }
+        try drainedText(each)
+        var at = 0
+        while at < text.count {
+            var len = 0, shift = 0
+            while true {
+                let x = text[at]
+                at += 1
+                len |= Int(x & 0x7F) << shift
+                if x < 0x80 { break }
+                shift += 7
+            }
+            text.withUnsafeBytes { each(UnsafeRawBufferPointer(rebasing: $0[at..<(at + len)])) }
+            at += len
+        }
+        precondition(next == Int32(n), "the text of every key was given back")
+        text = []
+        needed = []
+        // Ties, by text.
+        for k in texts.keys where !blocked[Int(k)] {
+            let root = uf.find(k)
+            let b = best[Int(root)]
+            if kinds[Int(k)] == kinds[Int(b)], texts[k]!.utf8.lexicographicallyPrecedes(texts[b]!.utf8) { best[Int(root)] = k }
+        }
+        let personKey = uf.labels { root in best[Int(root)] }
         var blockedKeys: [String] = []
-        for k in 0..<keys.count where blocked[k] {
-            let (kind, value) = keys.key(Int32(k))
-            blockedKeys.append(kind.rawValue + ":" + value)
+        for k in 0..<n where blocked[k] {
+            blockedKeys.append(KeyTable.kinds[Int(kinds[k])].rawValue + ":" + texts[Int32(k)]!)
         }
         blockedKeys.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        return IdentityResolution(keys: keys, blocked: blocked, personKeyOf: personKey, mergesBlocked: mergesBlocked,
-                                  blockedKeys: blockedKeys)
+        return IdentityResolution(kinds: kinds, personHashes: personHashes, texts: texts, blocked: blocked, personKeyOf: personKey,
+                                  mergesBlocked: mergesBlocked, blockedKeys: blockedKeys)
     }
 }
 
 /// Which person each key of an `IdentityGraph` belongs to.
 public struct IdentityResolution: Sendable {
-    let keys: KeyTable
+    /// Per key: its kind (index in `KeyTable.kinds`), its person hash, whether it is blocked,
+    /// and the key naming its person.
+    let kinds: Chunked<UInt8>
+    let personHashes: [UInt64]
     let blocked: [Bool]
     let personKeyOf: [Int32]
+    /// The text of the keys that need it: customer keys naming a person, blocked keys.
+    let texts: [Int32: String]
     /// See `StitchResult`.
     public let mergesBlocked: Int
     public let blockedKeys: [String]
+
+    init(kinds: Chunked<UInt8>, personHashes: [UInt64], texts: [Int32: String], blocked: [Bool], personKeyOf: [Int32],
+         mergesBlocked: Int, blockedKeys: [String]) {
+        self.kinds = kinds
+        self.personHashes = personHashes
+        self.texts = texts
+        self.blocked = blocked
+        self.personKeyOf = personKeyOf
+        self.mergesBlocked = mergesBlocked
+        self.blockedKeys = blockedKeys
+    }
 
     /// The key naming the person a touchpoint with keys `s` belongs to: that of its first
     /// unblocked key (customer, email, visitor, chat visitor); when all are blocked, the
@@ -247,58 +405,102 @@ public struct IdentityResolution: Sendable {
         for i in 0..<4 where s[i] >= 0 {
             let k = s[i]
             if !blocked[Int(k)] { return personKeyOf[Int(k)] }
-            if fallback < 0 || keys.precedesForID(k, fallback) { fallback = k }
+            if fallback < 0 || precedesForID(k, fallback) { fallback = k }
         }
         return fallback < 0 ? nil : fallback
+    }
+
+    /// Order for choosing the key a person id comes from, between two blocked keys (whose text
+    /// is kept): customer keys first, then (kind, value) in byte order.
+    private func precedesForID(_ a: Int32, _ b: Int32) -> Bool {
+        let ka = kinds[Int(a)], kb = kinds[Int(b)]
+        if ka != kb { return KeyTable.rank(ka) < KeyTable.rank(kb) }
+        return texts[a]!.utf8.lexicographicallyPrecedes(texts[b]!.utf8)
     }
 
     /// The person named by `key` (a `personKey` result): its id, the 64-bit hash the id spells
     /// in hex (ids sort as their hashes do), and its customer id.
     public func person(_ key: Int32) -> (id: String, hash: UInt64, customerID: String?) {
-        let (kind, value) = keys.key(key)
         var h = FNV1a64()
-        h.combine(kind.rawValue)
-        h.combine(byte: 0)
-        h.combine(value)
-        return ("p" + h.hex, h.value, kind == .customer ? value : nil)
+        h.value = personHash(key)
+        return ("p" + h.hex, h.value, KeyTable.kinds[Int(kinds[Int(key)])] == .customer ? texts[key] : nil)
     }
 
-    /// The person key of a key, or the key itself when it is blocked.
-    public func personKey(ofKey k: Int32) -> Int32 { blocked[Int(k)] ? k : personKeyOf[Int(k)] }
+    /// The hash `person(key).id` spells.
+    public func personHash(_ key: Int32) -> UInt64 { personHashes[Int(key)] }
 }
 
-/// Identity keys interned to dense `Int32` ids (ids follow first appearance; nothing orders by them).
+/// Identity keys interned to dense `Int32` ids by their 128-bit fingerprint (ids follow first
+/// appearance; nothing orders by them). Per key: the fingerprint (16 bytes) and its slot in an
+/// open-addressing index (4 bytes at a load of at most 2/3), freed by `stopInterning`, and the
+/// kind (1 byte). Storage grows in fixed blocks, never by copying.
 struct KeyTable: Sendable {
-    private var ids: [[String: Int32]] = Array(repeating: [:], count: KeyKind.allCases.count)
-    private(set) var values: [String] = []
-    private(set) var kindIndex: [Int] = []
+    private var fingerprints = Chunked<KeyFingerprint>()
+    /// Open addressing with linear probing on the fingerprint's low bits: key id, or -1.
+    private var index = [Int32](repeating: -1, count: 1 << 12)
+    private(set) var kinds = Chunked<UInt8>()
 
-    var count: Int { values.count }
+    var count: Int { kinds.count }
 
     /// `KeyKind.allCases`, made once (`allCases` builds a new array at every use).
     static let kinds = KeyKind.allCases
 
     static func index(_ kind: KeyKind) -> Int { kinds.firstIndex(of: kind)! }
 
-    mutating func intern(_ kind: KeyKind, _ value: String) -> Int32 {
-        let ki = Self.index(kind)
-        if let id = ids[ki][value] { return id }
-        let id = Int32(values.count)
-        ids[ki][value] = id
-        values.append(value)
-        kindIndex.append(ki)
-        return id
+    /// Order of kinds for choosing the key a person id comes from: customer first, then by name.
+    static func rank(_ kind: UInt8) -> Int { kinds[Int(kind)] == .customer ? -1 : Int(kind) }
+
+    /// The id of the key, and whether it is new.
+    mutating func intern(_ kind: KeyKind, _ f: KeyFingerprint) -> (Int32, Bool) {
+        let mask = index.count - 1
+        var i = Int(truncatingIfNeeded: f.low) & mask
+        while index[i] >= 0 {
+            if fingerprints[Int(index[i])] == f { return (index[i], false) }
+            i = (i + 1) & mask
+        }
+        let id = Int32(count)
+        index[i] = id
+        fingerprints.append(f)
+        kinds.append(UInt8(Self.index(kind)))
+        if count * 3 > index.count * 2 { grow() }
+        return (id, true)
     }
 
-    func key(_ id: Int32) -> (KeyKind, String) { (Self.kinds[kindIndex[Int(id)]], values[Int(id)]) }
-
-    /// Order for choosing the key a person id comes from: customer keys first, then (kind, value) in byte order.
-    func precedesForID(_ a: Int32, _ b: Int32) -> Bool {
-        let ka = Self.kinds[kindIndex[Int(a)]], kb = Self.kinds[kindIndex[Int(b)]]
-        if (ka == .customer) != (kb == .customer) { return ka == .customer }
-        if ka != kb { return ka < kb }
-        return values[Int(a)].utf8.lexicographicallyPrecedes(values[Int(b)].utf8)
+    private mutating func grow() {
+        index = [Int32](repeating: -1, count: index.count * 2)
+        let mask = index.count - 1
+        for id in 0..<count {
+            var i = Int(truncatingIfNeeded: fingerprints[id].low) & mask
+            while index[i] >= 0 { i = (i + 1) & mask }
+            index[i] = Int32(id)
+        }
     }
+
+    /// Frees what only interning needs.
+    mutating func stopInterning() {
+        fingerprints = Chunked()
+        index = []
+    }
+}
+
+/// An array that grows in blocks of 64 Ki elements, so that growing never copies what it holds
+/// (a copy would need twice the memory for a moment).
+struct Chunked<Element>: Sendable where Element: Sendable {
+    private var blocks: [[Element]] = []
+    private(set) var count = 0
+    private static var blockSize: Int { 1 << 16 }
+
+    mutating func append(_ e: Element) {
+        if count == blocks.count * Self.blockSize {
+            var block: [Element] = []
+            block.reserveCapacity(Self.blockSize)
+            blocks.append(block)
+        }
+        blocks[blocks.count - 1].append(e)
+        count += 1
+    }
+
+    subscript(i: Int) -> Element { blocks[i >> 16][i & 0xFFFF] }
 }
 
 /// Union-find over dense ids with path halving; the smaller id becomes the root (any choice
@@ -323,4 +525,21 @@ struct UnionFind {
         if ra == rb { return }
         if ra < rb { parent[Int(rb)] = ra } else { parent[Int(ra)] = rb }
     }
+
+    /// `label(root of x)` for every x, in the parent array's own memory (the union-find is used up).
+    consuming func labels(_ label: (Int32) -> Int32) -> [Int32] {
+        for x in parent.indices { parent[x] = find(Int32(x)) }
+        for x in parent.indices { parent[x] = label(parent[x]) }
+        return parent
+    }
+}
+
+/// Appends `v` as a LEB128 varint.
+func appendVarint(_ v: Int, to o: inout [UInt8]) {
+    var v = UInt(v)
+    while v >= 0x80 {
+        o.append(UInt8(truncatingIfNeeded: v) | 0x80)
+        v >>= 7
+    }
+    o.append(UInt8(v))
 }

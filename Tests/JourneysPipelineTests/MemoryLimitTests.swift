@@ -70,6 +70,91 @@ import Testing
         }
     }
 
+    /// Everything that grows with keys and persons (the key table, union-find, the journeys)
+    /// counts against --memory-limit: 100,000 distinct visitors (one to three page views each,
+    /// one in ten also logged in, one in twenty-five buying) under a 48 MiB limit peak within
+    /// it plus the fixed overhead the README states (40 MB: the Swift runtime, thread stacks,
+    /// malloc arenas, read and write buffers), and write the same bytes as a run with 4 GiB.
+    /// Before the key table and the reports were made compact this run peaked at 126 MB: the
+    /// journeys were all held for the reports, the keys as strings in dictionaries.
+    @Test func manyDistinctVisitorsStayWithinTheLimit() throws {
+        let dir = TempDir()
+        let visitors = 100_000
+        var lines: [UInt8] = []
+        lines.reserveCapacity(30 << 20)
+        var state: UInt64 = 7
+        func next() -> UInt64 { // SplitMix64
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        for v in 0..<visitors {
+            let visitor = "v-\(String(next(), radix: 16))-\(v)"
+            let time = 1_790_000_000 + Int(next() % (14 * 86_400))
+            let views = 1 + Int(next() % 3)
+            let customer = next() % 10 == 0 ? "c\(v)" : ""
+            for i in 0..<views {
+                let path = i == views - 1 && next() % 25 == 0 ? "/checkout/complete?value=\(10 + v % 90).50"
+                    : ["/", "/products/boots?utm_source=google&utm_medium=cpc", "/pricing", "/cart"][Int(next() % 4)]
+                lines += Array(#"{"time":\#(time + i * 60),"request_method":"GET","request_uri":"\#(path)","status":"200","http_user_agent":"Mozilla/5.0","visitor_id":"\#(visitor)","customer_id":"\#(i > 0 ? customer : "")"}"#.utf8)
+                lines.append(10)
+            }
+        }
+        let input = dir.write("visitors.json", lines)
+        lines = []
+        func run(_ limit: String) throws -> (peak: Int, out: [String: Data]) {
+            let out = dir.url.path + "/out-" + limit
+            let r = try journeys(["run", "--memory-limit", limit, "--max-reject-ratio", "0", "--format", "json_access", "--out", out, input],
+                                 environment: ["JOURNEYS_TIMINGS": "1"])
+            #expect(r.status == 0, "\(limit): \(r.stderr)")
+            #expect(r.stderr.contains("\(visitors) persons"), "\(r.stderr)")
+            // The process's own high-water mark (VmHWM, since its exec), printed last: wait4's
+            // ru_maxrss would be this test process's, which the child shares until its exec.
+            let peak = try #require(r.stderr.firstMatch(of: /now [0-9?]+ MB \(peak ([0-9]+) MB\)/)?.output.1)
+            return (Int(peak)!, try outputs(out))
+        }
+        let small = try run("48M")
+        let large = try run("4G")
+        #expect(small.peak <= 48 * 1024 / 1000 + 40, "peak \(small.peak) MB") // MB here: 1000 KiB, as /proc counts
+        #expect(small.out == large.out)
+    }
+
+    /// With the keys' text spilled (1 MiB limit), the key a person is named after is still the
+    /// smallest customer id, and blocked keys still link nothing (README "Persons", merge limit
+    /// 20): visitor v1 logs in as `cz` and as `ca`; visitor `shared` logs in as 21 customers
+    /// (linked to more than 20 customer keys: blocked), and once with no customer.
+    @Test func tiesAndBlockedKeysSurviveSpilledKeyText() throws {
+        let dir = TempDir()
+        var text = ""
+        func line(_ second: Int, _ visitor: String, _ customer: String) {
+            text += #"{"time":\#(1_790_000_000 + second),"request_method":"GET","request_uri":"/","status":"200","http_user_agent":"Mozilla/5.0","visitor_id":"\#(visitor)","customer_id":"\#(customer)"}"# + "\n"
+        }
+        line(0, "v1", "")
+        line(60, "v1", "cz")
+        line(120, "v1", "ca")
+        for i in 0..<21 { line(1000 + i, "shared", "s\(i + 10)") }
+        line(2000, "shared", "")
+        let input = dir.write("keys.json", Array(text.utf8))
+        var outs: [[String: Data]] = []
+        for limit in ["1M", "4G"] {
+            let out = dir.url.path + "/out-" + limit
+            let r = try journeys(["run", "--memory-limit", limit, "--format", "json_access", "--out", out, input])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stderr.contains("note: 21 merges blocked: keys linked to more than 20 others of one kind (visitor:shared)"), "\(r.stderr)")
+            outs.append(try outputs(out))
+        }
+        #expect(outs[0] == outs[1])
+        // person_id, customer_id, first_seen, last_seen, touchpoints, …
+        let rows = String(decoding: outs[0]["journeys.csv"]!, as: UTF8.self).split(separator: "\r\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let byCustomer = Dictionary(uniqueKeysWithValues: rows.map { (String($0[1]), Int($0[4])!) })
+        #expect(rows.count == 23)
+        #expect(byCustomer["ca"] == 3 && byCustomer["cz"] == nil) // v1, cz and ca are one person, named after ca
+        #expect((10..<31).allSatisfy { byCustomer["s\($0)"] == 1 }) // each login is its own person
+        #expect(byCustomer[""] == 1) // the blocked visitor's own touchpoint: a person of that key alone
+    }
+
     @Test func aLimitThatIsNotASizeIsAUsageError() throws {
         for bad in ["lots", "12X", "-5M", "0", "100"] { // 100 bytes: under the 1 MiB floor
             let r = try journeys(["run", "--memory-limit", bad, "--out", TempDir().url.path, "fixtures/web/access.log"])

@@ -123,6 +123,19 @@ enum TP {
         #expect(r.persons.contains { $0.personID == "p5bbff6ea320f987d" && $0.touchpointIndices == [0] }) // v0
     }
 
+    @Test func linksToKeysSeenBeforeAndAfterAllCountTowardsTheLimit() {
+        // v0…v9 browse first; then "guest" logs in on v0…v9 and on 11 new visitors v10…v20: 21
+        // distinct visitors > mergeLimit 20, whichever of each pair was seen first, so "guest"
+        // is blocked, its 21 links are the blocked merges and every visitor stays its own person.
+        var tps = (0..<10).map { TP.make(at(1, 9, 0), .web, .pageView, visitor: "v\($0)", line: Int64($0 + 1)) }
+        tps += (0..<21).map { TP.make(at(1, 10, 0), .web, .pageView, visitor: "v\($0)", customer: "guest", line: Int64($0 + 11)) }
+        let r = Stitcher.stitch(tps, config: config)
+        #expect(r.blockedKeys == ["customer:guest"])
+        #expect(r.mergesBlocked == 21)
+        #expect(r.persons.count == 21)
+        #expect(r.persons.allSatisfy { $0.customerID == nil })
+    }
+
     @Test func twentyLinksAreStillUsed() {
         // Exactly mergeLimit (20) visitors on one customer is not "more than": one person.
         let tps = (0..<20).map { TP.make(at(1, 9, 0), .web, .pageView, visitor: "v\($0)", customer: "C1", line: Int64($0 + 1)) }

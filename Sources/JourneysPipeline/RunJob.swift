@@ -73,37 +73,35 @@ public enum RunJob {
     struct MemberLines {
         var input: Int32 = -1
         var member = 0
-        var lines: Int64 = 0
-        var touchpointLines: Int64 = 0
-        var skips = SkipCounts()
-        var rejects: [RejectReason: Int64] = [:]
+        /// Its lines, counted as an input's are (`InputSummary.absorb`).
+        var counts = InputSummary(name: "")
         var rejectsStart: Int64 = 0
 
-        mutating func add(_ h: ChunkResult.Header) {
-            lines += h.lines
-            touchpointLines += h.touchpointLines
-            skips.add(h.skips)
-            for r in h.rejects { rejects[r.reason, default: 0] += 1 }
-        }
+        mutating func add(_ h: ChunkResult.Header) { counts.absorb(h) }
     }
 
     /// Policy for damaged inputs: a member whose CRC / length check or deflate data failed (where
     /// decoding stops) contributes nothing, whatever the reader made of its lines: each counts as
-    /// rejected `damaged_input`, and its rejects, skips and touchpoints are taken back. A truncated
-    /// input keeps the complete lines decoded before the cut. Returns the summary with the member
-    /// taken back, or nil when no member failed (or it had no lines).
+    /// rejected `damaged_input`, and its rejects, rejected events, skips and touchpoints are taken
+    /// back. A truncated input keeps the complete lines decoded before the cut. Returns the summary
+    /// with the member taken back, or nil when no member failed (or it had no lines).
     static func takeBack(_ m: MemberLines, of s: InputSummary) -> InputSummary? {
-        guard let d = s.damage, d.kind == .checksum || d.kind == .corrupt, d.member > 0, m.member == d.member, m.lines > 0 else { return nil }
-        var s = s
-        s.lastKeptLine = s.lines - m.lines
-        s.touchpointLines -= m.touchpointLines
-        s.skips.subtract(m.skips)
-        for (reason, n) in m.rejects {
-            s.rejects[reason, default: 0] -= n
-            if s.rejects[reason] == 0 { s.rejects[reason] = nil }
+        let lines = m.counts.lines
+        guard let d = s.damage, d.kind == .checksum || d.kind == .corrupt, d.member > 0, m.member == d.member, lines > 0 else { return nil }
+        func subtract(_ taken: [RejectReason: Int64], from counts: inout [RejectReason: Int64]) {
+            for (reason, n) in taken {
+                counts[reason, default: 0] -= n
+                if counts[reason] == 0 { counts[reason] = nil }
+            }
         }
-        s.rejects[.damagedInput, default: 0] += m.lines
-        s.discardedLines = m.lines
+        var s = s
+        s.lastKeptLine = s.lines - lines
+        s.touchpointLines -= m.counts.touchpointLines
+        s.skips.subtract(m.counts.skips)
+        subtract(m.counts.rejects, from: &s.rejects)
+        subtract(m.counts.rejectedEvents, from: &s.rejectedEvents)
+        s.rejects[.damagedInput, default: 0] += lines
+        s.discardedLines = lines
         return s
     }
 
@@ -187,8 +185,8 @@ public enum RunJob {
                     discardFrom[member.input] = member.member
                     try file.truncate(to: member.rejectsStart)
                     var o: [UInt8] = []
-                    RejectsFormat.appendDamage(input: s.name, firstLine: s.lines - member.lines + 1, lines: member.lines,
-                                               touchpointLines: member.touchpointLines, reason: s.damage!.description, to: &o)
+                    RejectsFormat.appendDamage(input: s.name, firstLine: s.lines - member.counts.lines + 1, lines: member.counts.lines,
+                                               touchpointLines: member.counts.touchpointLines, reason: s.damage!.description, to: &o)
                     try file.write(o)
                 })
             }

@@ -64,6 +64,29 @@ import Testing
         #expect(!rejects.joined().contains("garbage line"), "no text of the damaged member is kept")
     }
 
+    /// A SendGrid webhook array in a damaged member whose one event was rejected on its own (a
+    /// line that also gave a touchpoint, counted under `rejected_events`, not as a rejected line):
+    /// taking the member back takes that event back too, and the lines still add up.
+    @Test func aDamagedMembersRejectedEventsAreTakenBackToo() throws {
+        let dir = TempDir()
+        let open = #"{"email":"ana@example.com","timestamp":1791807000,"event":"open","sg_event_id":"b3Blbi0x"}"#
+        let array = #"[{"email":"bo@example.com","timestamp":1791807100,"event":"open","sg_event_id":"b3Blbi0y"},{"email":"bo@example.com","timestamp":1791807200,"event":"machine_open","sg_event_id":"bWFjaGluZQ"}]"#
+        let m1 = Self.member([open])
+        var m2 = Self.member([array, open.replacingOccurrences(of: "b3Blbi0x", with: "b3Blbi0z")])
+        m2[m2.count - 8] ^= 0xFF // the CRC-32
+        let input = dir.write("sendgrid.json.gz", m1 + m2)
+        let out = dir.url.appendingPathComponent("out").path
+        let r = try journeys(["run", "--format", "sendgrid", "--out", out, input])
+        // Member 2's two lines are damaged_input; its rejected event is gone with them.
+        #expect(r.status == 3, "\(r.stderr)")
+        let run = try summaryRun(out)
+        let detail = try #require((run["inputs_detail"] as? [[String: Any]])?.first)
+        #expect(int(detail["lines"]) == 3 && int(detail["touchpoints"]) == 1, "\(detail)")
+        #expect(counts(detail["rejected"]) == ["damaged_input": 2], "\(detail)")
+        #expect(counts(detail["rejected_events"]).isEmpty, "\(detail)")
+        #expect(counts(run["rejected_events"]).isEmpty, "\(run)")
+    }
+
     /// Decoding stops at a member that fails its check; the warning says how much of the input
     /// was left unread after it.
     @Test func whatAFailedMemberLeavesUnreadIsCounted() throws {

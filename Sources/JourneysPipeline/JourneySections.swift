@@ -11,6 +11,9 @@ public struct OutputsConfig: Sendable, Equatable {
     public var formats: [String] = ["csv"]
     /// Output directory when `--out` is not given.
     public var dir: String?
+    /// `run` publishes nothing (exit 65) when rejected lines / lines read is over this;
+    /// `--max-reject-ratio` wins over it.
+    public var maxRejectRatio = RunJob.defaultMaxRejectRatio
     public init() {}
 }
 
@@ -90,7 +93,7 @@ extension YAMLReader {
         }
         if let n = top["outputs"] {
             let m = try mapping(n, "outputs")
-            try onlyKeys(m, ["tables", "formats", "dir"], at: "outputs")
+            try onlyKeys(m, ["tables", "formats", "dir", "max_reject_ratio"], at: "outputs")
             if let v = m["tables"] {
                 let t = try strings(v, "outputs.tables", nonEmpty: true)
                 for name in t where !OutputsConfig.allTables.contains(name) {
@@ -106,6 +109,7 @@ extension YAMLReader {
                 c.outputs.formats = f
             }
             if let v = m["dir"] { c.outputs.dir = try string(v, "outputs.dir") }
+            if let v = m["max_reject_ratio"] { c.outputs.maxRejectRatio = try double(v, "outputs.max_reject_ratio", in: 0...1) }
         }
     }
 

@@ -54,7 +54,7 @@ struct ReadOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Emails and IP addresses: pseudonymise (default; keyed HMAC, key from JOURNEYS_PII_KEY or the pipeline's privacy.key_file) or clear (write them as read).", valueName: "mode"))
     var pii: PIIRequest = .pseudonymise
 
-    @Option(name: .long, help: ArgumentHelp("Fail (exit 65) when rejected lines / lines read is over this (0 … 1). Default for run: 0.01, and nothing is published when it fails; events only counts rejects unless this is given.", valueName: "ratio"))
+    @Option(name: .long, help: ArgumentHelp("Fail (exit 65) when rejected lines / lines read is over this (0 … 1). Default for run: the pipeline's outputs.max_reject_ratio (0.01 unless it says), and nothing is published when it fails; events only counts rejects unless this is given.", valueName: "ratio"))
     var maxRejectRatio: Double?
 
     @Flag(name: .long, help: "Make any damaged input (truncated or corrupt gzip, unreadable file) fatal: exit 65, nothing published.")

@@ -66,7 +66,7 @@ struct RunCommand: ParsableCommand {
         req.bom = !noBom
         req.maxLineLength = read.maxLineLength
         req.pii = read.pii
-        req.maxRejectRatio = read.maxRejectRatio ?? RunJob.defaultMaxRejectRatio
+        req.maxRejectRatio = read.maxRejectRatio ?? pipeline.outputs.maxRejectRatio
         req.strict = read.strict
         req.waitForLock = wait
         if let m = memoryLimit { req.memoryLimit = m }

@@ -25,9 +25,10 @@ struct RunResult {
 /// The pseudonym key every CLI test runs with (as `make golden` does), unless it passes `piiKey: nil`.
 let testPIIKey = "journeys-test-key-not-secret-0123456789"
 
-/// `under` runs it through another program, e.g. `["/usr/bin/prlimit", "--as=…"]`.
+/// `under` runs it through another program, e.g. `["/usr/bin/prlimit", "--as=…"]`; `asGiven`
+/// runs `run` with exactly `args` (no `--max-reject-ratio 1` added), as a user would.
 func journeys(_ args: [String], stdin: [UInt8] = [], piiKey: String? = testPIIKey, environment: [String: String] = [:],
-              under wrapper: [String] = []) throws -> RunResult {
+              under wrapper: [String] = [], asGiven: Bool = false) throws -> RunResult {
     let dir = TempDir()
     let inPath = dir.write("stdin", stdin)
     let outPath = dir.write("stdout", [])
@@ -36,7 +37,7 @@ func journeys(_ args: [String], stdin: [UInt8] = [], piiKey: String? = testPIIKe
     p.executableURL = journeysBinary
     // The fixtures hold deliberately bad lines, far over run's default --max-reject-ratio (1%):
     // run tests use a ratio of 1 unless they set one themselves (events checks none by default).
-    if let cmd = args.first, cmd == "run", !args.contains("--max-reject-ratio"), !args.contains("--help") {
+    if !asGiven, let cmd = args.first, cmd == "run", !args.contains("--max-reject-ratio"), !args.contains("--help") {
         p.arguments = [cmd, "--max-reject-ratio", "1"] + args.dropFirst()
     } else {
         p.arguments = args

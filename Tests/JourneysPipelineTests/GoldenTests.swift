@@ -46,6 +46,26 @@ import Testing
         try compare(pipeline: "pipelines/\(name).yaml", expected: "fixtures/expected/\(name)", threads: "4")
     }
 
+    /// Every shipped pipeline runs out of the box, as a user would start it (no --max-reject-ratio):
+    /// the format pipelines over deliberately bad sample lines say how many rejects they accept in
+    /// `outputs.max_reject_ratio`, and a ratio on the command line still wins over it.
+    @Test(arguments: GoldenTests.pipelines + ["default"])
+    func shippedPipelineRunsOutOfTheBox(_ name: String) throws {
+        let dir = TempDir()
+        let out = dir.url.appendingPathComponent("out").path
+        let r = try journeys(["run", "--pipeline", "pipelines/\(name).yaml", "--out", out], asGiven: true)
+        #expect(r.status == 0, "\(name): \(r.stderr)")
+    }
+
+    @Test func theCommandLineRatioWinsOverThePipelines() throws {
+        let dir = TempDir()
+        let out = dir.url.appendingPathComponent("out").path
+        // web-nginx.yaml accepts 0.15; its sample logs reject 5 of 48 lines (0.1042).
+        let r = try journeys(["run", "--pipeline", "pipelines/web-nginx.yaml", "--max-reject-ratio", "0.1", "--out", out])
+        #expect(r.status == 65, "\(r.stderr)")
+        #expect(r.stderr.contains("5 of 48 lines rejected (ratio 0.1042), over --max-reject-ratio 0.1"), "\(r.stderr)")
+    }
+
     @Test func checkAcceptsEveryShippedPipeline() throws {
         for name in Self.pipelines + ["default"] {
             let r = try journeys(["check", "pipelines/\(name).yaml"])

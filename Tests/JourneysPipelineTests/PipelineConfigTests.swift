@@ -63,7 +63,7 @@ import Testing
         }
     }
 
-    @Test func outOfRangeNumbersAndBadListsAreErrors() {
+    @Test func outOfRangeNumbersAndBadListsAreErrors() throws {
         // Each was accepted (or trapped: the duration overflowed Int64 milliseconds).
         let cases: [(String, Int, String, String)] = [
             ("sessions: {timeout: 999999999999d}\n", 1, "sessions.timeout", "must be at most 3650d"),
@@ -76,6 +76,7 @@ import Testing
             ("outputs:\n  tables: [journeys, journeys]\n", 2, "outputs.tables[1]", "\"journeys\" is listed twice"),
             ("outputs:\n  tables: []\n", 2, "outputs.tables", "must list at least one value"),
             ("outputs:\n  formats: [csv, csv]\n", 2, "outputs.formats[1]", "\"csv\" is listed twice"),
+            ("outputs: {max_reject_ratio: 1.5}\n", 1, "outputs.max_reject_ratio", "must be a number from 0 to 1"),
             ("attribution:\n  models: []\n", 2, "attribution.models", "must list at least one value"),
             ("stages:\n  rules:\n    - {stage: purchase, paths: []}\n", 3, "stages.rules[0].paths", "must list at least one value"),
         ]
@@ -90,6 +91,7 @@ import Testing
         #expect(throws: Never.self) {
             try PipelineConfig.parse("sessions: {timeout: 3650d}\nidentity: {merge_limit: 1}\noutputs: {tables: [journeys]}\n", file: "p.yaml")
         }
+        #expect(try PipelineConfig.parse("outputs: {max_reject_ratio: 0.25}\n", file: "p.yaml").outputs.maxRejectRatio == 0.25)
     }
 
     @Test func deepNestingIsRefusedBeforeTheParser() {

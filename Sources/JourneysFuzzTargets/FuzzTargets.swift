@@ -66,7 +66,7 @@ public enum FuzzTargets {
             pos += n
             return n
         }, into: &chunker)
-        chunker.finish(keepPartialLine: report.damage == nil)
+        chunker.finish(keepPartialLine: report.lastLineIsWhole)
         var expect: Int64 = 1
         for c in chunks {
             precondition(c.firstLine == expect, "line numbers are contiguous")

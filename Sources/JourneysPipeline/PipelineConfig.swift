@@ -181,9 +181,10 @@ struct YAMLReader {
         guard case .sequence(let seq) = n else { throw error(n, path, "must be a list") }
         if nonEmpty, seq.isEmpty { throw error(n, path, "must list at least one value") }
         var out: [String] = []
+        var seen: Set<String> = []
         for (i, x) in seq.enumerated() {
             let v = try string(x, "\(path)[\(i)]")
-            if out.contains(v) { throw error(x, "\(path)[\(i)]", "\"\(v)\" is listed twice") }
+            if !seen.insert(v).inserted { throw error(x, "\(path)[\(i)]", "\"\(v)\" is listed twice") }
             out.append(v)
         }
         return out

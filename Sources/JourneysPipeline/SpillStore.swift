@@ -68,7 +68,7 @@ final class SpillStore {
     /// Calls `body` with the record whose length prefix is at `position` (from `forEachHeldRecord`).
     func withRecord<R>(at position: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try blocks[position >> 32].withUnsafeBytes { raw in
-            let (start, end) = Self.record(in: raw, at: position & 0xFFFF_FFFF)!
+            let (start, end) = Varint.record(in: raw, at: position & 0xFFFF_FFFF)!
             return try body(UnsafeRawBufferPointer(rebasing: raw[start..<end]))
         }
     }
@@ -155,7 +155,7 @@ final class SpillStore {
                                 _ body: (UnsafeRawBufferPointer, Int) throws -> Void) throws -> Int {
         var at = 0
         while at < b.count {
-            guard let (start, end) = record(in: b, at: at) else {
+            guard let (start, end) = Varint.record(in: b, at: at) else {
                 if partial { return at }
                 throw SpillError("temporary data ends inside a record")
             }
@@ -163,20 +163,6 @@ final class SpillStore {
             at = end
         }
         return at
-    }
-
-    /// The bounds of the record whose varint length prefix starts at `at`, nil when `b` ends
-    /// inside it.
-    private static func record(in b: UnsafeRawBufferPointer, at: Int) -> (start: Int, end: Int)? {
-        var len = 0, shift = 0, p = at
-        while p < b.count {
-            let x = b[p]
-            p += 1
-            len |= Int(x & 0x7F) << shift
-            if x < 0x80 { return p + len <= b.count ? (p, p + len) : nil }
-            shift += 7
-        }
-        return nil
     }
 }
 

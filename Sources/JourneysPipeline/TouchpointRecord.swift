@@ -63,15 +63,6 @@ enum TouchpointRecord {
 
     // MARK: writing
 
-    static func appendVarint(_ v: UInt64, to o: inout [UInt8]) {
-        var v = v
-        while v >= 0x80 {
-            o.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        o.append(UInt8(v))
-    }
-
     private static func appendFixed(_ v: UInt64, to o: inout [UInt8]) {
         var v = v
         for _ in 0..<8 { o.append(UInt8(truncatingIfNeeded: v)); v >>= 8 }
@@ -80,7 +71,7 @@ enum TouchpointRecord {
     private static func appendString(_ s: String, to o: inout [UInt8]) {
         var s = s
         s.withUTF8 { b in
-            appendVarint(UInt64(b.count), to: &o)
+            Varint.append(UInt64(b.count), to: &o)
             o.append(contentsOf: b)
         }
     }
@@ -91,7 +82,7 @@ enum TouchpointRecord {
         if let a = actionIndex[t.action] { o.append(a) } else { o.append(255); appendString(t.action.name, to: &o) }
         o.append(UInt8(channels.firstIndex(of: t.channel)!))
         o.append(UInt8(devices.firstIndex(of: t.device)!))
-        appendVarint(UInt64(UInt16(bitPattern: t.status)), to: &o)
+        Varint.append(UInt64(UInt16(bitPattern: t.status)), to: &o)
         var bits: UInt32 = 0
         if t.path != nil { bits |= hasPath }
         if t.campaign.source != nil { bits |= hasSource }
@@ -110,7 +101,7 @@ enum TouchpointRecord {
         if t.keys.visitorIsFallback { bits |= visitorIsFallback }
         let rest = restHash(t)
         if rest != 0 { bits |= hasRest }
-        appendVarint(UInt64(bits), to: &o)
+        Varint.append(UInt64(bits), to: &o)
         if let v = t.path { appendString(v, to: &o) }
         if let v = t.campaign.source { appendString(v, to: &o) }
         if let v = t.campaign.medium { appendString(v, to: &o) }
@@ -119,7 +110,7 @@ enum TouchpointRecord {
         if let v = t.campaign.content { appendString(v, to: &o) }
         if let v = t.clickID { appendString(v.kind, to: &o); appendString(v.value, to: &o) }
         if let v = t.referrerHost { appendString(v, to: &o) }
-        if let v = t.responseTimeMs { appendVarint(UInt64(UInt32(bitPattern: v)), to: &o) }
+        if let v = t.responseTimeMs { Varint.append(UInt64(UInt32(bitPattern: v)), to: &o) }
         if let v = t.value { appendFixed(v.bitPattern, to: &o) }
         if let v = t.currency { appendString(v, to: &o) }
         if let v = t.score { appendFixed(v.bitPattern, to: &o) }
@@ -132,17 +123,17 @@ enum TouchpointRecord {
     static func append(header h: Header, body: UnsafeBufferPointer<UInt8>, to o: inout [UInt8]) {
         var head: [UInt8] = []
         head.reserveCapacity(48)
-        appendVarint(UInt64(h.origin.input), to: &head)
-        appendVarint(UInt64(h.origin.line), to: &head)
-        appendVarint(UInt64(h.origin.offset), to: &head)
-        appendVarint(UInt64(h.member), to: &head)
-        appendVarint(UInt64(h.lineTouchpoints), to: &head)
+        Varint.append(UInt64(h.origin.input), to: &head)
+        Varint.append(UInt64(h.origin.line), to: &head)
+        Varint.append(UInt64(h.origin.offset), to: &head)
+        Varint.append(UInt64(h.member), to: &head)
+        Varint.append(UInt64(h.lineTouchpoints), to: &head)
         appendFixed(h.fingerprint, to: &head)
-        appendVarint(UInt64(h.slots.customer + 1), to: &head)
-        appendVarint(UInt64(h.slots.email + 1), to: &head)
-        appendVarint(UInt64(h.slots.visitor + 1), to: &head)
-        appendVarint(UInt64(h.slots.chatVisitor + 1), to: &head)
-        appendVarint(UInt64(head.count + body.count), to: &o)
+        Varint.append(UInt64(h.slots.customer + 1), to: &head)
+        Varint.append(UInt64(h.slots.email + 1), to: &head)
+        Varint.append(UInt64(h.slots.visitor + 1), to: &head)
+        Varint.append(UInt64(h.slots.chatVisitor + 1), to: &head)
+        Varint.append(UInt64(head.count + body.count), to: &o)
         o.append(contentsOf: head)
         o.append(contentsOf: body)
     }

@@ -202,7 +202,7 @@ final class TouchpointStore {
                 var r = TouchpointRecord.Reader(b)
                 let p = parts[partition(of: r.header())]
                 lengthPrefix.removeAll(keepingCapacity: true)
-                TouchpointRecord.appendVarint(UInt64(b.count), to: &lengthPrefix)
+                Varint.append(UInt64(b.count), to: &lengthPrefix)
                 try p.append(lengthPrefix)
                 try p.append(b)
             }

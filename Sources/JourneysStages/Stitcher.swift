@@ -207,7 +207,7 @@ public struct IdentityGraph: Sendable {
             if new {
                 var v = v
                 v.withUTF8 { b in
-                    appendVarint(b.count, to: &text)
+                    Varint.append(UInt64(b.count), to: &text)
                     text.append(contentsOf: b)
                 }
             }
@@ -339,18 +339,12 @@ public struct IdentityGraph: Sendable {
             next += 1
         }
         try drainedText(each)
-        var at = 0
-        while at < text.count {
-            var len = 0, shift = 0
-            while true {
-                let x = text[at]
-                at += 1
-                len |= Int(x & 0x7F) << shift
-                if x < 0x80 { break }
-                shift += 7
+        text.withUnsafeBytes { b in
+            var at = 0
+            while at < b.count, let r = Varint.record(in: b, at: at) {
+                each(UnsafeRawBufferPointer(rebasing: b[r.start..<r.end]))
+                at = r.end
             }
-            text.withUnsafeBytes { each(UnsafeRawBufferPointer(rebasing: $0[at..<(at + len)])) }
-            at += len
         }
         precondition(next == Int32(n), "the text of every key was given back")
         text = []
@@ -532,14 +526,4 @@ struct UnionFind {
         for x in parent.indices { parent[x] = label(parent[x]) }
         return parent
     }
-}
-
-/// Appends `v` as a LEB128 varint.
-func appendVarint(_ v: Int, to o: inout [UInt8]) {
-    var v = UInt(v)
-    while v >= 0x80 {
-        o.append(UInt8(truncatingIfNeeded: v) | 0x80)
-        v >>= 7
-    }
-    o.append(UInt8(v))
 }

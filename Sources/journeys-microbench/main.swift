@@ -212,7 +212,7 @@ if wanted("gunzip + line split") {
                 count.bytes += c.bytes.count
             }
             let report = decode(f.gz, with: ByteStreamDecoder(), into: &chunker)
-            chunker.finish(keepPartialLine: report.damage == nil)
+            chunker.finish(keepPartialLine: report.lastLineIsWhole)
             lines += Int(chunker.linesSeen)
             bytes += Int(report.decompressedBytes)
         }

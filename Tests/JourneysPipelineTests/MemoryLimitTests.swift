@@ -220,7 +220,7 @@ import Testing
         for i in 0..<20_000 { // records of 1 to ~2,000 bytes, about 20 MB: several 4 MiB read blocks
             let rec = [UInt8](repeating: UInt8(i % 251), count: 1 + (i * 7919) % 2000)
             var o: [UInt8] = []
-            TouchpointRecord.appendVarint(UInt64(rec.count), to: &o)
+            Varint.append(UInt64(rec.count), to: &o)
             o += rec
             try store.append(o)
             expected.append(rec)

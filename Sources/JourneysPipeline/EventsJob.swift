@@ -209,9 +209,9 @@ public enum EventsJob {
 /// The `--max-reject-ratio` check.
 public enum RejectRatio {
     /// A message when rejected lines / lines read is over `max`, else nil. Lines of damaged gzip
-    /// members (`damaged_input`) are left out: damage has its own policy and exit status.
+    /// members (`damaged_input`) are left out of both: damage has its own policy and exit status.
     public static func check(_ summaries: [InputSummary], max: Double) -> String? {
-        let lines = summaries.reduce(Int64(0)) { $0 + $1.lines }
+        let lines = summaries.reduce(Int64(0)) { $0 + $1.lines - $1.rejects[.damagedInput, default: 0] }
         var byReason: [RejectReason: Int64] = [:]
         for s in summaries { for (k, v) in s.rejects where k != .damagedInput { byReason[k, default: 0] += v } }
         let rejected = byReason.values.reduce(0, +)

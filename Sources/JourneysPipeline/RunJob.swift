@@ -67,6 +67,9 @@ public enum RunJob {
     public static let publishLock = NSLock()
     /// Set (under `publishLock`) once this process has published its outputs.
     nonisolated(unsafe) public static var published = false
+    /// Set (under `publishLock`) once this process holds the output directory's lock: before
+    /// that it has written nothing there, and a temp named with its PID is another run's.
+    nonisolated(unsafe) public static var holdsLock = false
 
     /// What the lines of the gzip member being read became so far, and where its rejects start
     /// in rejects.ndjson, so that the member can be taken back whole if its check fails.
@@ -118,6 +121,10 @@ public enum RunJob {
         }
         plans.sort(by: canonicalOrder)
         let notes = (outputFolder?.skipped ?? []).map { "note: skipped \($0): it is the output folder \(req.outDir) or in it, and its reports are not read as input" }
+        if plans.isEmpty, !notes.isEmpty {
+            return RunReport(status: .noInput, messages: notes + ["error: every input is the output folder \(req.outDir) or in it; nothing was read or published"],
+                             inputs: [], statistics: RunStatistics(), published: [])
+        }
         for p in plans {
             if let f = p.format {
                 do throws(ConfigError) { _ = try ReaderRegistry.make(format: f, options: p.options) } catch {
@@ -138,6 +145,7 @@ public enum RunJob {
         do {
             directory = try OutputDirectory(path: req.outDir)
             lock = try RunLock(directory: directory, wait: req.waitForLock)
+            publishLock.withLock { holdsLock = true }
             try directory.removeStaleTemps()
         } catch {
             let status: ExitStatus = if case .held? = error as? RunLock.Failure { .tempFail } else { .cannotCreate }
@@ -290,8 +298,10 @@ public enum RunJob {
                 kill(getpid(), SIGTERM) // a test hook: the signal arrives while the outputs are renamed
                 usleep(500_000)
             }
+            // Once every file is renamed into place the run has published, even if the
+            // directory's fsync then fails (74, and it says so rather than "unchanged").
+            defer { Self.published = directory.isPublished }
             try directory.commit()
-            Self.published = true
             var report = judged
             if ProcessInfo.processInfo.environment["JOURNEYS_TIMINGS"] == "1" {
                 func s(_ seconds: Double) -> String { String(format: "%.2f s", seconds) }
@@ -309,7 +319,8 @@ public enum RunJob {
             directory.discard()
             // A rename that fails half-way through publishing names what it already published.
             let partial = "\(error)".contains("already published")
-            let tail = partial ? "" : "; the previous outputs in \(req.outDir) are unchanged"
+            let tail = directory.isPublished ? "; the outputs in \(req.outDir) were published, but may not survive a power cut"
+                : partial ? "" : "; the previous outputs in \(req.outDir) are unchanged"
             return RunReport(status: .writing(error), messages: notes + ["error: \(error)\(tail)"], inputs: summaries, statistics: stats, published: [])
         }
     }

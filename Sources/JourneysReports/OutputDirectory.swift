@@ -102,6 +102,8 @@ public final class OutputDirectory {
     public let path: String
     /// Stale temp files removed by `removeStaleTemps()`.
     public private(set) var removedStaleTemps: [String] = []
+    /// Every file was renamed into place (even when the directory's fsync then failed).
+    public var isPublished: Bool { state == .committed }
     /// Final names written so far (not yet published).
     public var pendingNames: [String] { pending.map(\.name) }
 

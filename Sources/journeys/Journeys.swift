@@ -57,7 +57,7 @@ struct ReadOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Fail (exit 65) when rejected lines / lines read is over this (0 … 1). Default for run: the pipeline's outputs.max_reject_ratio (0.01 unless it says), and nothing is published when it fails; events only counts rejects unless this is given.", valueName: "ratio"))
     var maxRejectRatio: Double?
 
-    @Flag(name: .long, help: "Make any damaged input (truncated or corrupt gzip, unreadable file) fatal: exit 65, nothing published.")
+    @Flag(name: .long, help: "Make any damaged input (truncated or corrupt gzip, garbage between members) fatal with exit 65, and any missing or unreadable input with exit 66; nothing is published.")
     var strict = false
 
     @Argument(help: ArgumentHelp("Log files, directories, or - for standard input.", valueName: "input"))

@@ -44,10 +44,11 @@ struct RunCommand: ParsableCommand {
     var wait = false
 
     @Option(name: .long, help: ArgumentHelp("""
-        Memory for held touchpoints, e.g. 512M or 4G (K, M, G, T are powers of 1024). Beyond half of it, \
-        touchpoints go to unnamed temporary files in the output directory and journeys are built in \
-        partitions, with the same outputs (default: a quarter of the machine's or control group's memory, \
-        at least 256M).
+        Memory for touchpoints, identity keys and persons, e.g. 512M or 4G (K, M, G, T are powers of 1024), \
+        plus a fixed overhead of some 30-40 MB. Beyond half of it, touchpoints and the keys' text go to \
+        unnamed temporary files in the output directory and journeys are built in partitions, with the \
+        same outputs (default: a quarter of the machine's or control group's memory, at least 256M). \
+        README "Memory" says what it does not bound.
         """, valueName: "size"), transform: { s in
         guard let v = MemorySize.parse(s) else { throw ValidationError("--memory-limit: \"\(s)\" is not a size such as 512M or 4G") }
         return v
@@ -121,6 +122,8 @@ struct CheckCommand: ParsableCommand {
 }
 
 /// SIGTERM / SIGINT during a run: remove this run's temp files, publish nothing, exit 128 + signal.
+/// Before the run holds the output directory's lock it has written nothing there, so it removes
+/// nothing (a temp with its PID would be the lock holder's, from another PID namespace).
 /// A signal that arrives while the outputs are renamed into place waits for that to finish;
 /// once they are published the run has succeeded, so it only says so and the run ends with its
 /// own exit status.
@@ -142,7 +145,7 @@ enum Interrupts {
                     return
                 }
                 let suffix = ".tmp-\(getpid())"
-                if let names = try? FileManager.default.contentsOfDirectory(atPath: outDir) {
+                if RunJob.holdsLock, let names = try? FileManager.default.contentsOfDirectory(atPath: outDir) {
                     for n in names where n.hasPrefix(".") && n.hasSuffix(suffix) { unlink(outDir + "/" + n) }
                 }
                 Stderr.line("journeys: interrupted by \(name); nothing was published, the previous outputs in \(outDir) are unchanged")

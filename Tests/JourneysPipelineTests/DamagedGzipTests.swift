@@ -1,5 +1,7 @@
 import Foundation
 import JourneysIO
+import JourneysCore
+@testable import JourneysPipeline
 import Testing
 
 /// What `journeys run` and `journeys events` make of a gzip member that fails its check and of
@@ -85,6 +87,17 @@ import Testing
         #expect(counts(detail["rejected"]) == ["damaged_input": 2], "\(detail)")
         #expect(counts(detail["rejected_events"]).isEmpty, "\(detail)")
         #expect(counts(run["rejected_events"]).isEmpty, "\(run)")
+    }
+
+    /// Damaged lines are out of the reject ratio altogether, not only out of its numerator: 50
+    /// rejects among 100 readable lines are over 0.01 however many damaged lines came with them.
+    @Test func damagedLinesDoNotDiluteTheRejectRatio() {
+        var s = InputSummary(name: "a.log.gz")
+        s.lines = 10_100
+        s.touchpointLines = 50
+        s.rejects = [.damagedInput: 10_000, .malformed: 50]
+        #expect(RejectRatio.check([s], max: 0.01)?.hasPrefix("50 of 100 lines rejected (ratio 0.5), over --max-reject-ratio 0.01") == true)
+        #expect(RejectRatio.check([s], max: 0.5) == nil)
     }
 
     /// Decoding stops at a member that fails its check; the warning says how much of the input

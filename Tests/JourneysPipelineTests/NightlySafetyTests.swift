@@ -197,6 +197,48 @@ import Glibc
         #expect(!names(out).contains { $0.contains(".tmp-") })
     }
 
+    /// A run waiting for the lock (`--wait`) and stopped by SIGTERM has written nothing, so it
+    /// removes nothing: a temp named with its PID belongs to the lock holder (another PID
+    /// namespace can hand out the same PID), whose publishing must not fail.
+    @Test func aRunStoppedWhileWaitingForTheLockRemovesNoTemps() throws {
+        let dir = TempDir()
+        let out = dir.url.appendingPathComponent("out").path
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [out + "/.journeys.lock", "sleep", "3"]
+        try holder.run()
+        usleep(300_000)
+        let waiting = Process()
+        waiting.executableURL = journeysBinary
+        waiting.arguments = ["run", "--wait", "--quiet", "--max-reject-ratio", "1", "--format", "combined", "--out", out, web]
+        waiting.environment = ProcessInfo.processInfo.environment.merging(["JOURNEYS_PII_KEY": testPIIKey]) { $1 }
+        waiting.standardError = FileHandle.nullDevice
+        waiting.currentDirectoryURL = repo
+        try waiting.run()
+        usleep(500_000)
+        let temp = dir.write("out/.journeys.csv.tmp-\(waiting.processIdentifier)", Array("the holder's temp".utf8))
+        waiting.terminate()
+        waiting.waitUntilExit()
+        #expect(waiting.terminationStatus == 143)
+        #expect(text(temp) == "the holder's temp")
+        holder.waitUntilExit()
+    }
+
+    /// When every input is the output folder (or in it), nothing is read: exit 66, and yesterday's
+    /// reports are not replaced by empty ones.
+    @Test func aRunWhoseEveryInputIsTheOutputFolderPublishesNothing() throws {
+        let dir = TempDir()
+        let out = dir.url.appendingPathComponent("reports").path
+        let first = try journeys(["run", "--format", "combined", "--out", out, web])
+        #expect(first.status == 0, "\(first.stderr)")
+        let journeysCSV = text(out + "/journeys.csv")
+        let r = try journeys(["run", "--format", "combined", "--out", out, out])
+        #expect(r.status == 66, "\(r.stderr)")
+        #expect(r.stderr.contains("error: every input is the output folder \(out) or in it; nothing was read or published"), "\(r.stderr)")
+        #expect(text(out + "/journeys.csv") == journeysCSV)
+    }
+
     // MARK: - The output folder inside an input folder (item 13)
 
     @Test func theOutputFolderIsNeverReadAsInput() throws {

@@ -410,7 +410,8 @@ enum PIIText {
     }
 
     /// `s` with each email and IP address replaced by its pseudonym; nil when it has none.
-    /// URL-encoded `@` and `:` (`%40`, `%3A`) are decoded first so `a%40b.com` is found too.
+    /// URL-encoded `@` and `:` (`%40`, `%3A`) are decoded to look for addresses, so `a%40b.com`
+    /// is found too; every byte outside an address is kept as read, escapes included.
     /// `shape`: the value's `Shape` when the caller has it already.
     static func replace(_ s: String, policy: PIIPolicy, shape: Shape? = nil) -> String? {
         let shape = shape ?? Shape(s)
@@ -425,38 +426,64 @@ enum PIIText {
         return replace(bytes, escaped: shape.escaped, policy: policy)
     }
 
+    /// Looks for addresses in `text` with `%40` / `%3A` decoded (`escaped`: it has some) and
+    /// copies `text` to the result, each address's original bytes replaced by its pseudonym (of
+    /// the decoded address). Allocates only when it finds one.
     static func replace(_ text: [UInt8], escaped: Bool, policy: PIIPolicy) -> [UInt8]? {
         var u = text
+        // The positions in `u` of the decoded bytes, ascending: each stands for three bytes of `text`.
+        var escapes: [Int] = []
         if escaped {
             u = []
             u.reserveCapacity(text.count)
             var i = 0
             while i < text.count {
-                if text[i] == 37, i + 2 < text.count, let b = escapedByte(text[i + 1], text[i + 2]) { u.append(b); i += 3 } else { u.append(text[i]); i += 1 }
+                if text[i] == 37, i + 2 < text.count, let b = escapedByte(text[i + 1], text[i + 2]) {
+                    escapes.append(u.count)
+                    u.append(b)
+                    i += 3
+                } else {
+                    u.append(text[i])
+                    i += 1
+                }
             }
         }
+        // The offset in `text` of position `k` of `u`: two more for each decoded byte before it.
+        func original(_ k: Int) -> Int {
+            var lo = 0, hi = escapes.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if escapes[mid] < k { lo = mid + 1 } else { hi = mid }
+            }
+            return k + 2 * lo
+        }
         var out: [UInt8] = []
-        var changed = false
+        var copied = 0, done = 0   // `text` copied to `out` up to `copied`; `u` replaced up to `done`
+        // Replaces `u[m]`, or its part after the last replacement: an email's local part may
+        // reach back into an address just replaced (`1.2.3.4@example.com`).
+        func put(_ m: Range<Int>, _ pseudonym: String) {
+            if done == 0 { out.reserveCapacity(text.count + 64) }
+            let start = original(max(m.lowerBound, done))
+            out.append(contentsOf: text[copied..<start])
+            out.append(contentsOf: pseudonym.utf8)
+            copied = original(m.upperBound)
+            done = m.upperBound
+        }
         var i = 0
         while i < u.count {
             if u[i] == 64, let m = emailMatch(u, at: i) {
-                // Take back the local part already copied.
-                out.removeLast(i - m.lowerBound)
-                out.append(contentsOf: policy.email(String(decoding: u[m], as: UTF8.self)).utf8)
-                i = m.upperBound
-                changed = true
-                continue
+                put(m, policy.email(String(decoding: u[m], as: UTF8.self)))
+                i = done
+            } else if isHex(u[i]) || u[i] == 58, let m = (isDigit(u[i]) ? ipv4Match(u, at: i) : nil) ?? ipv6Match(u, at: i) {
+                put(m, policy.ip(String(decoding: u[m], as: UTF8.self)))
+                i = done
+            } else {
+                i += 1
             }
-            if isHex(u[i]) || u[i] == 58, let m = (isDigit(u[i]) ? ipv4Match(u, at: i) : nil) ?? ipv6Match(u, at: i) {
-                out.append(contentsOf: policy.ip(String(decoding: u[m], as: UTF8.self)).utf8)
-                i = m.upperBound
-                changed = true
-                continue
-            }
-            out.append(u[i])
-            i += 1
         }
-        return changed ? out : nil
+        guard done > 0 else { return nil }
+        out.append(contentsOf: text[copied...])
+        return out
     }
 }
 

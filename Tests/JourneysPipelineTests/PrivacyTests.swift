@@ -66,6 +66,28 @@ import Testing
         #expect(PIIText.isIP("fe80::1%eth0") && !PIIText.isIP("10:20:30"))
     }
 
+    /// Only the addresses change: every other `%40` / `%3A` (either case) of the value, or of a
+    /// rejected line's raw text, stays as read (README, "Personal data and hostile text").
+    @Test func escapesOutsideTheAddressesStayAsRead() {
+        func r(_ s: String) -> String? { PIIText.replace(s, policy: keyA) }
+        let ip = keyA.ip, email = keyA.email
+        #expect(r("q=a%3Ab&e=x%40y.com") == "q=a%3Ab&e=\(email("x@y.com"))")
+        #expect(r("%40home ip=2001%3adb8%3A%3A5 t=10%3A20") == "%40home ip=\(ip("2001:db8::5")) t=10%3A20")
+        #expect(r("a%3ab 10.0.0.7 c%40d") == "a%3ab \(ip("10.0.0.7")) c%40d")
+        #expect(r("to=x%3Ay m%C3%BCller%40ex%C3%A4mple.de, %3A") == "to=x%3Ay \(email("m%C3%BCller@ex%C3%A4mple.de")), %3A")
+        #expect(r("a%3Ab%40c") == nil, "escapes but no address: nothing changes")
+        // An address right after another (whose bytes its local part would reach back into): both
+        // replaced, no byte of either left in clear and none of the first pseudonym taken back.
+        #expect(r("1.2.3.4@example.com") == ip("1.2.3.4") + email("1.2.3.4@example.com"))
+        #expect(r("a@b.com@c.com!") == email("a@b.com") + email("b.com@c.com") + "!")
+
+        let raw = [0xFF] + Array(" q=a%3Ab%40c e=x%40y.com ::1 %3a".utf8)
+        var reject = RejectRecord(origin: Origin(input: 0, line: 1, offset: 0), reason: .malformed, detail: "", raw: raw, length: Int64(raw.count))
+        #expect(keyA.apply(&reject))
+        let expected = [0xFF] + Array(" q=a%3Ab%40c e=\(email("x@y.com")) \(ip("::1")) %3a".utf8)
+        #expect(reject.raw == expected && reject.length == Int64(expected.count))
+    }
+
     @Test func fallbackVisitorsAndRejectedLinesArePseudonymised() {
         var t = Touchpoint(time: 0, channel: .web, action: .custom("ana@example.com"), origin: Origin(input: 0, line: 1, offset: 0))
         t.keys = IdentityKeys(visitor: "ipua-0123456789abcdef", visitorIsFallback: true)

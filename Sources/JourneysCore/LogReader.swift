@@ -51,15 +51,37 @@ public struct EventReject: Sendable, Equatable {
 
 /// Collects the touchpoints a reader emits for the lines of one chunk.
 public struct TouchpointBuffer: Sendable {
+    /// How many rejected events of one line are kept one by one, with their detail; the others
+    /// are only counted (`moreEventRejects`), so a line's rejects stay bounded by a constant
+    /// however many events it holds.
+    public static let eventRejectLimit = 100
+
     public var touchpoints: [Touchpoint] = []
     /// Events of the current line that were rejected while others of it were emitted (one
-    /// element of a SendGrid webhook array). The line counts once, as a touchpoint line; each of
-    /// these is written to the rejects and counted as a rejected event, not a rejected line.
+    /// element of a SendGrid webhook array), the first `eventRejectLimit` of them. The line
+    /// counts once, as a touchpoint line; each of these is written to the rejects and counted as
+    /// a rejected event, not a rejected line.
     public var eventRejects: [EventReject] = []
+    /// The current line's rejected events past `eventRejectLimit`, counted by reason.
+    public var moreEventRejects: [RejectReason: Int64] = [:]
     public init() {}
     @inlinable public mutating func emit(_ t: Touchpoint) { touchpoints.append(t) }
-    /// Rejects one event of a line that also emits touchpoints (its verdict is `.emitted`).
-    public mutating func rejectEvent(_ reason: RejectReason, _ detail: String) { eventRejects.append(EventReject(reason, detail)) }
+    /// Rejects one event of a line that also emits touchpoints. Counted only when the line's
+    /// verdict is `.emitted`; the detail is made only for the first `eventRejectLimit`.
+    public mutating func rejectEvent(_ reason: RejectReason, _ detail: @autoclosure () -> String) {
+        if eventRejects.count < Self.eventRejectLimit {
+            eventRejects.append(EventReject(reason, detail()))
+        } else {
+            moreEventRejects[reason, default: 0] += 1
+        }
+    }
+
+    /// Forgets the current line's rejected events (the runner, after each line).
+    public mutating func clearEventRejects() {
+        guard !eventRejects.isEmpty else { return }
+        eventRejects.removeAll()
+        moreEventRejects.removeAll()
+    }
 }
 
 /// A reader turns the lines of one log format into touchpoints.

@@ -22,6 +22,29 @@ public enum NumberRange {
     /// 0–10 NPS and percentages.
     public static let score: ClosedRange<Double> = 0...100
 
+    /// A whole number of ASCII digits (a status), saturating at `Int.max`: a number too long for
+    /// an `Int` is then out of range for the caller's check, never "not a number" or no value.
+    /// Nil when `b` is empty or holds anything but digits.
+    @inlinable public static func integer(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard !b.isEmpty else { return nil }
+        var v = 0
+        for c in b {
+            guard c &- 48 < 10 else { return nil }
+            v = v <= (Int.max - 9) / 10 ? v * 10 + Int(c &- 48) : .max
+        }
+        return v
+    }
+
+    /// A whole number written as text (`200`, `-1`), saturating at the ends of `Int` as
+    /// `integer(_:)` does for bytes; nil when it is not one.
+    public static func integer(_ text: String) -> Int? {
+        if let v = Int(text) { return v }
+        let negative = text.utf8.first == 45
+        let digits = negative || text.utf8.first == 43 ? text.utf8.dropFirst() : text.utf8[...]
+        guard !digits.isEmpty, digits.allSatisfy({ $0 &- 48 < 10 }) else { return nil }
+        return negative ? .min : .max
+    }
+
     /// True for a status in `status`, or 0 (none logged).
     @inlinable public static func isStatus(_ s: Int) -> Bool { s == 0 || status.contains(s) }
 

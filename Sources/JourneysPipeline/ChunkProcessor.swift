@@ -15,6 +15,12 @@ public struct RejectRecord: Sendable, Hashable {
     /// True for one rejected event of a line that also gave touchpoints: written to the rejects,
     /// counted as a rejected event, while the line counts as a touchpoint line.
     public var eventOnly = false
+    /// True for a line's rejected events after its first: the line's raw text is kept once, with
+    /// the first, and `raw` is empty here (so a line of many bad events is not copied per event).
+    public var rawShared = false
+    /// How many rejected events this entry stands for: 1, or for the entry that counts a line's
+    /// rejected events of one reason past `TouchpointBuffer.eventRejectLimit`, their number.
+    public var events: Int64 = 1
 }
 
 /// Per-reason counts of skipped lines.
@@ -52,7 +58,9 @@ public struct ChunkResult: Sendable {
 /// an over-long line is rejected `line_too_long`; a record dated more than a day after the
 /// process started (`notAfter`) is rejected `bad_timestamp` (a clock gone wrong or a mangled
 /// year would otherwise stretch every journey and daily report). Everything else is the
-/// reader's to judge.
+/// reader's to judge. A line that gives several touchpoints (a SendGrid webhook array) is
+/// checked touchpoint by touchpoint: a late one is a rejected event, and the line is rejected
+/// only when none is left.
 public enum ChunkProcessor {
     /// Raw text kept per reject.
     public static let rawLimit = 64 * 1024
@@ -77,11 +85,11 @@ public enum ChunkProcessor {
                 line = UnsafeBufferPointer(rebasing: line[3...])
             }
             let origin = Origin(input: chunk.input, line: lineNo, offset: offset)
-            func reject(_ reason: RejectReason, _ detail: String, eventOnly: Bool = false) {
+            func reject(_ reason: RejectReason, _ detail: String) {
                 result.rejects.append(RejectRecord(origin: origin, reason: reason, detail: detail,
-                                                   raw: Array(raw.prefix(rawLimit)), length: Int64(raw.count), eventOnly: eventOnly))
+                                                   raw: Array(raw.prefix(rawLimit)), length: Int64(raw.count)))
             }
-            defer { if !buffer.eventRejects.isEmpty { buffer.eventRejects.removeAll() } }
+            defer { buffer.clearEventRejects() }
             switch LineCheck.check(line) {
             case .blank: result.skips[.blank] += 1; return
             case .invalidUTF8(let at): reject(.invalidUTF8, "invalid UTF-8 at byte \(at + 1) of the line"); return
@@ -92,13 +100,12 @@ public enum ChunkProcessor {
             switch reader.read(line, origin: origin, into: &buffer) {
             case .emitted:
                 precondition(buffer.touchpoints.count > before, "\(R.format) reader said it emitted but did not")
-                if let late = buffer.touchpoints[before...].first(where: { $0.time > notAfter }) {
-                    buffer.touchpoints.removeSubrange(before...)
-                    reject(.badTimestamp, "time \(Timestamp.iso(late.time)) is more than a day after the run started")
+                if buffer.touchpoints[before...].contains(where: { $0.time > notAfter }), let detail = dropLate(&buffer, from: before) {
+                    reject(.badTimestamp, detail)
                     return
                 }
                 result.touchpointLines += 1
-                for e in buffer.eventRejects { reject(e.reason, e.detail, eventOnly: true) }
+                appendEventRejects(buffer, origin: origin, line: raw, to: &result.rejects)
             case .skipped(let why):
                 buffer.touchpoints.removeSubrange(before...)
                 result.skips[why] += 1
@@ -109,6 +116,55 @@ public enum ChunkProcessor {
         }
         result.touchpoints = buffer.touchpoints
         return result
+    }
+
+    /// Takes the touchpoints of a line (those from `start` on) dated after `notAfter` out of the
+    /// buffer, each a rejected event `bad_timestamp`. Returns the line's reject detail when none
+    /// of its touchpoints is left, else nil.
+    static func dropLate(_ buffer: inout TouchpointBuffer, from start: Int) -> String? {
+        let n = buffer.touchpoints.count - start
+        func detail(_ k: Int, _ time: Int64) -> String {
+            (n > 1 ? "touchpoint \(k - start + 1) of \(n): " : "") + "time \(Timestamp.iso(time)) is more than a day after the run started"
+        }
+        var firstLate: String?
+        var kept = start
+        for k in start..<buffer.touchpoints.count {
+            let time = buffer.touchpoints[k].time
+            if time > notAfter {
+                if firstLate == nil { firstLate = detail(k, time) }
+                buffer.rejectEvent(.badTimestamp, detail(k, time))
+            } else {
+                buffer.touchpoints.swapAt(kept, k) // keeps the kept ones in order
+                kept += 1
+            }
+        }
+        buffer.touchpoints.removeSubrange(kept...)
+        guard kept == start, let firstLate else { return nil }
+        return firstLate + (n > 1 ? " (every touchpoint of the line was)" : "")
+    }
+
+    /// Appends the rejected events of a line that gave touchpoints (`eventOnly`). Memory and
+    /// output stay bounded by the line's size: only the first carries the line's raw text (the
+    /// others are `rawShared`), and the events past `TouchpointBuffer.eventRejectLimit` are one
+    /// entry per reason with their number (`events`).
+    static func appendEventRejects(_ buffer: TouchpointBuffer, origin: Origin, line: UnsafeBufferPointer<UInt8>,
+                                   to rejects: inout [RejectRecord]) {
+        guard !buffer.eventRejects.isEmpty else { return }
+        var r = RejectRecord(origin: origin, reason: .malformed, detail: "", raw: Array(line.prefix(rawLimit)),
+                             length: Int64(line.count), eventOnly: true)
+        for e in buffer.eventRejects {
+            r.reason = e.reason
+            r.detail = e.detail
+            rejects.append(r)
+            r.raw = []
+            r.rawShared = true
+        }
+        for (reason, n) in buffer.moreEventRejects.sorted(by: { $0.key < $1.key }) {
+            r.reason = reason
+            r.detail = "\(n) more rejected event\(n == 1 ? "" : "s") of this line, not listed one by one"
+            r.events = n
+            rejects.append(r)
+        }
     }
 
     /// `process` for an existential reader.

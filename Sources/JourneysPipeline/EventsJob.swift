@@ -230,7 +230,9 @@ public enum RejectRatio {
 }
 
 /// One reject as a JSON line: `{"input","line","offset","reason","detail","raw"}` (`raw_b64`
-/// when the bytes are not UTF-8; `raw_len` gives the full length when `raw` was cut).
+/// when the bytes are not UTF-8; `raw_len` gives the full length when `raw` was cut). A line's
+/// rejected events after its first have no raw text and `"raw_shared":true`; an entry that
+/// counts several of them says how many in `events`.
 public enum RejectsFormat {
     /// The entry `journeys run` writes for the lines of a gzip member that failed its check
     /// (decoding stops there): no raw text — those lines were read, but nothing of them is
@@ -253,18 +255,22 @@ public enum RejectsFormat {
         o.append(contentsOf: r.reason.rawValue.utf8)
         o.append(contentsOf: #"","detail":"#.utf8)
         JSONText.appendString(r.detail, to: &o)
-        if let s = String(validating: r.raw, as: UTF8.self) {
-            o.append(contentsOf: #","raw":"#.utf8)
-            JSONText.appendString(s, to: &o)
-        } else {
-            o.append(contentsOf: #","raw_b64":""#.utf8)
-            o.append(contentsOf: Base64.encode(r.raw).utf8)
-            o.append(34)
+        if !r.rawShared {
+            if let s = String(validating: r.raw, as: UTF8.self) {
+                o.append(contentsOf: #","raw":"#.utf8)
+                JSONText.appendString(s, to: &o)
+            } else {
+                o.append(contentsOf: #","raw_b64":""#.utf8)
+                o.append(contentsOf: Base64.encode(r.raw).utf8)
+                o.append(34)
+            }
+            if Int64(r.raw.count) < r.length {
+                o.append(contentsOf: #","raw_len":\#(r.length),"raw_cut":true"#.utf8)
+            }
         }
-        if Int64(r.raw.count) < r.length {
-            o.append(contentsOf: #","raw_len":\#(r.length),"raw_cut":true"#.utf8)
-        }
+        if r.events != 1 { o.append(contentsOf: #","events":\#(r.events)"#.utf8) }
         if r.eventOnly { o.append(contentsOf: #","event_only":true"#.utf8) }
+        if r.rawShared { o.append(contentsOf: #","raw_shared":true"#.utf8) }
         o.append(contentsOf: "}\n".utf8)
     }
 }

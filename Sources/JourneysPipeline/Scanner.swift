@@ -181,7 +181,7 @@ extension InputSummary {
         touchpointLines += h.touchpointLines
         skips.add(h.skips)
         for r in h.rejects {
-            if r.eventOnly { rejectedEvents[r.reason, default: 0] += 1 } else { rejects[r.reason, default: 0] += 1 }
+            if r.eventOnly { rejectedEvents[r.reason, default: 0] += r.events } else { rejects[r.reason, default: 0] += 1 }
         }
     }
 

@@ -152,11 +152,11 @@ struct GenericRecord: Sendable {
         if let s = text(.medium) { t.campaign.medium = s }
         if let s = text(.campaign) { t.campaign.name = s }
         if let s = text(.status) {
-            guard let n = Int(s) else {
+            guard let n = NumberRange.integer(s) else {
                 return .rejected(.malformed, "status \"\(JSONLine.cut(s, 40))\" (\(name(.status))) is not an integer")
             }
             guard NumberRange.isStatus(n) else {
-                return .rejected(.outOfRange, NumberRange.outside("status", s, NumberRange.status, at: name(.status)))
+                return .rejected(.outOfRange, NumberRange.outside("status", JSONLine.cut(s, 40), NumberRange.status, at: name(.status)))
             }
             t.status = Int16(n)
         }

@@ -209,11 +209,10 @@ public struct JSONAccessReader: LogReader {
         return ms >= 0x1p63 ? .max : ms <= -0x1p63 ? .min : Int64(ms.rounded())
     }
 
-    /// An HTTP status from a JSON number or text: a whole number (0: none logged; the builder
-    /// range-checks it).
+    /// An HTTP status from a JSON number or text: a whole number (0: none logged), saturated at
+    /// the ends of `Int` for the builder's range check.
     static func statusCode(_ v: JSONValue) -> Int? {
-        guard let t = v.text?.trimmingSpaces else { return nil }
-        return Int(t)
+        v.text.flatMap { NumberRange.integer($0.trimmingSpaces) }
     }
 
     /// The target of a request line `METHOD target PROTOCOL` (the protocol may be missing).

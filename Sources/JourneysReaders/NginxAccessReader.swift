@@ -511,7 +511,7 @@ struct LogFormatLayout: Sendable {
             case .args:
                 if !v.isEmpty, !dash { args = s }
             case .status:
-                guard let status = LogFormatLayout.integer(v) else {
+                guard let status = NumberRange.integer(v) else {
                     return .rejected(.malformed, "\(variableNames[k]) \"\(Escapes.preview(v))\" is not a number")
                 }
                 r.status = status
@@ -587,20 +587,10 @@ struct LogFormatLayout: Sendable {
         }
     }
 
-    /// A non-negative decimal integer of at most 9 digits.
-    static func integer(_ v: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard !v.isEmpty, v.count <= 9 else { return nil }
-        var n = 0
-        for c in v {
-            guard c &- 48 < 10 else { return nil }
-            n = n * 10 + Int(c - 48)
-        }
-        return n
-    }
-
     /// Seconds with a fraction (`0.123`) as milliseconds; several values (`0.050, 0.020` or
     /// `0.050 : 0.020`, one per upstream tried) are added up, saturating at `Int64.max` (a line
-    /// may hold millions of them), for the builder's range check. Nil for `-` or anything unreadable.
+    /// may hold millions of them, or one too long to convert), for the builder's range check.
+    /// Nil for `-` or anything unreadable.
     static func milliseconds(_ v: UnsafeBufferPointer<UInt8>) -> Int64? {
         var total: Int64 = 0
         var any = false
@@ -611,7 +601,11 @@ struct LogFormatLayout: Sendable {
             guard i < n else { break }
             var whole: Int64 = 0
             var digits = 0
-            while i < n, v[i] &- 48 < 10, digits < 10 { whole = whole * 10 + Int64(v[i] - 48); i += 1; digits += 1 }
+            while i < n, v[i] &- 48 < 10 {
+                if digits < 15 { whole = whole * 10 + Int64(v[i] - 48) } // more saturates, below
+                i += 1
+                digits += 1
+            }
             var frac: Int64 = 0
             if i < n, v[i] == 46 {
                 i += 1
@@ -627,7 +621,7 @@ struct LogFormatLayout: Sendable {
             guard digits > 0 else { return nil }
             guard i == n || v[i] == 32 || v[i] == 44 || v[i] == 58 else { return nil }
             let (sum, overflow) = total.addingReportingOverflow(whole * 1000 + frac)
-            total = overflow ? .max : sum
+            total = overflow || digits > 15 ? .max : sum
             any = true
         }
         return any ? total : nil

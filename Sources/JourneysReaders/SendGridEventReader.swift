@@ -111,23 +111,24 @@ public struct SendGridEventReader: LogReader {
         case .array(let items):
             // Each event stands alone: a bad one is rejected (`rejectEvent`) and the others are
             // kept; only when none is kept is the line itself rejected, for its first bad event.
+            // Events are rejected as they are met (the buffer keeps a bounded number of them).
             if items.isEmpty { return .skipped(.header) }
+            func detail(_ i: Int, _ e: EmailRejection) -> String { "element [\(i)] of \(items.count): \(e.detail)" }
             var made = 0
-            var failed: [(Int, EmailRejection)] = []
+            var first: (index: Int, rejection: EmailRejection)?
             for (i, item) in items.enumerated() {
-                guard case .object = item else { failed.append((i, EmailRejection(.malformed, "not a JSON object"))); continue }
                 do throws(EmailRejection) {
+                    guard case .object = item else { throw EmailRejection(.malformed, "not a JSON object") }
                     out.emit(try touchpoint(item, origin: origin))
                     made += 1
                 } catch {
-                    failed.append((i, error))
+                    if first == nil { first = (i, error) }
+                    out.rejectEvent(error.reason, detail(i, error))
                 }
             }
-            guard made > 0 else {
-                let (i, e) = failed[0]
-                return .rejected(e.reason, "element [\(i)] of \(items.count): \(e.detail)" + (failed.count > 1 ? " (every element was rejected)" : ""))
+            if made == 0, let first {
+                return .rejected(first.rejection.reason, detail(first.index, first.rejection) + (items.count > 1 ? " (every element was rejected)" : ""))
             }
-            for (i, e) in failed { out.rejectEvent(e.reason, "element [\(i)] of \(items.count): \(e.detail)") }
             return .emitted(made)
         default:
             return .rejected(.malformed, "not a JSON object or array of objects")

@@ -205,7 +205,7 @@ public struct W3CExtendedReader: LogReader {
         }
 
         if let status {
-            guard status.count <= 4, let s = Self.integer(status) else {
+            guard let s = NumberRange.integer(status) else {
                 return .rejected(.malformed, "sc-status \"\(String(decoding: status, as: UTF8.self))\" is not a number")
             }
             r.status = s
@@ -283,14 +283,14 @@ public struct W3CExtendedReader: LogReader {
         return pairs
     }
 
-    /// `time-taken` in whole milliseconds (rounded); nil when it is not a number (at most 13
-    /// whole digits, so the result fits; the builder range-checks it).
+    /// `time-taken` in whole milliseconds (rounded), saturated at `Int64.max` for the builder's
+    /// range check (a number too long to convert is out of range, not no value); nil when it is
+    /// not a number.
     static func milliseconds(_ b: UnsafeBufferPointer<UInt8>, seconds: Bool) -> Int64? {
         var whole: Int64 = 0
         var i = 0
         while i < b.count, b[i] &- 48 < 10 {
-            guard whole < 1_000_000_000_000 else { return nil }
-            whole = whole * 10 + Int64(b[i] - 48)
+            whole = whole < 100_000_000_000_000_000 ? whole * 10 + Int64(b[i] - 48) : .max
             i += 1
         }
         guard i > 0 else { return nil }
@@ -303,16 +303,16 @@ public struct W3CExtendedReader: LogReader {
             guard i > start else { return nil }
         }
         guard i == b.count else { return nil }
-        let value = Double(whole) + frac
-        return Int64((seconds ? value * 1000 : value).rounded())
+        let ms = ((Double(whole) + frac) * (seconds ? 1000 : 1)).rounded()
+        return ms >= 0x1p63 ? .max : Int64(ms)
     }
 
     /// Milliseconds since midnight of `hh:mm:ss` or `hh:mm:ss.fff`.
     static func timeOfDay(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count >= 8, b[2] == 58, b[5] == 58,
-              let h = integer(UnsafeBufferPointer(rebasing: b[0..<2])),
-              let m = integer(UnsafeBufferPointer(rebasing: b[3..<5])),
-              let s = integer(UnsafeBufferPointer(rebasing: b[6..<8])),
+              let h = NumberRange.integer(UnsafeBufferPointer(rebasing: b[0..<2])),
+              let m = NumberRange.integer(UnsafeBufferPointer(rebasing: b[3..<5])),
+              let s = NumberRange.integer(UnsafeBufferPointer(rebasing: b[6..<8])),
               h <= 23, m <= 59, s <= 60 else { return nil }
         var ms = 0
         if b.count > 8 {
@@ -325,17 +325,6 @@ public struct W3CExtendedReader: LogReader {
             }
         }
         return Int64(h * 3_600_000 + m * 60_000 + min(s, 59) * 1000 + ms)
-    }
-
-    /// A non-negative decimal integer of at most 9 digits.
-    static func integer(_ b: UnsafeBufferPointer<UInt8>) -> Int? {
-        guard !b.isEmpty, b.count <= 9 else { return nil }
-        var v = 0
-        for c in b {
-            guard c &- 48 < 10 else { return nil }
-            v = v * 10 + Int(c - 48)
-        }
-        return v
     }
 
     /// The words of a directive's value, split at spaces and tabs.

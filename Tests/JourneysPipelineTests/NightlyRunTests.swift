@@ -233,6 +233,68 @@ import Glibc
         #expect(try journeys(["events", "--strict", "--format", "combined", "fixtures/messy/crc.log.gz"]).status == 65)
     }
 
+    // MARK: - Rejected events of a webhook array
+
+    /// A SendGrid webhook array of one open and 20,000 empty objects (each `malformed`: no event).
+    /// Each rejected event used to hold and write its own copy of the ~60 KB line: 1.2 GB of
+    /// rejects. Now the line's text is written once, the first 100 rejected events (the documented
+    /// limit) are listed, and the other 19,900 are one entry with their number; the counts stay exact.
+    @Test func manyRejectedEventsOfOneLineKeepTheRejectsSmall() throws {
+        let dir = TempDir()
+        let open = #"{"email":"ana@example.com","timestamp":1791807000,"event":"open","sg_event_id":"b3Blbi0x"}"#
+        let line = "[" + open + String(repeating: ",{}", count: 20_000) + "]"
+        let input = dir.write("webhook.json", Array((line + "\n").utf8))
+        let out = dir.url.appendingPathComponent("out").path
+        let r = try journeys(["run", "--format", "sendgrid", "--out", out, input], asGiven: true)
+        #expect(r.status == 0, "\(r.stderr)")
+        let run = try summaryRun(out)
+        let detail = try #require((run["inputs_detail"] as? [[String: Any]])?.first)
+        #expect(int(detail["lines"]) == 1 && int(detail["touchpoints"]) == 1, "\(detail)")
+        #expect(counts(detail["rejected"]).isEmpty, "\(detail)")
+        #expect(counts(detail["rejected_events"]) == ["malformed": 20_000], "\(detail)")
+        #expect(counts(run["rejected_events"]) == ["malformed": 20_000], "\(run)")
+
+        let rejects = try Data(contentsOf: URL(fileURLWithPath: out + "/rejects.ndjson"))
+        #expect(rejects.count < 2 * line.utf8.count, "rejects.ndjson holds \(rejects.count) bytes for a line of \(line.utf8.count)")
+        let entries = String(decoding: rejects, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(entries.count == 101)
+        #expect(entries.filter { $0.contains(#""raw":"#) }.count == 1)
+        #expect(entries.first?.contains(#""detail":"element [1] of 20001: no event (field \"event\")","raw":"[{"#) == true)
+        #expect(entries.dropFirst().allSatisfy { $0.hasSuffix(#""event_only":true,"raw_shared":true}"#) })
+        #expect(entries[100].contains(#""reason":"malformed","detail":"19900 more rejected events of this line, not listed one by one""#), "\(entries[100])")
+        #expect(entries[100].contains(#""events":19900,"#), "\(entries[100])")
+    }
+
+    /// In a webhook array each event stands alone, a time more than a day after the run started
+    /// included: line 1's late open is a rejected event and its other open is kept; line 2 (one
+    /// late event) and line 3 (two) are rejected lines. 4000000000 s is 2096-10-02T07:06:40Z.
+    @Test func aLateEventOfAnArrayIsRejectedAlone() throws {
+        let dir = TempDir()
+        func open(_ who: String, _ time: Int, _ id: String) -> String {
+            #"{"email":"\#(who)@example.com","timestamp":\#(time),"event":"open","sg_event_id":"\#(id)"}"#
+        }
+        let lines = ["[" + open("ana", 1791807000, "a1") + "," + open("bo", 4000000000, "b1") + "]",
+                     open("cy", 4000000000, "c1"),
+                     "[" + open("di", 4000000000, "d1") + "," + open("ed", 4000000000, "e1") + "]"]
+        let input = dir.write("webhook.json", Array((lines.joined(separator: "\n") + "\n").utf8))
+        let out = dir.url.appendingPathComponent("out").path
+        let r = try journeys(["run", "--format", "sendgrid", "--out", out, input])
+        #expect(r.status == 0, "\(r.stderr)")
+        let run = try summaryRun(out)
+        let d = try #require((run["inputs_detail"] as? [[String: Any]])?.first)
+        #expect(int(d["lines"]) == 3 && int(d["touchpoints"]) == 1 && int(d["duplicates"]) == 0, "\(d)")
+        #expect(counts(d["skipped"]).isEmpty, "\(d)")
+        #expect(counts(d["rejected"]) == ["bad_timestamp": 2], "\(d)")
+        #expect(counts(d["rejected_events"]) == ["bad_timestamp": 1], "\(d)")
+        let rejects = try String(contentsOfFile: out + "/rejects.ndjson", encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(rejects.count == 3, "\(rejects)")
+        #expect(rejects[0].contains(#""line":1,"offset":0,"reason":"bad_timestamp","detail":"touchpoint 2 of 2: time 2096-10-02T07:06:40.000Z is more than a day after the run started","raw":"#), "\(rejects[0])")
+        #expect(rejects[0].hasSuffix(#""event_only":true}"#), "\(rejects[0])")
+        #expect(rejects[1].contains(#""line":2,"#) && rejects[1].contains(#""detail":"time 2096-10-02T07:06:40.000Z is more than a day after the run started","#), "\(rejects[1])")
+        #expect(rejects[2].contains(#""line":3,"#) && rejects[2].contains(#""detail":"touchpoint 1 of 2: time 2096-10-02T07:06:40.000Z is more than a day after the run started (every touchpoint of the line was)","#), "\(rejects[2])")
+        #expect(!rejects[1].contains("event_only") && !rejects[2].contains("event_only"))
+    }
+
     // MARK: - Faults
 
     @Test func helpListsEveryExitStatus() throws {

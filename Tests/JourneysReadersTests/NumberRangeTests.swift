@@ -56,6 +56,41 @@ import Testing
         #expect(outcome(bigStatus) == "out_of_range: status 1000 is outside 100–599")
     }
 
+    /// A number too long to convert is out of range, like any other: it used to be no value (a
+    /// W3C `time-taken` of 13 digits or more, an nginx `$request_time` of 11 whole digits or more:
+    /// the line was kept without a response time) or `malformed` (a status of 10 or more digits
+    /// in nginx, 5 or more in W3C, one that overflows `Int` in JSON). The detail shows the value
+    /// read, or past `Int64.max` the saturated 9223372036854775807.
+    @Test func numbersTooLongToConvertAreOutOfRange() throws {
+        #expect(outcome(try combined("/", status: "1234567890")) == "out_of_range: status 1234567890 is outside 100–599")
+        #expect(outcome(try combined("/", status: "99999999999999999999")) == "out_of_range: status 9223372036854775807 is outside 100–599")
+
+        var o = ReaderOptions()
+        o.logFormat = #"$remote_addr [$time_local] "$request" $status $request_time"#
+        func nginx(_ rt: String) throws -> ReadOutcome {
+            try read(Array(#"203.0.113.9 [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 \#(rt)"#.utf8 + [10]), format: "nginx", options: o)
+        }
+        #expect(outcome(try nginx("12345678901")) == "out_of_range: response time 12345678901000 ms is outside 0–604800000")
+        #expect(outcome(try nginx("0.050, 99999999999999999999.5")) == "out_of_range: response time 9223372036854775807 ms is outside 0–604800000")
+
+        func w3c(_ status: String, _ taken: String) throws -> ReadOutcome {
+            let text = "#Fields: date time cs-uri-stem sc-status time-taken\n2026-03-02 09:00:00 /a \(status) \(taken)\n"
+            return try read(Array(text.utf8), format: "w3c")
+        }
+        #expect(outcome(try w3c("200", "10000000000000")) == "out_of_range: response time 10000000000000 ms is outside 0–604800000")
+        #expect(outcome(try w3c("200", "1234567890123456789012")) == "out_of_range: response time 9223372036854775807 ms is outside 0–604800000")
+        #expect(outcome(try w3c("10000", "15")) == "out_of_range: status 10000 is outside 100–599")
+        #expect(try w3c("200", "604800000").touchpoints.first?.responseTimeMs == 604_800_000) // 7 days
+
+        let json = try read(Array(#"{"time":"2026-10-10T13:55:36Z","remote_addr":"203.0.113.9","request_uri":"/","status":99999999999999999999}"#.utf8 + [10]), format: "json_access")
+        #expect(outcome(json) == "out_of_range: status 9223372036854775807 is outside 100–599")
+
+        var g = ReaderOptions()
+        g.fields = ["time": "ts", "action": "event", "customer": "cid", "status": "status"]
+        let jsonl = try read(Array(#"{"ts":"2026-10-10T13:55:36Z","event":"view","cid":"c1","status":99999999999999999999}"#.utf8 + [10]), format: "jsonl", options: g)
+        #expect(outcome(jsonl) == "out_of_range: status 99999999999999999999 (field status) is outside 100–599")
+    }
+
     @Test func genericValueScoreAndStatus() throws {
         var o = ReaderOptions()
         o.fields = ["time": "ts", "action": "event", "customer": "cid", "value": "total", "score": "score", "status": "status"]

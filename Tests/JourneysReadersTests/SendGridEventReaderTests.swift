@@ -54,6 +54,48 @@ struct SendGridEventReaderTests {
         #expect(none.rejects.first?.detail == "element [0] of 2: unknown event \"mystery\" (field \"event\") (every element was rejected)")
     }
 
+    @Test("a time more than a day after the run started rejects that event alone, the line only when every event has one")
+    func lateEventInArray() throws {
+        // 4000000000 s = 2096-10-02T07:06:40Z, long after any run of these tests.
+        let ok = #"{"email":"a@example.com","timestamp":1791792000,"event":"open"}"#
+        let late = #"{"email":"b@example.com","timestamp":4000000000,"event":"open"}"#
+        let o = try lines("[\(late),\(ok),{\"event\":\"mystery\"}]\n[\(late),\(late)]\n")
+        #expect(o.lines == 2)
+        #expect(o.touchpoints.map(\.time) == [1_791_792_000_000])
+        // Line 1: the reader's rejected element, then the late touchpoint; line 2 rejected whole.
+        #expect(o.rejects.map { "\($0.origin.line):\($0.reason.rawValue):\($0.eventOnly)" }
+                == ["1:unknown_event:true", "1:bad_timestamp:true", "2:bad_timestamp:false"])
+        #expect(o.rejects.map(\.detail) == [
+            "element [2] of 3: unknown event \"mystery\" (field \"event\")",
+            "touchpoint 1 of 2: time 2096-10-02T07:06:40.000Z is more than a day after the run started",
+            "touchpoint 1 of 2: time 2096-10-02T07:06:40.000Z is more than a day after the run started (every touchpoint of the line was)",
+        ])
+    }
+
+    @Test("an array of 20,000 bad events: the line's text is kept once, 100 events listed, the rest counted by reason")
+    func manyBadEventsInArray() throws {
+        // Element [0] is kept; [1] … [20000] alternate {} (malformed: no event) and an unknown
+        // event, 10,000 each. Listed one by one: [1] … [100], 50 of each; counted: 9,950 of each.
+        let ok = #"{"email":"a@example.com","timestamp":1791792000,"event":"open"}"#
+        let line = "[" + ok + String(repeating: #",{},{"event":"x"}"#, count: 10_000) + "]"
+        let o = try lines(line + "\n")
+        #expect(o.lines == 1 && o.touchpoints.count == 1)
+        #expect(o.rejects.count == 102)
+        #expect(o.rejects.allSatisfy { $0.eventOnly })
+        #expect(o.rejects.map(\.rawShared) == [false] + Array(repeating: true, count: 101))
+        // The line (170,065 bytes: 65 + 10,000 × 17) is kept once, cut at 64 KiB as every raw text is.
+        #expect(o.rejects.map(\.raw.count) == [65_536] + Array(repeating: 0, count: 101))
+        #expect(o.rejects.allSatisfy { $0.length == 170_065 })
+        #expect(o.rejects[99].detail == "element [100] of 20001: unknown event \"x\" (field \"event\")")
+        #expect(o.rejects.suffix(2).map { "\($0.reason.rawValue) \($0.events): \($0.detail)" } == [
+            "malformed 9950: 9950 more rejected events of this line, not listed one by one",
+            "unknown_event 9950: 9950 more rejected events of this line, not listed one by one",
+        ])
+        var events: [RejectReason: Int64] = [:]
+        for r in o.rejects { events[r.reason, default: 0] += r.events }
+        #expect(events == [.malformed: 10_000, .unknownEvent: 10_000])
+    }
+
     @Test("the gzipped fixture reads the same as the plain one")
     func gzippedFixture() throws {
         let plain = try read(try fixture("email/sendgrid_events.ndjson"), format: "sendgrid")

@@ -26,6 +26,8 @@ import JourneysStages
 /// Either way the journeys, and so every output, are the same bytes as with no limit at all.
 final class TouchpointStore {
     private(set) var graph: IdentityGraph
+    /// The run's string tables: every record's string ids point into them.
+    private(set) var strings = TouchpointColumns.Strings()
     private let store: SpillStore
     /// The identity keys' text (`IdentityGraph.drainText`), spilled with the records.
     private let keyText: SpillStore
@@ -51,12 +53,13 @@ final class TouchpointStore {
     var isSpilled: Bool { store.isSpilled }
     var storedBytes: Int64 { store.size }
 
-    /// A chunk's touchpoints, encoded on a worker.
+    /// A chunk's touchpoints, encoded on a worker: as columns whose strings are interned into
+    /// the chunk's own tables.
     struct EncodedChunk: Sendable {
-        var bodies: [UInt8] = []
-        var ends: [Int] = []
+        var columns = TouchpointColumns()
+        var strings = TouchpointColumns.Strings()
+        var rests: [UInt64] = []
         var keys: [IdentityKeys] = []
-        var origins: [Origin] = []
         var lineTouchpoints: [Int] = []
         var fingerprints: [UInt64] = []
         var keyFingerprints: [KeyFingerprints] = []
@@ -67,10 +70,10 @@ final class TouchpointStore {
     static func encode(_ touchpoints: [Touchpoint], member: Int, config: JourneyConfig) -> EncodedChunk {
         var c = EncodedChunk()
         c.member = member
-        c.bodies.reserveCapacity(touchpoints.count * 64)
-        c.ends.reserveCapacity(touchpoints.count)
+        c.columns.reserveCapacity(touchpoints.count)
+        c.rests.reserveCapacity(touchpoints.count)
         c.keys.reserveCapacity(touchpoints.count)
-        c.origins.reserveCapacity(touchpoints.count)
+        c.lineTouchpoints.reserveCapacity(touchpoints.count)
         c.fingerprints.reserveCapacity(touchpoints.count)
         c.keyFingerprints.reserveCapacity(touchpoints.count)
         var i = 0
@@ -80,10 +83,9 @@ final class TouchpointStore {
                   touchpoints[j].origin.line == touchpoints[i].origin.line { j += 1 }
             for k in i..<j {
                 let t = touchpoints[k]
-                TouchpointRecord.encodeBody(t, to: &c.bodies)
-                c.ends.append(c.bodies.count)
+                c.columns.append(TouchpointColumns.Row(t, strings: &c.strings))
+                c.rests.append(TouchpointRecord.restHash(t))
                 c.keys.append(t.keys)
-                c.origins.append(t.origin)
                 c.lineTouchpoints.append(j - i)
                 c.fingerprints.append(Duplicates.fingerprint(t))
                 c.keyFingerprints.append(KeyFingerprints(t.keys, chatVisitorIsWebVisitor: config.chatVisitorIsWebVisitor))
@@ -93,25 +95,25 @@ final class TouchpointStore {
         return c
     }
 
-    /// Consumer side, in input order.
+    /// Consumer side, in input order: the chunk's strings join the run's tables (so ids are
+    /// given in input order, whatever the thread count), then one record per touchpoint.
     func add(_ c: EncodedChunk) throws {
         scratch.removeAll(keepingCapacity: true)
-        c.bodies.withUnsafeBufferPointer { bodies in
-            var start = 0
-            for i in c.ends.indices {
-                let slots = graph.slots(of: c.keys[i], c.keyFingerprints[i])
-                graph.link(slots)
-                let h = TouchpointRecord.Header(origin: c.origins[i], member: c.member, lineTouchpoints: c.lineTouchpoints[i],
-                                                fingerprint: c.fingerprints[i], slots: slots)
-                TouchpointRecord.append(header: h, body: UnsafeBufferPointer(rebasing: bodies[start..<c.ends[i]]), to: &scratch)
-                start = c.ends[i]
-            }
+        let paths = strings.paths.merge(c.strings.paths), values = strings.values.merge(c.strings.values)
+        for i in 0..<c.columns.count {
+            let slots = graph.slots(of: c.keys[i], c.keyFingerprints[i])
+            graph.link(slots)
+            var row = c.columns[i]
+            row.remap(paths: paths, values: values)
+            let h = TouchpointRecord.Header(origin: row.origin, member: c.member, lineTouchpoints: c.lineTouchpoints[i],
+                                            fingerprint: c.fingerprints[i], slots: slots)
+            TouchpointRecord.append(header: h, row: row, rest: c.rests[i], to: &scratch)
         }
-        count += Int64(c.ends.count)
+        count += Int64(c.columns.count)
         try store.append(scratch)
         try graph.drainText { try keyText.append($0) }
         // The keys count against the limit with the records: past it, both go to files.
-        if !store.isSpilled, store.size + keyText.size > memoryLimit / 2 || Self.residentBytes() > memoryLimit / 10 * 6 {
+        if !store.isSpilled, store.size + keyText.size + Int64(strings.byteCount) > memoryLimit / 2 || Self.residentBytes() > memoryLimit / 10 * 6 {
             try store.spill()
             try keyText.spill()
             MemoryTuning.releaseFreeMemory()
@@ -209,12 +211,12 @@ final class TouchpointStore {
             feeds = parts.map { p in { body in try p.forEachRecord(body); p.release() } }
         }
 
+        let context = JourneyBuilder.Context(config: config, inputNames: inputNames, strings: strings)
         let decoder = PartitionDecoder(resolution: resolution, inputs: inputNames.count, discardFrom: discardFrom,
                                        expected: Int(count / Int64(partitions)))
         func journeys(_ d: PartitionDecoder.Decoded, threads: Int) throws {
             let started = DispatchTime.now().uptimeNanoseconds
-            let js = JourneyBuilder.build(persons: d.persons, touchpoints: d.touchpoints, inputNames: inputNames,
-                                          config: config, threads: threads, keepTouchpoints: false)
+            let js = JourneyBuilder.build(persons: d.persons, columns: d.columns, context: context, threads: threads)
             built.journeySeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             built.persons += js.count
             try emit(js)
@@ -289,7 +291,7 @@ final class TouchpointStore {
 /// Partitions are decoded one after another (on one thread at a time), so its counts need no lock.
 final class PartitionDecoder: @unchecked Sendable {
     struct Decoded: Sendable {
-        var touchpoints: [Touchpoint]
+        var columns: TouchpointColumns
         /// Sorted by the hash their `person_id` spells (then customer id), as the outputs list them.
         var persons: [StitchedPerson]
     }
@@ -315,11 +317,11 @@ final class PartitionDecoder: @unchecked Sendable {
     func decode(_ feed: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Decoded {
         let started = DispatchTime.now().uptimeNanoseconds
         defer { seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
-        var tps: [Touchpoint] = []
+        var columns = TouchpointColumns()
         var slots: [KeySlots] = []
         var rests: [UInt64] = []
         var owner: [Int32] = []
-        tps.reserveCapacity(expected)
+        columns.reserveCapacity(expected)
         slots.reserveCapacity(expected)
         rests.reserveCapacity(expected)
         owner.reserveCapacity(expected)
@@ -330,11 +332,11 @@ final class PartitionDecoder: @unchecked Sendable {
             var r = TouchpointRecord.Reader(b)
             let h = r.header()
             if TouchpointStore.isDiscarded(h, discardFrom) { return }
-            let (t, rest) = r.body(origin: h.origin)
+            let (row, rest) = r.body(origin: h.origin)
             let first = seen[h.fingerprint]
             var e = first ?? -1
             while e >= 0 {
-                if Self.same(tps[Int(e)], slots[Int(e)], rests[Int(e)], t, h.slots, rest) {
+                if Self.same(columns[Int(e)], slots[Int(e)], rests[Int(e)], row, h.slots, rest) {
                     duplicates += 1
                     let line = Origin(input: h.origin.input, line: h.origin.line, offset: 0)
                     repeatedLines[line, default: (0, h.lineTouchpoints)].dropped += 1
@@ -345,13 +347,13 @@ final class PartitionDecoder: @unchecked Sendable {
             // Chain the new one after the first (order within a chain does not matter).
             if let first {
                 sameFingerprint.append(sameFingerprint[Int(first)])
-                sameFingerprint[Int(first)] = Int32(tps.count)
+                sameFingerprint[Int(first)] = Int32(columns.count)
             } else {
                 sameFingerprint.append(-1)
-                seen[h.fingerprint] = Int32(tps.count)
+                seen[h.fingerprint] = Int32(columns.count)
             }
             touchpoints[Int(h.origin.input)] += 1
-            tps.append(t)
+            columns.append(row)
             slots.append(h.slots)
             rests.append(rest)
             owner.append(resolution.personKey(h.slots) ?? -1)
@@ -365,16 +367,24 @@ final class PartitionDecoder: @unchecked Sendable {
             return (p.hash, StitchedPerson(personID: p.id, customerID: p.customerID, touchpointIndices: indices))
         }
         persons.sort { a, b in a.hash != b.hash ? a.hash < b.hash : a.person.customerID ?? "" < b.person.customerID ?? "" }
-        return Decoded(touchpoints: tps, persons: persons.map(\.person))
+        return Decoded(columns: columns, persons: persons.map(\.person))
     }
 
     /// Whether `b` repeats `a` (see `Duplicates`): the same identity keys (by id) and either the
-    /// same event id in the same conversation, or every other field but the origin (query and
-    /// text by their hash, on top of the fingerprint's).
-    private static func same(_ a: Touchpoint, _ ak: KeySlots, _ ar: UInt64, _ b: Touchpoint, _ bk: KeySlots, _ br: UInt64) -> Bool {
+    /// same event id in the same conversation on the same channel, or every other field but the
+    /// origin (strings by id, query and text by their hash, on top of the fingerprint's).
+    private static func same(_ a: TouchpointColumns.Row, _ ak: KeySlots, _ ar: UInt64,
+                             _ b: TouchpointColumns.Row, _ bk: KeySlots, _ br: UInt64) -> Bool {
         guard ak == bk else { return false }
-        if a.eventID != nil, b.eventID != nil { return Duplicates.same(a, b) }
-        return ar == br && Duplicates.same(a, b)
+        if a.eventID != 0, b.eventID != 0 {
+            return a.eventID == b.eventID && a.channel == b.channel && a.conversation == b.conversation
+                && a.flags & TouchpointColumns.visitorIsFallback == b.flags & TouchpointColumns.visitorIsFallback
+        }
+        var a = a
+        a.input = b.input
+        a.line = b.line
+        a.offset = b.offset
+        return ar == br && a == b
     }
 }
 

@@ -81,20 +81,46 @@ public struct BuildResult: Sendable {
 ///
 /// `nps` is the last chat survey score, `csat` the share of chat ratings >= 4.
 public enum JourneyBuilder {
+    /// The journeys of `touchpoints`, stitched by `Stitcher` (a convenience for tests and small
+    /// inputs): the touchpoints become columns and each journey is built by the same per-person
+    /// step as in `journeys run`; each journey also lists its touchpoints, in journey order.
     public static func build(_ touchpoints: [Touchpoint], inputNames: [String], config: JourneyConfig, threads: Int) -> BuildResult {
         let stitched = Stitcher.stitch(touchpoints, config: config)
-        let journeys = build(persons: stitched.persons, touchpoints: touchpoints, inputNames: inputNames, config: config,
-                             threads: threads, keepTouchpoints: true)
+        var columns = TouchpointColumns()
+        var strings = TouchpointColumns.Strings()
+        for t in touchpoints { columns.append(TouchpointColumns.Row(t, strings: &strings)) }
+        let context = Context(config: config, inputNames: inputNames, strings: strings)
+        var journeys = build(persons: stitched.persons, columns: columns, context: context, threads: threads)
+        for (p, person) in stitched.persons.enumerated() {
+            journeys[p].touchpoints = context.plan.order(person, columns).map { touchpoints[$0] }
+        }
         return BuildResult(journeys: journeys, mergesBlocked: stitched.mergesBlocked, blockedKeys: stitched.blockedKeys,
                            unkeyed: stitched.unkeyed)
     }
 
+    /// What building needs besides the touchpoints: the compiled configuration, the run's
+    /// string tables, and the stage rules matched once per distinct path.
+    public struct Context: Sendable {
+        let plan: Plan
+        let strings: TouchpointColumns.Strings
+        let facts: PathFacts
+
+        public init(config: JourneyConfig, inputNames: [String], strings: TouchpointColumns.Strings) {
+            plan = Plan(config: config, inputNames: inputNames)
+            self.strings = strings
+            facts = PathFacts(plan.rules, strings.paths)
+        }
+
+        /// One person's journey; the person's `touchpointIndices` point into `columns`.
+        public func journey(_ person: StitchedPerson, _ columns: TouchpointColumns) -> Journey {
+            plan.journey(person, plan.order(person, columns).map { columns[$0] }, strings: strings, facts: facts)
+        }
+    }
+
     /// The journeys of persons already stitched, in the order of `persons`; each person's
-    /// `touchpointIndices` point into `touchpoints`. Without `keepTouchpoints` the journeys
-    /// come without their touchpoint list (their summaries are all there).
-    public static func build(persons: [StitchedPerson], touchpoints: [Touchpoint], inputNames: [String], config: JourneyConfig,
-                             threads: Int, keepTouchpoints: Bool) -> [Journey] {
-        let plan = Plan(config: config, inputNames: inputNames)
+    /// `touchpointIndices` point into `columns`. The journeys come without their touchpoint list
+    /// (their summaries are all there).
+    public static func build(persons: [StitchedPerson], columns: TouchpointColumns, context: Context, threads: Int) -> [Journey] {
         let n = persons.count
         let slots = Slots<Journey>(count: n)
         let workers = max(1, min(threads, n))
@@ -104,7 +130,7 @@ public enum JourneyBuilder {
             var c = w
             while c < chunks {
                 for p in (c * chunkSize)..<min(n, (c + 1) * chunkSize) {
-                    slots.set(p, plan.journey(persons[p], touchpoints, keepTouchpoints: keepTouchpoints))
+                    slots.set(p, context.journey(persons[p], columns))
                 }
                 c += workers
             }
@@ -112,6 +138,13 @@ public enum JourneyBuilder {
         if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
         return slots.takeAll()
     }
+
+    /// `isPersonInitiated` by `TouchpointColumns` action code (a custom action is).
+    static let personInitiated: [Bool] = (0..<256).map { c in
+        c < Action.named.count ? isPersonInitiated(Action.named[c].1) : true
+    }
+
+    static func isPersonInitiated(code: UInt8) -> Bool { personInitiated[Int(code)] }
 
     /// Whether a touchpoint is something the person did (it can open and extend a session).
     public static func isPersonInitiated(_ a: Action) -> Bool {
@@ -165,6 +198,38 @@ final class Slots<T>: @unchecked Sendable {
     }
 }
 
+/// What the per-person step needs to know of each distinct URL path, worked out once per run:
+/// which stage rules' path patterns match it, and whether it is a cart or a checkout page.
+struct PathFacts: Sendable {
+    private let ruleCount: Int
+    /// `matches[path * ruleCount + rule]`.
+    private let matches: [Bool]
+    private let cart: [Bool]
+    private let checkout: [Bool]
+
+    init(_ rules: [Plan.Rule], _ paths: StringTable) {
+        ruleCount = rules.count
+        let n = paths.count + 1
+        var m = [Bool](repeating: false, count: n * rules.count)
+        var cart = [Bool](repeating: false, count: n), checkout = [Bool](repeating: false, count: n)
+        for id in 1..<n {
+            paths.withBytes(UInt32(id)) { b in
+                for (k, r) in rules.enumerated() where r.paths.contains(where: { $0.matches(b) }) { m[id * rules.count + k] = true }
+                checkout[id] = Plan.containsASCII(b, "checkout")
+                cart[id] = Plan.containsASCII(b, "cart") || Plan.containsASCII(b, "basket")
+            }
+        }
+        matches = m
+        self.cart = cart
+        self.checkout = checkout
+    }
+
+    /// Whether a path pattern of rule `rule` matches path `path` (false without a path).
+    func matches(path: UInt32, rule: Int) -> Bool { matches[Int(path) * ruleCount + rule] }
+    func isCart(_ path: UInt32) -> Bool { cart[Int(path)] }
+    func isCheckout(_ path: UInt32) -> Bool { checkout[Int(path)] }
+}
+
 /// A stage-rule path pattern, lower-cased bytes.
 struct PathPattern: Sendable {
     let bytes: [UInt8]
@@ -208,15 +273,36 @@ struct Plan: Sendable {
         var channels: [Channel]
         var minScore: Double?
         var order: Bool
+        /// `actions` as `TouchpointColumns` codes, and the custom ones by name.
+        var actionCodes: [UInt8]
+        var customActions: [String]
+        var channelCodes: [UInt8]
 
-        func matches(channel: Channel, action: Action, score: Double?, path: UnsafeBufferPointer<UInt8>?) -> Bool {
-            if !channels.isEmpty, !channels.contains(channel) { return false }
-            if !actions.isEmpty, !actions.contains(action) { return false }
-            if let minScore { guard let s = score, s >= minScore else { return false } }
-            if !paths.isEmpty {
-                guard let path else { return false }
-                return paths.contains { $0.matches(path) }
+        init(stage: Int, paths: [PathPattern], actions: [Action], channels: [Channel], minScore: Double?, order: Bool) {
+            self.stage = stage
+            self.paths = paths
+            self.actions = actions
+            self.channels = channels
+            self.minScore = minScore
+            self.order = order
+            actionCodes = actions.compactMap { a in Action.named.firstIndex(where: { $0.1 == a }).map(UInt8.init) }
+            customActions = actions.compactMap { if case .custom(let n) = $0 { n } else { nil } }
+            channelCodes = channels.map { UInt8(TouchpointColumns.channels.firstIndex(of: $0)!) }
+        }
+
+        /// Whether the rule matches a touchpoint; `pathMatches`: whether one of its path
+        /// patterns matches the touchpoint's path (`PathFacts`).
+        func matches(_ r: TouchpointColumns.Row, actionName: () -> String, pathMatches: Bool) -> Bool {
+            if !channelCodes.isEmpty, !channelCodes.contains(r.channel) { return false }
+            if !actions.isEmpty {
+                if r.action == TouchpointColumns.customAction {
+                    if customActions.isEmpty || !customActions.contains(actionName()) { return false }
+                } else if !actionCodes.contains(r.action) {
+                    return false
+                }
             }
+            if let minScore { guard let s = r.chatScore, s >= minScore else { return false } }
+            if !paths.isEmpty { return pathMatches }
             return true
         }
     }
@@ -262,16 +348,26 @@ struct Plan: Sendable {
         }
     }
 
-    /// The campaign identity a web touchpoint carries, nil when it carries none.
+    /// The campaign identity a web touchpoint carries (`utm_source`, `utm_campaign`, click id,
+    /// by string id), nil when it carries none.
     struct CampaignKey: Equatable {
-        var source: String?
-        var name: String?
-        var click: String?
+        var source: UInt32
+        var name: UInt32
+        var click: UInt32
     }
 
-    static func campaignKey(_ campaign: Campaign, _ click: ClickID?) -> CampaignKey? {
-        guard campaign.source != nil || campaign.name != nil || click != nil else { return nil }
-        return CampaignKey(source: campaign.source, name: campaign.name, click: click?.value)
+    static func campaignKey(_ r: TouchpointColumns.Row) -> CampaignKey? {
+        guard r.source != 0 || r.campaign != 0 || r.clickKind != 0 || r.clickValue != 0 else { return nil }
+        return CampaignKey(source: r.source, name: r.campaign, click: r.clickValue)
+    }
+
+    /// `TouchpointColumns` action codes the per-person step tests.
+    enum Codes {
+        static func code(_ a: Action) -> UInt8 { UInt8(Action.named.firstIndex(where: { $0.1 == a })!) }
+        static let emailBounce = code(.emailBounce), emailComplaint = code(.emailComplaint)
+        static let emailUnsubscribe = code(.emailUnsubscribe), chatRating = code(.chatRating), chatSurvey = code(.chatSurvey)
+        static let chatStarted = code(.chatStarted), chatMessageVisitor = code(.chatMessageVisitor)
+        static let chatMessageAgent = code(.chatMessageAgent)
     }
 
     static func day(_ ms: Int64) -> Int64 { ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000 }
@@ -291,32 +387,19 @@ struct Plan: Sendable {
 
     static let painKindOrder = Dictionary(uniqueKeysWithValues: PainKind.allCases.enumerated().map { ($1, $0) })
 
-    /// A person's touchpoints in journey order, read in place in the run's touchpoint array. The
-    /// subscript borrows; read fields through it (`tps[i].time`) rather than hand a whole
-    /// touchpoint to a function, which copies it (every `String` field retained and released).
-    struct Ordered {
-        let base: UnsafePointer<Touchpoint>
-        let order: [Int]
-        var count: Int { order.count }
-        var indices: Range<Int> { 0..<order.count }
-        subscript(i: Int) -> Touchpoint { _read { yield base[order[i]] } }
-    }
-
-    func journey(_ person: StitchedPerson, _ all: [Touchpoint], keepTouchpoints: Bool) -> Journey {
-        all.withUnsafeBufferPointer { all in
-            var keys = person.touchpointIndices.map { i in
-                let o = all[i].origin
-                return SortKey(time: all[i].time, input: rank(o.input), line: o.line, offset: o.offset, index: i)
-            }
-            keys.sort()
-            let tps = Ordered(base: all.baseAddress!, order: keys.map(\.index))
-            var j = journey(person, tps)
-            if keepTouchpoints { j.touchpoints = tps.order.map { all[$0] } }
-            return j
+    /// A person's touchpoints in journey order, as indices into the columns: sorted by time,
+    /// input name, line, offset and place in the columns.
+    func order(_ person: StitchedPerson, _ columns: TouchpointColumns) -> [Int] {
+        var keys = person.touchpointIndices.map { i in
+            SortKey(time: columns.time[i], input: rank(columns.input[i]), line: columns.line[i], offset: columns.offset[i], index: i)
         }
+        keys.sort()
+        return keys.map(\.index)
     }
 
-    func journey(_ person: StitchedPerson, _ tps: Ordered) -> Journey {
+    /// The journey of one person, from its touchpoints in journey order (`ordered`).
+    func journey(_ person: StitchedPerson, _ tps: [TouchpointColumns.Row], strings: TouchpointColumns.Strings,
+                 facts: PathFacts) -> Journey {
         let count = tps.count
         let channels = config.channelRules
 
@@ -332,10 +415,10 @@ struct Plan: Sendable {
             s.count = last - s.first + 1
             sessions[sessions.count - 1] = s
         }
-        for i in tps.indices where JourneyBuilder.isPersonInitiated(tps[i].action) {
-            let time = tps[i].time, channel = tps[i].channel
+        for i in tps.indices where JourneyBuilder.isPersonInitiated(code: tps[i].action) {
+            let time = tps[i].time, channel = tps[i].touchpointChannel
             var open = last < 0
-            let key = channel == .web ? Self.campaignKey(tps[i].campaign, tps[i].clickID) : nil
+            let key = channel == .web ? Self.campaignKey(tps[i]) : nil
             if !open {
                 let prev = tps[last].time
                 if time - prev > config.sessionTimeoutMs {
@@ -348,8 +431,9 @@ struct Plan: Sendable {
             }
             if open {
                 close()
-                let src = channels.trafficSource(tps[i])
-                sessions.append(Session(start: time, end: time, channel: channels.classify(tps[i]), source: src.source,
+                let t = tps[i].touchpoint(strings)
+                let src = channels.trafficSource(t)
+                sessions.append(Session(start: time, end: time, channel: channels.classify(t), source: src.source,
                                         medium: src.medium, campaign: src.campaign, first: i, count: 1))
                 webSeen = false
                 campaign = nil
@@ -377,25 +461,24 @@ struct Plan: Sendable {
             if s > furthest { furthest = s }
         }
         for i in tps.indices {
-            let time = tps[i].time, status = tps[i].status
-            let channel = tps[i].channel, action = tps[i].action, score = tps[i].score
+            let row = tps[i]
+            let time = row.time, status = row.status
             let success = !(config.successOnly && status >= 400)
             var isOrder = false
             var orderStages: [Int] = []
-            func apply(_ path: UnsafeBufferPointer<UInt8>?) {
-                for r in rules where r.matches(channel: channel, action: action, score: score, path: path) {
-                    if !r.paths.isEmpty { pathRuleMatched[i] = true }
-                    if r.order {
-                        if status < 400 { isOrder = true; orderStages.append(r.stage) }
-                    } else if success {
-                        reach(r.stage, time)
-                    }
+            let actionName = { strings.values.string(row.actionName) ?? "" }
+            for (k, r) in rules.enumerated()
+            where r.matches(row, actionName: actionName, pathMatches: facts.matches(path: row.path, rule: k)) {
+                if !r.paths.isEmpty { pathRuleMatched[i] = true }
+                if r.order {
+                    if status < 400 { isOrder = true; orderStages.append(r.stage) }
+                } else if success {
+                    reach(r.stage, time)
                 }
             }
-            if var path = tps[i].path { path.withUTF8 { apply($0) } } else { apply(nil) }
             if isOrder {
                 for s in orderStages { reach(s, time) }
-                orders.append(Order(time: time, value: tps[i].value ?? 0, currency: tps[i].currency, touchpoint: i,
+                orders.append(Order(time: time, value: row.orderValue ?? 0, currency: strings.values.string(row.currency), touchpoint: i,
                                     session: sessionOf[i] >= 0 ? sessionOf[i] : nil))
                 if orders.count > 1, let r = repeatStage { reach(r, time) }
             }
@@ -409,43 +492,44 @@ struct Plan: Sendable {
         let firstOrder = orders.first?.touchpoint ?? count
         var ratings: [Double] = []
         var nps: Double?
-        // Conversation id → (first visitor message, first agent answer after it).
-        var conversations: [String: (visitor: Int?, answer: Int?)] = [:]
+        // Conversation (its id, or minus the number of an anonymous one) → (first visitor
+        // message, first agent answer after it).
+        var conversations: [Int64: (visitor: Int?, answer: Int?)] = [:]
         var anonymousConversation = 0
         var lastAnonymousChat: Int64?
         for i in tps.indices {
             let status = tps[i].status, time = tps[i].time
             if status >= 500 { pain(.failingPage, i) }
             if status >= 400, status < 500, i < firstOrder { pain(.clientErrorBeforePurchase, i) }
-            if let rt = tps[i].responseTimeMs, rt > config.slowPageMs { pain(.slowPage, i) }
-            switch tps[i].action {
-            case .emailBounce: pain(.emailBounce, i)
-            case .emailComplaint: pain(.emailComplaint, i)
-            case .emailUnsubscribe: pain(.emailUnsubscribe, i)
-            case .chatRating:
-                if let s = tps[i].score {
+            if let rt = tps[i].responseTime, rt > config.slowPageMs { pain(.slowPage, i) }
+            let action = tps[i].action
+            switch action {
+            case Codes.emailBounce: pain(.emailBounce, i)
+            case Codes.emailComplaint: pain(.emailComplaint, i)
+            case Codes.emailUnsubscribe: pain(.emailUnsubscribe, i)
+            case Codes.chatRating:
+                if let s = tps[i].chatScore {
                     ratings.append(s)
                     if s <= config.badRatingMax { pain(.badChatRating, i) }
                 }
-            case .chatSurvey:
-                if let s = tps[i].score { nps = s }
+            case Codes.chatSurvey:
+                if let s = tps[i].chatScore { nps = s }
             default: break
             }
-            if tps[i].channel == .chat {
-                let action = tps[i].action
-                let id: String
-                if let c = tps[i].conversation {
-                    id = "c" + c
+            if tps[i].touchpointChannel == .chat {
+                let id: Int64
+                if tps[i].conversation != 0 {
+                    id = Int64(tps[i].conversation)
                 } else {
-                    if action == .chatStarted || lastAnonymousChat.map({ time - $0 > config.sessionTimeoutMs }) == true {
+                    if action == Codes.chatStarted || lastAnonymousChat.map({ time - $0 > config.sessionTimeoutMs }) == true {
                         anonymousConversation += 1
                     }
                     lastAnonymousChat = time
-                    id = "a\(anonymousConversation)"
+                    id = -Int64(anonymousConversation)
                 }
                 var c = conversations[id] ?? (nil, nil)
-                if action == .chatMessageVisitor, c.visitor == nil { c.visitor = i }
-                if action == .chatMessageAgent, c.visitor != nil, c.answer == nil { c.answer = i }
+                if action == Codes.chatMessageVisitor, c.visitor == nil { c.visitor = i }
+                if action == Codes.chatMessageAgent, c.visitor != nil, c.answer == nil { c.answer = i }
                 conversations[id] = c
             }
         }
@@ -461,12 +545,9 @@ struct Plan: Sendable {
         for (s, session) in sessions.enumerated() where !orderInSession[s] {
             var lastCart = -1, lastCheckout = -1
             for i in session.first..<(session.first + session.count)
-            where pathRuleMatched[i] && tps[i].status < 400 && tps[i].channel == .web {
-                var p = tps[i].path!
-                p.withUTF8 { b in
-                    if Self.containsASCII(b, "checkout") { lastCheckout = i }
-                    if Self.containsASCII(b, "cart") || Self.containsASCII(b, "basket") { lastCart = i }
-                }
+            where pathRuleMatched[i] && tps[i].status < 400 && tps[i].touchpointChannel == .web {
+                if facts.isCheckout(tps[i].path) { lastCheckout = i }
+                if facts.isCart(tps[i].path) { lastCart = i }
             }
             if lastCheckout >= 0 {
                 pain(.abandonedCheckout, lastCheckout)
@@ -483,7 +564,7 @@ struct Plan: Sendable {
         touchpointChannels.reserveCapacity(count)
         for i in tps.indices {
             times.append(tps[i].time)
-            touchpointChannels.append(tps[i].channel)
+            touchpointChannels.append(tps[i].touchpointChannel)
         }
         return Journey(personID: person.personID, customerID: person.customerID, times: times, channels: touchpointChannels, sessions: sessions,
                        stageTimes: stageTimes, orders: orders, painPoints: pains, nps: nps, csat: csat)

@@ -180,37 +180,50 @@ import Testing
         t.text = String(repeating: "x", count: 300)
         t.conversation = String(repeating: "c", count: 300) // a length over one varint byte
         t.eventID = "ev-1"
-        var body: [UInt8] = []
-        TouchpointRecord.encodeBody(t, to: &body)
+        var strings = TouchpointColumns.Strings()
+        let row = TouchpointColumns.Row(t, strings: &strings)
         let header = TouchpointRecord.Header(origin: t.origin, member: 7, lineTouchpoints: 2, fingerprint: 0xDEAD_BEEF_0123_4567,
                                              slots: KeySlots(-1, 5, 300, -1))
-        var record: [UInt8] = []
-        body.withUnsafeBufferPointer { TouchpointRecord.append(header: header, body: $0, to: &record) }
-        // The length prefix, then the record.
-        var n = 0, shift = 0, at = 0
-        while true { let b = record[at]; at += 1; n |= Int(b & 0x7F) << shift; if b < 0x80 { break }; shift += 7 }
-        #expect(n == record.count - at)
-        try record.withUnsafeBytes { raw in
-            var r = TouchpointRecord.Reader(UnsafeRawBufferPointer(rebasing: raw[at...]))
-            let h = r.header()
-            #expect(h.origin == t.origin && h.member == 7 && h.lineTouchpoints == 2 && h.fingerprint == 0xDEAD_BEEF_0123_4567)
-            #expect(h.slots == KeySlots(-1, 5, 300, -1))
-            let (back, rest) = r.body(origin: h.origin)
-            var expected = t
-            expected.keys = IdentityKeys(visitorIsFallback: true) // keys travel as slots,
-            expected.query = [] // query and text as a hash
-            expected.text = nil
-            #expect(rest == TouchpointRecord.restHash(t) && rest != 0)
-            var other = t
-            other.query[0] = QueryParam("a", "1")
-            #expect(TouchpointRecord.restHash(other) != rest)
-            other = t
-            other.text! += "y"
-            #expect(TouchpointRecord.restHash(other) != rest)
-            #expect(back == expected)
-            #expect(r.at == n)
-            _ = try #require(Optional(back))
+        /// Writes `row` as a record and reads it back.
+        func roundTrip(_ row: TouchpointColumns.Row, rest: UInt64) throws -> (TouchpointColumns.Row, UInt64, length: Int) {
+            var record: [UInt8] = []
+            TouchpointRecord.append(header: header, row: row, rest: rest, to: &record)
+            // The length prefix, then the record.
+            var n = 0, shift = 0, at = 0
+            while true { let b = record[at]; at += 1; n |= Int(b & 0x7F) << shift; if b < 0x80 { break }; shift += 7 }
+            #expect(n == record.count - at)
+            return record.withUnsafeBytes { raw in
+                var r = TouchpointRecord.Reader(UnsafeRawBufferPointer(rebasing: raw[at...]))
+                let h = r.header()
+                #expect(h.origin == t.origin && h.member == 7 && h.lineTouchpoints == 2 && h.fingerprint == 0xDEAD_BEEF_0123_4567)
+                #expect(h.slots == KeySlots(-1, 5, 300, -1))
+                let back = r.body(origin: h.origin)
+                #expect(r.at == n)
+                return (back.0, back.rest, n)
+            }
         }
+        let rest = TouchpointRecord.restHash(t)
+        #expect(rest != 0)
+        var other = t
+        other.query[0] = QueryParam("a", "1")
+        #expect(TouchpointRecord.restHash(other) != rest)
+        other = t
+        other.text! += "y"
+        #expect(TouchpointRecord.restHash(other) != rest)
+        let (back, backRest, _) = try roundTrip(row, rest: rest)
+        #expect(back == row && backRest == rest)
+        var expected = t
+        expected.keys = IdentityKeys(visitorIsFallback: true) // keys travel as slots,
+        expected.query = [] // query and text as a hash
+        expected.text = nil
+        #expect(back.touchpoint(strings) == expected)
+        // Ids and numbers at their largest: every varint at its longest, a record over 127 bytes.
+        var big = row
+        for k in [\TouchpointColumns.Row.path, \.referrer, \.source, \.medium, \.campaign, \.term, \.content, \.clickKind,
+                  \.clickValue, \.currency, \.conversation, \.eventID, \.actionName] { big[keyPath: k] = UInt32.max }
+        big.responseMs = Int32.max
+        let (bigBack, bigRest, length) = try roundTrip(big, rest: rest)
+        #expect(bigBack == big && bigRest == rest && length > 127)
     }
 
     @Test func aStoreReadsBackAcrossBlocksFromItsFile() throws {

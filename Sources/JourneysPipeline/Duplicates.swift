@@ -51,13 +51,4 @@ public enum Duplicates {
         s(t.text); s(t.conversation)
         return h.value
     }
-
-    static func same(_ a: Touchpoint, _ b: Touchpoint) -> Bool {
-        if let x = a.eventID, let y = b.eventID {
-            return x == y && a.channel == b.channel && a.conversation == b.conversation && a.keys == b.keys
-        }
-        var a = a
-        a.origin = b.origin
-        return a == b
-    }
 }

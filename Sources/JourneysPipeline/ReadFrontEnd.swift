@@ -63,7 +63,7 @@ public struct ReadFrontEnd: Sendable {
         case inspection
     }
 
-    public let request: ReadRequest
+    let request: ReadRequest
     /// The inputs, in the order they are read (see `canonicalOrder`).
     public let plans: [InputPlan]
     /// Their names, as rejects and touchpoints give them.
@@ -148,9 +148,6 @@ public struct ReadFrontEnd: Sendable {
         plans.sort(by: canonicalOrder)
         return plans
     }
-
-    /// Whether standard input is read (for a hint when it is a terminal).
-    public var readsStandardInput: Bool { plans.contains { $0.spec.isStdin } }
 
     /// Reads every input (see `Scanner.run`): each chunk's emails and IPs are handled by the
     /// policy before `work` sees it; `consume` gets the results in order, and each chunk's

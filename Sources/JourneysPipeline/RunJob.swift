@@ -7,19 +7,10 @@ import JourneysStages
 
 /// Settings of `journeys run`, gathered by the command line.
 public struct RunRequest: Sendable {
-    public var inputs: [String] = []
-    public var format: String?
-    public var pipeline = PipelineConfig()
+    /// What to read and how (see `ReadFrontEnd`).
+    public var read: ReadRequest
     public var outDir = "journeys-out"
-    public var threads: Int
     public var bom = true
-    public var maxLineLength = 1 << 20
-    /// Emails and IPs: pseudonyms (needs a key once one would be written) or `--pii clear`.
-    public var pii = PIIRequest.pseudonymise
-    /// A run whose rejected lines / lines read is over this fails (65) and publishes nothing.
-    public var maxRejectRatio = RunJob.defaultMaxRejectRatio
-    /// Any damaged or unreadable input is fatal (65; 66 for a missing input) and nothing is published.
-    public var strict = false
     /// Wait for another run holding the output directory's lock instead of failing (75).
     public var waitForLock = false
     /// Touchpoints held in memory beyond this many bytes spill to temporary files (see `TouchpointStore`).
@@ -27,7 +18,11 @@ public struct RunRequest: Sendable {
     /// Called now and then (on the calling thread) with lines and touchpoints read so far.
     public var progress: (@Sendable (Int64, Int64) -> Void)?
 
-    public init(threads: Int) { self.threads = threads }
+    public init(read: ReadRequest) { self.read = read }
+
+    /// The pipeline and the thread count of the reading, for the stages after it.
+    public var pipeline: PipelineConfig { read.pipeline }
+    public var threads: Int { read.threads }
 }
 
 /// What a run did, for the command to print and map to an exit status.
@@ -44,7 +39,7 @@ public struct RunReport: Sendable {
 ///
 /// Nothing is published unless everything was written: outputs go to temp files in the output
 /// directory and are renamed into place at the end, so yesterday's files stay whole when a run
-/// fails. Inputs named on the command line are read in addition to the pipeline's sources.
+/// fails. What is read, and the verdict on it, is the read front-end's (`ReadFrontEnd`).
 public enum RunJob {
     /// The default `--max-reject-ratio`: more than 1 line in 100 rejected fails the run.
     public static let defaultMaxRejectRatio = 0.01
@@ -110,33 +105,12 @@ public enum RunJob {
 
     public static func run(_ req: RunRequest) -> RunReport {
         let started = Date()
-        // The output folder is never read as input (yesterday's reports are no logs).
-        let outputFolder = ExcludedDirectory(path: req.outDir)
-        var plans: [InputPlan] = []
-        if !req.pipeline.sources.isEmpty {
-            plans += InputPlanner.plan(args: [], format: nil, pipeline: req.pipeline, excluding: outputFolder) { _ in }
+        let front: ReadFrontEnd
+        do throws(ReadFailure) { front = try ReadFrontEnd(req.read, for: .reports, excluding: req.outDir) } catch {
+            return RunReport(status: error.status, messages: error.messages, inputs: [], statistics: RunStatistics(), published: [])
         }
-        if !req.inputs.isEmpty || req.pipeline.sources.isEmpty {
-            plans += InputPlanner.plan(args: req.inputs, format: req.format, pipeline: req.pipeline, excluding: outputFolder) { _ in }
-        }
-        plans.sort(by: canonicalOrder)
-        let notes = (outputFolder?.skipped ?? []).map { "note: skipped \($0): it is the output folder \(req.outDir) or in it, and its reports are not read as input" }
-        if plans.isEmpty, !notes.isEmpty {
-            return RunReport(status: .noInput, messages: notes + ["error: every input is the output folder \(req.outDir) or in it; nothing was read or published"],
-                             inputs: [], statistics: RunStatistics(), published: [])
-        }
-        for p in plans {
-            if let f = p.format {
-                do throws(ConfigError) { _ = try ReaderRegistry.make(format: f, options: p.options) } catch {
-                    return RunReport(status: .config, messages: ["error: \(p.spec.displayName): \(error)"], inputs: [], statistics: RunStatistics(), published: [])
-                }
-            }
-        }
-        let names = plans.map(\.spec.displayName)
-        let pii: PIIPolicy
-        do throws(PIIError) { pii = try PIIPolicy.resolve(req.pii, pipeline: req.pipeline) } catch {
-            return RunReport(status: .config, messages: ["error: \(error)"], inputs: [], statistics: RunStatistics(), published: [])
-        }
+        let notes = front.notes
+        let names = front.names
 
         // Open the directory, take its lock, and only then remove temps that killed runs left:
         // under the lock no other run can be writing here.
@@ -157,29 +131,21 @@ public enum RunJob {
         // 0600: raw lines may hold personal data).
         let store = TouchpointStore(config: req.pipeline.journey, directory: directory.path, memoryLimit: req.memoryLimit)
         var summaries: [InputSummary] = []
-        var options = ScanOptions(threads: req.threads)
-        options.maxLineLength = req.maxLineLength
         var linesSoFar: Int64 = 0
         var lastProgress = Date()
         var member = MemberLines()
         var discardFrom: [Int32: Int] = [:]
+        let journey = req.pipeline.journey
         do {
             try directory.write("rejects.ndjson", mode: 0o600) { file in
-                summaries = try Scanner.run(plans, options: options, work: { r -> TouchpointStore.EncodedChunk? in
-                    guard pii.applyAll(&r) else { return nil }
-                    return TouchpointStore.encode(r.touchpoints, member: r.lastMember, config: req.pipeline.journey)
+                summaries = try front.read(rejects: { try file.write($0) }, work: { r in
+                    TouchpointStore.encode(r.touchpoints, member: r.lastMember, config: journey)
                 }, consume: { chunk, header in
-                    guard let chunk else { throw PIIError.missing }
                     if header.input != member.input || header.lastMember != member.member {
                         member = MemberLines(input: header.input, member: header.lastMember, rejectsStart: file.written)
                     }
                     member.add(header)
                     try store.add(chunk)
-                    if !header.rejects.isEmpty {
-                        var o: [UInt8] = []
-                        for r in header.rejects { RejectsFormat.append(r, inputs: names, to: &o) }
-                        try file.write(o)
-                    }
                     linesSoFar += header.lines
                     if let progress = req.progress, Date().timeIntervalSince(lastProgress) > 0.5 {
                         lastProgress = Date()
@@ -198,9 +164,9 @@ public enum RunJob {
                     try file.write(o)
                 })
             }
-        } catch let e as PIIError {
+        } catch let e as ReadFailure {
             directory.discard()
-            return RunReport(status: .config, messages: ["error: \(e)"], inputs: summaries, statistics: RunStatistics(), published: [])
+            return RunReport(status: e.status, messages: e.messages, inputs: summaries, statistics: RunStatistics(), published: [])
         } catch {
             directory.discard()
             return RunReport(status: .writing(error), messages: notes + ["error: \(error); nothing was published, the previous outputs in \(req.outDir) are unchanged"],
@@ -213,16 +179,9 @@ public enum RunJob {
         }
         let readDone = Date()
         let readRSS = MemoryUse.current()
-        let judged = EventsJob.report(summaries)
-        if req.strict, judged.status != .ok {
-            let status: ExitStatus = judged.status == .noInput ? .noInput : .dataError
-            return fail(status, judged.messages + ["error: --strict: an input is damaged or unreadable; nothing was published, the previous outputs in \(req.outDir) are unchanged"])
-        }
-        if !summaries.isEmpty, summaries.allSatisfy({ $0.openError != nil }) {
-            return fail(.noInput, judged.messages + ["error: no input could be read; nothing was published, the previous outputs in \(req.outDir) are unchanged"])
-        }
-        if let m = RejectRatio.check(summaries, max: req.maxRejectRatio) {
-            return fail(.dataError, judged.messages + ["error: \(m); nothing was published, the previous outputs in \(req.outDir) are unchanged"])
+        let judged = front.judge(summaries)
+        if let failure = judged.failure {
+            return fail(judged.status, judged.messages + ["error: \(failure); nothing was published, the previous outputs in \(req.outDir) are unchanged"])
         }
 
         // Stitch, drop repeats (the same record read twice — a file named twice, overlapping

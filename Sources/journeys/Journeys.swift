@@ -33,16 +33,16 @@ struct Journeys: ParsableCommand {
 
 /// Options shared by subcommands that read logs.
 struct ReadOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Log format of the named inputs (see `journeys formats`).", valueName: "format"))
+    @Option(name: .long, help: ArgumentHelp("Log format of every input read, named or the pipeline's sources (default: a source's own format, else detected; see `journeys formats`).", valueName: "format"))
     var format: String = "auto"
 
-    @Option(name: .long, help: ArgumentHelp("Pipeline file (YAML) with sources, per-format options and identity settings.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Pipeline file (YAML) with sources, per-format options and identity settings. Inputs named on the command line replace its sources.", valueName: "file"))
     var pipeline: String?
 
-    @Option(name: .long, help: ArgumentHelp("nginx log_format string for --format nginx.", valueName: "string"))
+    @Option(name: .long, help: ArgumentHelp("nginx log_format string of the inputs read as nginx (--format nginx, or a pipeline source's); refused when none is.", valueName: "string"))
     var logFormat: String?
 
-    @Option(name: .long, help: ArgumentHelp("Fixed UTC offset for timestamps written without one (e.g. +02:00).", valueName: "offset"))
+    @Option(name: .long, help: ArgumentHelp("Fixed UTC offset for timestamps written without one (e.g. +02:00), in every input read (over a pipeline source's timezone).", valueName: "offset"))
     var timezone: String?
 
     @Option(name: .long, help: ArgumentHelp("Worker threads (default: the number of cores). Output is the same for any count.", valueName: "n"))
@@ -77,14 +77,30 @@ struct ReadOptions: ParsableArguments {
         }
     }
 
-    func loadPipeline() throws -> PipelineConfig {
-        guard let pipeline else { return PipelineConfig() }
-        do {
-            return try PipelineConfig.load(path: pipeline)
-        } catch {
-            Stderr.line("journeys: error: \(error)")
-            throw ExitCode(ExitStatus.config.rawValue)
+    /// What to read and how, for `ReadFrontEnd`: the pipeline file loaded (78 when it is not
+    /// valid) and every option here passed on; `command` names the command in a hint.
+    func request(command: String) throws -> ReadRequest {
+        var r = ReadRequest(threads: threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        if let pipeline {
+            do {
+                r.pipeline = try PipelineConfig.load(path: pipeline)
+            } catch {
+                Stderr.line("journeys: error: \(error)")
+                throw ExitCode(ExitStatus.config.rawValue)
+            }
         }
+        r.inputs = inputs
+        r.format = format == "auto" ? nil : format
+        r.logFormat = logFormat
+        r.timezoneOffset = timezone.flatMap(TimezoneOffset.parse)
+        r.maxLineLength = maxLineLength
+        r.pii = pii
+        r.maxRejectRatio = maxRejectRatio
+        r.strict = strict
+        if inputs.isEmpty, r.pipeline.sources.isEmpty, isatty(0) == 1 {
+            Stderr.line("journeys: reading standard input (name log files, or pipe them in: cat *.gz | journeys \(command))")
+        }
+        return r
     }
 }
 
@@ -99,7 +115,10 @@ struct EventsCommand: ParsableCommand {
         click id, referrer_host, status, response_ms, device, value, currency, score, text, \
         conversation, event_id, and the origin (input, line). See the README for the schema.
 
-        Rejected lines are counted on standard error and written with --rejects FILE.
+        Reads the inputs named here, which replace the pipeline's sources (as in `run`), or, \
+        when none are named, the pipeline's sources (standard input when it has none); \
+        --format, --log-format and --timezone override the pipeline's settings for every input \
+        read. Rejected lines are counted on standard error and written with --rejects FILE.
 
         \(ExitStatus.helpText)
         """
@@ -119,25 +138,16 @@ struct EventsCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not print the summary on standard error.")
     var quiet = false
 
+    func validate() throws {
+        if noBom, !csv { throw ValidationError("--no-bom leaves the byte-order mark out of --csv output; without --csv there is none") }
+    }
+
     func run() throws {
         ProcessSetup.forStreaming()
-        var req = EventsRequest(threads: read.threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        req.inputs = read.inputs
-        req.format = read.format == "auto" ? nil : read.format
-        req.pipeline = try read.loadPipeline()
+        var req = EventsRequest(read: try read.request(command: "events"))
         req.csv = csv
         req.bom = !noBom
-        req.logFormat = read.logFormat
-        req.timezoneOffset = read.timezone.flatMap(TimezoneOffset.parse)
-        req.maxLineLength = read.maxLineLength
         req.rejectsPath = rejects
-        req.pii = read.pii
-        // events is the inspection tool: it reports rejects and fails on them only when asked.
-        req.maxRejectRatio = read.maxRejectRatio ?? 1
-        req.strict = read.strict
-        if read.inputs.isEmpty, req.pipeline.sources.isEmpty, isatty(0) == 1 {
-            Stderr.line("journeys: reading standard input (name log files, or pipe them in: cat *.gz | journeys events)")
-        }
         let out = try StandardOutput.open()
         let report: JobReport
         do {

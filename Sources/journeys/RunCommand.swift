@@ -12,9 +12,11 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Turn logs into per-person journeys and write the report files (CSV / JSON) an analyst opens.",
         discussion: """
-        Reads the pipeline's sources and the inputs named here (each named input's format is \
-        detected from its first lines unless --format is given), stitches touchpoints into \
-        persons, sessions, acquisition channels and journey stages, and writes into --out: \
+        Reads the inputs named here, which replace the pipeline's sources (as in `events`), or, \
+        when none are named, the pipeline's sources (standard input when it has none). Each \
+        named input's format is detected from its first lines unless --format is given; --format, \
+        --log-format and --timezone override the pipeline's settings for every input read. \
+        Stitches touchpoints into persons, sessions, acquisition channels and journey stages, and writes into --out: \
         journeys.csv, funnel.csv, channels.csv, attribution.csv, paths.csv, pain_points.csv, \
         daily.csv (and .json where the pipeline asks), summary.json and rejects.ndjson.
 
@@ -57,18 +59,12 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         ProcessSetup.forStreaming()
-        let pipeline = try read.loadPipeline()
-        var req = RunRequest(threads: read.threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        req.inputs = read.inputs
-        req.format = read.format == "auto" ? nil : read.format
-        req.pipeline = pipeline
-        if let lf = read.logFormat { for i in req.pipeline.sources.indices { req.pipeline.sources[i].options.logFormat = lf } }
-        req.outDir = out ?? pipeline.outputs.dir ?? "journeys-out"
+        var req = RunRequest(read: try read.request(command: "run"))
+        if noBom, !req.pipeline.outputs.formats.contains("csv") {
+            throw ValidationError("--no-bom leaves the byte-order mark out of CSV files, and the pipeline's outputs.formats writes none")
+        }
+        req.outDir = out ?? req.pipeline.outputs.dir ?? "journeys-out"
         req.bom = !noBom
-        req.maxLineLength = read.maxLineLength
-        req.pii = read.pii
-        req.maxRejectRatio = read.maxRejectRatio ?? pipeline.outputs.maxRejectRatio
-        req.strict = read.strict
         req.waitForLock = wait
         if let m = memoryLimit { req.memoryLimit = m }
         Interrupts.removeTempsOnSignal(outDir: req.outDir)

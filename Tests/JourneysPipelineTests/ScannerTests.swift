@@ -136,7 +136,7 @@ func scan(_ plans: [InputPlan], threads: Int, chunkSize: Int = 1 << 20) -> (Stri
             #expect(s[0].touchpoints == s[0].lines) // every kept line is complete and valid
             #expect(s[1].openError?.kind == .missing)
             #expect(s[2].touchpoints == 7)
-            let report = EventsJob.report(s)
+            let report = ReadFrontEnd.report(s)
             #expect(report.status == .noInput)
             #expect(report.messages.contains { $0.contains("cut.log.gz") && $0.contains("truncated") })
         }
@@ -151,18 +151,23 @@ func scan(_ plans: [InputPlan], threads: Int, chunkSize: Int = 1 << 20) -> (Stri
         #expect(out.isEmpty)
         #expect(s[0].lines == 0 && s[0].damage == nil)
         #expect(s[1].lines == 0 && s[1].damage?.kind == .empty)
-        #expect(EventsJob.report(s).status == .partial)
+        #expect(ReadFrontEnd.report(s).status == .partial)
     }
 
     @Test func plannerOrdersInputsByPath() throws {
+        func request(_ inputs: [String]) -> ReadRequest {
+            var r = ReadRequest(threads: 1)
+            r.inputs = inputs
+            return r
+        }
         let dir = TempDir()
         let a = dir.write("a.log", Array("x\n".utf8))
         let b = dir.write("b.log", Array("y\n".utf8))
-        let forward = InputPlanner.plan(args: [a, b], format: nil, pipeline: PipelineConfig()) { _ in }
-        let backward = InputPlanner.plan(args: [b, a], format: nil, pipeline: PipelineConfig()) { _ in }
+        let forward = ReadFrontEnd.plan(request([a, b]))
+        let backward = ReadFrontEnd.plan(request([b, a]))
         #expect(forward.map(\.spec.path) == [a, b])
         #expect(backward.map(\.spec.path) == [a, b])
-        let viaDir = InputPlanner.plan(args: [dir.url.path], format: nil, pipeline: PipelineConfig()) { _ in }
+        let viaDir = ReadFrontEnd.plan(request([dir.url.path]))
         #expect(viaDir.map(\.spec.path).map { URL(fileURLWithPath: $0).lastPathComponent } == ["a.log", "b.log"])
     }
 }

@@ -186,6 +186,17 @@ public struct TouchpointColumns: Sendable {
         }
     }
 
+    /// Drops the rows from `n` on.
+    public mutating func truncate(to n: Int) {
+        time.removeSubrange(n...); channel.removeSubrange(n...); action.removeSubrange(n...); actionName.removeSubrange(n...)
+        path.removeSubrange(n...); referrer.removeSubrange(n...); source.removeSubrange(n...); medium.removeSubrange(n...)
+        campaign.removeSubrange(n...); term.removeSubrange(n...); content.removeSubrange(n...); clickKind.removeSubrange(n...)
+        clickValue.removeSubrange(n...); currency.removeSubrange(n...); conversation.removeSubrange(n...)
+        eventID.removeSubrange(n...); status.removeSubrange(n...); responseMs.removeSubrange(n...); device.removeSubrange(n...)
+        value.removeSubrange(n...); score.removeSubrange(n...); flags.removeSubrange(n...); input.removeSubrange(n...)
+        line.removeSubrange(n...); offset.removeSubrange(n...)
+    }
+
     public mutating func append(_ r: Row) {
         time.append(r.time); channel.append(r.channel); action.append(r.action); actionName.append(r.actionName)
         path.append(r.path); referrer.append(r.referrer); source.append(r.source); medium.append(r.medium)

@@ -40,7 +40,8 @@ public struct SkipCounts: Sendable, Hashable {
 public struct ChunkResult: Sendable {
     public var input: Int32
     public var sequence: Int
-    public var touchpoints: [Touchpoint] = []
+    /// The chunk's touchpoints, as columns.
+    public var batch = TouchpointBuffer()
     public var rejects: [RejectRecord] = []
     public var skips = SkipCounts()
     public var lines: Int64 = 0
@@ -48,6 +49,9 @@ public struct ChunkResult: Sendable {
     public var touchpointLines: Int64 = 0
     /// The gzip member of the chunk's last byte.
     public var lastMember: Int = 0
+
+    /// The chunk's touchpoints as whole values (tests; `journeys events` writes from `batch`).
+    public var touchpoints: [Touchpoint] { batch.touchpoints }
 }
 
 /// Runs a reader over the lines of a chunk, applying the checks every format shares.
@@ -96,25 +100,25 @@ public enum ChunkProcessor {
             case .nul(let at): reject(.malformed, "NUL byte at byte \(at + 1) of the line"); return
             case .ok: break
             }
-            let before = buffer.touchpoints.count
+            let before = buffer.count
             switch reader.read(line, origin: origin, into: &buffer) {
             case .emitted:
-                precondition(buffer.touchpoints.count > before, "\(R.format) reader said it emitted but did not")
-                if buffer.touchpoints[before...].contains(where: { $0.time > notAfter }), let detail = dropLate(&buffer, from: before) {
+                precondition(buffer.count > before, "\(R.format) reader said it emitted but did not")
+                if buffer.columns.time[before...].contains(where: { $0 > notAfter }), let detail = dropLate(&buffer, from: before) {
                     reject(.badTimestamp, detail)
                     return
                 }
                 result.touchpointLines += 1
                 appendEventRejects(buffer, origin: origin, line: raw, to: &result.rejects)
             case .skipped(let why):
-                buffer.touchpoints.removeSubrange(before...)
+                buffer.truncate(to: before)
                 result.skips[why] += 1
             case .rejected(let why, let detail):
-                buffer.touchpoints.removeSubrange(before...)
+                buffer.truncate(to: before)
                 reject(why, detail)
             }
         }
-        result.touchpoints = buffer.touchpoints
+        result.batch = buffer
         return result
     }
 
@@ -122,24 +126,24 @@ public enum ChunkProcessor {
     /// buffer, each a rejected event `bad_timestamp`. Returns the line's reject detail when none
     /// of its touchpoints is left, else nil.
     static func dropLate(_ buffer: inout TouchpointBuffer, from start: Int) -> String? {
-        let n = buffer.touchpoints.count - start
+        let n = buffer.count - start
         func detail(_ k: Int, _ time: Int64) -> String {
             (n > 1 ? "touchpoint \(k - start + 1) of \(n): " : "") + "time \(Timestamp.iso(time)) is more than a day after the run started"
         }
         var firstLate: String?
-        var kept = start
-        for k in start..<buffer.touchpoints.count {
-            let time = buffer.touchpoints[k].time
+        var kept = 0
+        for k in start..<buffer.count {
+            let time = buffer.columns.time[k]
             if time > notAfter {
                 if firstLate == nil { firstLate = detail(k, time) }
                 buffer.rejectEvent(.badTimestamp, detail(k, time))
             } else {
-                buffer.touchpoints.swapAt(kept, k) // keeps the kept ones in order
                 kept += 1
             }
         }
-        buffer.touchpoints.removeSubrange(kept...)
-        guard kept == start, let firstLate else { return nil }
+        let times = buffer.columns.time
+        buffer.filter(from: start) { times[$0] <= notAfter }
+        guard kept == 0, let firstLate else { return nil }
         return firstLate + (n > 1 ? " (every touchpoint of the line was)" : "")
     }
 

@@ -19,36 +19,42 @@ import JourneysCore
 /// (the same person loading the same URL twice within the log's time resolution, with the same
 /// status and response time) also count as one.
 public enum Duplicates {
-    public static func fingerprint(_ t: Touchpoint) -> UInt64 {
+    /// The fingerprint of row `i` of a chunk's touchpoints (strings by their bytes, so the
+    /// same in every chunk).
+    public static func fingerprint(_ b: TouchpointBuffer, _ i: Int) -> UInt64 {
         var h = FNV1a64()
-        func s(_ v: String?) {
-            if let v { h.combine(byte: 1); h.combine(v) } else { h.combine(byte: 0) }
-            h.combine(byte: 0xFF)
+        func bytes(_ v: UnsafeBufferPointer<UInt8>) { h.combine(byte: 1); h.combine(v); h.combine(byte: 0xFF) }
+        func s(_ table: StringTable, _ id: UInt32) {
+            if id == 0 { h.combine(byte: 0); h.combine(byte: 0xFF) } else { table.withBytes(id) { bytes($0) } }
         }
-        func i(_ v: Int64) { var x = UInt64(bitPattern: v); for _ in 0..<8 { h.combine(byte: UInt8(x & 0xFF)); x >>= 8 } }
-        if let id = t.eventID {
-            s("event_id")
-            s(t.channel.rawValue)
-            s(id)
-            s(t.keys.visitor); s(t.keys.customer); s(t.keys.email); s(t.keys.chatVisitor)
-            s(t.conversation)
+        func n(_ v: Int64) { var x = UInt64(bitPattern: v); for _ in 0..<8 { h.combine(byte: UInt8(x & 0xFF)); x >>= 8 } }
+        let r = b.columns[i], values = b.strings.values, keys = b.keyStrings
+        func keyIDs() {
+            s(keys, b.visitor[i]); s(keys, b.customer[i]); s(keys, b.email[i]); s(keys, b.chatVisitor[i])
+        }
+        if r.eventID != 0 {
+            h.combine("event_id")
+            n(Int64(r.channel))
+            s(values, r.eventID)
+            keyIDs()
+            s(values, r.conversation)
             return h.value
         }
-        i(t.time)
-        s(t.channel.rawValue)
-        s(t.action.name)
-        s(t.keys.visitor); s(t.keys.customer); s(t.keys.email); s(t.keys.chatVisitor)
-        s(t.path)
-        for q in t.query { s(q.name); s(q.value) }
-        s(t.campaign.source); s(t.campaign.medium); s(t.campaign.name); s(t.campaign.term); s(t.campaign.content)
-        s(t.clickID?.kind); s(t.clickID?.value)
-        s(t.referrerHost)
-        i(Int64(t.status))
-        i(Int64(t.responseTimeMs ?? -1))
-        s(t.device.rawValue)
-        i(Int64(bitPattern: t.value?.bitPattern ?? 0)); s(t.currency)
-        i(Int64(bitPattern: t.score?.bitPattern ?? 0))
-        s(t.text); s(t.conversation)
+        n(r.time)
+        n(Int64(r.channel))
+        n(Int64(r.action)); s(values, r.actionName)
+        keyIDs()
+        s(b.strings.paths, r.path)
+        b.forEachExtra(i, query: { name, value in bytes(name); bytes(value) }, text: { h.combine(byte: 2); bytes($0) })
+        s(values, r.source); s(values, r.medium); s(values, r.campaign); s(values, r.term); s(values, r.content)
+        s(values, r.clickKind); s(values, r.clickValue)
+        s(values, r.referrer)
+        n(Int64(r.status))
+        n(Int64(r.responseTime ?? -1))
+        n(Int64(r.device))
+        n(Int64(bitPattern: r.orderValue?.bitPattern ?? 0)); s(values, r.currency)
+        n(Int64(bitPattern: r.chatScore?.bitPattern ?? 0))
+        s(values, r.conversation)
         return h.value
     }
 }

@@ -167,24 +167,37 @@ public struct PIIPolicy: Sendable {
 /// Finds and replaces emails and IP addresses in a touchpoint's fields.
 struct PIIScrubber {
     let policy: PIIPolicy
+    var withhold: Bool { if case .withhold = policy.mode { true } else { false } }
+
+    /// What becomes of an identity key (`email`: an email key, always an address): nil when it
+    /// stays, `.some(nil)` when it is withheld, else its pseudonym or scrubbed text. One pass over
+    /// the value's bytes rules most values out (`PIIText.Shape`) before any parsing.
+    func key(_ s: String, email: Bool) -> String?? {
+        if email { return .some(withhold ? nil : policy.email(s)) }
+        let shape = PIIText.Shape(s)
+        guard shape.mayHoldAny else { return nil }
+        if shape.at, PIIText.isEmail(s) { return .some(withhold ? nil : policy.email(s)) }
+        if shape.mayBeIP, PIIText.isIP(s) { return .some(withhold ? nil : policy.ip(s)) }
+        if let r = PIIText.replace(s, policy: policy, shape: shape) { return .some(r) }
+        return nil
+    }
+
+    /// A fallback visitor key's pseudonym (derived from the client IP: personal data whatever it looks like).
+    func fallbackVisitor(_ s: String) -> String? { withhold ? nil : policy.fallbackVisitor(s) }
+
+    /// The text with its addresses replaced, nil when it has none.
+    func text(_ s: String) -> String? { PIIText.replace(s, policy: policy) }
 
     /// Returns true when something was replaced.
     func scrub(_ t: inout Touchpoint) -> Bool {
         var changed = false
-        var withhold = false
-        if case .withhold = policy.mode { withhold = true }
-        // One pass over a value's bytes rules most values out (`PIIText.Shape`) before any parsing.
         func key(_ v: inout String?, email: Bool) {
-            guard let s = v else { return }
-            if email { v = withhold ? nil : policy.email(s); changed = true; return }
-            let shape = PIIText.Shape(s)
-            guard shape.mayHoldAny else { return }
-            if shape.at, PIIText.isEmail(s) { v = withhold ? nil : policy.email(s); changed = true }
-            else if shape.mayBeIP, PIIText.isIP(s) { v = withhold ? nil : policy.ip(s); changed = true }
-            else if let r = PIIText.replace(s, policy: policy, shape: shape) { v = r; changed = true }
+            guard let s = v, let r = self.key(s, email: email) else { return }
+            v = r
+            changed = true
         }
         func text(_ v: inout String?) {
-            guard let s = v, let r = PIIText.replace(s, policy: policy) else { return }
+            guard let s = v, let r = self.text(s) else { return }
             v = r
             changed = true
         }
@@ -193,8 +206,7 @@ struct PIIScrubber {
         if !t.keys.visitorIsFallback {
             key(&t.keys.visitor, email: false)
         } else if let v = t.keys.visitor {
-            // Derived from the client IP: personal data whatever it looks like.
-            t.keys.visitor = withhold ? nil : policy.fallbackVisitor(v)
+            t.keys.visitor = fallbackVisitor(v)
             changed = true
         }
         key(&t.keys.chatVisitor, email: false)
@@ -215,8 +227,102 @@ struct PIIScrubber {
         text(&t.text)
         text(&t.conversation)
         text(&t.eventID)
-        if case .custom(let name) = t.action, let r = PIIText.replace(name, policy: policy) {
+        if case .custom(let name) = t.action, let r = self.text(name) {
             t.action = .custom(r)
+            changed = true
+        }
+        return changed
+    }
+
+    /// `scrub` for a chunk's columns: each distinct string of the chunk's tables is looked at
+    /// once, the keys once per kind, and the query parameters and text row by row. Returns true
+    /// when something was replaced.
+    func scrub(_ b: inout TouchpointBuffer) -> Bool {
+        var changed = false
+        /// Replaces, in `table`, each string `replace` changes: the new string is interned and
+        /// the map sends the old id to it.
+        func remap(_ table: inout StringTable, _ replace: (String) -> String?) -> [UInt32]? {
+            var map: [UInt32]?
+            let n = table.count
+            for id in UInt32(1)..<UInt32(n + 1) {
+                guard let s = table.string(id), let r = replace(s) else { continue }
+                if map == nil { map = Array(0...UInt32(n)) }
+                map![Int(id)] = table.intern(r)
+            }
+            return map
+        }
+        if let m = remap(&b.strings.paths, text) {
+            changed = true
+            for i in b.columns.path.indices { b.columns.path[i] = m[Int(b.columns.path[i])] }
+        }
+        if let m = remap(&b.strings.values, text) {
+            changed = true
+            let identity = Array(0...UInt32(b.strings.paths.count))
+            for i in 0..<b.count {
+                var r = b.columns[i]
+                let clickKind = r.clickKind // never an address: a parameter name the reader chose
+                r.remap(paths: identity, values: m)
+                r.clickKind = clickKind
+                b.columns.actionName[i] = r.actionName; b.columns.referrer[i] = r.referrer; b.columns.source[i] = r.source
+                b.columns.medium[i] = r.medium; b.columns.campaign[i] = r.campaign; b.columns.term[i] = r.term
+                b.columns.content[i] = r.content; b.columns.clickValue[i] = r.clickValue; b.columns.currency[i] = r.currency
+                b.columns.conversation[i] = r.conversation; b.columns.eventID[i] = r.eventID
+            }
+        }
+        // Keys: what each distinct key of a kind becomes (0 when withheld).
+        func keys(_ column: WritableKeyPath<TouchpointBuffer, [UInt32]>, _ replace: (String, Int) -> String??) {
+            var memo: [UInt64: UInt32] = [:]
+            for i in 0..<b.count {
+                let id = b[keyPath: column][i]
+                guard id != 0 else { continue }
+                let fallback = b.columns.flags[i] & TouchpointColumns.visitorIsFallback != 0
+                let k = UInt64(id) << 1 | (fallback ? 1 : 0)
+                if let new = memo[k] {
+                    if new != id { b[keyPath: column][i] = new; changed = true }
+                    continue
+                }
+                var new = id
+                if let r = replace(b.keyStrings.string(id)!, i) { new = r.map { b.keyStrings.intern($0) } ?? 0 }
+                memo[k] = new
+                if new != id { b[keyPath: column][i] = new; changed = true }
+            }
+        }
+        keys(\.email) { s, _ in key(s, email: true) }
+        keys(\.customer) { s, _ in key(s, email: false) }
+        keys(\.visitor) { s, i in
+            b.columns.flags[i] & TouchpointColumns.visitorIsFallback != 0 ? .some(fallbackVisitor(s)) : key(s, email: false)
+        }
+        keys(\.chatVisitor) { s, _ in key(s, email: false) }
+        // Query parameters and text, rewritten row by row when one of the chunk's changes.
+        guard !b.extra.isEmpty else { return changed }
+        var extra: [UInt8] = []
+        var ends: [Int] = []
+        var extraChanged = false
+        extra.reserveCapacity(b.extra.count)
+        ends.reserveCapacity(b.count)
+        func put(_ tag: UInt8, _ v: [UInt8]) {
+            extra.append(tag)
+            Varint.append(UInt64(v.count), to: &extra)
+            extra.append(contentsOf: v)
+        }
+        for i in 0..<b.count {
+            b.forEachExtra(i, query: { n, v in
+                let name = String(decoding: n, as: UTF8.self), value = String(decoding: v, as: UTF8.self)
+                let newName = text(name), newValue = key(value, email: false)
+                if newName != nil || newValue != nil { extraChanged = true }
+                extra.append(TouchpointBuffer.queryTag)
+                let nb = newName.map { Array($0.utf8) } ?? Array(n), vb = newValue.map { Array(($0 ?? "").utf8) } ?? Array(v)
+                Varint.append(UInt64(nb.count), to: &extra); extra.append(contentsOf: nb)
+                Varint.append(UInt64(vb.count), to: &extra); extra.append(contentsOf: vb)
+            }, text: { t in
+                if let r = text(String(decoding: t, as: UTF8.self)) { extraChanged = true; put(TouchpointBuffer.textTag, Array(r.utf8)) }
+                else { put(TouchpointBuffer.textTag, Array(t)) }
+            })
+            ends.append(extra.count)
+        }
+        if extraChanged {
+            b.extra = extra
+            b.extraEnd = ends
             changed = true
         }
         return changed
@@ -491,8 +597,14 @@ extension PIIPolicy {
     /// Replaces the emails and IPs of a chunk's touchpoints and rejected lines in place (no copy
     /// of the arrays); false when the mode is `.refuse` and one holds any.
     public func applyAll(_ chunk: inout ChunkResult) -> Bool {
-        if case .clear = mode { return true }
-        for i in chunk.touchpoints.indices where !apply(&chunk.touchpoints[i]) { return false }
+        switch mode {
+        case .clear: return true
+        case .refuse:
+            var probe = chunk.batch
+            if PIIScrubber(policy: PIIPolicy(.pseudonymise(key: [0]))).scrub(&probe) { return false }
+        case .pseudonymise, .withhold:
+            _ = PIIScrubber(policy: self).scrub(&chunk.batch)
+        }
         for i in chunk.rejects.indices where !apply(&chunk.rejects[i]) { return false }
         return true
     }

@@ -139,7 +139,7 @@ public enum RunJob {
         do {
             try directory.write("rejects.ndjson", mode: 0o600) { file in
                 summaries = try front.read(rejects: { try file.write($0) }, work: { r in
-                    TouchpointStore.encode(r.touchpoints, member: r.lastMember, config: journey)
+                    TouchpointStore.encode(r.batch, member: r.lastMember, config: journey)
                 }, consume: { chunk, header in
                     if header.input != member.input || header.lastMember != member.member {
                         member = MemberLines(input: header.input, member: header.lastMember, rejectsStart: file.written)

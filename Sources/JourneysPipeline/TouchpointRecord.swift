@@ -34,14 +34,15 @@ enum TouchpointRecord {
     /// Bit of the encoded flags byte: a rest hash follows.
     private static let hasRest: UInt8 = 1 << 7
 
-    /// The hash standing for a touchpoint's query parameters and text (0 when it has neither).
-    static func restHash(_ t: Touchpoint) -> UInt64 {
-        guard !t.query.isEmpty || t.text != nil else { return 0 }
+    /// The hash standing for a touchpoint's query parameters and text (0 when it has neither):
+    /// of their bytes in the buffer (`TouchpointBuffer.extra`), which spell each one's kind and length.
+    static func restHash(_ b: TouchpointBuffer, _ i: Int) -> UInt64 {
+        let start = i == 0 ? 0 : b.extraEnd[i - 1], end = b.extraEnd[i]
+        guard end > start else { return 0 }
         var h = FNV1a64()
         h.combine("rest")
-        for q in t.query { h.combine(byte: 1); h.combine(q.name); h.combine(byte: 0); h.combine(q.value) }
-        if let text = t.text { h.combine(byte: 2); h.combine(text) }
-        return h.value
+        b.extra.withUnsafeBufferPointer { h.combine(UnsafeBufferPointer(rebasing: $0[start..<end])) }
+        return h.value == 0 ? 1 : h.value
     }
 
     // MARK: writing

@@ -53,42 +53,50 @@ final class TouchpointStore {
     var isSpilled: Bool { store.isSpilled }
     var storedBytes: Int64 { store.size }
 
-    /// A chunk's touchpoints, encoded on a worker: as columns whose strings are interned into
-    /// the chunk's own tables.
+    /// A chunk's touchpoints with what the consumer needs of each, worked out on a worker.
     struct EncodedChunk: Sendable {
-        var columns = TouchpointColumns()
-        var strings = TouchpointColumns.Strings()
+        var batch: TouchpointBuffer
         var rests: [UInt64] = []
-        var keys: [IdentityKeys] = []
         var lineTouchpoints: [Int] = []
         var fingerprints: [UInt64] = []
         var keyFingerprints: [KeyFingerprints] = []
         var member = 0
     }
 
-    /// Worker side: encodes `touchpoints` (the touchpoints of one line are adjacent).
-    static func encode(_ touchpoints: [Touchpoint], member: Int, config: JourneyConfig) -> EncodedChunk {
-        var c = EncodedChunk()
+    /// Worker side: the repeat fingerprint, rest hash and key fingerprints of each touchpoint
+    /// of `batch` (the touchpoints of one line are adjacent).
+    static func encode(_ batch: TouchpointBuffer, member: Int, config: JourneyConfig) -> EncodedChunk {
+        var c = EncodedChunk(batch: batch)
+        let n = batch.count
         c.member = member
-        c.columns.reserveCapacity(touchpoints.count)
-        c.rests.reserveCapacity(touchpoints.count)
-        c.keys.reserveCapacity(touchpoints.count)
-        c.lineTouchpoints.reserveCapacity(touchpoints.count)
-        c.fingerprints.reserveCapacity(touchpoints.count)
-        c.keyFingerprints.reserveCapacity(touchpoints.count)
+        c.rests.reserveCapacity(n)
+        c.lineTouchpoints.reserveCapacity(n)
+        c.fingerprints.reserveCapacity(n)
+        c.keyFingerprints.reserveCapacity(n)
+        // Each distinct key's fingerprint, once per kind.
+        var memo: [UInt64: KeyFingerprint] = [:]
+        func fingerprint(_ kind: KeyKind, _ id: UInt32) -> KeyFingerprint? {
+            guard id != 0 else { return nil }
+            let k = UInt64(id) << 3 | UInt64(KeyKind.allCases.firstIndex(of: kind)!)
+            if let f = memo[k] { return f }
+            let f: KeyFingerprint? = batch.keyStrings.withBytes(id) { $0.isEmpty ? nil : KeyFingerprint(kind, $0) }
+            memo[k] = f
+            return f
+        }
+        let chatKind = KeyFingerprints.chatVisitorKind(chatVisitorIsWebVisitor: config.chatVisitorIsWebVisitor)
+        let columns = batch.columns
         var i = 0
-        while i < touchpoints.count {
+        while i < n {
             var j = i
-            while j < touchpoints.count, touchpoints[j].origin.input == touchpoints[i].origin.input,
-                  touchpoints[j].origin.line == touchpoints[i].origin.line { j += 1 }
+            while j < n, columns.input[j] == columns.input[i], columns.line[j] == columns.line[i] { j += 1 }
             for k in i..<j {
-                let t = touchpoints[k]
-                c.columns.append(TouchpointColumns.Row(t, strings: &c.strings))
-                c.rests.append(TouchpointRecord.restHash(t))
-                c.keys.append(t.keys)
+                c.rests.append(TouchpointRecord.restHash(batch, k))
                 c.lineTouchpoints.append(j - i)
-                c.fingerprints.append(Duplicates.fingerprint(t))
-                c.keyFingerprints.append(KeyFingerprints(t.keys, chatVisitorIsWebVisitor: config.chatVisitorIsWebVisitor))
+                c.fingerprints.append(Duplicates.fingerprint(batch, k))
+                c.keyFingerprints.append(KeyFingerprints(customer: fingerprint(.customer, batch.customer[k]),
+                                                         email: fingerprint(.email, batch.email[k]),
+                                                         visitor: fingerprint(.visitor, batch.visitor[k]),
+                                                         chatVisitor: fingerprint(chatKind, batch.chatVisitor[k])))
             }
             i = j
         }
@@ -99,17 +107,21 @@ final class TouchpointStore {
     /// given in input order, whatever the thread count), then one record per touchpoint.
     func add(_ c: EncodedChunk) throws {
         scratch.removeAll(keepingCapacity: true)
-        let paths = strings.paths.merge(c.strings.paths), values = strings.values.merge(c.strings.values)
-        for i in 0..<c.columns.count {
-            let slots = graph.slots(of: c.keys[i], c.keyFingerprints[i])
+        let b = c.batch
+        let paths = strings.paths.merge(b.strings.paths), values = strings.values.merge(b.strings.values)
+        for i in 0..<b.count {
+            let slots = graph.slots(c.keyFingerprints[i]) { slot, body in
+                let id = switch slot { case 0: b.customer[i]; case 1: b.email[i]; case 2: b.visitor[i]; default: b.chatVisitor[i] }
+                b.keyStrings.withBytes(id, body)
+            }
             graph.link(slots)
-            var row = c.columns[i]
+            var row = b.columns[i]
             row.remap(paths: paths, values: values)
             let h = TouchpointRecord.Header(origin: row.origin, member: c.member, lineTouchpoints: c.lineTouchpoints[i],
                                             fingerprint: c.fingerprints[i], slots: slots)
             TouchpointRecord.append(header: h, row: row, rest: c.rests[i], to: &scratch)
         }
-        count += Int64(c.columns.count)
+        count += Int64(b.count)
         try store.append(scratch)
         try graph.drainText { try keyText.append($0) }
         // The keys count against the limit with the records: past it, both go to files.

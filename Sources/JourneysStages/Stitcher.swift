@@ -135,13 +135,21 @@ public struct KeyFingerprint: Sendable, Equatable {
     var high: UInt64
 
     init(_ kind: KeyKind, _ value: String) {
+        var value = value
+        self = value.withUTF8 { KeyFingerprint(kind, $0) }
+    }
+
+    /// The fingerprint of a key's UTF-8 bytes (keys are compared byte for byte).
+    public init(_ kind: KeyKind, _ value: UnsafeBufferPointer<UInt8>) {
         var a = Hasher(), b = Hasher()
         a.combine(0 as UInt8)
         b.combine(1 as UInt8)
         a.combine(kind)
         b.combine(kind)
-        a.combine(value)
-        b.combine(value)
+        a.combine(bytes: UnsafeRawBufferPointer(value))
+        b.combine(bytes: UnsafeRawBufferPointer(value))
+        a.combine(value.count)
+        b.combine(value.count)
         low = UInt64(UInt(bitPattern: a.finalize()))
         high = UInt64(UInt(bitPattern: b.finalize()))
     }
@@ -162,6 +170,14 @@ public struct KeyFingerprints: Sendable {
         slots = (f(.customer, k.customer), f(.email, k.email), f(.visitor, k.visitor),
                  f(chatVisitorIsWebVisitor ? .visitor : .chatVisitor, k.chatVisitor))
     }
+
+    /// From fingerprints already made (nil where the touchpoint has no such key).
+    public init(customer: KeyFingerprint?, email: KeyFingerprint?, visitor: KeyFingerprint?, chatVisitor: KeyFingerprint?) {
+        slots = (customer, email, visitor, chatVisitor)
+    }
+
+    /// The kind a chat visitor id is fingerprinted as.
+    public static func chatVisitorKind(chatVisitorIsWebVisitor: Bool) -> KeyKind { chatVisitorIsWebVisitor ? .visitor : .chatVisitor }
 }
 
 /// The graph `Stitcher` works on, built one touchpoint at a time: identity keys interned to
@@ -201,20 +217,29 @@ public struct IdentityGraph: Sendable {
 
     /// `slots(of:)` with the fingerprints already computed (`KeyFingerprints(k, …)`).
     public mutating func slots(of k: IdentityKeys, _ f: KeyFingerprints) -> KeySlots {
-        func id(_ kind: KeyKind, _ v: String?, _ f: KeyFingerprint?) -> Int32 {
-            guard let v, let f else { return -1 }
+        slots(f) { slot, body in
+            var v = [k.customer, k.email, k.visitor, k.chatVisitor][slot]!
+            v.withUTF8(body)
+        }
+    }
+
+    /// Interns the keys whose fingerprints `f` holds; `text(slot, body)` calls `body` with the
+    /// bytes of the key in slot 0 (customer), 1 (email), 2 (visitor) or 3 (chat visitor), and
+    /// is asked only for keys seen for the first time.
+    public mutating func slots(_ f: KeyFingerprints, text keyText: (Int, (UnsafeBufferPointer<UInt8>) -> Void) -> Void) -> KeySlots {
+        func id(_ slot: Int, _ kind: KeyKind, _ f: KeyFingerprint?) -> Int32 {
+            guard let f else { return -1 }
             let (id, new) = keys.intern(kind, f)
             if new {
-                var v = v
-                v.withUTF8 { b in
+                keyText(slot) { b in
                     Varint.append(UInt64(b.count), to: &text)
                     text.append(contentsOf: b)
                 }
             }
             return id
         }
-        return KeySlots(id(.customer, k.customer, f.slots.0), id(.email, k.email, f.slots.1), id(.visitor, k.visitor, f.slots.2),
-                        id(chatVisitorIsWebVisitor ? .visitor : .chatVisitor, k.chatVisitor, f.slots.3))
+        return KeySlots(id(0, .customer, f.slots.0), id(1, .email, f.slots.1), id(2, .visitor, f.slots.2),
+                        id(3, chatVisitorIsWebVisitor ? .visitor : .chatVisitor, f.slots.3))
     }
 
     /// Hands the key text gathered since the last call to `sink` and forgets it; `resolve` is

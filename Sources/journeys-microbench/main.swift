@@ -269,7 +269,7 @@ if wanted("nginx read() only") {
                         touchpoints += n
                     }
                 }
-                buffer.touchpoints.removeAll(keepingCapacity: true)
+                buffer = TouchpointBuffer() // as the runner does for each chunk
             }
         }
         return Work(bytes: nginx.bytes, lines: lines, touchpoints: touchpoints)

@@ -15,7 +15,8 @@ public struct ChannelsReport: JourneyAggregate {
         public var persons = 0
         public var converters = 0
         public var orders = 0
-        public var revenue = 0.0
+        /// In cents.
+        public var revenue: Int128 = 0
         public var conversionRate: Double? { ratio(converters, persons) }
     }
 
@@ -29,7 +30,14 @@ public struct ChannelsReport: JourneyAggregate {
         by[c, default: Row(channel: c)].persons += 1
         if j.converted { by[c]!.converters += 1 }
         by[c]!.orders += j.orders.count
-        by[c]!.revenue += j.revenue
+        by[c]!.revenue += j.revenueCents
+    }
+
+    public mutating func merge(_ other: Self) {
+        by.merge(other.by) { a, b in
+            Row(channel: a.channel, persons: a.persons + b.persons, converters: a.converters + b.converters,
+                orders: a.orders + b.orders, revenue: a.revenue + b.revenue)
+        }
     }
 
     public var table: Table {

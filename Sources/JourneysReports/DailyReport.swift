@@ -20,7 +20,8 @@ public struct DailyReport: JourneyAggregate {
         public var persons = 0
         public var sessions = 0
         public var orders = 0
-        public var revenue = 0.0
+        /// In cents.
+        public var revenue: Int128 = 0
     }
 
     private struct Key: Hashable { var day: Int64; var channel: Channel }
@@ -43,7 +44,14 @@ public struct DailyReport: JourneyAggregate {
             guard let c = o.channel else { continue } // the model always sets it
             let k = Key(day: Fixed.dayNumber(o.time), channel: c)
             by[k, default: Row(day: k.day, channel: c)].orders += 1
-            by[k]!.revenue += o.value
+            by[k]!.revenue += o.cents
+        }
+    }
+
+    public mutating func merge(_ other: Self) {
+        by.merge(other.by) { a, b in
+            Row(day: a.day, channel: a.channel, touchpoints: a.touchpoints + b.touchpoints, persons: a.persons + b.persons,
+                sessions: a.sessions + b.sessions, orders: a.orders + b.orders, revenue: a.revenue + b.revenue)
         }
     }
 

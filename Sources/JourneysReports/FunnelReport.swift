@@ -26,29 +26,37 @@ public struct FunnelReport: JourneyAggregate {
 
     private let stages: [String]
     private var persons: [Int]
-    /// Per stage, the gaps from the previous stage (8 bytes per person that reached both).
-    private var gaps: [[Int64]]
+    /// Per stage, the gaps from the previous stage, counted by value.
+    private var gaps: [Histogram]
 
     public var rows: [Row] {
         (0..<stages.count).map { s in
             Row(stage: stages[s], persons: persons[s],
                 pctOfStart: ratio(persons[s], persons[0]),
                 pctOfPrevious: s == 0 ? nil : ratio(persons[s], persons[s - 1]),
-                medianHoursFromPrevious: median(gaps[s]).map { $0 / millisPerHour })
+                medianHoursFromPrevious: gaps[s].median.map { $0 / millisPerHour })
         }
     }
 
     public init(config: JourneyConfig) {
         stages = config.stages
         persons = [Int](repeating: 0, count: stages.count)
-        gaps = [[Int64]](repeating: [], count: stages.count)
+        gaps = [Histogram](repeating: Histogram(), count: stages.count)
     }
 
     public mutating func add(_ j: Journey) {
         for s in 0..<min(stages.count, j.stageTimes.count) {
             guard let t = j.stageTimes[s] else { continue }
             persons[s] += 1
-            if s > 0, s - 1 < j.stageTimes.count, let p = j.stageTimes[s - 1], t >= p { gaps[s].append(t - p) }
+            if s > 0, s - 1 < j.stageTimes.count, let p = j.stageTimes[s - 1], t >= p { gaps[s].add(t - p) }
+        }
+    }
+
+    public mutating func merge(_ other: Self) {
+        precondition(stages == other.stages, "merged reports have the same stages")
+        for s in stages.indices {
+            persons[s] += other.persons[s]
+            gaps[s].merge(other.gaps[s])
         }
     }
 

@@ -23,27 +23,49 @@ extension Journey {
 
     /// The touchpoint channel of a session's first touchpoint, nil when the model does not know it.
     public func touchpointChannel(of session: Session) -> Channel? { session.firstChannel }
+
+    /// The value of all orders in cents (see `Order.cents`).
+    public var revenueCents: Int128 { orders.reduce(0) { $0 + $1.cents } }
 }
 
-/// The median of `values` (mean of the two middle ones for an even count), nil when empty.
-func median(_ values: [Int64]) -> Double? {
-    guard !values.isEmpty else { return nil }
-    let s = values.sorted()
-    let m = s.count / 2
-    return s.count % 2 == 1 ? Double(s[m]) : (Double(s[m - 1]) + Double(s[m])) / 2
+extension Order {
+    /// The value in cents, rounded half away from zero as money is written (12.345 is 1235):
+    /// the reports add cents, so every sum of money is exact, in any order.
+    public var cents: Int128 { Fixed.units(value, places: 2) }
+}
+
+/// How many times each value was seen: the median of many values in memory that grows with
+/// the distinct values, merged by adding counts.
+struct Histogram: Sendable {
+    private(set) var counts: [Int64: Int] = [:]
+    private(set) var total = 0
+
+    mutating func add(_ v: Int64) {
+        counts[v, default: 0] += 1
+        total += 1
+    }
+
+    mutating func merge(_ other: Histogram) {
+        counts.merge(other.counts, uniquingKeysWith: +)
+        total += other.total
+    }
+
+    /// The median (mean of the two middle values for an even count), nil when empty.
+    var median: Double? {
+        guard total > 0 else { return nil }
+        let (low, high) = ((total - 1) / 2, total / 2) // ranks of the middle values, from 0
+        var seen = 0
+        var lowValue: Int64?
+        for v in counts.keys.sorted() {
+            seen += counts[v]!
+            if lowValue == nil, seen > low { lowValue = v }
+            if seen > high { return (Double(lowValue!) + Double(v)) / 2 }
+        }
+        return nil
+    }
 }
 
 /// `a / b`, nil when `b` is zero.
 func ratio(_ a: Int, _ b: Int) -> Double? { b == 0 ? nil : Double(a) / Double(b) }
 
 let millisPerHour = 3_600_000.0
-
-/// `journeys` sorted by person id (returned as is when already sorted, which the check finds in
-/// one pass). Every report reads journeys in this order, so sums of money come out the same
-/// bit for bit whatever order the journeys were built in.
-func inPersonOrder(_ journeys: [Journey]) -> [Journey] {
-    var sorted = true
-    for i in journeys.indices.dropFirst() where journeys[i].personID < journeys[i - 1].personID { sorted = false; break }
-    if sorted { return journeys }
-    return journeys.enumerated().sorted { ($0.element.personID, $0.offset) < ($1.element.personID, $1.offset) }.map(\.element)
-}

@@ -10,26 +10,16 @@ import JourneysStages
 /// the whole journey, not only before a purchase); `furthest_stage`; `stages` (every stage
 /// reached, in stage order, joined with `>`; skipped stages are left out); `converted` (has at
 /// least one order); `first_purchase_at` (earliest order); `hours_to_first_purchase` (from
-/// `first_seen`, 2 decimals); `orders, revenue` (2 decimals, summed over currencies as logged);
+/// `first_seen`, 2 decimals); `orders, revenue` (2 decimals, the orders' cents summed over currencies as logged);
 /// `pain_points` (count); `nps` (last survey score as logged); `csat` (share 0–1, 4 decimals).
 ///
-/// Rows are computed while the table is written, so memory stays at the journeys themselves.
-public struct JourneysReport: Sendable {
+/// Not an accumulator: `Reports.write` writes each journey's row as it comes, in person order.
+public enum JourneysReport {
     public static let name = "journeys"
     public static let columns = ["person_id", "customer_id", "first_seen", "last_seen", "touchpoints", "sessions", "channels",
                                  "first_touch_channel", "first_touch_campaign", "last_touch_channel", "furthest_stage", "stages",
                                  "converted", "first_purchase_at", "hours_to_first_purchase", "orders", "revenue", "pain_points",
                                  "nps", "csat"]
-
-    public let table: Table
-
-    public init(journeys: [Journey], config: JourneyConfig) {
-        let sorted = inPersonOrder(journeys)
-        let stages = config.stages
-        table = Table(columns: Self.columns, count: sorted.count) { i in
-            Self.row(sorted[i], stages: stages)
-        }
-    }
 
     /// The row of one journey.
     public static func row(_ j: Journey, stages: [String]) -> [Cell] {
@@ -56,7 +46,7 @@ public struct JourneysReport: Sendable {
             .timestamp(purchase),
             .hours(hours),
             .integer(j.orders.count),
-            .money(j.revenue),
+            .money(j.revenueCents),
             .integer(j.painPoints.count),
             .number(j.nps),
             .rate(j.csat),

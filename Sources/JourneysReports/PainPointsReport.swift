@@ -40,6 +40,12 @@ public struct PainPointsReport: JourneyAggregate {
         }
     }
 
+    public mutating func merge(_ other: Self) {
+        by.merge(other.by) { a, b in
+            Row(kind: a.kind, stage: a.stage, occurrences: a.occurrences + b.occurrences, persons: a.persons + b.persons)
+        }
+    }
+
     public var table: Table {
         Table(columns: Self.columns, rows: rows.map {
             [.text($0.kind.rawValue), .text($0.stage.isEmpty ? nil : $0.stage), .integer($0.occurrences), .integer($0.persons)]

@@ -31,6 +31,10 @@ public struct PathsReport: JourneyAggregate {
         if j.converted { by[p]!.converters += 1 }
     }
 
+    public mutating func merge(_ other: Self) {
+        by.merge(other.by) { a, b in Row(path: a.path, persons: a.persons + b.persons, converters: a.converters + b.converters) }
+    }
+
     public var table: Table {
         Table(columns: Self.columns, rows: rows.map {
             [.text($0.path), .integer($0.persons), .integer($0.converters), .rate($0.conversionRate)]

@@ -28,42 +28,34 @@ public struct ReportOptions: Sendable, Equatable {
     }
 }
 
-/// A report computed from journeys fed one at a time in person order (`person_id`), so that a
-/// run can feed them partition by partition instead of holding them all: it keeps totals per
-/// channel, path, day …, which do not grow with persons (the funnel's gaps excepted: one per
-/// person and stage).
+/// A report as an accumulator: journeys are added one at a time (`add`), partial reports of the
+/// same configuration are combined (`merge`), and the totals become a table only when it is
+/// written (`table`, `SummaryReport.encode`), where they are rounded, once. So a run feeds
+/// journeys partition by partition instead of holding them all, and partial results can be
+/// merged.
+///
+/// A report keeps totals per channel, path, day …, which do not grow with persons (the funnel
+/// keeps a count per distinct gap). Every total is exact — counts, money in cents, credit in
+/// whole units (`AttributionReport.unitsPerConversion`), the funnel's gaps as counts by value —
+/// so the written bytes are the same whatever order journeys are added in and however the
+/// journeys are split between partial reports and these merged.
 public protocol JourneyAggregate: Sendable {
     init(config: JourneyConfig)
     mutating func add(_ j: Journey)
-}
-
-extension JourneyAggregate {
-    /// The report over `journeys`, fed in person order whatever order they come in (sums of
-    /// money then come out the same bit for bit).
-    public init(journeys: [Journey], config: JourneyConfig) {
-        self.init(config: config)
-        for j in inPersonOrder(journeys) { add(j) }
-    }
+    /// Adds the totals of `other`, made with the same configuration.
+    mutating func merge(_ other: Self)
 }
 
 /// Builds the report tables and writes them into an output directory.
 public enum Reports {
-    /// Writes the reports over `journeys` (see `write(config:options:into:produce:)`).
-    public static func write(_ journeys: [Journey], config: JourneyConfig, statistics: RunStatistics,
-                             options: ReportOptions = ReportOptions(), into directory: OutputDirectory) throws {
-        try write(config: config, options: options, into: directory) { add in
-            try add(inPersonOrder(journeys))
-            return statistics
-        }
-    }
-
     /// Writes every selected table in every selected format, then `summary.json` (last, so it
     /// is also published last), into `directory`; the caller then calls `directory.commit()`.
     /// Write other outputs (`rejects.ndjson`) before calling this.
     ///
     /// `produce` hands every journey to `add`, in person order, a batch at a time, then returns
     /// the run's statistics for `summary.json`. Nothing here holds the journeys: the rows of
-    /// `journeys.csv` are written as they come, the other reports keep totals (`JourneyAggregate`).
+    /// `journeys.csv` are written as they come (so they must come in person order), the other
+    /// reports keep totals (`Aggregates`).
     public static func write(config: JourneyConfig, options: ReportOptions = ReportOptions(), into directory: OutputDirectory,
                              produce: (_ add: ([Journey]) throws -> Void) throws -> RunStatistics) throws {
         var all = Aggregates(config: config, kinds: Set(options.kinds))
@@ -115,16 +107,20 @@ public enum Reports {
         try directory.write(name) { file in try withFiles(names.dropFirst(), in: directory, opened: opened + [file], body) }
     }
 
-    /// The reports a run writes besides `journeys.csv`, fed together.
-    private struct Aggregates {
-        var summary: SummaryReport
+    /// The reports a run writes besides `journeys.csv`, fed together (`JourneyAggregate`); the
+    /// funnel is the summary's.
+    public struct Aggregates: JourneyAggregate {
+        public var summary: SummaryReport
         var channels: ChannelsReport?
         var attribution: AttributionReport?
         var paths: PathsReport?
         var painPoints: PainPointsReport?
         var daily: DailyReport?
 
-        init(config: JourneyConfig, kinds: Set<ReportKind>) {
+        public init(config: JourneyConfig) { self.init(config: config, kinds: Set(ReportKind.allCases)) }
+
+        /// The reports of `kinds` (and the summary, always).
+        public init(config: JourneyConfig, kinds: Set<ReportKind>) {
             summary = SummaryReport(config: config)
             if kinds.contains(.channels) { channels = ChannelsReport(config: config) }
             if kinds.contains(.attribution) { attribution = AttributionReport(config: config) }
@@ -133,7 +129,16 @@ public enum Reports {
             if kinds.contains(.daily) { daily = DailyReport(config: config) }
         }
 
-        mutating func add(_ j: Journey) {
+        public mutating func merge(_ other: Aggregates) {
+            summary.merge(other.summary)
+            if let o = other.channels { channels?.merge(o) }
+            if let o = other.attribution { attribution?.merge(o) }
+            if let o = other.paths { paths?.merge(o) }
+            if let o = other.painPoints { painPoints?.merge(o) }
+            if let o = other.daily { daily?.merge(o) }
+        }
+
+        public mutating func add(_ j: Journey) {
             summary.add(j)
             channels?.add(j)
             attribution?.add(j)
@@ -142,8 +147,9 @@ public enum Reports {
             daily?.add(j)
         }
 
-        /// The table of `kind` (nil for `journeys`, written as the journeys come).
-        func table(_ kind: ReportKind) -> Table? {
+        /// The table of `kind` (nil for `journeys`, written as the journeys come, and for a
+        /// kind not selected).
+        public func table(_ kind: ReportKind) -> Table? {
             switch kind {
             case .journeys: nil
             case .funnel: summary.funnel.table

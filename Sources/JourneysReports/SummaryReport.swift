@@ -79,8 +79,9 @@ public struct InputDetail: Sendable, Equatable {
 /// }
 /// ```
 /// `conversion_rate` is converters / persons; `repeat_buyers` have two orders or more and
-/// `repeat_purchase_rate` is repeat buyers / converters; `revenue_per_person` is revenue /
-/// persons (lifetime value over the window read); `nps` is the Net Promoter Score over persons
+/// `repeat_purchase_rate` is repeat buyers / converters; `revenue` is the sum of the orders'
+/// cents (`Order.cents`), exact; `revenue_per_person` is revenue / persons (lifetime value over
+/// the window read), rounded half away from zero to the cent; `nps` is the Net Promoter Score over persons
 /// with a survey score (their last): % promoters (9–10) − % detractors (0–6), −100 … 100 with
 /// 2 decimals, null without respondents. Rates are 0–1 with 4 decimals.
 /// Funnel values are written as in `funnel.csv`; reasons are sorted by name; times ISO-8601
@@ -98,7 +99,8 @@ public struct SummaryReport: JourneyAggregate {
     /// Persons with at least two orders.
     public var repeatBuyers = 0
     public var orders = 0
-    public var revenue = 0.0
+    /// In cents.
+    public var revenue: Int128 = 0
     public var painPoints = 0
     public var npsRespondents = 0
     public var npsPromoters = 0
@@ -111,11 +113,6 @@ public struct SummaryReport: JourneyAggregate {
 
     public init(config: JourneyConfig) { funnel = FunnelReport(config: config) }
 
-    public init(journeys: [Journey], config: JourneyConfig, statistics: RunStatistics) {
-        self.init(journeys: journeys, config: config)
-        self.statistics = statistics
-    }
-
     public mutating func add(_ j: Journey) {
         persons += 1
         touchpoints += j.touchpointCount
@@ -127,11 +124,21 @@ public struct SummaryReport: JourneyAggregate {
             if score >= 9 { npsPromoters += 1 } else if score <= 6 { npsDetractors += 1 }
         }
         orders += j.orders.count
-        revenue += j.revenue
+        revenue += j.revenueCents
         painPoints += j.painPoints.count
         if let f = j.firstSeen { firstSeen = min(firstSeen ?? f, f) }
         if let l = j.lastSeen { lastSeen = max(lastSeen ?? l, l) }
         funnel.add(j)
+    }
+
+    public mutating func merge(_ other: Self) {
+        persons += other.persons; touchpoints += other.touchpoints; sessions += other.sessions
+        converters += other.converters; repeatBuyers += other.repeatBuyers; orders += other.orders
+        revenue += other.revenue; painPoints += other.painPoints
+        npsRespondents += other.npsRespondents; npsPromoters += other.npsPromoters; npsDetractors += other.npsDetractors
+        if let f = other.firstSeen { firstSeen = min(firstSeen ?? f, f) }
+        if let l = other.lastSeen { lastSeen = max(lastSeen ?? l, l) }
+        funnel.merge(other.funnel)
     }
 
     /// % promoters − % detractors, nil without respondents.
@@ -157,7 +164,7 @@ public struct SummaryReport: JourneyAggregate {
                 ("converters", .int(converters)), ("conversion_rate", cell(.rate(ratio(converters, persons)))),
                 ("repeat_buyers", .int(repeatBuyers)), ("repeat_purchase_rate", cell(.rate(ratio(repeatBuyers, converters)))),
                 ("orders", .int(orders)), ("revenue", cell(.money(revenue))),
-                ("revenue_per_person", cell(.money(persons == 0 ? nil : revenue / Double(persons)))),
+                ("revenue_per_person", cell(.money(persons == 0 ? nil : Fixed.quotient(revenue, Int128(persons))))),
                 ("pain_points", .int(painPoints)), ("nps_respondents", .int(npsRespondents)), ("nps", cell(.decimal(nps, places: 2))),
                 ("first_seen", cell(.timestamp(firstSeen))), ("last_seen", cell(.timestamp(lastSeen))),
             ])),

@@ -16,6 +16,8 @@ public enum Cell: Sendable, Equatable {
     /// A decimal with a fixed number of places (money 2, rates 4, hours 2); rounded half away
     /// from zero on the shortest decimal form of the value.
     case decimal(Double?, places: Int)
+    /// An exact decimal: whole units of 10^−places (money in cents), written as they are.
+    case fixed(Int128?, places: Int)
     /// A number as logged (a survey score), in its shortest form: `9`, `8.5`.
     case number(Double?)
     /// UTC milliseconds, written ISO-8601: `2026-10-10T14:30:00.000Z`.
@@ -24,8 +26,8 @@ public enum Cell: Sendable, Equatable {
     case date(Int64?)
     case bool(Bool?)
 
-    /// Money: 2 places.
-    public static func money(_ v: Double?) -> Cell { .decimal(v, places: 2) }
+    /// Money, in cents: 2 places.
+    public static func money(_ cents: Int128?) -> Cell { .fixed(cents, places: 2) }
     /// A rate or share (0–1): 4 places.
     public static func rate(_ v: Double?) -> Cell { .decimal(v, places: 4) }
     /// A duration in hours: 2 places.
@@ -37,6 +39,7 @@ public enum Cell: Sendable, Equatable {
         case .text(let s), .identifier(let s): s
         case .integer(let v): v.map { String($0) }
         case .decimal(let v, let places): v.flatMap { Fixed.string($0, places: places) }
+        case .fixed(let v, let places): v.map { Fixed.string(units: $0, places: places) }
         case .number(let v): v.flatMap { $0.isFinite ? JSONText.number($0) : nil }
         case .timestamp(let v): v.map { Timestamp.iso($0) }
         case .date(let v): v.map { Fixed.day($0) }
@@ -134,6 +137,29 @@ public enum Fixed {
     public static func units(_ v: Double, places: Int) -> Int128 {
         guard let s = string(v, places: places) else { return 0 }
         return Int128(String(decoding: s.utf8.filter { $0 != 46 }, as: UTF8.self)) ?? 0
+    }
+
+    /// `units` × 10^−places with exactly `places` decimals (`string(units: -5, places: 2)` is `-0.05`).
+    public static func string(units: Int128, places: Int) -> String {
+        var digits = String(units.magnitude)
+        if digits.count <= places { digits = String(repeating: "0", count: places + 1 - digits.count) + digits }
+        let sign = units < 0 ? "-" : ""
+        guard places > 0 else { return sign + digits }
+        let point = digits.index(digits.endIndex, offsetBy: -places)
+        return sign + digits[..<point] + "." + digits[point...]
+    }
+
+    /// `a / b` rounded half away from zero, as `string` rounds (`b` > 0).
+    public static func quotient(_ a: Int128, _ b: Int128) -> Int128 {
+        let (q, r) = a.magnitude.quotientAndRemainder(dividingBy: b.magnitude)
+        let m = Int128(r >= b.magnitude - r ? q + 1 : q)
+        return a < 0 ? -m : m
+    }
+
+    /// `a / b` rounded down (towards −∞) and what is left, 0 ≤ rest < `b` (`b` > 0).
+    static func floorDivision(_ a: Int128, _ b: Int128) -> (quotient: Int128, rest: Int128) {
+        let (q, r) = a.quotientAndRemainder(dividingBy: b)
+        return r < 0 ? (q - 1, r + b) : (q, r)
     }
 
     /// The UTC day (`2026-10-10`) of a time in milliseconds.

@@ -134,7 +134,7 @@ public enum JSONWriter {
     static func appendValue(_ cell: Cell, to o: inout [UInt8]) {
         guard let s = cell.formatted else { o.append(contentsOf: "null".utf8); return }
         switch cell {
-        case .integer, .decimal, .number, .bool: o.append(contentsOf: s.utf8)
+        case .integer, .decimal, .fixed, .number, .bool: o.append(contentsOf: s.utf8)
         default: JSONText.appendString(s, to: &o)
         }
     }

@@ -10,7 +10,7 @@ import JourneysStages
     func credit(_ r: AttributionReport, _ model: AttributionModel) -> [String: String] {
         var out: [String: String] = [:]
         for row in r.rows where row.model == model {
-            out[row.channel] = "\(Fixed.string(row.conversions, places: 4)!) \(Fixed.string(row.revenue, places: 2)!)"
+            out[row.channel] = "\(Fixed.string(units: row.conversions, places: 4)) \(Fixed.string(units: row.revenue, places: 2))"
         }
         return out
     }
@@ -134,8 +134,8 @@ import JourneysStages
         let r = AttributionReport(journeys: [d, c, b, a], config: config)
         for m in AttributionModel.allCases {
             let rows = r.rows.filter { $0.model == m }
-            let units = rows.map { Fixed.units($0.conversions, places: 4) }.reduce(0, +)
-            let cents = rows.map { Fixed.units($0.revenue, places: 2) }.reduce(0, +)
+            let units = rows.map(\.conversions).reduce(0, +)
+            let cents = rows.map(\.revenue).reduce(0, +)
             #expect(units == 50_000, "\(m)")
             #expect(cents == 7034, "\(m)")
         }

@@ -49,4 +49,32 @@ import JourneysStages
         // Every stage, zero persons, no rates.
         #expect(csvLines(f.table) == ["awareness,0,,,", "consideration,0,,,", "decision,0,,,", "purchase,0,,,", "retention,0,,,", "advocacy,0,,,"])
     }
+
+    @Test func medianFromCounts() {
+        // 1, 1, 5, 9 → the middle two 1 and 5 → 3; with another 9 (1, 1, 5, 9, 9) → 5.
+        var h = Histogram()
+        for v: Int64 in [9, 1, 5, 1] { h.add(v) }
+        #expect(h.median == 3)
+        var more = Histogram()
+        more.add(9)
+        h.merge(more)
+        #expect(h.median == 5 && h.total == 5)
+        #expect(Histogram().median == nil)
+        // 10,000 gaps of two lengths are two counts, not 10,000 values.
+        var many = Histogram()
+        for i in 0..<10_000 { many.add(i % 2 == 0 ? hour : 3 * hour) }
+        #expect(many.counts == [hour: 5_000, 3 * hour: 5_000])
+        #expect(many.median == Double(2 * hour)) // the 5,000th and 5,001st: 1 h and 3 h
+    }
+
+    @Test func mergedFunnelsHaveTheMediansOfAll() {
+        // Gaps awareness → consideration: 1 h and 4 h in one part, 2 h in the other: median of 1, 2, 4 is 2 h
+        // (each part alone: 2.5 h and 2 h). Persons 2 + 1.
+        let t = at(3, 8)
+        var a = FunnelReport(journeys: [journey("a", stageTimes: [t, t + hour]), journey("b", stageTimes: [t, t + 4 * hour])], config: JourneyConfig())
+        #expect(a.table.record(1)["median_hours_from_previous"] == "2.50")
+        a.merge(FunnelReport(journeys: [journey("c", stageTimes: [t, t + 2 * hour])], config: JourneyConfig()))
+        #expect(a.table.record(1)["median_hours_from_previous"] == "2.00")
+        #expect(a.table.record(1)["persons"] == "3")
+    }
 }

@@ -37,12 +37,49 @@ func journey(_ id: String, customer: String? = nil, touchpoints: [Touchpoint]? =
                    orders: orders, painPoints: painPoints, nps: nps, csat: csat)
 }
 
+extension JourneyAggregate {
+    /// The report over `journeys`, added one by one in the order given.
+    init(journeys: [Journey], config: JourneyConfig) {
+        self.init(config: config)
+        for j in journeys { add(j) }
+    }
+}
+
+extension SummaryReport {
+    init(journeys: [Journey], config: JourneyConfig, statistics: RunStatistics) {
+        self.init(journeys: journeys, config: config)
+        self.statistics = statistics
+    }
+}
+
+/// The outputs `Reports.write` writes for `journeys` (handed over in one batch) with `options`,
+/// in a new directory: its path.
+func written(_ journeys: [Journey], options: ReportOptions) throws -> String {
+    let path = makeTempDir()
+    let dir = try OutputDirectory(path: path)
+    try Reports.write(config: JourneyConfig(), options: options, into: dir) { add in
+        try add(journeys)
+        return RunStatistics()
+    }
+    try dir.commit()
+    return path
+}
+
+/// `journeys.csv` (without the BOM) or `journeys.json` as a run writes it for `journeys`.
+func journeysFile(_ journeys: [Journey], _ format: TableFormat = .csv) throws -> String {
+    let path = try written(journeys, options: ReportOptions(kinds: [.journeys], formats: [format], bom: false, summary: false))
+    return contents(path + "/" + ReportKind.journeys.fileName(format)) ?? ""
+}
+
 /// CSV bytes as text, without the BOM.
 func csvText(_ table: Table) -> String {
     String(decoding: CSVWriter.encode(table, bom: false), as: UTF8.self)
 }
 
-/// The data lines of a CSV table (header dropped), without line ends.
-func csvLines(_ table: Table) -> [String] {
-    csvText(table).split(separator: "\r\n", omittingEmptySubsequences: true).dropFirst().map(String.init)
+/// The data lines of CSV text (header dropped), without line ends.
+func csvLines(_ text: String) -> [String] {
+    text.split(separator: "\r\n", omittingEmptySubsequences: true).dropFirst().map(String.init)
 }
+
+/// The data lines of a CSV table (header dropped), without line ends.
+func csvLines(_ table: Table) -> [String] { csvLines(csvText(table)) }

@@ -148,8 +148,7 @@ struct InjectedFailure: Error {}
         let path = makeTempDir()
         put(path + "/journeys.csv", "yesterday")
         let dir = try OutputDirectory(path: path)
-        try Reports.write([], config: JourneyConfig(), statistics: RunStatistics(),
-                          options: ReportOptions(formats: [.csv, .json]), into: dir)
+        try Reports.write(config: JourneyConfig(), options: ReportOptions(formats: [.csv, .json]), into: dir) { _ in RunStatistics() }
         // summary.json is written (and so published) last.
         #expect(dir.pendingNames.last == "summary.json")
         #expect(dir.pendingNames.count == 15)

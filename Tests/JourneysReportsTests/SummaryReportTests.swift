@@ -114,4 +114,16 @@ import JourneysStages
         #expect(parsed.at(path: "totals.repeat_purchase_rate")?.text == "0.6667")
         #expect(parsed.at(path: "totals.revenue_per_person")?.text == "1.20") // 6 / 5
     }
+
+    @Test func revenueIsExactInCents() throws {
+        // 100 orders of 999,999,999,999.99 and one of 0.02: 99,999,999,999,999.02 exactly (added as Doubles, the
+        // cents are lost: …998.89). Over 3 persons 33,333,333,333,333.00666… → 33,333,333,333,333.01.
+        let t = at(8, 9)
+        let js = [journey("a", orders: (0..<100).map { _ in order(t, 999_999_999_999.99) }), journey("b", orders: [order(t, 0.02)]), journey("c")]
+        let parsed = try JSONParser.parse(String(decoding: SummaryReport(journeys: js, config: JourneyConfig(), statistics: RunStatistics()).encode(), as: UTF8.self))
+        #expect(parsed.at(path: "totals.revenue")?.text == "99999999999999.02")
+        #expect(parsed.at(path: "totals.revenue_per_person")?.text == "33333333333333.01")
+        // journeys.csv: a's 100 orders are 99,999,999,999,999.00.
+        #expect(csvLines(try journeysFile(js))[0].contains(",100,99999999999999.00,"))
+    }
 }

@@ -38,7 +38,7 @@ import JourneysCore
         #expect(csvCell(.text("  ")) == "  ")
         #expect(csvCell(.text("\u{A0}é")) == "\u{A0}é")
         // Numbers the program writes stay numbers.
-        #expect(csvCell(.integer(-5)) == "-5" && csvCell(.money(-5)) == "-5.00")
+        #expect(csvCell(.integer(-5)) == "-5" && csvCell(.money(-500)) == "-5.00")
     }
 
     @Test func numbersStayNumbers() {
@@ -46,7 +46,11 @@ import JourneysCore
         #expect(csvCell(.decimal(-5, places: 0)) == "-5")
         #expect(csvCell(.number(1e3)) == "1000")
         #expect(csvCell(.number(8.5)) == "8.5")
-        #expect(csvCell(.money(-12.5)) == "-12.50")
+        #expect(csvCell(.money(-1250)) == "-12.50")
+        // Money is in cents, written exactly, however large: 10^17 + 0.01 is no Double.
+        #expect(csvCell(.money(-5)) == "-0.05" && csvCell(.money(0)) == "0.00" && csvCell(.money(7)) == "0.07")
+        #expect(csvCell(.money(10_000_000_000_000_000_001)) == "100000000000000000.01")
+        #expect(csvCell(.fixed(12_345, places: 4)) == "1.2345" && csvCell(.fixed(-3, places: 0)) == "-3")
         #expect(csvCell(.rate(0.25)) == "0.2500")
         #expect(csvCell(.bool(true)) == "true")
         #expect(csvCell(.integer(nil)) == "")
@@ -98,6 +102,11 @@ import JourneysCore
         #expect(Fixed.string(0, places: 3) == "0.000")
         #expect(Fixed.string(.infinity, places: 2) == nil)
         #expect(Fixed.units(12.345, places: 2) == 1235)
+        // Quotients round half away from zero, like `string`: 6.25 / 2 = 3.125 → 3.13; 10 / 3 = 3.33…; 20 / 3 = 6.66…
+        #expect(Fixed.quotient(625, 2) == 313 && Fixed.quotient(-625, 2) == -313)
+        #expect(Fixed.quotient(1000, 3) == 333 && Fixed.quotient(2000, 3) == 667 && Fixed.quotient(0, 7) == 0)
+        // Floor division leaves a rest 0 ≤ r < b, also below zero: −7 = −3 × 3 + 2.
+        #expect(Fixed.floorDivision(-7, 3) == (-3, 2) && Fixed.floorDivision(7, 3) == (2, 1) && Fixed.floorDivision(-6, 3) == (-2, 0))
     }
 
     @Test func longCellIsCut() {
@@ -124,7 +133,7 @@ import JourneysCore
 
     @Test func jsonHasNumbersAsNumbersAndNoBOM() {
         let t = Table(columns: ["id", "n", "money", "ok", "at", "text", "none"], rows: [
-            [.identifier("007"), .integer(-5), .money(12.5), .bool(false), .timestamp(at(1, 0)), .text("=1+1 \"q\""), .rate(nil)],
+            [.identifier("007"), .integer(-5), .money(1250), .bool(false), .timestamp(at(1, 0)), .text("=1+1 \"q\""), .rate(nil)],
             [.identifier("p1"), .integer(3), .money(0), .bool(true), .timestamp(nil), .text("naïve"), .number(9)],
         ])
         let json = String(decoding: JSONWriter.encode(t), as: UTF8.self)

@@ -1,4 +1,3 @@
-import Dispatch
 import JourneysCore
 
 /// What `JourneyBuilder.build` made.
@@ -23,9 +22,9 @@ public struct BuildResult: Sendable {
 /// Turns a touchpoint stream into per-person journeys: stitches persons, then for each person
 /// orders the touchpoints and finds sessions, stage times, orders, pain points, NPS and CSAT.
 ///
-/// Persons are processed in parallel (`threads` workers with `DispatchQueue.concurrentPerform`,
-/// each taking fixed chunks of the person list); every journey goes to the slot of its person
-/// and the slots are read in order, so the result is identical for any thread count and any
+/// A builder holds the rules; `journey(for:in:keepTouchpoints:)` builds one person's journey,
+/// single-threaded and from nothing but that person's touchpoints, so `journeys run` builds
+/// persons in parallel (`Engine.map`) and gets the same journeys for any thread count and any
 /// order of the input touchpoints.
 ///
 /// **Order.** A journey's touchpoints are sorted by time, then the input's name
@@ -80,37 +79,27 @@ public struct BuildResult: Sendable {
 /// - `bad_chat_rating`: a chat rating with score <= `badRatingMax`.
 ///
 /// `nps` is the last chat survey score, `csat` the share of chat ratings >= 4.
-public enum JourneyBuilder {
-    public static func build(_ touchpoints: [Touchpoint], inputNames: [String], config: JourneyConfig, threads: Int) -> BuildResult {
-        let stitched = Stitcher.stitch(touchpoints, config: config)
-        let journeys = build(persons: stitched.persons, touchpoints: touchpoints, inputNames: inputNames, config: config,
-                             threads: threads, keepTouchpoints: true)
-        return BuildResult(journeys: journeys, mergesBlocked: stitched.mergesBlocked, blockedKeys: stitched.blockedKeys,
-                           unkeyed: stitched.unkeyed)
+public struct JourneyBuilder: Sendable {
+    private let plan: Plan
+
+    public init(config: JourneyConfig, inputNames: [String]) {
+        plan = Plan(config: config, inputNames: inputNames)
     }
 
-    /// The journeys of persons already stitched, in the order of `persons`; each person's
-    /// `touchpointIndices` point into `touchpoints`. Without `keepTouchpoints` the journeys
-    /// come without their touchpoint list (their summaries are all there).
-    public static func build(persons: [StitchedPerson], touchpoints: [Touchpoint], inputNames: [String], config: JourneyConfig,
-                             threads: Int, keepTouchpoints: Bool) -> [Journey] {
-        let plan = Plan(config: config, inputNames: inputNames)
-        let n = persons.count
-        let slots = Slots<Journey>(count: n)
-        let workers = max(1, min(threads, n))
-        let chunkSize = max(1, min(512, n / (workers * 8)))
-        let chunks = (n + chunkSize - 1) / chunkSize
-        let work: @Sendable (Int) -> Void = { w in
-            var c = w
-            while c < chunks {
-                for p in (c * chunkSize)..<min(n, (c + 1) * chunkSize) {
-                    slots.set(p, plan.journey(persons[p], touchpoints, keepTouchpoints: keepTouchpoints))
-                }
-                c += workers
-            }
-        }
-        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
-        return slots.takeAll()
+    /// The journey of a person already stitched, whose `touchpointIndices` point into
+    /// `touchpoints`. Without `keepTouchpoints` the journey comes without its touchpoint list
+    /// (its summaries are all there).
+    public func journey(for person: StitchedPerson, in touchpoints: [Touchpoint], keepTouchpoints: Bool) -> Journey {
+        plan.journey(person, touchpoints, keepTouchpoints: keepTouchpoints)
+    }
+
+    /// Stitches `touchpoints` and builds every person's journey, keeping their touchpoints.
+    public static func build(_ touchpoints: [Touchpoint], inputNames: [String], config: JourneyConfig) -> BuildResult {
+        let stitched = Stitcher.stitch(touchpoints, config: config)
+        let builder = JourneyBuilder(config: config, inputNames: inputNames)
+        let journeys = stitched.persons.map { builder.journey(for: $0, in: touchpoints, keepTouchpoints: true) }
+        return BuildResult(journeys: journeys, mergesBlocked: stitched.mergesBlocked, blockedKeys: stitched.blockedKeys,
+                           unkeyed: stitched.unkeyed)
     }
 
     /// Whether a touchpoint is something the person did (it can open and extend a session).
@@ -133,35 +122,6 @@ public enum JourneyBuilder {
         let p = PathPattern(pattern)
         var s = path
         return s.withUTF8 { p.matches($0) }
-    }
-}
-
-/// Results by index, each written once by one worker and read after all workers finished.
-final class Slots<T>: @unchecked Sendable {
-    private let buffer: UnsafeMutableBufferPointer<T?>
-
-    init(count: Int) {
-        buffer = .allocate(capacity: count)
-        buffer.initialize(repeating: nil)
-    }
-
-    deinit {
-        buffer.deinitialize()
-        buffer.deallocate()
-    }
-
-    /// Safe without a lock: each index is written by exactly one worker, and `takeAll` runs after
-    /// `concurrentPerform` returned (which orders every worker's writes before it).
-    func set(_ i: Int, _ value: T) { buffer[i] = value }
-
-    func takeAll() -> [T] {
-        var out: [T] = []
-        out.reserveCapacity(buffer.count)
-        for i in buffer.indices {
-            out.append(buffer[i]!)
-            buffer[i] = nil
-        }
-        return out
     }
 }
 

@@ -24,8 +24,8 @@ func eventually(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
     return condition()
 }
 
-/// Serialized: the tests count threads and time waits, so they should not compete with each
-/// other for the thread pool.
+/// Serialized: the tests time their waits, so they should not compete with each other for the
+/// thread pool.
 @Suite(.serialized) struct EngineTests {
     @Test func mapGivesResultsInIndexOrderWhateverTheThreadCount() {
         let expected = (0..<3000).map { $0 * 3 + 1 }
@@ -38,17 +38,6 @@ func eventually(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
         }
         #expect(Engine.map(0, threads: 4) { $0 }.isEmpty)
         #expect(Engine.map(1, threads: 4) { $0 + 5 } == [5])
-    }
-
-    /// With more than one thread the map does run its bodies at the same time.
-    @Test func mapRunsOnSeveralThreads() {
-        let running = Shared((now: 0, most: 0))
-        _ = Engine.map(64, threads: 4) { _ in
-            running.update { $0.now += 1; $0.most = max($0.most, $0.now) }
-            usleep(5000)
-            running.update { $0.now -= 1 }
-        }
-        #expect(running.get.most >= 2)
     }
 
     /// Many producers fill out of order; the consumer gets every value once, in sequence order.

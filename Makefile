@@ -11,7 +11,7 @@ TEST_PII_KEY := journeys-test-key-not-secret-0123456789
 FUZZ_SECONDS ?= 60
 TSAN_REPEAT ?= 10
 # The tests that read, stitch or report on several threads.
-TSAN_FILTER ?= ScannerTests|JourneyBuilderTests|StitcherTests|GoldenTests|RunCommandTests
+TSAN_FILTER ?= EngineTests|ScannerTests|JourneyBuilderTests|StitcherTests|GoldenTests|RunCommandTests
 # Arguments of journeys-microbench (e.g. --reps 9 --filter nginx) and its build directory.
 MICROBENCH_ARGS ?=
 MICROBENCH_BUILD_DIR ?= .build

@@ -2,6 +2,8 @@
 import PackageDescription
 
 // Dependencies point one way: journeys (command) → JourneysPipeline → JourneysReaders / JourneysIO → JourneysCore.
+// JourneysEngine holds all the work's concurrency (threads, ordered hand-overs, the parallel map); only
+// JourneysPipeline and JourneysGenerator use it: readers, stages and reports are single-threaded code.
 let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
@@ -23,13 +25,14 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
         .target(name: "JourneysCore", swiftSettings: strict),
+        .target(name: "JourneysEngine", swiftSettings: strict),
         .target(name: "JourneysIO", dependencies: ["CZlib", "JourneysCore"], swiftSettings: strict),
         .target(name: "JourneysReaders", dependencies: ["JourneysCore"], swiftSettings: strict),
         .target(name: "JourneysStages", dependencies: ["JourneysCore"], swiftSettings: strict),
         .target(name: "JourneysReports", dependencies: ["JourneysCore", "JourneysStages"], swiftSettings: strict),
-        .target(name: "JourneysGenerator", dependencies: ["JourneysCore", "JourneysIO"], swiftSettings: strict),
+        .target(name: "JourneysGenerator", dependencies: ["JourneysCore", "JourneysEngine", "JourneysIO"], swiftSettings: strict),
         .target(name: "JourneysPipeline",
-                dependencies: ["JourneysCore", "JourneysIO", "JourneysReaders", "JourneysStages", "JourneysReports",
+                dependencies: ["JourneysCore", "JourneysEngine", "JourneysIO", "JourneysReaders", "JourneysStages", "JourneysReports",
                                .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: strict),
         .executableTarget(name: "journeys",
@@ -49,7 +52,8 @@ let package = Package(
         .testTarget(name: "JourneysCoreTests", dependencies: ["JourneysCore"], swiftSettings: strict),
         .testTarget(name: "JourneysIOTests", dependencies: ["JourneysIO"], swiftSettings: strict),
         .testTarget(name: "JourneysReadersTests", dependencies: ["JourneysReaders", "JourneysIO", "JourneysPipeline", "JourneysFuzzTargets"], swiftSettings: strict),
-        .testTarget(name: "JourneysStagesTests", dependencies: ["JourneysStages"], swiftSettings: strict),
+        .testTarget(name: "JourneysEngineTests", dependencies: ["JourneysEngine"], swiftSettings: strict),
+        .testTarget(name: "JourneysStagesTests", dependencies: ["JourneysStages", "JourneysEngine"], swiftSettings: strict),
         .testTarget(name: "JourneysReportsTests", dependencies: ["JourneysReports", "JourneysStages", "JourneysCore"], swiftSettings: strict),
         .testTarget(name: "JourneysPipelineTests", dependencies: ["JourneysPipeline", "JourneysGenerator", "JourneysIO"], swiftSettings: strict),
     ]

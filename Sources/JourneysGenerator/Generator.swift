@@ -5,9 +5,9 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Dispatch
 import Foundation
 import JourneysCore
+import JourneysEngine
 import JourneysIO
 
 /// Settings of `journeys generate`.
@@ -121,8 +121,7 @@ public enum Generator {
         // 1. Persons, simulated in shards; shard results are joined in index order.
         let shardSize = 512
         let shardCount = (c.persons + shardSize - 1) / shardSize
-        let shards = Slots<([Ev], [PersonTruth], [ObservedPerson], [OrderTruth], [PersonInfo])>(count: shardCount)
-        parallelFor(shardCount, threads: c.threads) { s in
+        var shards = Engine.map(shardCount, threads: c.threads) { s in
             var evs: [Ev] = []
             var truths: [PersonTruth] = []
             var observed: [ObservedPerson] = []
@@ -137,7 +136,7 @@ public enum Generator {
                 orders.append(contentsOf: sim.orders)
                 infos.append(sim.info)
             }
-            shards[s] = (evs, truths, observed, orders, infos)
+            return (evs, truths, observed, orders, infos)
         }
         var persons: [PersonInfo] = []
         var truths: [PersonTruth] = []
@@ -153,8 +152,9 @@ public enum Generator {
             let day = Int(ShopClock.localDay(utc: e.time) - c.startDay)
             return day * 3 + e.kind.stream.rawValue
         }
-        for s in 0..<shardCount {
-            let (evs, t, ob, o, p) = shards.take(s)
+        for s in shards.indices {
+            let (evs, t, ob, o, p) = shards[s]
+            shards[s] = ([], [], [], [], []) // each shard's events freed once in their buckets
             persons.append(contentsOf: p)
             truths.append(contentsOf: t)
             observed.append(contentsOf: ob)
@@ -179,16 +179,12 @@ public enum Generator {
 
         // 4. Each file: sort, render, compress, write.
         let renderer = Renderer(persons: persons, seed: c.seed)
-        let bucketBox = Slots<[Ev]>(count: fileCount)
-        for (i, b) in buckets.enumerated() { bucketBox[i] = b }
-        buckets = []
         for dir in ["web", "email", "chat"] {
             try makeDirectory(c.out + "/" + dir)
         }
-        let results = Slots<Result<FileTruth, GeneratorError>>(count: fileCount)
-        parallelFor(fileCount, threads: c.threads) { f in
-            var evs = bucketBox.take(f)
-            evs.sort(by: Ev.before)
+        let events = buckets
+        let results = Engine.map(fileCount, threads: c.threads) { f -> Result<FileTruth, GeneratorError> in
+            let evs = events[f].sorted(by: Ev.before)
             let stream = Stream(rawValue: f % 3)!
             let day = c.startDay + Int64(f / 3)
             var ft = FileTruth(path: fileName(stream, day: day))
@@ -232,13 +228,13 @@ public enum Generator {
             ft.compressedBytes = gz.count
             do throws(GeneratorError) {
                 try writeFile(c.out + "/" + ft.path, gz)
-                results[f] = .success(ft)
+                return .success(ft)
             } catch {
-                results[f] = .failure(error)
+                return .failure(error)
             }
         }
         var files: [FileTruth] = []
-        for f in 0..<fileCount { files.append(try results.take(f).get()) }
+        for r in results { files.append(try r.get()) }
         // Files of an earlier run with other dates would be read by the pipeline's globs.
         removeStale(c.out, keep: Set(files.map(\.path)))
 
@@ -469,48 +465,6 @@ public enum Generator {
             for n in names where n.hasPrefix(prefix) && n.hasSuffix(suffix) && !keep.contains(dir + "/" + n) {
                 unlink(out + "/" + dir + "/" + n)
             }
-        }
-    }
-}
-
-// MARK: - Deterministic parallel helpers
-
-/// Results by index, filled by workers and read back in index order.
-final class Slots<T>: @unchecked Sendable {
-    private var items: [T?]
-    private let lock = NSLock()
-    init(count: Int) { items = [T?](repeating: nil, count: count) }
-    subscript(i: Int) -> T? {
-        get { lock.lock(); defer { lock.unlock() }; return items[i] }
-        set { lock.lock(); items[i] = newValue; lock.unlock() }
-    }
-    /// Removes and returns the item at `i` (which must be set).
-    func take(_ i: Int) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        let v = items[i]!
-        items[i] = nil
-        return v
-    }
-}
-
-/// Runs `body(i)` for `i` in `0..<n` on up to `threads` threads; indices are handed out in order.
-func parallelFor(_ n: Int, threads: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    if threads <= 1 || n <= 1 {
-        for i in 0..<n { body(i) }
-        return
-    }
-    final class Counter: @unchecked Sendable {
-        let lock = NSLock()
-        var next = 0
-        func take() -> Int { lock.lock(); defer { lock.unlock() }; next += 1; return next - 1 }
-    }
-    let counter = Counter()
-    DispatchQueue.concurrentPerform(iterations: min(threads, n)) { _ in
-        while true {
-            let i = counter.take()
-            if i >= n { return }
-            body(i)
         }
     }
 }

@@ -1,6 +1,6 @@
-import Dispatch
 import Foundation
 import JourneysCore
+import JourneysEngine
 import JourneysIO
 import JourneysReaders
 
@@ -81,11 +81,12 @@ public struct InputSummary: Sendable {
 /// Reads inputs concurrently and hands chunk results to the caller in a fixed order.
 ///
 /// Order: inputs in the order given, chunks in file order — so the output does not depend on
-/// the thread count. Each input is decoded on its own serial queue (decompression and line
-/// splitting); its chunks are parsed on a concurrent queue, at most `threads` at a time, and
-/// their results wait in per-input slots until the caller takes them. At most `threads` inputs
-/// are open at once and each holds a bounded window of chunks, so memory stays flat.
-/// Readers that keep state across lines (`isStateful`) are run in order on the decode queue.
+/// the thread count. The engine runs it (`Engine.inOrder`): each input is decoded on a thread
+/// of its own (decompression and line splitting); its chunks are parsed on a `WorkerPool`, at
+/// most `threads` at a time, and their results wait in per-input `OrderedSlots` until the
+/// caller takes them. At most `threads` inputs are open at once and each holds a bounded
+/// window of chunks, so memory stays flat. Readers that keep state across lines
+/// (`isStateful`) are run in order on the decoding thread.
 public enum Scanner {
     /// - Parameters:
     ///   - work: runs on a worker for each chunk result (e.g. encoding output); must be pure. It may
@@ -104,13 +105,13 @@ public enum Scanner {
             // Everything on this thread, each chunk consumed as soon as it is parsed.
             try withoutActuallyEscaping(consume) { consume in
                 for (i, plan) in plans.enumerated() {
-                    let job = InputJob(index: Int32(i), plan: plan, options: options, parallel: nil, cancel: cancel, work: work)
+                    let job = InputJob(index: Int32(i), plan: plan, options: options, cancel: cancel, work: work)
                     var s = InputSummary(name: plan.spec.displayName)
-                    job.runInline { item, header in
+                    job.decode(.deliver { item, header in
                         guard thrown == nil else { return }
                         s.absorb(header)
                         do { try consume(item, header) } catch { thrown = error; cancel.set() }
-                    }
+                    })
                     if let thrown { throw thrown }
                     s.merge(job.summary)
                     try finished(i, &s)
@@ -119,39 +120,28 @@ public enum Scanner {
             }
             return summaries
         }
-        let parse = Parallel(threads: options.threads)
-        var jobs: [InputJob<T>] = []
-        func launch() {
-            while jobs.count < plans.count, jobs.count - summaries.count < options.threads {
-                let job = InputJob(index: Int32(jobs.count), plan: plans[jobs.count], options: options, parallel: parse, cancel: cancel, work: work)
-                jobs.append(job)
-                job.start()
-            }
-        }
-        defer { cancel.set() } // on a throw, decoders stop reading and release their threads
-        for i in 0..<plans.count {
-            launch()
-            let job = jobs[i]
-            var s = InputSummary(name: plans[i].spec.displayName)
-            while let (item, header) = job.slots.next() {
-                s.absorb(header)
-                try consume(item, header)
-            }
-            job.done.wait()
-            s.merge(job.summary)
-            try finished(i, &s)
-            summaries.append(s)
-        }
+        // Each input decoded on a thread of its own, its chunks parsed on the pool.
+        let parse = WorkerPool(threads: options.threads)
+        var s = InputSummary(name: "")
+        try Engine.inOrder(producers: plans.count, open: options.threads, window: 2 * options.threads + 2, cancel: cancel,
+                           produce: { i, slots in
+                               let job = InputJob(index: Int32(i), plan: plans[i], options: options, cancel: cancel, work: work)
+                               job.decode(.slots(slots, parsingOn: parse))
+                               return job.summary
+                           },
+                           consume: { _, result in
+                               s.absorb(result.1)
+                               try consume(result.0, result.1)
+                           },
+                           finished: { i, decoded in
+                               s.name = plans[i].spec.displayName
+                               s.merge(decoded)
+                               try finished(i, &s)
+                               summaries.append(s)
+                               s = InputSummary(name: "")
+                           })
         return summaries
     }
-}
-
-/// A flag that tells decoders to stop (the consumer failed, e.g. its output pipe closed).
-final class Cancellation: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flag = false
-    func set() { lock.lock(); flag = true; lock.unlock() }
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return flag }
 }
 
 extension ChunkResult {
@@ -201,119 +191,39 @@ extension InputSummary {
     }
 }
 
-/// Bounds the number of chunk parses running at once.
-final class Parallel: @unchecked Sendable {
-    let queue = DispatchQueue(label: "journeys.parse", attributes: .concurrent)
-    let gate: DispatchSemaphore
-    init(threads: Int) { gate = DispatchSemaphore(value: threads) }
-
-    /// Runs `body` on the concurrent queue once a place is free (blocks the caller until then).
-    func async(_ body: @escaping @Sendable () -> Void) {
-        gate.wait()
-        queue.async {
-            body()
-            self.gate.signal()
-        }
-    }
-}
-
-/// Ordered, bounded hand-over from producers to one consumer: one input's chunk results from
-/// the workers, or (with a window of 1) decoded partitions from the decoding thread.
-final class OrderedSlots<Element: Sendable>: @unchecked Sendable {
-    private let cond = NSCondition()
-    private var filled: [Int: Element] = [:]
-    private var reserved = 0
-    private var taken = 0
-    private var closed = false
-    private let window: Int
-    private let cancel: Cancellation
-
-    init(window: Int, cancel: Cancellation) {
-        self.window = max(1, window)
-        self.cancel = cancel
-    }
-
-    /// Reserves the next sequence number; blocks while `window` results wait unconsumed.
-    /// Returns nil once the scan is cancelled (nobody will take more results).
-    func reserve() -> Int? {
-        cond.lock()
-        defer { cond.unlock() }
-        while reserved - taken >= window {
-            if cancel.isSet { return nil }
-            _ = cond.wait(until: Date(timeIntervalSinceNow: 0.05))
-        }
-        reserved += 1
-        return reserved - 1
-    }
-
-    func fill(_ seq: Int, _ value: Element) {
-        cond.lock()
-        filled[seq] = value
-        cond.broadcast()
-        cond.unlock()
-    }
-
-    /// No more reservations will come.
-    func close() {
-        cond.lock()
-        closed = true
-        cond.broadcast()
-        cond.unlock()
-    }
-
-    /// The next result in order, or nil when the input is done.
-    func next() -> Element? {
-        cond.lock()
-        defer { cond.unlock() }
-        while true {
-            if let v = filled.removeValue(forKey: taken) {
-                taken += 1
-                cond.broadcast()
-                return v
-            }
-            if closed, taken >= reserved { return nil }
-            cond.wait()
-        }
-    }
-}
-
-/// Decodes one input and dispatches its chunks.
-final class InputJob<T: Sendable>: @unchecked Sendable {
+/// Decodes one input and dispatches its chunks, on the thread that calls `decode`.
+final class InputJob<T: Sendable> {
     let index: Int32
     let plan: InputPlan
     let options: ScanOptions
-    let parallel: Parallel?
     let work: @Sendable (inout ChunkResult) -> T
     let cancel: Cancellation
-    let slots: OrderedSlots<(T, ChunkResult.Header)>
     /// Idle copies of a stateless reader, so their caches (user agents …) stay warm across chunks.
-    let pool = ReaderPool()
-    let done = DispatchSemaphore(value: 0)
-    /// Written by the decode thread only, read after `done`.
+    /// Caches inside a reader only save work (their answers are pure functions of the line), so
+    /// which copy parses a chunk never changes the output.
+    let readers = IdlePool<any LogReader>()
+    /// Filled in by `decode`.
     var summary: InputSummary
 
-    init(index: Int32, plan: InputPlan, options: ScanOptions, parallel: Parallel?, cancel: Cancellation,
+    init(index: Int32, plan: InputPlan, options: ScanOptions, cancel: Cancellation,
          work: @escaping @Sendable (inout ChunkResult) -> T) {
         self.index = index
         self.cancel = cancel
         self.plan = plan
         self.options = options
-        self.parallel = parallel
         self.work = work
-        self.slots = OrderedSlots(window: 2 * options.threads + 2, cancel: cancel)
         self.summary = InputSummary(name: plan.spec.displayName)
     }
 
-    func start() {
-        DispatchQueue(label: "journeys.decode.\(index)").async {
-            self.runInline(deliver: nil)
-        }
+    /// Where chunk results go: straight to a consumer, or in order through slots (the chunks
+    /// of a stateless reader parsed on a pool, those of a stateful one here, in order).
+    enum Output {
+        case deliver((T, ChunkResult.Header) -> Void)
+        case slots(OrderedSlots<(T, ChunkResult.Header)>, parsingOn: WorkerPool)
     }
 
-    /// Decodes the whole input on the current thread. With `deliver`, chunks are parsed here
-    /// and handed straight to it; without, they go through `slots` (parsed on `parallel`).
-    func runInline(deliver: ((T, ChunkResult.Header) -> Void)?) {
-        defer { slots.close(); done.signal() }
+    /// Decodes the whole input on the current thread.
+    func decode(_ output: Output) {
         let fd: Int32
         do throws(InputError) {
             fd = try Inputs.open(plan.spec)
@@ -332,40 +242,43 @@ final class InputJob<T: Sendable>: @unchecked Sendable {
         }
 
         let dispatch: (LineChunk) -> Void = { chunk in
-            guard var r = reader else {
-                // No reader: every line is rejected `no_format`, so none disappears.
-                var res = Self.unreadable(chunk, why: self.summary.formatError ?? "no format")
-                if let deliver { let out = self.work(&res); deliver(out, res.header); return }
-                guard let seq = self.slots.reserve() else { return }
-                let out = self.work(&res)
-                self.slots.fill(seq, (out, res.header))
-                return
-            }
-            if let deliver {
-                var res = ChunkProcessor.process(chunk, anyReader: &r)
-                reader = r
+            switch output {
+            case .deliver(let deliver):
+                var res: ChunkResult
+                if var r = reader {
+                    res = ChunkProcessor.process(chunk, anyReader: &r)
+                    reader = r
+                } else {
+                    // No reader: every line is rejected `no_format`, so none disappears.
+                    res = Self.unreadable(chunk, why: self.summary.formatError ?? "no format")
+                }
                 let out = self.work(&res)
                 deliver(out, res.header)
-                return
-            }
-            guard let seq = self.slots.reserve() else { return }
-            if let parallel = self.parallel, !r.isStateful {
+            case .slots(let slots, let pool):
+                guard let seq = slots.reserve() else { return }
+                guard var r = reader else {
+                    var res = Self.unreadable(chunk, why: self.summary.formatError ?? "no format")
+                    let out = self.work(&res)
+                    slots.fill(seq, (out, res.header))
+                    return
+                }
+                if r.isStateful {
+                    var res = ChunkProcessor.process(chunk, anyReader: &r)
+                    reader = r
+                    let out = self.work(&res)
+                    slots.fill(seq, (out, res.header))
+                    return
+                }
                 let work = self.work
-                let slots = self.slots
-                let pool = self.pool
-                if pool.prototype == nil { pool.prototype = r }
-                parallel.async {
-                    var rr = pool.take()
+                let readers = self.readers
+                let prototype = r
+                pool.async {
+                    var rr = readers.take { prototype }
                     var res = ChunkProcessor.process(chunk, anyReader: &rr)
-                    pool.give(rr)
+                    readers.give(rr)
                     let out = work(&res)
                     slots.fill(seq, (out, res.header))
                 }
-            } else {
-                var res = ChunkProcessor.process(chunk, anyReader: &r)
-                reader = r
-                let out = self.work(&res)
-                self.slots.fill(seq, (out, res.header))
             }
         }
 
@@ -420,28 +333,6 @@ final class InputJob<T: Sendable>: @unchecked Sendable {
     static func unreadable(_ chunk: LineChunk, why: String) -> ChunkResult {
         var none = NoFormatReader(why: why)
         return ChunkProcessor.process(chunk, reader: &none)
-    }
-}
-
-/// Idle reader copies for one input's parallel chunk parses. Caches inside a reader only save
-/// work (their answers are pure functions of the line), so which copy parses a chunk never
-/// changes the output.
-final class ReaderPool: @unchecked Sendable {
-    private let lock = NSLock()
-    private var idle: [any LogReader] = []
-    /// Set once, by the decode thread, before the first `take`.
-    var prototype: (any LogReader)?
-
-    func take() -> any LogReader {
-        lock.lock()
-        defer { lock.unlock() }
-        return idle.popLast() ?? prototype!
-    }
-
-    func give(_ r: any LogReader) {
-        lock.lock()
-        idle.append(r)
-        lock.unlock()
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import JourneysCore
+import JourneysEngine
 import JourneysIO
 import JourneysStages
 
@@ -223,12 +224,12 @@ final class TouchpointStore {
             feeds = parts.map { p in { body in try p.forEachRecord(body); p.release() } }
         }
 
-        let context = JourneyBuilder.Context(config: config, inputNames: inputNames, strings: strings)
         let decoder = PartitionDecoder(resolution: resolution, inputs: inputNames.count, discardFrom: discardFrom,
                                        expected: Int(count / Int64(partitions)))
+        let builder = JourneyBuilder(config: config, inputNames: inputNames, strings: strings)
         func journeys(_ d: PartitionDecoder.Decoded, threads: Int) throws {
             let started = DispatchTime.now().uptimeNanoseconds
-            let js = JourneyBuilder.build(persons: d.persons, columns: d.columns, context: context, threads: threads)
+            let js = Engine.map(d.persons.count, threads: threads) { p in builder.journey(for: d.persons[p], in: d.columns) }
             built.journeySeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             built.persons += js.count
             try emit(js)
@@ -242,25 +243,9 @@ final class TouchpointStore {
             // Decoding (one thread) overlaps building journeys (the other threads): while partition
             // p is built, p + 1 is decoded. The hand-over has a window of one, so the decoder waits
             // for p to be taken before it starts p + 1, and at most two are decoded at a time.
-            let cancel = Cancellation()
-            let handoff = OrderedSlots<Result<PartitionDecoder.Decoded, Error>>(window: 1, cancel: cancel)
-            let decoding = UncheckedSendable {
-                for feed in feeds {
-                    guard let seq = handoff.reserve() else { break } // nil: building failed
-                    let result = Result { try decoder.decode(feed) }
-                    handoff.fill(seq, result)
-                    if case .failure = result { break }
-                }
-                handoff.close()
-            }
-            let finished = DispatchSemaphore(value: 0)
-            Thread.detachNewThread { decoding.value(); finished.signal() }
-            defer {
-                cancel.set() // stops the decoder at its next partition if building failed
-                finished.wait()
-            }
-            while let next = handoff.next() {
-                try journeys(try next.get(), threads: threads - 1)
+            // The decoder touches only its own state and the partitions' read-only stores.
+            try Engine.handOver(feeds.count, window: 1, produce: { p in try decoder.decode(feeds[p]) }) { d in
+                try journeys(d, threads: threads - 1)
                 releaseIfNearLimit()
             }
         }
@@ -301,7 +286,7 @@ final class TouchpointStore {
 
 /// Decodes one partition's records into touchpoints, dropping repeats, and groups them by person.
 /// Partitions are decoded one after another (on one thread at a time), so its counts need no lock.
-final class PartitionDecoder: @unchecked Sendable {
+final class PartitionDecoder {
     struct Decoded: Sendable {
         var columns: TouchpointColumns
         /// Sorted by the hash their `person_id` spells (then customer id), as the outputs list them.
@@ -398,11 +383,4 @@ final class PartitionDecoder: @unchecked Sendable {
         a.offset = b.offset
         return ar == br && a == b
     }
-}
-
-/// A value handed to another thread whose safety the caller has reasoned about (here: the
-/// decoder touches only its own state and the partitions' read-only stores).
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

@@ -108,7 +108,8 @@ public struct DayActivity: Sendable, Equatable {
 /// The reports need only a summary of each touchpoint (`touchpointCount`, `activity`,
 /// `firstSeen`, `lastSeen`, and the channel kept on sessions and orders), so a run builds
 /// journeys without their `touchpoints` and holds a few words per person-day instead of every
-/// touchpoint (`JourneyBuilder.build(…, keepTouchpoints: false)`).
+/// touchpoint (`JourneyBuilder.journey(for:in:)`; only `JourneyBuilder.build`, for tests and small
+/// inputs, fills `touchpoints`).
 public struct Journey: Sendable {
     /// Stable across runs for the same keys (never from Swift's seeded `hashValue`).
     public var personID: String

@@ -1,4 +1,3 @@
-import Dispatch
 import JourneysCore
 
 /// What `JourneyBuilder.build` made.
@@ -23,9 +22,10 @@ public struct BuildResult: Sendable {
 /// Turns a touchpoint stream into per-person journeys: stitches persons, then for each person
 /// orders the touchpoints and finds sessions, stage times, orders, pain points, NPS and CSAT.
 ///
-/// Persons are processed in parallel (`threads` workers with `DispatchQueue.concurrentPerform`,
-/// each taking fixed chunks of the person list); every journey goes to the slot of its person
-/// and the slots are read in order, so the result is identical for any thread count and any
+/// A builder holds the rules and the run's string tables; `journey(for:in:)` builds one
+/// person's journey from the touchpoint columns, single-threaded and from nothing but that
+/// person's touchpoints, so `journeys run` builds
+/// persons in parallel (`Engine.map`) and gets the same journeys for any thread count and any
 /// order of the input touchpoints.
 ///
 /// **Order.** A journey's touchpoints are sorted by time, then the input's name
@@ -80,63 +80,50 @@ public struct BuildResult: Sendable {
 /// - `bad_chat_rating`: a chat rating with score <= `badRatingMax`.
 ///
 /// `nps` is the last chat survey score, `csat` the share of chat ratings >= 4.
-public enum JourneyBuilder {
-    /// The journeys of `touchpoints`, stitched by `Stitcher` (a convenience for tests and small
-    /// inputs): the touchpoints become columns and each journey is built by the same per-person
-    /// step as in `journeys run`; each journey also lists its touchpoints, in journey order.
-    public static func build(_ touchpoints: [Touchpoint], inputNames: [String], config: JourneyConfig, threads: Int) -> BuildResult {
-        let stitched = Stitcher.stitch(touchpoints, config: config)
+public struct JourneyBuilder: Sendable {
+    let plan: Plan
+    let strings: TouchpointColumns.Strings
+    let facts: PathFacts
+
+    /// A builder for touchpoints whose string ids point into `strings` (the run's tables): the
+    /// configuration compiled, and the stage rules matched once per distinct path.
+    public init(config: JourneyConfig, inputNames: [String], strings: TouchpointColumns.Strings) {
+        plan = Plan(config: config, inputNames: inputNames)
+        self.strings = strings
+        facts = PathFacts(plan.rules, strings.paths)
+    }
+
+    /// The journey of a person already stitched, whose `touchpointIndices` point into
+    /// `columns`. It comes without its touchpoint list (its summaries are all there).
+    public func journey(for person: StitchedPerson, in columns: TouchpointColumns) -> Journey {
+        plan.journey(person, plan.order(person, columns).map { columns[$0] }, strings: strings, facts: facts)
+    }
+
+    /// A person's touchpoints in journey order, as indices into `columns`.
+    public func order(of person: StitchedPerson, in columns: TouchpointColumns) -> [Int] { plan.order(person, columns) }
+
+    /// `touchpoints` as columns, with their strings' tables.
+    public static func columns(_ touchpoints: [Touchpoint]) -> (TouchpointColumns, TouchpointColumns.Strings) {
         var columns = TouchpointColumns()
         var strings = TouchpointColumns.Strings()
         for t in touchpoints { columns.append(TouchpointColumns.Row(t, strings: &strings)) }
-        let context = Context(config: config, inputNames: inputNames, strings: strings)
-        var journeys = build(persons: stitched.persons, columns: columns, context: context, threads: threads)
-        for (p, person) in stitched.persons.enumerated() {
-            journeys[p].touchpoints = context.plan.order(person, columns).map { touchpoints[$0] }
+        return (columns, strings)
+    }
+
+    /// Stitches `touchpoints` (with `Stitcher`) and builds every person's journey on this
+    /// thread, by the same per-person step as `journeys run`, each journey also listing its
+    /// touchpoints in journey order (a convenience for tests and small inputs).
+    public static func build(_ touchpoints: [Touchpoint], inputNames: [String], config: JourneyConfig) -> BuildResult {
+        let stitched = Stitcher.stitch(touchpoints, config: config)
+        let (columns, strings) = Self.columns(touchpoints)
+        let builder = JourneyBuilder(config: config, inputNames: inputNames, strings: strings)
+        let journeys = stitched.persons.map { person in
+            var j = builder.journey(for: person, in: columns)
+            j.touchpoints = builder.order(of: person, in: columns).map { touchpoints[$0] }
+            return j
         }
         return BuildResult(journeys: journeys, mergesBlocked: stitched.mergesBlocked, blockedKeys: stitched.blockedKeys,
                            unkeyed: stitched.unkeyed)
-    }
-
-    /// What building needs besides the touchpoints: the compiled configuration, the run's
-    /// string tables, and the stage rules matched once per distinct path.
-    public struct Context: Sendable {
-        let plan: Plan
-        let strings: TouchpointColumns.Strings
-        let facts: PathFacts
-
-        public init(config: JourneyConfig, inputNames: [String], strings: TouchpointColumns.Strings) {
-            plan = Plan(config: config, inputNames: inputNames)
-            self.strings = strings
-            facts = PathFacts(plan.rules, strings.paths)
-        }
-
-        /// One person's journey; the person's `touchpointIndices` point into `columns`.
-        public func journey(_ person: StitchedPerson, _ columns: TouchpointColumns) -> Journey {
-            plan.journey(person, plan.order(person, columns).map { columns[$0] }, strings: strings, facts: facts)
-        }
-    }
-
-    /// The journeys of persons already stitched, in the order of `persons`; each person's
-    /// `touchpointIndices` point into `columns`. The journeys come without their touchpoint list
-    /// (their summaries are all there).
-    public static func build(persons: [StitchedPerson], columns: TouchpointColumns, context: Context, threads: Int) -> [Journey] {
-        let n = persons.count
-        let slots = Slots<Journey>(count: n)
-        let workers = max(1, min(threads, n))
-        let chunkSize = max(1, min(512, n / (workers * 8)))
-        let chunks = (n + chunkSize - 1) / chunkSize
-        let work: @Sendable (Int) -> Void = { w in
-            var c = w
-            while c < chunks {
-                for p in (c * chunkSize)..<min(n, (c + 1) * chunkSize) {
-                    slots.set(p, context.journey(persons[p], columns))
-                }
-                c += workers
-            }
-        }
-        if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
-        return slots.takeAll()
     }
 
     /// `isPersonInitiated` by `TouchpointColumns` action code (a custom action is).
@@ -166,35 +153,6 @@ public enum JourneyBuilder {
         let p = PathPattern(pattern)
         var s = path
         return s.withUTF8 { p.matches($0) }
-    }
-}
-
-/// Results by index, each written once by one worker and read after all workers finished.
-final class Slots<T>: @unchecked Sendable {
-    private let buffer: UnsafeMutableBufferPointer<T?>
-
-    init(count: Int) {
-        buffer = .allocate(capacity: count)
-        buffer.initialize(repeating: nil)
-    }
-
-    deinit {
-        buffer.deinitialize()
-        buffer.deallocate()
-    }
-
-    /// Safe without a lock: each index is written by exactly one worker, and `takeAll` runs after
-    /// `concurrentPerform` returned (which orders every worker's writes before it).
-    func set(_ i: Int, _ value: T) { buffer[i] = value }
-
-    func takeAll() -> [T] {
-        var out: [T] = []
-        out.reserveCapacity(buffer.count)
-        for i in buffer.indices {
-            out.append(buffer[i]!)
-            buffer[i] = nil
-        }
-        return out
     }
 }
 

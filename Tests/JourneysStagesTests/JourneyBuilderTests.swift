@@ -1,11 +1,12 @@
 import JourneysCore
+import JourneysEngine
 @testable import JourneysStages
 import Testing
 
 /// Small journeys worked out by hand; `at(day, h, m, s)` is 2026-10-<day> h:m:s UTC.
 @Suite struct JourneyBuilderTests {
-    func build(_ tps: [Touchpoint], _ config: JourneyConfig = JourneyConfig(), inputs: [String] = ["a.log"], threads: Int = 1) -> [Journey] {
-        JourneyBuilder.build(tps, inputNames: inputs, config: config, threads: threads).journeys
+    func build(_ tps: [Touchpoint], _ config: JourneyConfig = JourneyConfig(), inputs: [String] = ["a.log"]) -> [Journey] {
+        JourneyBuilder.build(tps, inputNames: inputs, config: config).journeys
     }
 
     func only(_ tps: [Touchpoint], _ config: JourneyConfig = JourneyConfig()) -> Journey {
@@ -307,19 +308,34 @@ import Testing
         return out
     }
 
+    /// Persons built in parallel by the engine, as `journeys run` builds them (`Engine.map` over
+    /// `journey(for:in:)`), give the journeys of the single-threaded build, in
+    /// the same order, and so does any input order.
     @Test func anyThreadCountAndInputOrderGiveTheSameJourneys() {
         let tps = Self.crowd()
         var c = JourneyConfig()
         c.breakOnCampaignChange = true
         let names = ["web.log", "email.json", "chat.json"]
-        let one = JourneyBuilder.build(tps, inputNames: names, config: c, threads: 1)
-        let four = JourneyBuilder.build(tps, inputNames: names, config: c, threads: 4)
-        let shuffled = JourneyBuilder.build(TP.shuffled(tps, seed: 7), inputNames: names, config: c, threads: 3)
+        func parallel(_ tps: [Touchpoint], threads: Int) -> [Journey] {
+            let persons = Stitcher.stitch(tps, config: c).persons
+            let (columns, strings) = JourneyBuilder.columns(tps)
+            let builder = JourneyBuilder(config: c, inputNames: names, strings: strings)
+            return Engine.map(persons.count, threads: threads) { p in
+                var j = builder.journey(for: persons[p], in: columns)
+                j.touchpoints = builder.order(of: persons[p], in: columns).map { tps[$0] }
+                return j
+            }
+        }
+        let one = JourneyBuilder.build(tps, inputNames: names, config: c)
+        let shuffled = JourneyBuilder.build(TP.shuffled(tps, seed: 7), inputNames: names, config: c)
         #expect(one.journeys.count > 250)
         #expect(one.journeys.map(\.personID) == one.journeys.map(\.personID).sorted())
         #expect(one.journeys.reduce(0) { $0 + $1.touchpoints.count } == tps.count)
-        #expect(String(describing: one.journeys) == String(describing: four.journeys))
+        for threads in [1, 2, 4] {
+            #expect(String(describing: one.journeys) == String(describing: parallel(tps, threads: threads)), "threads \(threads)")
+        }
+        #expect(String(describing: one.journeys) == String(describing: parallel(TP.shuffled(tps, seed: 7), threads: 3)))
         #expect(String(describing: one.journeys) == String(describing: shuffled.journeys))
-        #expect(one.mergesBlocked == four.mergesBlocked && one.blockedKeys == shuffled.blockedKeys)
+        #expect(one.mergesBlocked == shuffled.mergesBlocked && one.blockedKeys == shuffled.blockedKeys)
     }
 }

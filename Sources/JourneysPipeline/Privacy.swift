@@ -245,7 +245,9 @@ struct PIIScrubber {
             var map: [UInt32]?
             let n = table.count
             for id in UInt32(1)..<UInt32(n + 1) {
-                guard let s = table.string(id), let r = replace(s) else { continue }
+                // Most strings are ruled out from their bytes, without making a `String`.
+                guard table.withBytes(id, { PIIText.Shape(bytes: $0).mayHoldAny }),
+                      let s = table.string(id), let r = replace(s) else { continue }
                 if map == nil { map = Array(0...UInt32(n)) }
                 map![Int(id)] = table.intern(r)
             }
@@ -269,32 +271,53 @@ struct PIIScrubber {
                 b.columns.conversation[i] = r.conversation; b.columns.eventID[i] = r.eventID
             }
         }
-        // Keys: what each distinct key of a kind becomes (0 when withheld).
-        func keys(_ column: WritableKeyPath<TouchpointBuffer, [UInt32]>, _ replace: (String, Int) -> String??) {
+        // Keys: what each distinct key of a kind becomes (0 when withheld). The table and each
+        // column are moved out of the buffer while they change, so nothing is copied.
+        var table = b.keyStrings
+        b.keyStrings = StringTable()
+        let flags = b.columns.flags
+        /// `always`: every key of the column is replaced (emails), not only those that may hold
+        /// an address; `replace` is given the key and whether it is a fallback visitor key.
+        func keys(_ ids: inout [UInt32], always: Bool = false, _ replace: (String, Bool) -> String??) {
             var memo: [UInt64: UInt32] = [:]
-            for i in 0..<b.count {
-                let id = b[keyPath: column][i]
+            for i in ids.indices {
+                let id = ids[i]
                 guard id != 0 else { continue }
-                let fallback = b.columns.flags[i] & TouchpointColumns.visitorIsFallback != 0
+                let fallback = flags[i] & TouchpointColumns.visitorIsFallback != 0
                 let k = UInt64(id) << 1 | (fallback ? 1 : 0)
-                if let new = memo[k] {
-                    if new != id { b[keyPath: column][i] = new; changed = true }
-                    continue
-                }
                 var new = id
-                if let r = replace(b.keyStrings.string(id)!, i) { new = r.map { b.keyStrings.intern($0) } ?? 0 }
-                memo[k] = new
-                if new != id { b[keyPath: column][i] = new; changed = true }
+                if let known = memo[k] {
+                    new = known
+                } else {
+                    if always || fallback || table.withBytes(id, { PIIText.Shape(bytes: $0).mayHoldAny }),
+                       let r = replace(table.string(id)!, fallback) {
+                        new = r.map { table.intern($0) } ?? 0
+                    }
+                    memo[k] = new
+                }
+                if new != id { ids[i] = new; changed = true }
             }
         }
-        keys(\.email) { s, _ in key(s, email: true) }
-        keys(\.customer) { s, _ in key(s, email: false) }
-        keys(\.visitor) { s, i in
-            b.columns.flags[i] & TouchpointColumns.visitorIsFallback != 0 ? .some(fallbackVisitor(s)) : key(s, email: false)
+        func column(_ path: WritableKeyPath<TouchpointBuffer, [UInt32]>, always: Bool = false, _ replace: (String, Bool) -> String??) {
+            var ids = b[keyPath: path]
+            b[keyPath: path] = []
+            keys(&ids, always: always, replace)
+            b[keyPath: path] = ids
         }
-        keys(\.chatVisitor) { s, _ in key(s, email: false) }
-        // Query parameters and text, rewritten row by row when one of the chunk's changes.
-        guard !b.extra.isEmpty else { return changed }
+        column(\.email, always: true) { s, _ in key(s, email: true) }
+        column(\.customer) { s, _ in key(s, email: false) }
+        column(\.visitor) { s, fallback in fallback ? .some(fallbackVisitor(s)) : key(s, email: false) }
+        column(\.chatVisitor) { s, _ in key(s, email: false) }
+        b.keyStrings = table
+        // Query parameters and text, rewritten row by row when one of the chunk's may hold an
+        // address (most chunks have none: their bytes are only looked at).
+        var mayHold = false
+        for i in 0..<b.count where !mayHold {
+            b.forEachExtra(i, query: { n, v in
+                if PIIText.Shape(bytes: n).mayHoldAny || PIIText.Shape(bytes: v).mayHoldAny { mayHold = true }
+            }, text: { if PIIText.Shape(bytes: $0).mayHoldAny { mayHold = true } })
+        }
+        guard mayHold else { return changed }
         var extra: [UInt8] = []
         var ends: [Int] = []
         var extraChanged = false

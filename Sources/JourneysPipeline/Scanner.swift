@@ -159,7 +159,7 @@ extension ChunkResult {
     }
 
     var header: Header {
-        Header(input: input, sequence: sequence, lines: lines, touchpoints: Int64(touchpoints.count),
+        Header(input: input, sequence: sequence, lines: lines, touchpoints: Int64(batch.count),
                touchpointLines: touchpointLines, skips: skips, rejects: rejects, lastMember: lastMember)
     }
 }

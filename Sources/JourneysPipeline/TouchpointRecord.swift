@@ -5,28 +5,28 @@ import JourneysStages
 /// reading and building journeys.
 ///
 /// A record is `varint length` then:
-/// - header: input, line, byte offset, gzip member, how many touchpoints the line produced
-///   (varints), the duplicate fingerprint (8 bytes), and the four identity-key slots (customer,
-///   email, visitor, chat visitor) as varint `key id + 1` (0 = absent);
-/// - body: the touchpoint's `TouchpointColumns.Row` without its origin: time (8 bytes), action
-///   (1 byte; 255 = custom, then its name's id), channel, device, flags (1 byte), status, then
-///   the string ids (varints, 0 = absent: path, referrer, utm source, medium, campaign, term,
-///   content, click-id kind and value, currency, conversation, event id), then the response
-///   time, value and score when present, and the 64-bit hash of the query and text when not 0.
+/// - header: input, line, byte offset, gzip member, how many touchpoints the line produced, and
+///   the four identity-key slots (customer, email, visitor, chat visitor) as `key id + 1` (0 =
+///   absent), all varints;
+/// - body: the touchpoint's `TouchpointColumns.Row` without its origin: time (zigzag varint),
+///   action (1 byte; 255 = custom, then its name's id), channel, device, flags (1 byte), status,
+///   a bit mask of the string ids present (path, referrer, utm source, medium, campaign, term,
+///   content, click-id kind and value, currency, conversation, event id) and those ids (varints),
+///   then the response time, value and score when present, and the 64-bit hash of the query and
+///   text when not 0.
 ///
 /// No string is in a record: the strings are interned once, into the run's tables (a chunk's
 /// ids are mapped to the run's by the consumer before the record is written), and the identity
 /// keys by the run's `IdentityGraph`. The query parameters and free text, which no journey or
 /// report reads once a reader has taken campaign, click id and value from them, travel only as
 /// a 64-bit hash (`restHash`), so that telling repeats apart still compares every field. A web
-/// page view takes some 30–40 bytes.
+/// page view takes some 30–45 bytes.
 enum TouchpointRecord {
     /// What the consumer needs of a touchpoint besides its body.
     struct Header {
         var origin: Origin
         var member: Int
         var lineTouchpoints: Int
-        var fingerprint: UInt64
         /// Key ids (customer, email, visitor, chat visitor), -1 when absent.
         var slots: KeySlots
     }
@@ -60,21 +60,28 @@ enum TouchpointRecord {
         Varint.append(UInt64(h.origin.offset), to: &o)
         Varint.append(UInt64(h.member), to: &o)
         Varint.append(UInt64(h.lineTouchpoints), to: &o)
-        appendFixed(h.fingerprint, to: &o)
         Varint.append(UInt64(h.slots.customer + 1), to: &o)
         Varint.append(UInt64(h.slots.email + 1), to: &o)
         Varint.append(UInt64(h.slots.visitor + 1), to: &o)
         Varint.append(UInt64(h.slots.chatVisitor + 1), to: &o)
-        appendFixed(UInt64(bitPattern: r.time), to: &o)
+        Varint.append(UInt64(bitPattern: r.time << 1 ^ r.time >> 63), to: &o) // zigzag: times before 1970 too
         o.append(r.action)
         if r.action == TouchpointColumns.customAction { Varint.append(UInt64(r.actionName), to: &o) }
         o.append(r.channel)
         o.append(r.device)
         o.append(r.flags | (rest != 0 ? hasRest : 0))
         Varint.append(UInt64(UInt16(bitPattern: r.status)), to: &o)
-        func id(_ v: UInt32) { Varint.append(UInt64(v), to: &o) }
-        id(r.path); id(r.referrer); id(r.source); id(r.medium); id(r.campaign); id(r.term); id(r.content)
-        id(r.clickKind); id(r.clickValue); id(r.currency); id(r.conversation); id(r.eventID)
+        // Which string ids are present (one bit each, in this order), then those ids.
+        let ids = (r.path, r.referrer, r.source, r.medium, r.campaign, r.term, r.content, r.clickKind, r.clickValue,
+                   r.currency, r.conversation, r.eventID)
+        var mask: UInt64 = 0
+        withUnsafeBytes(of: ids) { raw in
+            for (k, v) in raw.bindMemory(to: UInt32.self).enumerated() where v != 0 { mask |= 1 << UInt64(k) }
+        }
+        Varint.append(mask, to: &o)
+        withUnsafeBytes(of: ids) { raw in
+            for v in raw.bindMemory(to: UInt32.self) where v != 0 { Varint.append(UInt64(v), to: &o) }
+        }
         if r.flags & TouchpointColumns.hasResponseTime != 0 { Varint.append(UInt64(UInt32(bitPattern: r.responseMs)), to: &o) }
         if r.flags & TouchpointColumns.hasValue != 0 { appendFixed(r.value.bitPattern, to: &o) }
         if r.flags & TouchpointColumns.hasScore != 0 { appendFixed(r.score.bitPattern, to: &o) }
@@ -130,10 +137,9 @@ enum TouchpointRecord {
         mutating func header() -> Header {
             let input = Int32(varint()), line = Int64(varint()), offset = Int64(varint())
             let member = Int(varint()), lineTouchpoints = Int(varint())
-            let fp = fixed()
             let a = Int32(varint()) - 1, b = Int32(varint()) - 1, c = Int32(varint()) - 1, d = Int32(varint()) - 1
             return Header(origin: Origin(input: input, line: line, offset: offset), member: member,
-                          lineTouchpoints: lineTouchpoints, fingerprint: fp, slots: KeySlots(a, b, c, d))
+                          lineTouchpoints: lineTouchpoints, slots: KeySlots(a, b, c, d))
         }
 
         /// The body after `header()` as a row (with the header's origin), and its `restHash`.
@@ -142,7 +148,8 @@ enum TouchpointRecord {
             r.input = origin.input
             r.line = origin.line
             r.offset = origin.offset
-            r.time = Int64(bitPattern: fixed())
+            let zigzag = varint()
+            r.time = Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
             r.action = byte()
             if r.action == TouchpointColumns.customAction { r.actionName = UInt32(varint()) }
             r.channel = byte()
@@ -150,10 +157,11 @@ enum TouchpointRecord {
             let flags = byte()
             r.flags = flags & ~TouchpointRecord.hasRest
             r.status = Int16(bitPattern: UInt16(truncatingIfNeeded: varint()))
-            r.path = UInt32(varint()); r.referrer = UInt32(varint()); r.source = UInt32(varint())
-            r.medium = UInt32(varint()); r.campaign = UInt32(varint()); r.term = UInt32(varint())
-            r.content = UInt32(varint()); r.clickKind = UInt32(varint()); r.clickValue = UInt32(varint())
-            r.currency = UInt32(varint()); r.conversation = UInt32(varint()); r.eventID = UInt32(varint())
+            let mask = varint()
+            func id(_ k: UInt64) -> UInt32 { mask & 1 << k != 0 ? UInt32(truncatingIfNeeded: varint()) : 0 }
+            r.path = id(0); r.referrer = id(1); r.source = id(2); r.medium = id(3); r.campaign = id(4); r.term = id(5)
+            r.content = id(6); r.clickKind = id(7); r.clickValue = id(8); r.currency = id(9); r.conversation = id(10)
+            r.eventID = id(11)
             if r.flags & TouchpointColumns.hasResponseTime != 0 { r.responseMs = Int32(bitPattern: UInt32(truncatingIfNeeded: varint())) }
             if r.flags & TouchpointColumns.hasValue != 0 { r.value = Double(bitPattern: fixed()) }
             if r.flags & TouchpointColumns.hasScore != 0 { r.score = Double(bitPattern: fixed()) }

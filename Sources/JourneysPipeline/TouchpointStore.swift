@@ -59,12 +59,11 @@ final class TouchpointStore {
         var batch: TouchpointBuffer
         var rests: [UInt64] = []
         var lineTouchpoints: [Int] = []
-        var fingerprints: [UInt64] = []
         var keyFingerprints: [KeyFingerprints] = []
         var member = 0
     }
 
-    /// Worker side: the repeat fingerprint, rest hash and key fingerprints of each touchpoint
+    /// Worker side: the rest hash and key fingerprints of each touchpoint
     /// of `batch` (the touchpoints of one line are adjacent).
     static func encode(_ batch: TouchpointBuffer, member: Int, config: JourneyConfig) -> EncodedChunk {
         var c = EncodedChunk(batch: batch)
@@ -72,7 +71,6 @@ final class TouchpointStore {
         c.member = member
         c.rests.reserveCapacity(n)
         c.lineTouchpoints.reserveCapacity(n)
-        c.fingerprints.reserveCapacity(n)
         c.keyFingerprints.reserveCapacity(n)
         // Each distinct key's fingerprint, once per kind.
         var memo: [UInt64: KeyFingerprint] = [:]
@@ -93,7 +91,6 @@ final class TouchpointStore {
             for k in i..<j {
                 c.rests.append(TouchpointRecord.restHash(batch, k))
                 c.lineTouchpoints.append(j - i)
-                c.fingerprints.append(Duplicates.fingerprint(batch, k))
                 c.keyFingerprints.append(KeyFingerprints(customer: fingerprint(.customer, batch.customer[k]),
                                                          email: fingerprint(.email, batch.email[k]),
                                                          visitor: fingerprint(.visitor, batch.visitor[k]),
@@ -119,7 +116,7 @@ final class TouchpointStore {
             var row = b.columns[i]
             row.remap(paths: paths, values: values)
             let h = TouchpointRecord.Header(origin: row.origin, member: c.member, lineTouchpoints: c.lineTouchpoints[i],
-                                            fingerprint: c.fingerprints[i], slots: slots)
+                                            slots: slots)
             TouchpointRecord.append(header: h, row: row, rest: c.rests[i], to: &scratch)
         }
         count += Int64(b.count)
@@ -330,10 +327,11 @@ final class PartitionDecoder {
             let h = r.header()
             if TouchpointStore.isDiscarded(h, discardFrom) { return }
             let (row, rest) = r.body(origin: h.origin)
-            let first = seen[h.fingerprint]
+            let fingerprint = Duplicates.fingerprint(row, h.slots, rest: rest)
+            let first = seen[fingerprint]
             var e = first ?? -1
             while e >= 0 {
-                if Self.same(columns[Int(e)], slots[Int(e)], rests[Int(e)], row, h.slots, rest) {
+                if Duplicates.same(columns[Int(e)], slots[Int(e)], rests[Int(e)], row, h.slots, rest) {
                     duplicates += 1
                     let line = Origin(input: h.origin.input, line: h.origin.line, offset: 0)
                     repeatedLines[line, default: (0, h.lineTouchpoints)].dropped += 1
@@ -347,7 +345,7 @@ final class PartitionDecoder {
                 sameFingerprint[Int(first)] = Int32(columns.count)
             } else {
                 sameFingerprint.append(-1)
-                seen[h.fingerprint] = Int32(columns.count)
+                seen[fingerprint] = Int32(columns.count)
             }
             touchpoints[Int(h.origin.input)] += 1
             columns.append(row)
@@ -365,22 +363,5 @@ final class PartitionDecoder {
         }
         persons.sort { a, b in a.hash != b.hash ? a.hash < b.hash : a.person.customerID ?? "" < b.person.customerID ?? "" }
         return Decoded(columns: columns, persons: persons.map(\.person))
-    }
-
-    /// Whether `b` repeats `a` (see `Duplicates`): the same identity keys (by id) and either the
-    /// same event id in the same conversation on the same channel, or every other field but the
-    /// origin (strings by id, query and text by their hash, on top of the fingerprint's).
-    private static func same(_ a: TouchpointColumns.Row, _ ak: KeySlots, _ ar: UInt64,
-                             _ b: TouchpointColumns.Row, _ bk: KeySlots, _ br: UInt64) -> Bool {
-        guard ak == bk else { return false }
-        if a.eventID != 0, b.eventID != 0 {
-            return a.eventID == b.eventID && a.channel == b.channel && a.conversation == b.conversation
-                && a.flags & TouchpointColumns.visitorIsFallback == b.flags & TouchpointColumns.visitorIsFallback
-        }
-        var a = a
-        a.input = b.input
-        a.line = b.line
-        a.offset = b.offset
-        return ar == br && a == b
     }
 }

@@ -421,12 +421,12 @@ mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
     echo
     echo "## Ratios"
     echo
-    echo "Of median wall times (and of peak RSS where it says so); \"n/a\" when a row is missing."
+    echo "Of median wall times (and of peak RSS or CPU time where it says so); \"n/a\" when a row is missing."
     echo
-    awk '{ w[$1] = $4; r[$1] = $6 }
+    awk '{ w[$1] = $4; c[$1] = $5; r[$1] = $6 }
         function ratio(a, b, what, unit,   v) {
             if (!(a in w) || !(b in w) || w[b] == 0) { printf "- %s: n/a\n", what; return }
-            v = unit == "rss" ? r[a] / r[b] : w[a] / w[b]
+            v = unit == "rss" ? r[a] / r[b] : unit == "cpu" ? c[a] / c[b] : w[a] / w[b]
             printf "- %s: %.2f\n", what, v
         }
         END {
@@ -438,6 +438,8 @@ mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
             ratio("run", "duckdb-expert", "journeys run peak RSS / expert DuckDB peak RSS", "rss")
             ratio("events", "floor-2", "journeys events / floor-2")
             ratio("run", "events", "journeys run / journeys events (what stitching and the reports add)")
+            ratio("duckdb-expert", "run", "CPU time (user + system) of the expert DuckDB / of journeys run (less swayed by other load than wall time)", "cpu")
+            ratio("run", "floor-2", "CPU time of journeys run / of floor-2", "cpu")
         }' "$OUT/results.txt"
     echo
     targets

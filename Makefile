@@ -67,7 +67,7 @@ test-tsan: ## Run the concurrent pipeline tests under ThreadSanitizer TSAN_REPEA
 	for i in $$(seq $(TSAN_REPEAT)); do echo "TSan run $$i"; \
 	  SWIFT_BACKTRACE=enable=no $(SWIFT) test --scratch-path .build-tsan --skip-build --sanitize=thread --filter '$(TSAN_FILTER)' || exit 1; done
 
-bench: build ## Time events and the full run against zcat, a zlib floor and a DuckDB baseline, with a funnel check (see BENCHMARKS.md; BENCH_SCALING=1 adds 1x-8x scaling).
+bench: build ## Time events and the full run against zcat, a zlib floor and two DuckDB baselines (duckdb-2, duckdb-expert), with funnel checks, the memory-limit check and issue 10's target table (see BENCHMARKS.md; BENCH_SCALING=1 adds 1x-8x scaling).
 	bash Tests/bench/run.sh
 
 microbench: ## Microbenchmarks of the hot paths on one thread (gunzip + line split, each reader, stitching): MB/s, lines/s, allocations per line; MICROBENCH_ARGS="--reps 9 --filter nginx".

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Compares the funnel of `journeys run` with the DuckDB job's (Tests/bench/duckdb_job.py).
+"""Compares the funnel of `journeys run` with a DuckDB job's (Tests/bench/duckdb_job.py or duckdb_expert.py).
 
-Usage: compare_funnel.py RUN_OUT_DIR DUCKDB_OUT_DIR
+Usage: compare_funnel.py RUN_OUT_DIR DUCKDB_OUT_DIR [NAME]
 
 RUN_OUT_DIR holds funnel.csv, channels.csv and summary.json written by `journeys run`;
-DUCKDB_OUT_DIR holds funnel.csv, channels.csv and totals.txt written by `duckdb_job.py --out`.
+DUCKDB_OUT_DIR holds funnel.csv, channels.csv and totals.txt written by `duckdb_job.py --out` or
+`duckdb_expert.py --out`. NAME names the DuckDB job in the headings (default "the DuckDB job").
 Prints a Markdown section: the persons per stage side by side, then first-touch channels and
 totals (persons, touchpoints, sessions). Exit status 0 when every funnel count matches, 1 when
 any differs or a file is missing: the funnel is the check; the other tables say where to look.
@@ -37,10 +38,11 @@ def table(title, left, right, key):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4):
         sys.exit(__doc__.split("\n\n")[1])
     run_dir, duck_dir = sys.argv[1], sys.argv[2]
-    out = ["## Funnel check: `journeys run` against the DuckDB job", ""]
+    name = sys.argv[3] if len(sys.argv) == 4 else "the DuckDB job"
+    out = [f"## Funnel check: `journeys run` against {name}", ""]
     try:
         jf = read_counts(os.path.join(run_dir, "funnel.csv"))
         df = read_counts(os.path.join(duck_dir, "funnel.csv"))

@@ -12,28 +12,37 @@
 #   journeys run --pipeline … --out … (the full pipeline and every report; default threads and --threads 1)
 #   duckdb-2: Tests/bench/duckdb_job.py DATA 2, the journey job (identity map, 30-minute sessions,
 #             stages, funnel, first-touch channel) in DuckDB SQL on 2 threads, reading the .gz files
+#   duckdb-expert: Tests/bench/duckdb_expert.py DATA 2, the expert DuckDB job of issue 10
+#             (Tests/bench/duckdb_expert.sql: joins for identity, window functions for sessions)
 # Reports the median wall time, CPU (user+sys), peak RSS, MB/s of uncompressed input, lines/s
 # and how many times slower than the floor (2 cores) and zcat each command is, per byte; then
-# ratios: run / floor-2, DuckDB / run, run's peak RSS / DuckDB's, events / floor-2.
-# Funnel check: the funnel of the checked `journeys run` (funnel.csv) and the DuckDB job's are
+# ratios: run / floor-2, DuckDB / run, run's peak RSS / DuckDB's, events / floor-2; then the
+# targets of issue 10 with the measured values and met / NOT MET.
+# Funnel checks: the funnel of the checked `journeys run` (funnel.csv) and each DuckDB job's are
 # printed side by side with MATCH or MISMATCH (a mismatch also makes the script exit 1, after the
-# report); first-touch channels, persons and sessions are compared too.
+# report); first-touch channels, persons, touchpoints and sessions are compared too.
+# Memory held per touchpoint: the checked `journeys run` runs with JOURNEYS_TIMINGS=1, which
+# prints its store's record bytes, touchpoints and resident memory after reading.
+# Memory limit (BENCH_MEMLIMIT=1, on by default): `journeys run --memory-limit 200M` on the 2×
+# data set (at least 5 × the limit uncompressed), its peak RSS, and its outputs against a run
+# without a limit (`diff -r`, summary.json's elapsed_seconds aside).
 # Scaling (BENCH_SCALING=1, off by default: it is long): data sets of 1×, 2×, 4×, 8× the persons
 # (same days), cached in $BUILD/bench-data-scale-K/, and the wall time and peak RSS of
 # `journeys events` and `journeys run` on each, with the ratio to 1×.
 # The report goes to standard output and .build/bench/report.md; copy it into BENCHMARKS.md.
 #
-# Settings (environment): BENCH_PERSONS (60000), BENCH_DAYS (30), BENCH_SEED (42),
+# Settings (environment): BENCH_PERSONS (250000), BENCH_DAYS (4), BENCH_SEED (42),
 # BENCH_RUNS (5, runs of the fast commands), BENCH_SLOW_RUNS (3, runs of each journeys / DuckDB
 # command), BENCH_BUILD_DIR (.build: the build folder, which also holds the data sets and the
 # results), BENCH_SCALING (0; 1 adds the scaling section), BENCH_SCALES ("1 2 4 8"),
 # BENCH_SCALING_RUNS (1, runs of each command per scale; the median is reported), BENCH_MICRO (1;
-# 0 leaves out the one-thread microbenchmarks of journeys-microbench, see `make microbench`).
+# 0 leaves out the one-thread microbenchmarks of journeys-microbench, see `make microbench`),
+# BENCH_MEMLIMIT (1; 0 leaves out the memory-limit check), BENCH_MEMLIMIT_SIZE (200M).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-PERSONS=${BENCH_PERSONS:-60000}
-DAYS=${BENCH_DAYS:-30}
+PERSONS=${BENCH_PERSONS:-250000}
+DAYS=${BENCH_DAYS:-4}
 SEED=${BENCH_SEED:-42}
 RUNS=${BENCH_RUNS:-5}
 SLOW_RUNS=${BENCH_SLOW_RUNS:-3}
@@ -46,6 +55,8 @@ SCALING=${BENCH_SCALING:-0}
 MICRO=${BENCH_MICRO:-1}
 SCALES=${BENCH_SCALES:-1 2 4 8}
 SCALING_RUNS=${BENCH_SCALING_RUNS:-1}
+MEMLIMIT=${BENCH_MEMLIMIT:-1}
+MEMLIMIT_SIZE=${BENCH_MEMLIMIT_SIZE:-200M}
 VENV=Tests/bench/.venv
 PY=$VENV/bin/python
 # The pseudonym key of the bench's `journeys run` (not a secret: the data set is synthetic).
@@ -93,16 +104,23 @@ if [ "$MICRO" = 1 ]; then swift build -c release --product journeys-microbench -
 mkdir -p "$OUT"
 cc -O2 -o "$FLOOR" Tests/bench/floor.c -lz
 
-stamp="$("$BIN" generate --version) persons=$PERSONS days=$DAYS seed=$SEED"
-if [ ! -f "$DATA/.stamp" ] || [ "$(cat "$DATA/.stamp")" != "$stamp" ]; then
-    log "generating the data set ($stamp) into $DATA"
-    rm -rf "$DATA"
-    /usr/bin/time -f "bench: generated in %e s (%U s user, %M KB peak)" \
-        "$BIN" generate --persons "$PERSONS" --days "$DAYS" --seed "$SEED" --out "$DATA"
-    echo "$stamp" > "$DATA/.stamp"
-else
-    log "using the cached data set in $DATA ($stamp)"
-fi
+# generate DIR PERSONS: a data set of PERSONS persons over $DAYS days in DIR, made again only when
+# the generator's version or the settings changed (DIR/.stamp).
+generate() {
+    local dir=$1 persons=$2 stamp
+    stamp="$("$BIN" generate --version) persons=$persons days=$DAYS seed=$SEED"
+    if [ ! -f "$dir/.stamp" ] || [ "$(cat "$dir/.stamp")" != "$stamp" ]; then
+        log "generating a data set ($stamp) into $dir"
+        rm -rf "$dir"
+        /usr/bin/time -f "bench: generated in %e s (%U s user, %M KB peak)" \
+            "$BIN" generate --persons "$persons" --days "$DAYS" --seed "$SEED" --out "$dir" >&2
+        echo "$stamp" > "$dir/.stamp"
+    else
+        log "using the cached data set in $dir ($stamp)"
+    fi
+}
+generate "$DATA" "$PERSONS"
+stamp=$(cat "$DATA/.stamp")
 
 ALL=("$DATA"/web/*.gz "$DATA"/email/*.gz "$DATA"/chat/*.gz)
 WEB=("$DATA"/web/*.gz)
@@ -130,22 +148,24 @@ ROWS=(
 )
 if [ $HAVE_DUCKDB = 1 ]; then
     ROWS+=("duckdb-2|all|$PY Tests/bench/duckdb_job.py $DATA 2 > /dev/null")
+    ROWS+=("duckdb-expert|all|$PY Tests/bench/duckdb_expert.py $DATA 2 > /dev/null")
 fi
 
 # One checked run of each journeys and DuckDB command: exit status, its own summary, and how long
 # it takes (which decides how many timed runs fit in the budget). The checked `run` (without
-# --quiet, for its summary) and DuckDB job (with --out) leave the funnels that are compared below.
+# --quiet, for its summary, and with JOURNEYS_TIMINGS=1 for its store's figures) and DuckDB jobs
+# (with --out) leave the funnels that are compared below.
 declare -A RUNS_OF
 : > "$OUT/summaries.txt"
-rm -rf "$OUT/run-out" "$OUT/run-t1-out" "$OUT/duckdb-out"
+rm -rf "$OUT/run-out" "$OUT/run-t1-out" "$OUT"/duckdb*-out
 for row in "${ROWS[@]}"; do
     IFS='|' read -r name input cmd <<<"$row"
     case $name in
         events*|stdin*|run*|duckdb*)
             log "checking $name"
             case $name in
-                run*) check="${cmd/ --quiet/} 2> $OUT/$name.stderr" ;;
-                duckdb*) check="${cmd/> \/dev\/null/--out $OUT/duckdb-out > /dev/null 2> $OUT/$name.stderr}" ;;
+                run*) check="JOURNEYS_TIMINGS=1 ${cmd/ --quiet/} 2> $OUT/$name.stderr" ;;
+                duckdb*) check="${cmd/> \/dev\/null/--out $OUT/$name-out > /dev/null 2> $OUT/$name.stderr}" ;;
                 *) check="${cmd/> \/dev\/null/> /dev/null 2> $OUT/$name.stderr}" ;;
             esac
             set +e
@@ -164,19 +184,26 @@ for row in "${ROWS[@]}"; do
     esac
 done
 
-# Funnel check: the checked `journeys run` against the DuckDB job (a mismatch is printed loudly,
+# Funnel checks: the checked `journeys run` against each DuckDB job (a mismatch is printed loudly,
 # goes into the report and makes the script exit 1 at the end).
 FUNNEL_STATUS=0
 if [ $HAVE_DUCKDB = 1 ]; then
-    "$PY" Tests/bench/compare_funnel.py "$OUT/run-out" "$OUT/duckdb-out" > "$OUT/funnel-check.md" || FUNNEL_STATUS=1
-    if [ $FUNNEL_STATUS = 0 ]; then
-        log "funnel check: MATCH (journeys run and DuckDB give the same persons per stage)"
-    else
-        log "################################################################################"
-        log "FUNNEL CHECK: MISMATCH between journeys run and the DuckDB job (see below)"
-        log "################################################################################"
-        cat "$OUT/funnel-check.md" >&2
-    fi
+    : > "$OUT/funnel-check.md"
+    for job in "duckdb-2|the DuckDB job (duckdb-2)" "duckdb-expert|the expert DuckDB job (duckdb-expert)"; do
+        IFS='|' read -r name title <<<"$job"
+        status=0
+        "$PY" Tests/bench/compare_funnel.py "$OUT/run-out" "$OUT/$name-out" "$title" > "$OUT/funnel-$name.md" || status=1
+        cat "$OUT/funnel-$name.md" >> "$OUT/funnel-check.md"
+        if [ $status = 0 ]; then
+            log "funnel check: MATCH (journeys run and $name give the same persons per stage)"
+        else
+            FUNNEL_STATUS=1
+            log "################################################################################"
+            log "FUNNEL CHECK: MISMATCH between journeys run and $name (see below)"
+            log "################################################################################"
+            cat "$OUT/funnel-$name.md" >&2
+        fi
+    done
 else
     printf '## Funnel check\n\n**NO FUNNEL CHECK**: DuckDB could not be installed into %s.\n' "$VENV" > "$OUT/funnel-check.md"
 fi
@@ -215,15 +242,7 @@ if [ "$SCALING" = 1 ]; then
     for k in $SCALES; do
         sp=$((PERSONS * k))
         sd=$BUILD/bench-data-scale-$k
-        sstamp="$("$BIN" generate --version) persons=$sp days=$DAYS seed=$SEED"
-        if [ ! -f "$sd/.stamp" ] || [ "$(cat "$sd/.stamp")" != "$sstamp" ]; then
-            log "scaling: generating ${k}x ($sstamp) into $sd"
-            rm -rf "$sd"
-            "$BIN" generate --persons "$sp" --days "$DAYS" --seed "$SEED" --out "$sd" >&2
-            echo "$sstamp" > "$sd/.stamp"
-        else
-            log "scaling: using the cached ${k}x data set in $sd ($sstamp)"
-        fi
+        if [ "$k" = 1 ]; then sd=$DATA; else generate "$sd" "$sp"; fi
         counts=$("$FLOOR" -j 2 "$sd"/web/*.gz "$sd"/email/*.gz "$sd"/chat/*.gz)
         line="$k $sp $(field lines "$counts") $(field compressed "$counts") $(field uncompressed "$counts")"
         for what in events run; do
@@ -247,6 +266,35 @@ if [ "$SCALING" = 1 ]; then
     done
 fi
 
+# --- memory limit (BENCH_MEMLIMIT=1) -------------------------------------------------------------
+# `journeys run --memory-limit $MEMLIMIT_SIZE` on the 2× data set (cached with the scaling sets),
+# against a run without a limit: peak RSS, and whether every output is the same bytes.
+rm -f "$OUT/memlimit.txt"
+if [ "$MEMLIMIT" = 1 ]; then
+    md=$BUILD/bench-data-scale-2
+    generate "$md" $((PERSONS * 2))
+    counts=$("$FLOOR" -j 2 "$md"/web/*.gz "$md"/email/*.gz "$md"/chat/*.gz)
+    rm -rf "$OUT/memlimit-out" "$OUT/memlimit-ref-out"
+    for what in limit ref; do
+        case $what in
+            limit) args="--memory-limit $MEMLIMIT_SIZE --out $OUT/memlimit-out" ;;
+            ref) args="--out $OUT/memlimit-ref-out" ;;
+        esac
+        log "memory limit: journeys run $args on $md"
+        /usr/bin/time -f "%e %M" -o "$OUT/memlimit-$what.time" bash -c \
+            "JOURNEYS_PII_KEY=$PII_KEY JOURNEYS_TIMINGS=1 $BIN run --pipeline $md/pipeline.yaml $args --max-reject-ratio 1" \
+            2> "$OUT/memlimit-$what.stderr" || log "WARNING: memory limit: the $what run failed: $(tail -3 "$OUT/memlimit-$what.stderr" | tr '\n' ' ')"
+    done
+    same=no
+    if [ -d "$OUT/memlimit-out" ] && [ -d "$OUT/memlimit-ref-out" ] \
+        && diff -r -x summary.json -x .journeys.lock "$OUT/memlimit-out" "$OUT/memlimit-ref-out" > "$OUT/memlimit.diff" \
+        && diff <(sed '/elapsed_seconds/d' "$OUT/memlimit-out/summary.json") <(sed '/elapsed_seconds/d' "$OUT/memlimit-ref-out/summary.json") >> "$OUT/memlimit.diff"; then
+        same=yes
+    fi
+    # bytes lines limit-wall limit-peak-KB ref-wall ref-peak-KB same
+    echo "$(field uncompressed "$counts") $(field lines "$counts") $(grep -v '^Command' "$OUT/memlimit-limit.time" | tail -1) $(grep -v '^Command' "$OUT/memlimit-ref.time" | tail -1) $same" > "$OUT/memlimit.txt"
+fi
+
 # --- microbenchmarks (BENCH_MICRO=0 skips them) ------------------------------------------------
 if [ "$MICRO" = 1 ]; then
     log "microbenchmarks (journeys-microbench --reps 5)"
@@ -254,6 +302,81 @@ if [ "$MICRO" = 1 ]; then
 fi
 
 # --- report ------------------------------------------------------------------------------------
+# targets: the table of issue 10's targets, each with what this run measured and "met" or
+# "**NOT MET**" (with by how much), or "not measured" when its part was left out.
+targets() {
+    # row TARGET MEASURED VALUE OP LIMIT: a table row; met when VALUE OP LIMIT (OP: le or ge).
+    row() {
+        local verdict
+        if [ -z "$3" ]; then verdict="not measured"
+        else verdict=$(awk -v v="$3" -v op="$4" -v t="$5" 'BEGIN {
+            ok = op == "le" ? v <= t : v >= t
+            if (ok) print "met"; else if (v == 0 || t == 1) print "**NOT MET**"
+            else printf "**NOT MET** (%.2f × %s)\n", op == "le" ? v / t : t / v, op == "le" ? "over" : "short" }')
+        fi
+        printf '| %s | %s | %s |\n' "$1" "$2" "$verdict"
+    }
+    wall() { awk -v n="$1" '$1 == n { print $4 }' "$OUT/results.txt"; }
+    rss() { awk -v n="$1" '$1 == n { print $6 }' "$OUT/results.txt"; }
+    div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.4f", a / b }'; }
+    # fmt DECIMALS VALUE: VALUE rounded for the table ("?" when missing).
+    fmt() { awk -v d="$1" -v v="$2" 'BEGIN { if (v == "") print "?"; else printf "%.*f", d, v }'; }
+    # micro COLUMN ROW-PATTERN: that column (7 wall s, 9 MB/s, 10 MB/s cpu, 14 allocs/touchpoint) of
+    # the microbenchmark rows whose name matches, as "name value" lines.
+    micro() {
+        [ ! -f "$OUT/micro.md" ] || awk -F'|' -v c="$1" -v re="$2" '{ n = $2; gsub(/^ +| +$/, "", n); v = $c; gsub(/ /, "", v) }
+            n ~ re && v ~ /^[0-9.]+$/ { print n, v }' "$OUT/micro.md"
+    }
+    # The line of micro's output with the smallest (min) or largest (max) value.
+    pick() { awk -v w="$1" 'NR == 1 || (w == "min" ? $NF < b : $NF > b) { b = $NF; l = $0 } END { print l }'; }
+    local v f2 run ev ex
+    f2=$(wall floor-2); run=$(wall run); ev=$(wall events); ex=$(wall duckdb-expert)
+    echo "## Targets of issue 10"
+    echo
+    echo "Measured in this run (ratios of median wall times and of peak RSS)."
+    echo
+    echo "| target | measured | |"
+    echo "|---|---|---|"
+    v=$(div "$run" "$f2")
+    row "\`journeys run\` ≤ 3 × floor-2" "run $(fmt 2 "$run") s / floor-2 $(fmt 2 "$f2") s = **$(fmt 2 "$v")**" "$v" le 3
+    v=$(div "$ex" "$run")
+    row "expert DuckDB / \`journeys run\` ≥ 3.5" "duckdb-expert $(fmt 2 "$ex") s / run $(fmt 2 "$run") s = **$(fmt 2 "$v")**" "$v" ge 3.5
+    v=$(div "$(rss run)" "$(rss duckdb-expert)")
+    row "\`journeys run\` peak RSS ≤ ⅓ of the expert DuckDB's" "run $(fmt 0 "$(div "$(rss run)" 1024)") MB / duckdb-expert $(fmt 0 "$(div "$(rss duckdb-expert)" 1024)") MB = **$(fmt 2 "$v")**" "$v" le 0.3334
+    v=$(div "$ev" "$f2")
+    row "\`journeys events\` ≤ 2.5 × floor-2" "events $(fmt 2 "$ev") s / floor-2 $(fmt 2 "$f2") s = **$(fmt 2 "$v")**" "$v" le 2.5
+    v=$(micro 9 '^parse nginx$' | awk '{ print $NF }')
+    row "nginx ≥ 400 MB/s into touchpoints (one core)" "parse nginx **${v:-n/a} MB/s** ($(micro 10 '^parse nginx$' | awk '{ print $NF }') MB/s of CPU time)" "$v" ge 400
+    v=$(micro 9 '^parse (json_access|sendgrid|ses|chat|jsonl)$' | pick min | awk '{ print $NF }')
+    row "JSON readers ≥ 150 MB/s (one core)" "slowest **${v:-n/a} MB/s**; $(micro 9 '^parse (json_access|sendgrid|ses|chat|jsonl)$' | sed 's/^parse //' | paste -sd, - | sed 's/,/, /g')" "$v" ge 150
+    v=$(micro 14 '^parse ' | pick max | awk '{ print $NF }')
+    row "allocations per touchpoint ≤ 0.05" "most: **${v:-n/a}** ($(micro 14 '^parse ' | pick max | awk '{ print $2 }')); $(micro 14 '^parse ' | sed 's/^parse //' | paste -sd, - | sed 's/,/, /g')" "$v" le 0.05
+    local t tp mb after
+    t=$(grep -o '[0-9]* touchpoints in [0-9]* MB of records' "$OUT/run.stderr" 2>/dev/null | head -1 || true)
+    tp=$(awk '{ print $1 }' <<<"$t"); mb=$(awk '{ print $4 }' <<<"$t")
+    after=$(grep -o 'resident after reading [0-9]* MB' "$OUT/run.stderr" 2>/dev/null | head -1 | awk '{ print $4 }' || true)
+    v=$(div "${mb:+${mb}000000}" "$tp")
+    row "memory held per touchpoint ≤ 40 bytes plus interned strings" "store records **$(fmt 1 "$v") B** per touchpoint (${mb:-?} MB for ${tp:-?} touchpoints; the keys' text and key table apart); all in: resident after reading ${after:-?} MB = $(fmt 0 "$(div "${after:+${after}000000}" "$tp")") B per touchpoint (\`JOURNEYS_TIMINGS=1\` of the checked run)" "$v" le 40
+    if [ -f "$OUT/scaling.txt" ]; then
+        # The worst deviation from linear, time against uncompressed bytes, of events and run over the scales.
+        v=$(awk 'NR == 1 { b1 = $5; e1 = $6; r1 = $8 }
+            { x = $5 / b1; for (i = 0; i < 2; i++) { d = (i ? $8 / r1 : $6 / e1) / x - 1; if (d < 0) d = -d; if (d > m) m = d } }
+            END { printf "%.4f", m }' "$OUT/scaling.txt")
+        row "scaling 1×–8×: wall time within 10 % of linear" "worst deviation from linear (time / bytes, events and run, against the smallest scale): **$(awk -v v="$v" 'BEGIN { printf "%.1f %%", v * 100 }')** (table \"Scaling\" below)" "$v" le 0.10
+    else
+        row "scaling 1×–8×: wall time within 10 % of linear" "not run (\`BENCH_SCALING=1\`)" ""
+    fi
+    if [ -f "$OUT/memlimit.txt" ]; then
+        local bytes lines lw lk rw rk same limit
+        read -r bytes lines lw lk rw rk same < "$OUT/memlimit.txt"
+        limit=$(awk -v s="$MEMLIMIT_SIZE" 'BEGIN { n = s + 0; u = toupper(substr(s, length(s))); m = u == "K" ? 1024 : u == "M" ? 1048576 : u == "G" ? 1073741824 : 1; print n * m }')
+        v=$(awk -v b="$bytes" -v l="$limit" -v k="$lk" -v s="$same" 'BEGIN { print (b >= 5 * l && k * 1024 <= l && s == "yes") ? 1 : 0 }')
+        # 1 when all three hold; "NOT MET" alone otherwise (the measured column says which failed).
+        row "\`--memory-limit $MEMLIMIT_SIZE\` on ≥ 5 × that input: within the limit, identical outputs" "$(awk -v b="$bytes" -v l="$limit" 'BEGIN { printf "%.0f MB uncompressed (%.1f × the limit)", b / 1e6, b / l }'), peak **$(awk -v k="$lk" 'BEGIN { printf "%.1f", k * 1.024 / 1000 }') MB** of $(awk -v l="$limit" 'BEGIN { printf "%.1f", l / 1e6 }') MB in ${lw:-?} s (no limit: ${rw:-?} s, $(awk -v k="$rk" 'BEGIN { printf "%.0f", k * 1.024 / 1000 }') MB); outputs identical: **$same**" "$v" ge 1
+    else
+        row "\`--memory-limit $MEMLIMIT_SIZE\` on ≥ 5 × that input: within the limit, identical outputs" "not run (\`BENCH_MEMLIMIT=1\`)" ""
+    fi
+}
 cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 {
@@ -298,12 +421,12 @@ mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
     echo
     echo "## Ratios"
     echo
-    echo "Of median wall times (and of peak RSS where it says so); \"n/a\" when a row is missing."
+    echo "Of median wall times (and of peak RSS or CPU time where it says so); \"n/a\" when a row is missing."
     echo
-    awk '{ w[$1] = $4; r[$1] = $6 }
+    awk '{ w[$1] = $4; c[$1] = $5; r[$1] = $6 }
         function ratio(a, b, what, unit,   v) {
             if (!(a in w) || !(b in w) || w[b] == 0) { printf "- %s: n/a\n", what; return }
-            v = unit == "rss" ? r[a] / r[b] : w[a] / w[b]
+            v = unit == "rss" ? r[a] / r[b] : unit == "cpu" ? c[a] / c[b] : w[a] / w[b]
             printf "- %s: %.2f\n", what, v
         }
         END {
@@ -311,9 +434,15 @@ mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
             ratio("run-t1", "floor-1", "journeys run --threads 1 / floor-1")
             ratio("duckdb-2", "run", "DuckDB (2 threads) / journeys run (how many times faster journeys is)")
             ratio("run", "duckdb-2", "journeys run peak RSS / DuckDB peak RSS", "rss")
+            ratio("duckdb-expert", "run", "expert DuckDB (2 threads) / journeys run (how many times faster journeys is)")
+            ratio("run", "duckdb-expert", "journeys run peak RSS / expert DuckDB peak RSS", "rss")
             ratio("events", "floor-2", "journeys events / floor-2")
             ratio("run", "events", "journeys run / journeys events (what stitching and the reports add)")
+            ratio("duckdb-expert", "run", "CPU time (user + system) of the expert DuckDB / of journeys run (less swayed by other load than wall time)", "cpu")
+            ratio("run", "floor-2", "CPU time of journeys run / of floor-2", "cpu")
         }' "$OUT/results.txt"
+    echo
+    targets
     echo
     cat "$OUT/funnel-check.md"
     if [ -f "$OUT/scaling.txt" ]; then
@@ -336,6 +465,22 @@ mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
                        ew[i], x(ew[i], ew1), er[i] / 1024, x(er[i], er1), rw[i], x(rw[i], rw1), rr[i] / 1024, x(rr[i], rr1)
             }' "$OUT/scaling.txt"
     fi
+    if [ -f "$OUT/memlimit.txt" ]; then
+        echo
+        echo "## Memory limit"
+        echo
+        read -r bytes lines lw lk rw rk same < "$OUT/memlimit.txt"
+        echo "\`JOURNEYS_TIMINGS=1 $BIN run --pipeline $BUILD/bench-data-scale-2/pipeline.yaml --memory-limit $MEMLIMIT_SIZE --out $OUT/memlimit-out --max-reject-ratio 1\`"
+        echo "against the same without \`--memory-limit\` (\`--out $OUT/memlimit-ref-out\`), on the 2× data set ($lines lines, $bytes bytes"
+        echo "uncompressed); \`diff -r\` of the outputs, summary.json's elapsed_seconds aside: identical **$same**."
+        echo
+        echo "| run | wall s | peak RSS KB (/usr/bin/time) |"
+        echo "|---|---:|---:|"
+        echo "| --memory-limit $MEMLIMIT_SIZE | $lw | $lk |"
+        echo "| no limit | $rw | $rk |"
+        echo
+        echo "The limited run said: $(grep -E '^(journeys: )?(timings|note)' "$OUT/memlimit-limit.stderr" | tr '\n' ' ')"
+    fi
     echo
     if [ "$MICRO" = 1 ]; then
         echo "## Microbenchmarks (one thread, \`journeys-microbench --reps 5\`)"
@@ -353,6 +498,6 @@ mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 } > "$OUT/report.md"
 cat "$OUT/report.md"
 if [ $FUNNEL_STATUS != 0 ]; then
-    log "FUNNEL CHECK: MISMATCH between journeys run and the DuckDB job: see \"Funnel check\" in $OUT/report.md"
+    log "FUNNEL CHECK: MISMATCH between journeys run and a DuckDB job: see \"Funnel check\" in $OUT/report.md"
     exit 1
 fi

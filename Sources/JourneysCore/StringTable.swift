@@ -32,6 +32,8 @@ public struct StringTable: Sendable {
     public var count: Int { ends.count - 1 }
     /// Bytes the strings take.
     public var byteCount: Int { arena.count }
+    /// Bytes the table holds in memory: the strings, their ends and hashes, and the index.
+    public var heldBytes: Int { arena.capacity + ends.capacity * 8 + hashes.capacity * 8 + slots.capacity * 4 }
 
     /// A string's hash (FNV-1a 64 of its bytes).
     @inlinable

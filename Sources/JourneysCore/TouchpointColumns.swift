@@ -17,6 +17,8 @@ public struct TouchpointColumns: Sendable {
         public init() {}
 
         public var byteCount: Int { paths.byteCount + values.byteCount }
+        /// Bytes the tables hold in memory (`StringTable.heldBytes`).
+        public var heldBytes: Int { paths.heldBytes + values.heldBytes }
     }
 
     // Bits of `flags`.

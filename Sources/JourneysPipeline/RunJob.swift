@@ -265,7 +265,7 @@ public enum RunJob {
             if ProcessInfo.processInfo.environment["JOURNEYS_TIMINGS"] == "1" {
                 func s(_ seconds: Double) -> String { String(format: "%.2f s", seconds) }
                 func s(_ a: Date, _ b: Date) -> String { s(b.timeIntervalSince(a)) }
-                report.messages.append("timings: read \(s(started, readDone)), stitch and build \(s(readDone, builtDone)) (decoding \(s(built.decodeSeconds)), journeys \(s(built.journeySeconds))), reports \(s(builtDone, Date())); \(store.count) touchpoints in \(store.storedBytes / 1_000_000) MB of records, \(built.partitions) partitions, \(store.graph.keyCount) keys; resident after reading \(readRSS), after building \(builtRSS), now \(MemoryUse.current())")
+                report.messages.append("timings: read \(s(started, readDone)), stitch and build \(s(readDone, builtDone)) (decoding \(s(built.decodeSeconds)), journeys \(s(built.journeySeconds))), reports \(s(builtDone, Date())); \(store.count) touchpoints in \(store.storedBytes / 1_000_000) MB of records, \(store.strings.paths.count + store.strings.values.count) strings in \(store.strings.heldBytes / 1_000_000) MB, \(built.partitions) partitions, \(store.graph.keyCount) keys; resident after reading \(readRSS), after building \(builtRSS), now \(MemoryUse.current())")
             }
             if store.isSpilled {
                 report.messages.append("note: \(store.storedBytes / 1_000_000) MB of touchpoints were over half the memory limit (\(req.memoryLimit / 1_048_576) MiB) and went to temporary files; journeys were built in \(built.partitions) partitions")

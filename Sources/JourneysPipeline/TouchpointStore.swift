@@ -123,7 +123,7 @@ final class TouchpointStore {
         try store.append(scratch)
         try graph.drainText { try keyText.append($0) }
         // The keys count against the limit with the records: past it, both go to files.
-        if !store.isSpilled, store.size + keyText.size + Int64(strings.byteCount) > memoryLimit / 2 || Self.residentBytes() > memoryLimit / 10 * 6 {
+        if !store.isSpilled, store.size + keyText.size + Int64(strings.heldBytes) > memoryLimit / 2 || Self.residentBytes() > memoryLimit / 10 * 6 {
             try store.spill()
             try keyText.spill()
             MemoryTuning.releaseFreeMemory()

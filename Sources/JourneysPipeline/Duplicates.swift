@@ -25,14 +25,18 @@ public enum Duplicates {
     /// channel and conversation, or every field but the origin (strings by their ids in the
     /// run's tables, so equal strings give equal ids; the query and text by their hash).
     static func fingerprint(_ r: TouchpointColumns.Row, _ k: KeySlots, rest: UInt64) -> UInt64 {
-        var h = FNV1a64()
-        func n(_ v: UInt64) { var x = v; for _ in 0..<8 { h.combine(byte: UInt8(x & 0xFF)); x >>= 8 } }
+        // A word at a time: multiply and fold (any good mix will do; it only picks buckets).
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func n(_ v: UInt64) {
+            h = (h ^ v) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 31
+        }
         n(UInt64(UInt32(bitPattern: k.customer)) << 32 | UInt64(UInt32(bitPattern: k.email)))
         n(UInt64(UInt32(bitPattern: k.visitor)) << 32 | UInt64(UInt32(bitPattern: k.chatVisitor)))
         n(UInt64(r.flags & TouchpointColumns.visitorIsFallback))
         if r.eventID != 0 {
             n(UInt64(r.eventID) << 32 | UInt64(r.conversation)); n(UInt64(r.channel))
-            return h.value
+            return h
         }
         n(UInt64(bitPattern: r.time)); n(UInt64(r.channel) << 48 | UInt64(r.action) << 40 | UInt64(r.flags) << 32 | UInt64(r.actionName))
         n(UInt64(r.path) << 32 | UInt64(r.referrer)); n(UInt64(r.source) << 32 | UInt64(r.medium))
@@ -40,7 +44,7 @@ public enum Duplicates {
         n(UInt64(r.clickValue) << 32 | UInt64(r.currency)); n(UInt64(r.conversation))
         n(UInt64(UInt16(bitPattern: r.status)) << 40 | UInt64(r.device) << 32 | UInt64(UInt32(bitPattern: r.responseMs)))
         n(r.value.bitPattern); n(r.score.bitPattern); n(rest)
-        return h.value
+        return h
     }
 
     /// Whether `b` repeats `a`: the same identity keys (by id) and either the same event id in

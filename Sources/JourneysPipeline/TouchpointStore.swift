@@ -300,6 +300,8 @@ final class PartitionDecoder {
 
     /// About how many touchpoints a partition holds (its arrays are reserved at that size, plus a tenth).
     let expected: Int
+    /// Person key → its number in the partition being grouped, -1 otherwise (kept between partitions).
+    private var localOf: [Int32] = []
 
     init(resolution: IdentityResolution, inputs: Int, discardFrom: [Int32: Int], expected: Int) {
         self.resolution = resolution
@@ -307,6 +309,8 @@ final class PartitionDecoder {
         self.expected = expected + expected / 10
         touchpoints = [Int64](repeating: 0, count: inputs)
     }
+
+    static func powerOfTwo(above n: Int) -> Int { n <= 1 ? 1 : 1 << (Int.bitWidth - (n - 1).leadingZeroBitCount) }
 
     func decode(_ feed: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> Decoded {
         let started = DispatchTime.now().uptimeNanoseconds
@@ -319,17 +323,24 @@ final class PartitionDecoder {
         slots.reserveCapacity(expected)
         rests.reserveCapacity(expected)
         owner.reserveCapacity(expected)
-        // Fingerprint → first kept touchpoint with it; `sameFingerprint` chains the later ones.
-        var seen: [UInt64: Int32] = [:]
+        // An open-addressing index of fingerprints: each slot holds 1 + the first kept touchpoint
+        // with a fingerprint (`fingerprints` has each one's); `sameFingerprint` chains the later ones.
+        var fingerprints: [UInt64] = []
+        fingerprints.reserveCapacity(expected)
+        var index = [Int32](repeating: 0, count: max(1024, Self.powerOfTwo(above: expected * 2)))
         var sameFingerprint: [Int32] = []
+        sameFingerprint.reserveCapacity(expected)
         try feed { b in
             var r = TouchpointRecord.Reader(b)
             let h = r.header()
             if TouchpointStore.isDiscarded(h, discardFrom) { return }
             let (row, rest) = r.body(origin: h.origin)
             let fingerprint = Duplicates.fingerprint(row, h.slots, rest: rest)
-            let first = seen[fingerprint]
-            var e = first ?? -1
+            var mask = index.count - 1
+            var at = Int(truncatingIfNeeded: fingerprint) & mask
+            while index[at] != 0, fingerprints[Int(index[at] - 1)] != fingerprint { at = (at + 1) & mask }
+            let first = index[at] - 1
+            var e = first
             while e >= 0 {
                 if Duplicates.same(columns[Int(e)], slots[Int(e)], rests[Int(e)], row, h.slots, rest) {
                     duplicates += 1
@@ -340,26 +351,58 @@ final class PartitionDecoder {
                 e = sameFingerprint[Int(e)]
             }
             // Chain the new one after the first (order within a chain does not matter).
-            if let first {
+            let new = Int32(columns.count)
+            if first >= 0 {
                 sameFingerprint.append(sameFingerprint[Int(first)])
-                sameFingerprint[Int(first)] = Int32(columns.count)
+                sameFingerprint[Int(first)] = new
             } else {
                 sameFingerprint.append(-1)
-                seen[fingerprint] = Int32(columns.count)
+                index[at] = new + 1
             }
+            fingerprints.append(fingerprint)
             touchpoints[Int(h.origin.input)] += 1
             columns.append(row)
             slots.append(h.slots)
             rests.append(rest)
             owner.append(resolution.personKey(h.slots) ?? -1)
+            if columns.count * 2 > index.count { // keep the index at most half full
+                index = [Int32](repeating: 0, count: index.count * 2)
+                mask = index.count - 1
+                // The first touchpoint with each fingerprint heads its chain.
+                for (k, f) in fingerprints.enumerated() {
+                    var at = Int(truncatingIfNeeded: f) & mask
+                    while index[at] != 0, fingerprints[Int(index[at] - 1)] != f { at = (at + 1) & mask }
+                    if index[at] == 0 { index[at] = Int32(k) + 1 }
+                }
+            }
         }
-        seen = [:]
+        index = []
         sameFingerprint = []
-        var members: [Int32: [Int]] = [:]
-        for (i, pk) in owner.enumerated() where pk >= 0 { members[pk, default: []].append(i) }
-        var persons: [(hash: UInt64, person: StitchedPerson)] = members.map { pk, indices in
-            let p = resolution.person(pk)
-            return (p.hash, StitchedPerson(personID: p.id, customerID: p.customerID, touchpointIndices: indices))
+        fingerprints = []
+        // Persons: the touchpoints grouped by person key with a counting sort (each person's in
+        // column order), then the persons sorted by the hash their id spells.
+        if localOf.count < resolution.keyCount { localOf = [Int32](repeating: -1, count: resolution.keyCount) }
+        var local = localOf // person key → its number in this partition (-1 elsewhere)
+        localOf = []
+        var keys: [Int32] = []
+        defer { for pk in keys { local[Int(pk)] = -1 }; localOf = local } // ready for the next partition
+        var counts: [Int] = []
+        for pk in owner where pk >= 0 {
+            if local[Int(pk)] < 0 { local[Int(pk)] = Int32(keys.count); keys.append(pk); counts.append(0) }
+            counts[Int(local[Int(pk)])] += 1
+        }
+        var starts = [Int](repeating: 0, count: keys.count + 1)
+        for k in keys.indices { starts[k + 1] = starts[k] + counts[k] }
+        var grouped = [Int](repeating: 0, count: starts[keys.count])
+        var next = starts
+        for (i, pk) in owner.enumerated() where pk >= 0 {
+            let k = Int(local[Int(pk)])
+            grouped[next[k]] = i
+            next[k] += 1
+        }
+        var persons: [(hash: UInt64, person: StitchedPerson)] = keys.indices.map { k in
+            let p = resolution.person(keys[k])
+            return (p.hash, StitchedPerson(personID: p.id, customerID: p.customerID, touchpointIndices: Array(grouped[starts[k]..<starts[k + 1]])))
         }
         persons.sort { a, b in a.hash != b.hash ? a.hash < b.hash : a.person.customerID ?? "" < b.person.customerID ?? "" }
         return Decoded(columns: columns, persons: persons.map(\.person))

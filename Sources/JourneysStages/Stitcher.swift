@@ -416,6 +416,9 @@ public struct IdentityResolution: Sendable {
         self.blockedKeys = blockedKeys
     }
 
+    /// How many keys there are (person keys are below it).
+    public var keyCount: Int { personKeyOf.count }
+
     /// The key naming the person a touchpoint with keys `s` belongs to: that of its first
     /// unblocked key (customer, email, visitor, chat visitor); when all are blocked, the
     /// preferred one (see `Stitcher`) is a person of its own. Nil for a touchpoint without keys.

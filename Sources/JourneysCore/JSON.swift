@@ -285,26 +285,30 @@ public enum JSONText {
 
     /// Appends `"s"` with the escapes JSON requires (quotes, backslash, control characters).
     public static func appendString(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { appendString($0, to: &out) }
+    }
+
+    /// Appends the UTF-8 bytes `u` as a JSON string, escaped as `appendString(_: String)` does:
+    /// runs that need no escape are copied in one go.
+    public static func appendString(_ u: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(34)
-        // Fast path: most values need no escape and are copied in one go.
-        let clean = s.utf8.withContiguousStorageIfAvailable { u -> Bool in
-            for c in u where c < 0x20 || c == 34 || c == 92 || c == 0x7f { return false }
-            out.append(contentsOf: u)
-            return true
-        }
-        if clean == true { out.append(34); return }
-        for c in s.utf8 {
+        var clean = 0
+        for (i, c) in u.enumerated() where c < 0x20 || c == 34 || c == 92 || c == 0x7f {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: u[clean..<i]))
+            clean = i + 1
+            out.append(92)
             switch c {
-            case 34: out.append(92); out.append(34)
-            case 92: out.append(92); out.append(92)
-            case 10: out.append(92); out.append(110)
-            case 13: out.append(92); out.append(114)
-            case 9: out.append(92); out.append(116)
-            case 0..<0x20, 0x7f:
-                out.append(contentsOf: [92, 117, 48, 48, hex[Int(c >> 4)], hex[Int(c & 15)]])
-            default: out.append(c)
+            case 34, 92: out.append(c)
+            case 10: out.append(110)
+            case 13: out.append(114)
+            case 9: out.append(116)
+            default:
+                out.append(117); out.append(48); out.append(48)
+                out.append(hex[Int(c >> 4)]); out.append(hex[Int(c & 15)])
             }
         }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: u[clean...]))
         out.append(34)
     }
 

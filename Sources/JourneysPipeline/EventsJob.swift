@@ -41,10 +41,8 @@ public enum EventsJob {
         do {
             summaries = try front.read(rejects: rejectsOut.map { out in { try out.write($0) } }, work: { result -> [UInt8] in
                 var out: [UInt8] = []
-                out.reserveCapacity(result.touchpoints.count * 256)
-                for t in result.touchpoints {
-                    if csv { encoder.appendCSV(t, to: &out) } else { encoder.appendJSON(t, to: &out) }
-                }
+                out.reserveCapacity(result.batch.count * 256)
+                if csv { encoder.appendCSV(result.batch, to: &out) } else { encoder.appendJSON(result.batch, to: &out) }
                 return out
             }, consume: { bytes, _ in try stdout.write(bytes) })
         } catch let e as ReadFailure {

@@ -1,4 +1,4 @@
-/// A CSV cell for row-at-a-time encoders (`journeys events --csv`): `.raw` for values the
+/// A CSV cell of `appendRow` (the header of `journeys events --csv`): `.raw` for values the
 /// program formats itself (numbers, timestamps), `.text` for anything that came from a log and
 /// must be made safe for spreadsheets. Report tables use the typed `Cell` instead.
 public enum CSVCell: Sendable {
@@ -41,25 +41,26 @@ public enum CSVText {
     /// True when a spreadsheet would read this text as a formula: it starts with `=`, `+`, `-`,
     /// `@`, tab, CR or NUL, or has one of the first four after leading white space (ASCII white
     /// space, no-break and other Unicode spaces).
-    public static func startsFormula(_ u: String.UTF8View) -> Bool {
+    public static func startsFormula(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let c = u.first else { return false }
         if c == 9 || c == 13 || c == 0 { return true }
-        var i = u.startIndex
-        while i != u.endIndex, let w = leadingSpaceLength(u[i...]) { i = u.index(i, offsetBy: w) }
-        guard i != u.endIndex else { return false }
+        var i = 0
+        while i < u.count, let w = leadingSpaceLength(UnsafeBufferPointer(rebasing: u[i...])) { i += w }
+        guard i < u.count else { return false }
         let f = u[i]
         return f == 61 || f == 43 || f == 45 || f == 64
     }
 
     /// The UTF-8 length of the white space character `u` starts with, or nil: ASCII space, tab,
     /// LF, VT, FF, CR, U+00A0, U+1680, U+2000–U+200B, U+2028, U+2029, U+202F, U+205F, U+3000, U+FEFF.
-    static func leadingSpaceLength(_ u: Substring.UTF8View) -> Int? {
-        var it = u.makeIterator()
-        guard let a = it.next() else { return nil }
+    static func leadingSpaceLength(_ u: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let a = u.first else { return nil }
         if a == 32 || (a >= 9 && a <= 13) { return 1 }
-        guard a >= 0xC2, let b = it.next() else { return nil }
+        guard a >= 0xC2, u.count >= 2 else { return nil }
+        let b = u[1]
         if a == 0xC2 { return b == 0xA0 ? 2 : nil }
-        guard let c = it.next() else { return nil }
+        guard u.count >= 3 else { return nil }
+        let c = u[2]
         switch (a, b) {
         case (0xE1, 0x9A): return c == 0x80 ? 3 : nil
         case (0xE2, 0x80): return c <= 0x8B || c == 0xA8 || c == 0xA9 || c == 0xAF ? 3 : nil
@@ -74,8 +75,22 @@ public enum CSVText {
     /// `'` when `neutralise` and it starts like a formula, or when `forceText` (an identifier
     /// that a spreadsheet would turn into a number or date).
     public static func appendField(_ s: String, neutralise: Bool, forceText: Bool = false, to o: inout [UInt8]) {
-        let s = s.utf8.count > maxCellUTF16 ? cut(s) : s
-        let u = s.utf8
+        var s = s
+        s.withUTF8 { appendField($0, neutralise: neutralise, forceText: forceText, to: &o) }
+    }
+
+    /// `appendField` of UTF-8 bytes; text longer than a cell holds is cut first (`cutLength`).
+    public static func appendField(_ u: UnsafeBufferPointer<UInt8>, neutralise: Bool, forceText: Bool = false,
+                                   to o: inout [UInt8]) {
+        guard u.count > maxCellUTF16, let keep = cutLength(u) else {
+            return appendFitting(u, neutralise: neutralise, forceText: forceText, to: &o)
+        }
+        var cut = Array(u[..<keep])
+        cut.append(contentsOf: "…".utf8)
+        cut.withUnsafeBufferPointer { appendFitting($0, neutralise: neutralise, forceText: forceText, to: &o) }
+    }
+
+    private static func appendFitting(_ u: UnsafeBufferPointer<UInt8>, neutralise: Bool, forceText: Bool, to o: inout [UInt8]) {
         let prefix = forceText || (neutralise && startsFormula(u))
         let needsQuotes = u.contains { $0 == 44 || $0 == 34 || $0 == 10 || $0 == 13 }
         if !needsQuotes && !prefix { o.append(contentsOf: u); return }
@@ -88,18 +103,21 @@ public enum CSVText {
         if needsQuotes { o.append(34) }
     }
 
-    /// `s` cut so that it fits a spreadsheet cell including the trailing `…` mark.
-    static func cut(_ s: String) -> String {
-        guard s.utf16.count > maxCellUTF16 else { return s }
-        var kept = String.UnicodeScalarView()
-        var units = 0
-        for scalar in s.unicodeScalars {
-            let w = scalar.utf16.count
-            if units + w > maxCellUTF16 - 1 { break }
-            kept.append(scalar)
-            units += w
+    /// How many bytes of the UTF-8 text `u` fit a spreadsheet cell with the trailing `…` mark
+    /// (whole characters, counted in UTF-16 units), or nil when all of `u` fits.
+    static func cutLength(_ u: UnsafeBufferPointer<UInt8>) -> Int? {
+        // A lead byte starts a character: 4-byte characters take two UTF-16 units.
+        func units(_ lead: UInt8) -> Int { lead >= 0xF0 ? 2 : lead & 0xC0 == 0x80 ? 0 : 1 }
+        guard u.reduce(0, { $0 + units($1) }) > maxCellUTF16 else { return nil }
+        var used = 0, i = 0
+        while i < u.count {
+            let w = units(u[i])
+            if used + w > maxCellUTF16 - 1 { break }
+            used += w
+            i += 1
+            while i < u.count, u[i] & 0xC0 == 0x80 { i += 1 }
         }
-        return String(kept) + "…"
+        return i
     }
 
     /// True when a spreadsheet importing this identifier would change it: turn it into a date,

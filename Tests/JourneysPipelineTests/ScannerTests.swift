@@ -46,7 +46,7 @@ func scan(_ plans: [InputPlan], threads: Int, chunkSize: Int = 1 << 20) -> (Stri
     var rejects = ""
     let summaries = try! Scanner.run(plans, options: options, work: { r -> [UInt8] in
         var o: [UInt8] = []
-        for t in r.touchpoints { enc.appendJSON(t, to: &o) }
+        enc.appendJSON(r.batch, to: &o)
         return o
     }, consume: { bytes, header in
         out += bytes

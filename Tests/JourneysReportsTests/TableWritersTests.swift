@@ -116,6 +116,14 @@ import JourneysCore
         #expect(cell.hasSuffix("x…"))
     }
 
+    /// The cut counts UTF-16 units and never splits a character: "é" is one unit, each "😀" two,
+    /// so 1 + 16,382 × 2 = 32,765 units are kept and "…" makes 32,766 (a 16,383rd "😀" would
+    /// make 32,768).
+    @Test func longCellIsCutBetweenCharacters() {
+        let cell = csvCell(.text("é" + String(repeating: "😀", count: 20_000)))
+        #expect(cell == "é" + String(repeating: "😀", count: 16_382) + "…")
+    }
+
     @Test func bomByDefaultAndNotWhenAsked() {
         let t = Table(columns: ["a", "b"], rows: [[.text("naïve"), .integer(1)]])
         let with = CSVWriter.encode(t)

@@ -109,7 +109,9 @@ public enum ChunkProcessor {
                     return
                 }
                 result.touchpointLines += 1
-                appendEventRejects(buffer, origin: origin, line: raw, to: &result.rejects)
+                if !buffer.eventRejects.isEmpty {
+                    appendEventRejects(buffer.eventRejects, more: buffer.moreEventRejects, origin: origin, line: raw, to: &result.rejects)
+                }
             case .skipped(let why):
                 buffer.truncate(to: before)
                 result.skips[why] += 1
@@ -151,19 +153,19 @@ public enum ChunkProcessor {
     /// output stay bounded by the line's size: only the first carries the line's raw text (the
     /// others are `rawShared`), and the events past `TouchpointBuffer.eventRejectLimit` are one
     /// entry per reason with their number (`events`).
-    static func appendEventRejects(_ buffer: TouchpointBuffer, origin: Origin, line: UnsafeBufferPointer<UInt8>,
-                                   to rejects: inout [RejectRecord]) {
-        guard !buffer.eventRejects.isEmpty else { return }
+    static func appendEventRejects(_ eventRejects: [EventReject], more: [RejectReason: Int64], origin: Origin,
+                                   line: UnsafeBufferPointer<UInt8>, to rejects: inout [RejectRecord]) {
+        guard !eventRejects.isEmpty else { return }
         var r = RejectRecord(origin: origin, reason: .malformed, detail: "", raw: Array(line.prefix(rawLimit)),
                              length: Int64(line.count), eventOnly: true)
-        for e in buffer.eventRejects {
+        for e in eventRejects {
             r.reason = e.reason
             r.detail = e.detail
             rejects.append(r)
             r.raw = []
             r.rawShared = true
         }
-        for (reason, n) in buffer.moreEventRejects.sorted(by: { $0.key < $1.key }) {
+        for (reason, n) in more.sorted(by: { $0.key < $1.key }) {
             r.reason = reason
             r.detail = "\(n) more rejected event\(n == 1 ? "" : "s") of this line, not listed one by one"
             r.events = n

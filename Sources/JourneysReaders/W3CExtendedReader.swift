@@ -69,6 +69,8 @@ public struct W3CExtendedReader: LogReader {
     }
 
     var builder: WebRecordBuilder
+    /// The current line's record (its storage reused from line to line).
+    var record = WebRecord()
     /// The latest `#Fields:` columns; nil before the first directive.
     var columns: [Column]?
     /// Why the current directive cannot give touchpoints (a required column is missing).
@@ -121,29 +123,30 @@ public struct W3CExtendedReader: LogReader {
         // Split into fields: tabs when the line has one, else runs of spaces.
         let tabbed = line.contains(9)
         var date: UnsafeBufferPointer<UInt8>?, time: UnsafeBufferPointer<UInt8>?
-        var stem: UnsafeBufferPointer<UInt8>?, query: UnsafeBufferPointer<UInt8>?, uri: UnsafeBufferPointer<UInt8>?
-        var status: UnsafeBufferPointer<UInt8>?, agent: UnsafeBufferPointer<UInt8>?, cookie: UnsafeBufferPointer<UInt8>?
-        var user: UnsafeBufferPointer<UInt8>?, taken: UnsafeBufferPointer<UInt8>?
-        var r = WebRecord()
+        var stem: UnsafeBufferPointer<UInt8>?, query: UnsafeBufferPointer<UInt8>?, uri: WebRecord.Text?
+        var status: UnsafeBufferPointer<UInt8>?, agent: UnsafeBufferPointer<UInt8>?, cookie: WebRecord.Text?
+        var taken: UnsafeBufferPointer<UInt8>?
+        record.reset()
         var count = 0
         func take(_ start: Int, _ end: Int) {
             defer { count += 1 }
             guard count < columns.count else { return }
-            let raw = UnsafeBufferPointer(rebasing: line[start..<end])
-            let v: UnsafeBufferPointer<UInt8>? = raw.isEmpty || (raw.count == 1 && raw[0] == 45) ? nil : raw
+            guard end > start, !(end - start == 1 && line[start] == 45) else { return }
+            let v = UnsafeBufferPointer(rebasing: line[start..<end])
+            let t = WebRecord.Text(start..<end)
             switch columns[count] {
             case .date: date = v
             case .time: time = v
-            case .clientIP: r.clientIP = v
-            case .method: r.method = v
+            case .clientIP: record.clientIP = t
+            case .method: record.method = t
             case .uriStem: stem = v
             case .uriQuery: query = v
-            case .uri: uri = v
+            case .uri: uri = t
             case .status: status = v
-            case .referrer: r.referrer = v
+            case .referrer: record.referrer = t
             case .userAgent: agent = v
-            case .cookie: cookie = v
-            case .username: user = v
+            case .cookie: cookie = t
+            case .username: record.user = t
             case .timeTaken: taken = v
             case .other: break
             }
@@ -188,19 +191,18 @@ public struct W3CExtendedReader: LogReader {
         guard let time, let tod = Self.timeOfDay(time) else {
             return .rejected(.badTimestamp, "time \"\(time.map { String(decoding: $0, as: UTF8.self) } ?? "-")\" is not hh:mm:ss")
         }
-        r.time = day + tod
+        record.time = day + tod
 
         // Target.
         if let uri {
-            r.target = uri
+            record.target = uri
         } else if let stem {
-            if let query {
-                var t = String(decoding: stem, as: UTF8.self)
-                t.append("?")
-                t.append(String(decoding: query, as: UTF8.self))
-                r.targetText = t
-            } else {
-                r.target = stem
+            record.target = record.decode { out in
+                out.append(contentsOf: stem)
+                if let query {
+                    out.append(63)
+                    out.append(contentsOf: query)
+                }
             }
         }
 
@@ -208,13 +210,15 @@ public struct W3CExtendedReader: LogReader {
             guard let s = NumberRange.integer(status) else {
                 return .rejected(.malformed, "sc-status \"\(String(decoding: status, as: UTF8.self))\" is not a number")
             }
-            r.status = s
+            record.status = s
         }
-        if let taken { r.responseTimeMs = Self.milliseconds(taken, seconds: isCloudFront) }
-        if let agent { r.userAgentText = decodeAgent(agent) }
-        if let cookie { r.cookies = cookiePairs(cookie) }
-        if let user { r.user = String(decoding: user, as: UTF8.self) }
-        return builder.build(r, origin: origin, into: &out)
+        if let taken { record.responseTimeMs = Self.milliseconds(taken, seconds: isCloudFront) }
+        if let agent {
+            let cloudFront = isCloudFront
+            record.userAgent = record.decode { Self.decodeAgent(agent, cloudFront: cloudFront, into: &$0) }
+        }
+        if let cookie { record.cookies.append(.header(cookie, trimSeparators: true)) }
+        return builder.build(record, line: line, origin: origin, into: &out)
     }
 
     /// Handles a `#…` directive line: remembers `#Fields:`, `#Software:` and `#Date:`.
@@ -247,40 +251,28 @@ public struct W3CExtendedReader: LogReader {
 
     // MARK: - Field decoding
 
-    /// The user agent as text: IIS `+` → space; CloudFront percent-decoded once, then `%20` → space.
-    func decodeAgent(_ b: UnsafeBufferPointer<UInt8>) -> String {
-        guard isCloudFront else {
-            guard b.contains(43) else { return String(decoding: b, as: UTF8.self) }
-            return String(decoding: b.map { $0 == 43 ? 32 : $0 }, as: UTF8.self)
+    /// Appends the user agent as text to `out`: IIS `+` → space; CloudFront percent-decoded once,
+    /// then `%20` → space.
+    static func decodeAgent(_ b: UnsafeBufferPointer<UInt8>, cloudFront: Bool, into out: inout [UInt8]) {
+        guard cloudFront else {
+            for c in b { out.append(c == 43 ? 32 : c) }
+            return
         }
-        let once = URLParts.percentDecode(b, plusAsSpace: false)
-        let u = Array(once.utf8)
-        guard Self.find(u, [37, 50, 48]) else { return once }
-        var out = [UInt8]()
-        out.reserveCapacity(u.count)
-        var i = 0
-        while i < u.count {
-            if u[i] == 37, i + 2 < u.count, u[i + 1] == 50, u[i + 2] == 48 {
-                out.append(32)
+        let start = out.count
+        URLParts.percentDecode(b, plusAsSpace: false, into: &out)
+        var to = start
+        var i = start
+        while i < out.count {
+            if out[i] == 37, i + 2 < out.count, out[i + 1] == 50, out[i + 2] == 48 {
+                out[to] = 32
                 i += 3
             } else {
-                out.append(u[i])
+                out[to] = out[i]
                 i += 1
             }
+            to += 1
         }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Cookie pairs from a logged `Cookie:` header, with the separator's encoded space removed from names.
-    func cookiePairs(_ b: UnsafeBufferPointer<UInt8>) -> [(String, String)] {
-        var pairs = CookieHeader.parse(b)
-        for k in pairs.indices {
-            var name = pairs[k].0
-            while name.utf8.first == 43 { name.removeFirst() } // IIS: "a=1;+b=2"
-            while name.utf8.starts(with: [37, 50, 48]) { name.removeFirst(3) } // CloudFront: "a=1;%20b=2"
-            pairs[k].0 = name
-        }
-        return pairs
+        out.removeSubrange(to...)
     }
 
     /// `time-taken` in whole milliseconds (rounded), saturated at `Int64.max` for the builder's

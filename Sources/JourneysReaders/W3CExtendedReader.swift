@@ -48,6 +48,16 @@ public struct W3CExtendedReader: LogReader {
         case date, time, clientIP, method, uriStem, uriQuery, uri, status, referrer, userAgent, cookie, username, timeTaken
         case other
 
+        /// The column of a `#Fields:` name. No name this reader knows is longer than 14 bytes, and
+        /// a `String` of up to 15 bytes is no heap object.
+        init(_ name: UnsafeBufferPointer<UInt8>) {
+            if name.count > 15, !name.contains(where: { $0 >= 0x80 }) {
+                self = .other
+            } else {
+                self.init(String(decoding: name, as: UTF8.self))
+            }
+        }
+
         init(_ name: String) {
             switch name.lowercased() {
             case "date": self = .date
@@ -224,11 +234,21 @@ public struct W3CExtendedReader: LogReader {
     /// Handles a `#…` directive line: remembers `#Fields:`, `#Software:` and `#Date:`.
     mutating func directive(_ line: UnsafeBufferPointer<UInt8>) -> LineVerdict {
         if Self.startsWith(line, "#Fields:") {
-            let names = Self.words(UnsafeBufferPointer(rebasing: line[8...]))
-            guard !names.isEmpty else { return .rejected(.malformed, "#Fields directive lists no fields") }
-            let cols = names.map(Column.init)
+            let names = UnsafeBufferPointer(rebasing: line[8...])
+            var any = false
+            Self.forEachWord(names) { _ in any = true }
+            guard any else { return .rejected(.malformed, "#Fields directive lists no fields") }
+            // The columns' storage is reused (a log cut into short files repeats its directives).
+            var cols = columns ?? []
+            columns = nil
+            cols.removeAll(keepingCapacity: true)
+            var edge = false
+            Self.forEachWord(names) { name in
+                cols.append(Column(name))
+                edge = edge || Self.isEdgeField(name)
+            }
             columns = cols
-            edgeFields = names.contains { $0.lowercased().hasPrefix("x-edge-") }
+            edgeFields = edge
             if !cols.contains(.time) {
                 layoutProblem = "the #Fields directive has no time field"
             } else if !cols.contains(.uriStem), !cols.contains(.uri) {
@@ -237,13 +257,12 @@ public struct W3CExtendedReader: LogReader {
                 layoutProblem = nil
             }
         } else if Self.startsWith(line, "#Software:") {
-            var lower = Array(line)
-            for k in lower.indices where (65...90).contains(lower[k]) { lower[k] |= 0x20 }
-            cloudFrontSoftware = Self.find(lower, Array("cloudfront".utf8))
+            cloudFrontSoftware = Self.containsIgnoringCase(line, "cloudfront")
         } else if Self.startsWith(line, "#Date:") {
-            let rest = Self.words(UnsafeBufferPointer(rebasing: line[6...]))
-            if var first = rest.first {
-                directiveDay = first.withUTF8 { $0.count == 10 ? Timestamp.parseISO8601($0) : nil }
+            var first = true
+            Self.forEachWord(UnsafeBufferPointer(rebasing: line[6...])) { word in
+                if first { directiveDay = word.count == 10 ? Timestamp.parseISO8601(word) : nil }
+                first = false
             }
         }
         return .skipped(.header)
@@ -319,23 +338,37 @@ public struct W3CExtendedReader: LogReader {
         return Int64(h * 3_600_000 + m * 60_000 + min(s, 59) * 1000 + ms)
     }
 
-    /// The words of a directive's value, split at spaces and tabs.
-    static func words(_ b: UnsafeBufferPointer<UInt8>) -> [String] {
-        var out: [String] = []
+    /// Calls `body` with each word of a directive's value, split at spaces and tabs.
+    static func forEachWord(_ b: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         var start = -1
         for i in 0...b.count {
             let sep = i == b.count || b[i] == 32 || b[i] == 9
             if sep {
-                if start >= 0 { out.append(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)) }
+                if start >= 0 { body(UnsafeBufferPointer(rebasing: b[start..<i])) }
                 start = -1
             } else if start < 0 {
                 start = i
             }
         }
-        return out
     }
 
-    static func find(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
-        hay.withUnsafeBufferPointer { UserAgentClassifier.contains($0, needle) }
+    /// True for a CloudFront `x-edge-…` field name, in any case.
+    static func isEdgeField(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        if name.contains(where: { $0 >= 0x80 }) {
+            return String(decoding: name, as: UTF8.self).lowercased().hasPrefix("x-edge-")
+        }
+        return name.count >= 7 && zip(name, "x-edge-".utf8).allSatisfy { ($0 &- 65 < 26 ? $0 | 0x20 : $0) == $1 }
+    }
+
+    /// True when `b` contains `needle` (lower-case ASCII), ignoring the case of ASCII letters.
+    static func containsIgnoringCase(_ b: UnsafeBufferPointer<UInt8>, _ needle: StaticString) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        guard b.count >= n else { return false }
+        for i in 0...(b.count - n) {
+            var k = 0
+            while k < n, (b[i + k] &- 65 < 26 ? b[i + k] | 0x20 : b[i + k]) == needle.utf8Start[k] { k += 1 }
+            if k == n { return true }
+        }
+        return false
     }
 }

@@ -13,6 +13,32 @@ public enum URLParts {
         }
     }
 
+    /// Appends `b` percent-decoded (and `+` as space when `plusAsSpace`) to `out`. If the decoded
+    /// bytes are not valid UTF-8, `b` is appended as it is, so no byte is silently replaced.
+    /// `b` is valid UTF-8 (a slice of a checked line, or text decoded before).
+    public static func percentDecode(_ b: UnsafeBufferPointer<UInt8>, plusAsSpace: Bool, into out: inout [UInt8]) {
+        let start = out.count
+        var high = false
+        var i = 0
+        while i < b.count {
+            let c = b[i]
+            if c == 37, i + 2 < b.count, let h = hexValue(b[i + 1]), let l = hexValue(b[i + 2]) {
+                let d = h << 4 | l
+                high = high || d >= 0x80
+                out.append(d)
+                i += 3
+            } else {
+                out.append(plusAsSpace && c == 43 ? 32 : c)
+                i += 1
+            }
+        }
+        // Only a decoded byte of 0x80 or more can make the bytes invalid.
+        if high, !out.withUnsafeBufferPointer({ isValidUTF8(UnsafeBufferPointer(rebasing: $0[start...])) }) {
+            out.removeSubrange(start...)
+            out.append(contentsOf: b)
+        }
+    }
+
     /// Percent-decodes `b` (and `+` as space when `plusAsSpace`). If the decoded bytes are not
     /// valid UTF-8 the text is returned undecoded, so no byte is silently replaced.
     public static func percentDecode(_ b: UnsafeBufferPointer<UInt8>, plusAsSpace: Bool) -> String {
@@ -21,19 +47,8 @@ public enum URLParts {
         if !needs { return String(decoding: b, as: UTF8.self) }
         var out = [UInt8]()
         out.reserveCapacity(b.count)
-        var i = 0
-        while i < b.count {
-            let c = b[i]
-            if c == 37, i + 2 < b.count, let h = hexValue(b[i + 1]), let l = hexValue(b[i + 2]) {
-                out.append(h << 4 | l)
-                i += 3
-            } else {
-                out.append(plusAsSpace && c == 43 ? 32 : c)
-                i += 1
-            }
-        }
-        if let s = String(validating: out, as: UTF8.self) { return s }
-        return String(decoding: b, as: UTF8.self)
+        percentDecode(b, plusAsSpace: plusAsSpace, into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func percentDecode(_ s: String, plusAsSpace: Bool) -> String {
@@ -41,9 +56,24 @@ public enum URLParts {
         return s.withUTF8 { percentDecode($0, plusAsSpace: plusAsSpace) }
     }
 
-    /// Decodes `a=1&b=x+y` into name / value pairs (`+` is a space; names keep their case).
-    public static func decodeQuery(_ b: UnsafeBufferPointer<UInt8>) -> [QueryParam] {
-        var out: [QueryParam] = []
+    /// True when `b` is valid UTF-8.
+    public static func isValidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var parser = Unicode.UTF8.ForwardParser()
+        var bytes = b.makeIterator()
+        while true {
+            switch parser.parseScalar(from: &bytes) {
+            case .valid: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+
+    /// Calls `body` with the raw name and value of each parameter of a query `a=1&b=x+y&flag`
+    /// (the value empty when there is no `=`; empty parameters are left out), in order.
+    @inline(__always)
+    public static func forEachParameter(_ b: UnsafeBufferPointer<UInt8>,
+                                        _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Void) {
         var start = 0
         var i = 0
         while i <= b.count {
@@ -51,15 +81,22 @@ public enum URLParts {
                 if i > start {
                     let part = UnsafeBufferPointer(rebasing: b[start..<i])
                     if let eq = part.firstIndex(of: 61) {
-                        out.append(QueryParam(percentDecode(UnsafeBufferPointer(rebasing: part[..<eq]), plusAsSpace: true),
-                                              percentDecode(UnsafeBufferPointer(rebasing: part[(eq + 1)...]), plusAsSpace: true)))
+                        body(UnsafeBufferPointer(rebasing: part[..<eq]), UnsafeBufferPointer(rebasing: part[(eq + 1)...]))
                     } else {
-                        out.append(QueryParam(percentDecode(part, plusAsSpace: true), ""))
+                        body(part, UnsafeBufferPointer(rebasing: part[part.count...]))
                     }
                 }
                 start = i + 1
             }
             i += 1
+        }
+    }
+
+    /// Decodes `a=1&b=x+y` into name / value pairs (`+` is a space; names keep their case).
+    public static func decodeQuery(_ b: UnsafeBufferPointer<UInt8>) -> [QueryParam] {
+        var out: [QueryParam] = []
+        forEachParameter(b) { name, value in
+            out.append(QueryParam(percentDecode(name, plusAsSpace: true), percentDecode(value, plusAsSpace: true)))
         }
         return out
     }
@@ -93,9 +130,10 @@ public enum URLParts {
         return (i + 3)..<j
     }
 
-    /// The lower-cased host of an absolute URL (no user info, no port); nil for `-`, empty or relative.
-    public static func host(_ b: UnsafeBufferPointer<UInt8>) -> String? {
-        guard let r = authorityRange(b), !r.isEmpty else { return nil }
+    /// Appends the lower-cased host of an absolute URL (no user info, no port) to `out`; false
+    /// (nothing appended) for `-`, empty or relative. `b` is valid UTF-8.
+    public static func host(_ b: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
+        guard let r = authorityRange(b), !r.isEmpty else { return false }
         var a = UnsafeBufferPointer(rebasing: b[r])
         if let at = a.lastIndex(of: 64) { a = UnsafeBufferPointer(rebasing: a[(at + 1)...]) }
         var end = a.count
@@ -104,12 +142,16 @@ public enum URLParts {
         } else if let colon = a.firstIndex(of: 58) {
             end = colon
         }
-        guard end > 0 else { return nil }
-        let raw = UnsafeBufferPointer(rebasing: a[..<end])
-        if !raw.contains(where: { $0 &- 65 < 26 || $0 >= 0x80 }) { return String(decoding: raw, as: UTF8.self) }
-        var bytes = [UInt8](raw)
-        for k in bytes.indices where (65...90).contains(bytes[k]) { bytes[k] |= 0x20 }
-        return String(validating: bytes, as: UTF8.self)
+        guard end > 0 else { return false }
+        for c in a[..<end] { out.append(c &- 65 < 26 ? c | 0x20 : c) }
+        return true
+    }
+
+    /// The lower-cased host of an absolute URL (no user info, no port); nil for `-`, empty or relative.
+    public static func host(_ b: UnsafeBufferPointer<UInt8>) -> String? {
+        var out: [UInt8] = []
+        guard host(b, into: &out) else { return nil }
+        return String(decoding: out, as: UTF8.self)
     }
 
     public static func host(_ s: String) -> String? {
@@ -135,27 +177,49 @@ public enum URLParts {
     /// Sets the campaign and click id from the touchpoint's decoded query (`utm_*`, click ids).
     public static func applyQueryFields(to t: inout Touchpoint) {
         for p in t.query where !p.value.isEmpty {
-            // Only names that could match are lower-cased (utm_* and the click ids are short).
-            let n = p.name.utf8
-            guard n.count >= 4, n.count <= 12 else { continue }
-            let name = p.name.lowercased()
-            switch name {
-            case "utm_source": t.campaign.source = p.value
-            case "utm_medium": t.campaign.medium = p.value
-            case "utm_campaign": t.campaign.name = p.value
-            case "utm_term": t.campaign.term = p.value
-            case "utm_content": t.campaign.content = p.value
-            default:
-                if t.clickID == nil, clickIDNames.contains(name) {
-                    t.clickID = ClickID(kind: name, value: p.value)
-                }
+            var name = p.name
+            switch name.withUTF8({ queryField($0) }) {
+            case .source: t.campaign.source = p.value
+            case .medium: t.campaign.medium = p.value
+            case .campaign: t.campaign.name = p.value
+            case .term: t.campaign.term = p.value
+            case .content: t.campaign.content = p.value
+            case .clickID(let k): if t.clickID == nil { t.clickID = ClickID(kind: clickIDNames[k], value: p.value) }
+            case nil: break
             }
         }
     }
 
-    /// The value of the first query parameter called `name`.
-    public static func value(_ name: String, in query: [QueryParam]) -> String? {
-        query.first(where: { $0.name == name })?.value
+    /// What a query parameter sets: a campaign field (`utm_source` …) or a click id (the index of
+    /// its kind in `clickIDNames`).
+    public enum QueryField: Equatable, Sendable {
+        case source, medium, campaign, term, content
+        case clickID(Int)
+    }
+
+    /// The field a query parameter sets, by its decoded name in any case (Unicode lower-casing,
+    /// as `String.lowercased`); nil for any other parameter.
+    public static func queryField(_ name: UnsafeBufferPointer<UInt8>) -> QueryField? {
+        // Only names that could match are lower-cased (utm_* and the click ids are short).
+        guard name.count >= 4, name.count <= 12 else { return nil }
+        if name.contains(where: { $0 >= 0x80 }) {
+            // Rare: a non-ASCII letter may lower-case to ASCII (the Kelvin sign to `k`).
+            var lower = String(decoding: name, as: UTF8.self).lowercased()
+            return lower.withUTF8 { $0.contains(where: { $0 >= 0x80 }) ? nil : queryField(lowercased: $0) }
+        }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 12) { buffer in
+            for (k, c) in name.enumerated() { buffer[k] = c &- 65 < 26 ? c | 0x20 : c }
+            return queryField(lowercased: UnsafeBufferPointer(rebasing: buffer[..<name.count]))
+        }
+    }
+
+    static let campaignNames: [(String, QueryField)] =
+        [("utm_source", .source), ("utm_medium", .medium), ("utm_campaign", .campaign), ("utm_term", .term), ("utm_content", .content)]
+
+    static func queryField(lowercased n: UnsafeBufferPointer<UInt8>) -> QueryField? {
+        for (name, field) in campaignNames where name.utf8.count == n.count && name.utf8.elementsEqual(n) { return field }
+        for (k, name) in clickIDNames.enumerated() where name.utf8.count == n.count && name.utf8.elementsEqual(n) { return .clickID(k) }
+        return nil
     }
 }
 
@@ -178,10 +242,16 @@ public struct FNV1a64: Sendable {
     }
     /// 16 lower-case hex digits.
     public var hex: String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 48, count: 16)
-        var v = value
-        for i in stride(from: 15, through: 0, by: -1) { out[i] = digits[Int(v & 15)]; v >>= 4 }
+        var out: [UInt8] = []
+        appendHex(to: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the 16 lower-case hex digits of `value` to `out`.
+    public func appendHex(to out: inout [UInt8]) {
+        for shift in stride(from: 60, through: 0, by: -4) {
+            let d = UInt8(truncatingIfNeeded: value >> UInt64(shift)) & 15
+            out.append(d < 10 ? 48 + d : 87 + d)
+        }
     }
 }

@@ -81,6 +81,8 @@ public struct JSONAccessReader: LogReader {
     let timezoneOffset: Int
     let identity: IdentityOptions
     var builder: WebRecordBuilder
+    /// The current line's record (its storage reused from line to line).
+    var record = WebRecord()
 
     public init(options: ReaderOptions = ReaderOptions()) throws(ConfigError) {
         var defaults = Self.defaultPaths
@@ -147,23 +149,29 @@ public struct JSONAccessReader: LogReader {
         }
         guard case .object = rec else { return .rejected(.badJSON, "the line is JSON but not an object") }
 
-        var r = WebRecord()
+        record.reset()
         guard let tv = value(time, rec) else {
             return .rejected(.badTimestamp, "no time field (fields.time: \(Self.describe(time)))")
         }
         guard let t = TimeField.parse(tv, format: timeFormat, offset: timezoneOffset) else {
             return .rejected(.badTimestamp, "time \"\(tv.text ?? "")\" is not a \(timeFormat) time")
         }
-        r.time = t
+        record.time = t
 
         // Target: uri (+ query), else the request line, else path + query.
         let q = text(query, rec)
         if let u = text(uri, rec) {
-            if let q, !u.utf8.contains(63) { r.targetText = u + "?" + q } else { r.targetText = u }
-        } else if let line = text(request, rec), let target = Self.requestTarget(line) {
-            r.targetText = target
+            record.target = record.decode { out in
+                out.appendUTF8(u)
+                if let q, !u.utf8.contains(63) { out.append(63); out.appendUTF8(q) }
+            }
+        } else if let requestLine = text(request, rec), let target = Self.requestTarget(requestLine) {
+            record.target = record.append(target)
         } else if let p = text(path, rec) {
-            r.targetText = q.map { p + "?" + $0 } ?? p
+            record.target = record.decode { out in
+                out.appendUTF8(p)
+                if let q { out.append(63); out.appendUTF8(q) }
+            }
         } else {
             return .rejected(.malformed, "no request URI (fields.uri: \(Self.describe(uri)); fields.path: \(Self.describe(path)))")
         }
@@ -172,24 +180,18 @@ public struct JSONAccessReader: LogReader {
             guard let s = Self.statusCode(sv) else {
                 return .rejected(.malformed, "status \"\(sv.text ?? "")\" is not an HTTP status")
             }
-            r.status = s
+            record.status = s
         }
-        r.referrerText = text(referrer, rec)
-        r.userAgentText = text(agent, rec)
-        if var header = text(cookie, rec) {
-            r.cookies = header.withUTF8 { CookieHeader.parse($0) }
-        }
+        if let v = text(referrer, rec) { record.referrer = record.append(v) }
+        if let v = text(agent, rec) { record.userAgent = record.append(v) }
         if let v = identityText(visitor, rec), let name = identity.visitorCookies.first {
-            r.cookies.insert((name, v), at: 0)
+            record.cookies.append(.single(name: record.append(name), value: record.append(v), encoded: false))
         }
-        r.user = identityText(customer, rec) ?? identityText(user, rec)
-        r.responseTimeMs = responseTime(rec)
-
-        var ipText = text(ip, rec) ?? ""
-        return ipText.withUTF8 { ipBytes in
-            if !ipBytes.isEmpty { r.clientIP = ipBytes }
-            return builder.build(r, origin: origin, into: &out)
-        }
+        if let header = text(cookie, rec) { record.cookies.append(.header(record.append(header), trimSeparators: false)) }
+        if let v = identityText(customer, rec) ?? identityText(user, rec) { record.user = record.append(v) }
+        record.responseTimeMs = responseTime(rec)
+        if let v = text(ip, rec), !v.isEmpty { record.clientIP = record.append(v) }
+        return builder.build(record, line: line, origin: origin, into: &out)
     }
 
     /// Response time in whole milliseconds from the first unit role that is present, saturated

@@ -12,8 +12,8 @@ import Darwin
 /// line is read in two passes over its bytes: the first cuts it into one span per variable
 /// (left to right, each value ending at the next literal, or at the closing unescaped `"` when
 /// the variable stands between quotes), the second interprets the spans the format defines.
-/// Only kept text (target, referrer, user agent, cookies, user) becomes a `String`, and only when
-/// it contains escapes; everything else stays a view into the line. What a request means — bots,
+/// Kept text (target, referrer, user agent, cookies, user) that contains escapes is decoded into
+/// the record's reused bytes; everything else stays a view into the line, and no `String` is made. What a request means — bots,
 /// static assets, identity keys, order values — is decided by `WebRecordBuilder`.
 public struct NginxAccessReader: LogReader {
     public static let format = "nginx"
@@ -67,6 +67,8 @@ public struct NginxAccessReader: LogReader {
 
     let layout: LogFormatLayout
     var builder: WebRecordBuilder
+    /// The current line's record (its storage reused from line to line).
+    var record = WebRecord()
 
     /// Compiles `logFormat`; throws a `ConfigError` (path `log_format`) when it is empty or cannot
     /// split a line (no time or request variable, two variables with nothing between them).
@@ -76,9 +78,9 @@ public struct NginxAccessReader: LogReader {
     }
 
     public mutating func read(_ line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
-        var record = WebRecord()
+        record.reset()
         if let rejection = layout.extract(line, defaultOffset: builder.options.timezoneOffset, into: &record) { return rejection }
-        return builder.build(record, origin: origin, into: &out)
+        return builder.build(record, line: line, origin: origin, into: &out)
     }
 
     // MARK: - Sniffing
@@ -463,8 +465,8 @@ struct LogFormatLayout: Sendable {
         var target: Span?
         var uri: Span?
         var args: Span?
-        var remoteAddr: UnsafeBufferPointer<UInt8>?
-        var forwarded: UnsafeBufferPointer<UInt8>?
+        var remoteAddr: WebRecord.Text?
+        var forwarded: Span?
         var requestTime: Int64?
         var upstreamTime: Int64?
         var timeRank = 0
@@ -472,13 +474,14 @@ struct LogFormatLayout: Sendable {
             let s = spans[k]
             let v = UnsafeBufferPointer(rebasing: b[s.start..<s.end])
             let dash = v.count == 1 && v[0] == 45
+            func text() -> WebRecord.Text { LogFormatLayout.text(s, v, &r) }
             switch steps[k].field {
             case .remoteAddr:
-                if !v.isEmpty, !dash { remoteAddr = v }
+                if !v.isEmpty, !dash { remoteAddr = WebRecord.Text(s.start..<s.end) }
             case .forwardedFor:
-                if !v.isEmpty, !dash { forwarded = v }
+                if !v.isEmpty, !dash { forwarded = s }
             case .remoteUser:
-                if !v.isEmpty, !dash { r.user = Escapes.text(v, escaped: s.escaped) }
+                if !v.isEmpty, !dash { r.user = text() }
             case .timeLocal, .timeISO8601, .msec:
                 // One time is enough; the most precise one the format has wins ($msec > iso8601 > local).
                 let field = steps[k].field
@@ -498,12 +501,12 @@ struct LogFormatLayout: Sendable {
                 guard let req = RequestLine(v) else {
                     return .rejected(.malformed, "\(variableNames[k]) \"\(Escapes.preview(v))\" is not METHOD TARGET [PROTOCOL]")
                 }
-                if r.method == nil { r.method = req.method }
+                if r.method == nil { r.method = WebRecord.Text(s.start..<(s.start + req.methodEnd)) }
                 if target == nil {
                     target = Span(start: s.start + req.targetStart, end: s.start + req.targetEnd, escaped: s.escaped)
                 }
             case .requestMethod:
-                if !v.isEmpty, !dash { r.method = v }
+                if !v.isEmpty, !dash { r.method = WebRecord.Text(s.start..<s.end) }
             case .requestURI:
                 if !v.isEmpty, !dash { target = s }
             case .uri:
@@ -516,27 +519,16 @@ struct LogFormatLayout: Sendable {
                 }
                 r.status = status
             case .referer:
-                if !v.isEmpty, !dash {
-                    if s.escaped { r.referrerText = Escapes.text(v, escaped: true) } else { r.referrer = v }
-                }
+                if !v.isEmpty, !dash { r.referrer = text() }
             case .userAgent:
-                if !v.isEmpty, !dash {
-                    if s.escaped { r.userAgentText = Escapes.text(v, escaped: true) } else { r.userAgent = v }
-                }
+                if !v.isEmpty, !dash { r.userAgent = text() }
             case .cookieHeader:
                 if !v.isEmpty, !dash {
-                    if s.escaped {
-                        var decoded = Escapes.text(v, escaped: true)
-                        decoded.withUTF8 { r.cookies.append(contentsOf: CookieHeader.parse($0)) }
-                    } else {
-                        r.cookieHeader = v
-                    }
+                    // A decoded header counts with the cookies logged one by one, in order.
+                    if s.escaped { r.cookies.append(.header(text(), trimSeparators: false)) } else { r.cookieHeader = text() }
                 }
             case .cookie(let i):
-                if !v.isEmpty, !dash {
-                    let raw = Escapes.text(v, escaped: s.escaped)
-                    r.cookies.append((names[i], URLParts.percentDecode(raw, plusAsSpace: false)))
-                }
+                if !v.isEmpty, !dash { r.cookies.append(.single(name: r.append(names[i]), value: text(), encoded: true)) }
             case .requestTime:
                 requestTime = LogFormatLayout.milliseconds(v)
             case .upstreamTime:
@@ -545,18 +537,25 @@ struct LogFormatLayout: Sendable {
                 break
             }
         }
-        r.clientIP = forwarded.map(LogFormatLayout.firstAddress) ?? remoteAddr
+        r.clientIP = forwarded.map { LogFormatLayout.firstAddress(b, $0) } ?? remoteAddr
         r.responseTimeMs = requestTime ?? upstreamTime
 
         if let t = target {
-            let v = UnsafeBufferPointer(rebasing: b[t.start..<t.end])
-            if t.escaped { r.targetText = Escapes.text(v, escaped: true) } else { r.target = v }
+            r.target = LogFormatLayout.text(t, UnsafeBufferPointer(rebasing: b[t.start..<t.end]), &r)
         } else if let u = uri {
-            var text = LogFormatLayout.reencodedPath(Escapes.text(UnsafeBufferPointer(rebasing: b[u.start..<u.end]), escaped: u.escaped))
-            if let a = args {
-                text += "?" + Escapes.text(UnsafeBufferPointer(rebasing: b[a.start..<a.end]), escaped: a.escaped)
+            let uriBytes = UnsafeBufferPointer(rebasing: b[u.start..<u.end])
+            r.target = r.decode { out in
+                if u.escaped || uriBytes.contains(where: { $0 == 37 || $0 == 63 || $0 == 35 }) {
+                    out.appendUTF8(LogFormatLayout.reencodedPath(Escapes.text(uriBytes, escaped: u.escaped)))
+                } else {
+                    out.append(contentsOf: uriBytes)
+                }
+                if let a = args {
+                    out.append(63)
+                    let argBytes = UnsafeBufferPointer(rebasing: b[a.start..<a.end])
+                    if a.escaped { Escapes.decode(argBytes, into: &out) } else { out.append(contentsOf: argBytes) }
+                }
             }
-            r.targetText = text
         } else {
             return .rejected(.malformed, "no request target in the line")
         }
@@ -564,10 +563,16 @@ struct LogFormatLayout: Sendable {
         return nil
     }
 
+    /// A value as a record's text: its span of the line, or its escapes decoded into the record.
+    static func text(_ s: Span, _ v: UnsafeBufferPointer<UInt8>, _ r: inout WebRecord) -> WebRecord.Text {
+        s.escaped ? r.decode { Escapes.decode(v, into: &$0) } : WebRecord.Text(s.start..<s.end)
+    }
+
     /// Adds `$arg_NAME` values to the request target's query unless the target already carries them.
     func addLoggedArguments(_ b: UnsafeBufferPointer<UInt8>, _ steps: UnsafeBufferPointer<Step>, _ spans: UnsafeBufferPointer<Span>,
                             _ r: inout WebRecord) {
-        var text = r.targetText ?? r.target.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        guard let target = r.target else { return }
+        var text = r.decoded.withUnsafeBufferPointer { String(decoding: WebRecord.Bytes(line: b, decoded: $0)[target], as: UTF8.self) }
         var changed = false
         for k in 0..<steps.count {
             guard case .arg(let i) = steps[k].field else { continue }
@@ -581,10 +586,7 @@ struct LogFormatLayout: Sendable {
             text += (text.contains("?") ? "&" : "?") + name + "=" + Escapes.text(v, escaped: s.escaped)
             changed = true
         }
-        if changed {
-            r.targetText = text
-            r.target = nil
-        }
+        if changed { r.target = r.append(text) }
     }
 
     /// Seconds with a fraction (`0.123`) as milliseconds; several values (`0.050, 0.020` or
@@ -628,12 +630,12 @@ struct LogFormatLayout: Sendable {
     }
 
     /// The first address of an `X-Forwarded-For` list (`client, proxy1, proxy2`).
-    static func firstAddress(_ v: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-        var s = 0
-        while s < v.count, v[s] == 32 { s += 1 }
+    static func firstAddress(_ b: UnsafeBufferPointer<UInt8>, _ v: Span) -> WebRecord.Text {
+        var s = v.start
+        while s < v.end, b[s] == 32 { s += 1 }
         var e = s
-        while e < v.count, v[e] != 44, v[e] != 32 { e += 1 }
-        return UnsafeBufferPointer(rebasing: v[s..<e])
+        while e < v.end, b[e] != 44, b[e] != 32 { e += 1 }
+        return WebRecord.Text(s..<e)
     }
 
     /// `$uri` is logged decoded: re-encode the characters that would change its meaning as a target.
@@ -654,7 +656,8 @@ struct LogFormatLayout: Sendable {
 
 /// `METHOD TARGET [PROTOCOL]` split into offsets of the request value.
 struct RequestLine {
-    var method: UnsafeBufferPointer<UInt8>
+    /// The method is `v[..<methodEnd]`.
+    var methodEnd: Int
     var targetStart: Int
     var targetEnd: Int
 
@@ -680,7 +683,7 @@ struct RequestLine {
         if first != 47 { // not "/…": must be an absolute URL
             guard UserAgentClassifier.contains(UnsafeBufferPointer(rebasing: v[ts..<te]), [58, 47, 47]) else { return nil }
         }
-        method = UnsafeBufferPointer(rebasing: v[..<sp])
+        methodEnd = sp
         targetStart = ts
         targetEnd = te
     }
@@ -695,6 +698,14 @@ enum Escapes {
         guard escaped, v.contains(92) else { return String(decoding: v, as: UTF8.self) }
         var out = [UInt8]()
         out.reserveCapacity(v.count)
+        decode(v, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `v` with its escapes decoded to `out`; if the decoded bytes are not valid UTF-8,
+    /// appends `v` as it is.
+    static func decode(_ v: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        let start = out.count
         var i = 0
         let n = v.count
         var valid = true
@@ -718,7 +729,7 @@ enum Escapes {
                         scalar = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
                         end = after
                     }
-                    if let s = Unicode.Scalar(scalar) { out.append(contentsOf: Array(String(Character(s)).utf8)) } else { valid = false }
+                    if let s = Unicode.Scalar(scalar) { UTF8.encode(s) { out.append($0) } } else { valid = false }
                     i = end
                 } else {
                     out.append(c); i += 1
@@ -732,8 +743,10 @@ enum Escapes {
             default: out.append(c); i += 1
             }
         }
-        if valid, let s = String(validating: out, as: UTF8.self) { return s }
-        return String(decoding: v, as: UTF8.self)
+        if !valid || !out.withUnsafeBufferPointer({ URLParts.isValidUTF8(UnsafeBufferPointer(rebasing: $0[start...])) }) {
+            out.removeSubrange(start...)
+            out.append(contentsOf: v)
+        }
     }
 
     static func unicodeUnit(_ v: UnsafeBufferPointer<UInt8>, _ i: Int) -> (UInt32, Int)? {

@@ -33,15 +33,13 @@ public struct IdentityOptions: Sendable, Equatable {
     public init() {}
 
     /// The value if it is a real identity, trimmed; nil for a placeholder.
-    @inlinable
     public func clean(_ raw: String?) -> String? {
-        guard let t = raw?.trimmingSpaces, !t.isEmpty else { return nil }
-        // Placeholders are short words; longer values are never looked up. A value without
-        // upper-case or non-ASCII bytes (most ids) is looked up as it is, with no lower-cased copy.
-        guard t.utf8.count <= 64 else { return t }
-        let plain = t.utf8.withContiguousStorageIfAvailable { u in !u.contains { $0 >= 128 || $0 &- 65 < 26 } } ?? false
-        if ignoreValues.contains(plain ? t : t.lowercased()) { return nil }
-        return t
+        guard let raw else { return nil }
+        var bytes = raw
+        return bytes.withUTF8 { b in
+            guard let r = cleanRange(b, placeholders: nil) else { return nil }
+            return r.count == b.count ? raw : String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)
+        }
     }
 
     /// An email address trimmed and lower-cased; nil for a placeholder or text without `@`.
@@ -49,6 +47,93 @@ public struct IdentityOptions: Sendable, Equatable {
         guard let t = clean(raw), t.utf8.contains(64) else { return nil }
         return t.lowercased()
     }
+
+    /// The range of `b` without leading and trailing ASCII white space when that is a real
+    /// identity; nil for a placeholder. `placeholders` are `ignoreValues` as bytes when they are
+    /// all ASCII (`IdentityBytes`): an ASCII value is then looked up without a `String`.
+    func cleanRange(_ b: UnsafeBufferPointer<UInt8>, placeholders: [[UInt8]]?) -> Range<Int>? {
+        func space(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 10 || c == 13 }
+        var start = 0, end = b.count
+        while start < end, space(b[start]) { start += 1 }
+        while end > start, space(b[end - 1]) { end -= 1 }
+        guard start < end else { return nil }
+        // Placeholders are short words; longer values are never looked up. A value without
+        // upper-case or non-ASCII bytes (most ids) is looked up as it is, with no lower-cased copy.
+        guard end - start <= 64 else { return start..<end }
+        let t = UnsafeBufferPointer(rebasing: b[start..<end])
+        let ascii = !t.contains { $0 >= 128 }
+        if let placeholders, ascii {
+            for p in placeholders where p.count == t.count {
+                if zip(p, t).allSatisfy({ $0 == ($1 &- 65 < 26 ? $1 | 0x20 : $1) }) { return nil }
+            }
+            return start..<end
+        }
+        let text = String(decoding: t, as: UTF8.self)
+        let plain = ascii && !t.contains { $0 &- 65 < 26 }
+        return ignoreValues.contains(plain ? text : text.lowercased()) ? nil : start..<end
+    }
+}
+
+/// `IdentityOptions` as bytes, for readers that find identity keys in a line's bytes without
+/// making a `String`: the cookie and parameter names and the placeholders as UTF-8.
+public struct IdentityBytes: Sendable {
+    public let options: IdentityOptions
+    public let visitorCookies, customerCookies, customerParams, emailParams: ByteNames
+    /// `ignoreValues` as bytes; nil when one is not ASCII (values are then looked up as `String`s).
+    let placeholders: [[UInt8]]?
+
+    public init(_ options: IdentityOptions) {
+        self.options = options
+        visitorCookies = ByteNames(options.visitorCookies)
+        customerCookies = ByteNames(options.customerCookies)
+        customerParams = ByteNames(options.customerParams)
+        emailParams = ByteNames(options.emailParams)
+        let all = options.ignoreValues.sorted().map { Array($0.utf8) }
+        placeholders = all.allSatisfy { $0.allSatisfy { $0 < 128 } } ? all : nil
+    }
+
+    /// `IdentityOptions.clean` on bytes: the range of the trimmed identity, nil for a placeholder.
+    public func clean(_ b: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        options.cleanRange(b, placeholders: placeholders)
+    }
+
+    /// `IdentityOptions.cleanEmail` on bytes: appends the trimmed, lower-cased address to `out`;
+    /// false (nothing appended) for a placeholder or text without `@`.
+    public func cleanEmail(_ b: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
+        guard let r = clean(b) else { return false }
+        let t = UnsafeBufferPointer(rebasing: b[r])
+        guard t.contains(64) else { return false }
+        if t.contains(where: { $0 >= 128 }) {
+            out.appendUTF8(String(decoding: t, as: UTF8.self).lowercased())
+        } else {
+            for c in t { out.append(c &- 65 < 26 ? c | 0x20 : c) }
+        }
+        return true
+    }
+}
+
+/// Names (of cookies or query parameters) as bytes, to look up a name found in a line.
+public struct ByteNames: Sendable {
+    let names: [String]
+    let bytes: [[UInt8]]
+    let ascii: Bool
+
+    public init(_ names: [String]) {
+        self.names = names
+        bytes = names.map { Array($0.utf8) }
+        ascii = names.allSatisfy { $0.utf8.allSatisfy { $0 < 128 } }
+    }
+
+    /// True when `b` is one of the names, byte for byte; with `asString`, as `String`s compare
+    /// (canonical equivalence, which only tells apart from byte equality when a side is not ASCII).
+    public func contains(_ b: UnsafeBufferPointer<UInt8>, asString: Bool = true) -> Bool {
+        for n in bytes where n.count == b.count && n.elementsEqual(b) { return true }
+        guard asString, !ascii || b.contains(where: { $0 >= 128 }) else { return false }
+        return names.contains(String(decoding: b, as: UTF8.self))
+    }
+
+    /// The first name's bytes.
+    public var first: [UInt8]? { bytes.first }
 }
 
 /// Options every reader understands; each reader documents which it uses.

@@ -48,6 +48,16 @@ public struct W3CExtendedReader: LogReader {
         case date, time, clientIP, method, uriStem, uriQuery, uri, status, referrer, userAgent, cookie, username, timeTaken
         case other
 
+        /// The column of a `#Fields:` name. No name this reader knows is longer than 14 bytes, and
+        /// a `String` of up to 15 bytes is no heap object.
+        init(_ name: UnsafeBufferPointer<UInt8>) {
+            if name.count > 15, !name.contains(where: { $0 >= 0x80 }) {
+                self = .other
+            } else {
+                self.init(String(decoding: name, as: UTF8.self))
+            }
+        }
+
         init(_ name: String) {
             switch name.lowercased() {
             case "date": self = .date
@@ -69,6 +79,8 @@ public struct W3CExtendedReader: LogReader {
     }
 
     var builder: WebRecordBuilder
+    /// The current line's record (its storage reused from line to line).
+    var record = WebRecord()
     /// The latest `#Fields:` columns; nil before the first directive.
     var columns: [Column]?
     /// Why the current directive cannot give touchpoints (a required column is missing).
@@ -121,29 +133,30 @@ public struct W3CExtendedReader: LogReader {
         // Split into fields: tabs when the line has one, else runs of spaces.
         let tabbed = line.contains(9)
         var date: UnsafeBufferPointer<UInt8>?, time: UnsafeBufferPointer<UInt8>?
-        var stem: UnsafeBufferPointer<UInt8>?, query: UnsafeBufferPointer<UInt8>?, uri: UnsafeBufferPointer<UInt8>?
-        var status: UnsafeBufferPointer<UInt8>?, agent: UnsafeBufferPointer<UInt8>?, cookie: UnsafeBufferPointer<UInt8>?
-        var user: UnsafeBufferPointer<UInt8>?, taken: UnsafeBufferPointer<UInt8>?
-        var r = WebRecord()
+        var stem: UnsafeBufferPointer<UInt8>?, query: UnsafeBufferPointer<UInt8>?, uri: WebRecord.Text?
+        var status: UnsafeBufferPointer<UInt8>?, agent: UnsafeBufferPointer<UInt8>?, cookie: WebRecord.Text?
+        var taken: UnsafeBufferPointer<UInt8>?
+        record.reset()
         var count = 0
         func take(_ start: Int, _ end: Int) {
             defer { count += 1 }
             guard count < columns.count else { return }
-            let raw = UnsafeBufferPointer(rebasing: line[start..<end])
-            let v: UnsafeBufferPointer<UInt8>? = raw.isEmpty || (raw.count == 1 && raw[0] == 45) ? nil : raw
+            guard end > start, !(end - start == 1 && line[start] == 45) else { return }
+            let v = UnsafeBufferPointer(rebasing: line[start..<end])
+            let t = WebRecord.Text(start..<end)
             switch columns[count] {
             case .date: date = v
             case .time: time = v
-            case .clientIP: r.clientIP = v
-            case .method: r.method = v
+            case .clientIP: record.clientIP = t
+            case .method: record.method = t
             case .uriStem: stem = v
             case .uriQuery: query = v
-            case .uri: uri = v
+            case .uri: uri = t
             case .status: status = v
-            case .referrer: r.referrer = v
+            case .referrer: record.referrer = t
             case .userAgent: agent = v
-            case .cookie: cookie = v
-            case .username: user = v
+            case .cookie: cookie = t
+            case .username: record.user = t
             case .timeTaken: taken = v
             case .other: break
             }
@@ -188,19 +201,18 @@ public struct W3CExtendedReader: LogReader {
         guard let time, let tod = Self.timeOfDay(time) else {
             return .rejected(.badTimestamp, "time \"\(time.map { String(decoding: $0, as: UTF8.self) } ?? "-")\" is not hh:mm:ss")
         }
-        r.time = day + tod
+        record.time = day + tod
 
         // Target.
         if let uri {
-            r.target = uri
+            record.target = uri
         } else if let stem {
-            if let query {
-                var t = String(decoding: stem, as: UTF8.self)
-                t.append("?")
-                t.append(String(decoding: query, as: UTF8.self))
-                r.targetText = t
-            } else {
-                r.target = stem
+            record.target = record.decode { out in
+                out.append(contentsOf: stem)
+                if let query {
+                    out.append(63)
+                    out.append(contentsOf: query)
+                }
             }
         }
 
@@ -208,23 +220,35 @@ public struct W3CExtendedReader: LogReader {
             guard let s = NumberRange.integer(status) else {
                 return .rejected(.malformed, "sc-status \"\(String(decoding: status, as: UTF8.self))\" is not a number")
             }
-            r.status = s
+            record.status = s
         }
-        if let taken { r.responseTimeMs = Self.milliseconds(taken, seconds: isCloudFront) }
-        if let agent { r.userAgentText = decodeAgent(agent) }
-        if let cookie { r.cookies = cookiePairs(cookie) }
-        if let user { r.user = String(decoding: user, as: UTF8.self) }
-        return builder.build(r, origin: origin, into: &out)
+        if let taken { record.responseTimeMs = Self.milliseconds(taken, seconds: isCloudFront) }
+        if let agent {
+            let cloudFront = isCloudFront
+            record.userAgent = record.decode { Self.decodeAgent(agent, cloudFront: cloudFront, into: &$0) }
+        }
+        if let cookie { record.cookies.append(.header(cookie, trimSeparators: true)) }
+        return builder.build(record, line: line, origin: origin, into: &out)
     }
 
     /// Handles a `#…` directive line: remembers `#Fields:`, `#Software:` and `#Date:`.
     mutating func directive(_ line: UnsafeBufferPointer<UInt8>) -> LineVerdict {
         if Self.startsWith(line, "#Fields:") {
-            let names = Self.words(UnsafeBufferPointer(rebasing: line[8...]))
-            guard !names.isEmpty else { return .rejected(.malformed, "#Fields directive lists no fields") }
-            let cols = names.map(Column.init)
+            let names = UnsafeBufferPointer(rebasing: line[8...])
+            var any = false
+            Self.forEachWord(names) { _ in any = true }
+            guard any else { return .rejected(.malformed, "#Fields directive lists no fields") }
+            // The columns' storage is reused (a log cut into short files repeats its directives).
+            var cols = columns ?? []
+            columns = nil
+            cols.removeAll(keepingCapacity: true)
+            var edge = false
+            Self.forEachWord(names) { name in
+                cols.append(Column(name))
+                edge = edge || Self.isEdgeField(name)
+            }
             columns = cols
-            edgeFields = names.contains { $0.lowercased().hasPrefix("x-edge-") }
+            edgeFields = edge
             if !cols.contains(.time) {
                 layoutProblem = "the #Fields directive has no time field"
             } else if !cols.contains(.uriStem), !cols.contains(.uri) {
@@ -233,13 +257,12 @@ public struct W3CExtendedReader: LogReader {
                 layoutProblem = nil
             }
         } else if Self.startsWith(line, "#Software:") {
-            var lower = Array(line)
-            for k in lower.indices where (65...90).contains(lower[k]) { lower[k] |= 0x20 }
-            cloudFrontSoftware = Self.find(lower, Array("cloudfront".utf8))
+            cloudFrontSoftware = Self.containsIgnoringCase(line, "cloudfront")
         } else if Self.startsWith(line, "#Date:") {
-            let rest = Self.words(UnsafeBufferPointer(rebasing: line[6...]))
-            if var first = rest.first {
-                directiveDay = first.withUTF8 { $0.count == 10 ? Timestamp.parseISO8601($0) : nil }
+            var first = true
+            Self.forEachWord(UnsafeBufferPointer(rebasing: line[6...])) { word in
+                if first { directiveDay = word.count == 10 ? Timestamp.parseISO8601(word) : nil }
+                first = false
             }
         }
         return .skipped(.header)
@@ -247,40 +270,28 @@ public struct W3CExtendedReader: LogReader {
 
     // MARK: - Field decoding
 
-    /// The user agent as text: IIS `+` → space; CloudFront percent-decoded once, then `%20` → space.
-    func decodeAgent(_ b: UnsafeBufferPointer<UInt8>) -> String {
-        guard isCloudFront else {
-            guard b.contains(43) else { return String(decoding: b, as: UTF8.self) }
-            return String(decoding: b.map { $0 == 43 ? 32 : $0 }, as: UTF8.self)
+    /// Appends the user agent as text to `out`: IIS `+` → space; CloudFront percent-decoded once,
+    /// then `%20` → space.
+    static func decodeAgent(_ b: UnsafeBufferPointer<UInt8>, cloudFront: Bool, into out: inout [UInt8]) {
+        guard cloudFront else {
+            for c in b { out.append(c == 43 ? 32 : c) }
+            return
         }
-        let once = URLParts.percentDecode(b, plusAsSpace: false)
-        let u = Array(once.utf8)
-        guard Self.find(u, [37, 50, 48]) else { return once }
-        var out = [UInt8]()
-        out.reserveCapacity(u.count)
-        var i = 0
-        while i < u.count {
-            if u[i] == 37, i + 2 < u.count, u[i + 1] == 50, u[i + 2] == 48 {
-                out.append(32)
+        let start = out.count
+        URLParts.percentDecode(b, plusAsSpace: false, into: &out)
+        var to = start
+        var i = start
+        while i < out.count {
+            if out[i] == 37, i + 2 < out.count, out[i + 1] == 50, out[i + 2] == 48 {
+                out[to] = 32
                 i += 3
             } else {
-                out.append(u[i])
+                out[to] = out[i]
                 i += 1
             }
+            to += 1
         }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Cookie pairs from a logged `Cookie:` header, with the separator's encoded space removed from names.
-    func cookiePairs(_ b: UnsafeBufferPointer<UInt8>) -> [(String, String)] {
-        var pairs = CookieHeader.parse(b)
-        for k in pairs.indices {
-            var name = pairs[k].0
-            while name.utf8.first == 43 { name.removeFirst() } // IIS: "a=1;+b=2"
-            while name.utf8.starts(with: [37, 50, 48]) { name.removeFirst(3) } // CloudFront: "a=1;%20b=2"
-            pairs[k].0 = name
-        }
-        return pairs
+        out.removeSubrange(to...)
     }
 
     /// `time-taken` in whole milliseconds (rounded), saturated at `Int64.max` for the builder's
@@ -327,23 +338,37 @@ public struct W3CExtendedReader: LogReader {
         return Int64(h * 3_600_000 + m * 60_000 + min(s, 59) * 1000 + ms)
     }
 
-    /// The words of a directive's value, split at spaces and tabs.
-    static func words(_ b: UnsafeBufferPointer<UInt8>) -> [String] {
-        var out: [String] = []
+    /// Calls `body` with each word of a directive's value, split at spaces and tabs.
+    static func forEachWord(_ b: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
         var start = -1
         for i in 0...b.count {
             let sep = i == b.count || b[i] == 32 || b[i] == 9
             if sep {
-                if start >= 0 { out.append(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)) }
+                if start >= 0 { body(UnsafeBufferPointer(rebasing: b[start..<i])) }
                 start = -1
             } else if start < 0 {
                 start = i
             }
         }
-        return out
     }
 
-    static func find(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
-        hay.withUnsafeBufferPointer { UserAgentClassifier.contains($0, needle) }
+    /// True for a CloudFront `x-edge-…` field name, in any case.
+    static func isEdgeField(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        if name.contains(where: { $0 >= 0x80 }) {
+            return String(decoding: name, as: UTF8.self).lowercased().hasPrefix("x-edge-")
+        }
+        return name.count >= 7 && zip(name, "x-edge-".utf8).allSatisfy { ($0 &- 65 < 26 ? $0 | 0x20 : $0) == $1 }
+    }
+
+    /// True when `b` contains `needle` (lower-case ASCII), ignoring the case of ASCII letters.
+    static func containsIgnoringCase(_ b: UnsafeBufferPointer<UInt8>, _ needle: StaticString) -> Bool {
+        let n = needle.utf8CodeUnitCount
+        guard b.count >= n else { return false }
+        for i in 0...(b.count - n) {
+            var k = 0
+            while k < n, (b[i + k] &- 65 < 26 ? b[i + k] | 0x20 : b[i + k]) == needle.utf8Start[k] { k += 1 }
+            if k == n { return true }
+        }
+        return false
     }
 }

@@ -41,11 +41,51 @@ import Testing
         #expect(URLParts.host("") == nil)
     }
 
+    @Test func byteLevelDecodingAppendsToABuffer() {
+        func decoded(_ s: String, plusAsSpace: Bool) -> String {
+            var out = Array("x".utf8)
+            var s = s
+            s.withUTF8 { URLParts.percentDecode($0, plusAsSpace: plusAsSpace, into: &out) }
+            return String(decoding: out, as: UTF8.self)
+        }
+        // Appended after what the buffer holds; invalid UTF-8 once decoded is appended as written.
+        #expect(decoded("caf%C3%A9+au%20lait", plusAsSpace: true) == "xcafé au lait")
+        #expect(decoded("a+b", plusAsSpace: false) == "xa+b")
+        #expect(decoded("/x%FFy+", plusAsSpace: true) == "x/x%FFy+")
+        #expect(decoded("%E2%82", plusAsSpace: false) == "x%E2%82", "a cut sequence is not UTF-8")
+        var host = Array("x".utf8)
+        var url = "HTTPS://Shop.Example.COM:8443/a"
+        #expect(url.withUTF8 { URLParts.host($0, into: &host) })
+        #expect(String(decoding: host, as: UTF8.self) == "xshop.example.com")
+        var relative = "/a/b"
+        #expect(!relative.withUTF8 { URLParts.host($0, into: &host) })
+        #expect(host.count == 17, "nothing appended for a relative URL")
+    }
+
+    @Test func queryFieldsByNameInAnyCase() {
+        func field(_ name: String) -> URLParts.QueryField? {
+            var n = name
+            return n.withUTF8 { URLParts.queryField($0) }
+        }
+        #expect(field("UTM_Source") == .source)
+        #expect(field("utm_content") == .content)
+        #expect(field("GCLID") == .clickID(0))
+        // As `String.lowercased` does, the Kelvin sign (U+212A) lower-cases to "k".
+        #expect(field("mscl\u{212A}id") == .clickID(URLParts.clickIDNames.firstIndex(of: "msclkid")!))
+        #expect(field("utm_sourcex") == nil && field("utm") == nil && field("ref") == nil)
+        let t = touchpoint("/?MSCL\u{212A}ID=a&msclkid=b&utm_source=x&UTM_SOURCE=y")
+        #expect(t.clickID == ClickID(kind: "msclkid", value: "a"), "the first click id wins")
+        #expect(t.campaign.source == "y", "the last utm_source wins")
+    }
+
     @Test func fnvIsFixed() {
         // FNV-1a 64 of "a" is af63dc4c8601ec8c (published test vector).
         var h = FNV1a64()
         h.combine("a")
         #expect(h.hex == "af63dc4c8601ec8c")
         #expect(FNV1a64().hex == "cbf29ce484222325")
+        var out = Array("ipua-".utf8)
+        h.appendHex(to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "ipua-af63dc4c8601ec8c")
     }
 }

@@ -481,6 +481,41 @@ struct NginxAccessReaderTests {
         #expect(custom.clean("GUEST") == nil && custom.clean("ÜNKNOWN") == nil && custom.clean("null") == "null")
     }
 
+    @Test func identityBytesCleanAsTheStringsDo() {
+        func same(_ id: IdentityOptions, _ values: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+            let bytes = IdentityBytes(id)
+            for v in values {
+                var v = v
+                let (clean, email) = v.withUTF8 { b -> (String?, String?) in
+                    var out: [UInt8] = []
+                    let email = bytes.cleanEmail(b, into: &out) ? String(decoding: out, as: UTF8.self) : nil
+                    return (bytes.clean(b).map { String(decoding: UnsafeBufferPointer(rebasing: b[$0]), as: UTF8.self) }, email)
+                }
+                #expect(clean == id.clean(v), "\(v)", sourceLocation: sourceLocation)
+                #expect(email == id.cleanEmail(v), "\(v)", sourceLocation: sourceLocation)
+            }
+        }
+        let values = [" \t ", " C-1001\r\n", "c-1001", " NULL ", "n/A", "-", "0", "nullable", "ÜNKNOWN", "ünknown", "GUEST",
+                      String(repeating: "A", count: 65), " Ann@Example.COM ", "ÄNN@EXAMPLE.COM", "no-at-sign", "\u{212A}"]
+        #expect(IdentityBytes(IdentityOptions()).clean(UnsafeBufferPointer(start: nil, count: 0)) == nil)
+        same(IdentityOptions(), values)
+        var custom = IdentityOptions()
+        custom.ignoreValues = ["guest", "ünknown", "k"]
+        same(custom, values)
+        var ascii = IdentityOptions()
+        ascii.ignoreValues = ["guest", "k"]
+        same(ascii, values)
+        // Worked by hand: the Kelvin sign (U+212A) lower-cases to "k", a placeholder here; an
+        // address is trimmed and lower-cased.
+        let b = IdentityBytes(ascii)
+        var kelvin = "\u{212A}", address = " Ann@Example.COM ", guest = "GUEST"
+        #expect(kelvin.withUTF8 { b.clean($0) } == nil)
+        #expect(guest.withUTF8 { b.clean($0) } == nil)
+        var out: [UInt8] = []
+        #expect(address.withUTF8 { b.cleanEmail($0, into: &out) })
+        #expect(String(decoding: out, as: UTF8.self) == "ann@example.com")
+    }
+
     @Test func malformedRequestsAndFields() throws {
         let o = try read(Array("""
             198.51.100.7 - - [10/Oct/2026:09:14:03 +0200] "-" 400 0 "-" "-"

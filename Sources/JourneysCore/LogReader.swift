@@ -89,6 +89,16 @@ public struct TouchpointBuffer: Sendable {
     /// How many touchpoints the buffer holds.
     public var count: Int { columns.count }
 
+    /// Makes room for `rows` touchpoints (with some query and text each), so a chunk's columns
+    /// are allocated once rather than grown.
+    public mutating func reserveCapacity(rows: Int) {
+        columns.reserveCapacity(rows)
+        visitor.reserveCapacity(rows); customer.reserveCapacity(rows); email.reserveCapacity(rows)
+        chatVisitor.reserveCapacity(rows)
+        extraEnd.reserveCapacity(rows)
+        extra.reserveCapacity(rows * 32)
+    }
+
     public enum KeyKind: Sendable { case visitor, customer, email, chatVisitor }
 
     public static let queryTag: UInt8 = 1

@@ -82,6 +82,7 @@ public enum ChunkProcessor {
                                                raw: Array(chunk.bytes.prefix(rawLimit)), length: over.length))
             return result
         }
+        buffer.reserveCapacity(rows: chunk.bytes.count / 160) // log lines are rarely shorter on average
         chunk.forEachLine { raw, lineNo, offset in
             result.lines += 1
             var line = raw

@@ -110,8 +110,8 @@ public struct TouchpointBuffer: Sendable {
     public mutating func beginRow(time: Int64, channel: Channel, action: Action, origin: Origin) {
         var r = TouchpointColumns.Row()
         r.time = time
-        r.channel = UInt8(TouchpointColumns.channels.firstIndex(of: channel)!)
-        if let a = TouchpointColumns.actionIndex[action] {
+        r.channel = TouchpointColumns.code(channel)
+        if let a = TouchpointColumns.code(action) {
             r.action = a
         } else {
             r.action = TouchpointColumns.customAction
@@ -161,7 +161,7 @@ public struct TouchpointBuffer: Sendable {
                                     value: Double? = nil, score: Double? = nil) {
         columns.status[last] = status
         if let responseMs { columns.responseMs[last] = responseMs; columns.flags[last] |= TouchpointColumns.hasResponseTime }
-        columns.device[last] = UInt8(TouchpointColumns.devices.firstIndex(of: device)!)
+        columns.device[last] = TouchpointColumns.code(device)
         if let value { columns.value[last] = value; columns.flags[last] |= TouchpointColumns.hasValue }
         if let score { columns.score[last] = score; columns.flags[last] |= TouchpointColumns.hasScore }
     }

@@ -70,6 +70,11 @@ public struct TouchpointColumns: Sendable {
     static let actionIndex: [Action: UInt8] =
         Dictionary(uniqueKeysWithValues: Action.named.enumerated().map { ($1.1, UInt8($0)) })
 
+    /// A channel's, device class's and named action's code in the columns (nil: a custom action).
+    public static func code(_ c: Channel) -> UInt8 { UInt8(channels.firstIndex(of: c)!) }
+    public static func code(_ d: DeviceClass) -> UInt8 { UInt8(devices.firstIndex(of: d)!) }
+    public static func code(_ a: Action) -> UInt8? { actionIndex[a] }
+
     public mutating func reserveCapacity(_ n: Int) {
         time.reserveCapacity(n); channel.reserveCapacity(n); action.reserveCapacity(n); actionName.reserveCapacity(n)
         path.reserveCapacity(n); referrer.reserveCapacity(n); source.reserveCapacity(n); medium.reserveCapacity(n)
@@ -113,8 +118,8 @@ public struct TouchpointColumns: Sendable {
         /// The row of a touchpoint, its strings interned into `strings`.
         public init(_ t: Touchpoint, strings: inout Strings) {
             time = t.time
-            channel = UInt8(TouchpointColumns.channels.firstIndex(of: t.channel)!)
-            if let a = TouchpointColumns.actionIndex[t.action] {
+            channel = TouchpointColumns.code(t.channel)
+            if let a = TouchpointColumns.code(t.action) {
                 action = a
             } else {
                 action = TouchpointColumns.customAction
@@ -134,7 +139,7 @@ public struct TouchpointColumns: Sendable {
             eventID = strings.values.intern(t.eventID)
             status = t.status
             if let r = t.responseTimeMs { responseMs = r; flags |= TouchpointColumns.hasResponseTime }
-            device = UInt8(TouchpointColumns.devices.firstIndex(of: t.device)!)
+            device = TouchpointColumns.code(t.device)
             if let v = t.value { value = v; flags |= TouchpointColumns.hasValue }
             if let s = t.score { score = s; flags |= TouchpointColumns.hasScore }
             if t.keys.visitorIsFallback { flags |= TouchpointColumns.visitorIsFallback }

@@ -227,32 +227,28 @@ struct Plan: Sendable {
     struct Rule: Sendable {
         var stage: Int
         var paths: [PathPattern]
-        var actions: [Action]
-        var channels: [Channel]
-        var minScore: Double?
-        var order: Bool
-        /// `actions` as `TouchpointColumns` codes, and the custom ones by name.
+        /// The rule's actions as `TouchpointColumns` codes, and its custom actions by name.
         var actionCodes: [UInt8]
         var customActions: [String]
         var channelCodes: [UInt8]
+        var minScore: Double?
+        var order: Bool
 
-        init(stage: Int, paths: [PathPattern], actions: [Action], channels: [Channel], minScore: Double?, order: Bool) {
+        init(stage: Int, rule r: StageRule) {
             self.stage = stage
-            self.paths = paths
-            self.actions = actions
-            self.channels = channels
-            self.minScore = minScore
-            self.order = order
-            actionCodes = actions.compactMap { a in Action.named.firstIndex(where: { $0.1 == a }).map(UInt8.init) }
-            customActions = actions.compactMap { if case .custom(let n) = $0 { n } else { nil } }
-            channelCodes = channels.map { UInt8(TouchpointColumns.channels.firstIndex(of: $0)!) }
+            paths = r.paths.map(PathPattern.init)
+            actionCodes = r.actions.compactMap(TouchpointColumns.code)
+            customActions = r.actions.compactMap { if case .custom(let n) = $0 { n } else { nil } }
+            channelCodes = r.channels.map(TouchpointColumns.code)
+            minScore = r.minScore
+            order = r.order
         }
 
         /// Whether the rule matches a touchpoint; `pathMatches`: whether one of its path
         /// patterns matches the touchpoint's path (`PathFacts`).
         func matches(_ r: TouchpointColumns.Row, actionName: () -> String, pathMatches: Bool) -> Bool {
             if !channelCodes.isEmpty, !channelCodes.contains(r.channel) { return false }
-            if !actions.isEmpty {
+            if !actionCodes.isEmpty || !customActions.isEmpty {
                 if r.action == TouchpointColumns.customAction {
                     if customActions.isEmpty || !customActions.contains(actionName()) { return false }
                 } else if !actionCodes.contains(r.action) {
@@ -275,8 +271,7 @@ struct Plan: Sendable {
         self.config = config
         rules = config.stageRules.compactMap { r in
             guard let s = config.stages.firstIndex(of: r.stage) else { return nil }
-            return Rule(stage: s, paths: r.paths.map(PathPattern.init), actions: r.actions, channels: r.channels,
-                        minScore: r.minScore, order: r.order)
+            return Rule(stage: s, rule: r)
         }
         repeatStage = config.repeatPurchaseStage.flatMap { config.stages.firstIndex(of: $0) }
         let order = inputNames.indices.sorted {
@@ -321,7 +316,7 @@ struct Plan: Sendable {
 
     /// `TouchpointColumns` action codes the per-person step tests.
     enum Codes {
-        static func code(_ a: Action) -> UInt8 { UInt8(Action.named.firstIndex(where: { $0.1 == a })!) }
+        static func code(_ a: Action) -> UInt8 { TouchpointColumns.code(a)! }
         static let emailBounce = code(.emailBounce), emailComplaint = code(.emailComplaint)
         static let emailUnsubscribe = code(.emailUnsubscribe), chatRating = code(.chatRating), chatSurvey = code(.chatSurvey)
         static let chatStarted = code(.chatStarted), chatMessageVisitor = code(.chatMessageVisitor)
@@ -424,7 +419,7 @@ struct Plan: Sendable {
             let success = !(config.successOnly && status >= 400)
             var isOrder = false
             var orderStages: [Int] = []
-            let actionName = { strings.values.string(row.actionName) ?? "" }
+            func actionName() -> String { strings.values.string(row.actionName) ?? "" } // custom actions only
             for (k, r) in rules.enumerated()
             where r.matches(row, actionName: actionName, pathMatches: facts.matches(path: row.path, rule: k)) {
                 if !r.paths.isEmpty { pathRuleMatched[i] = true }

@@ -21,19 +21,44 @@ public enum URLParts {
         if !needs { return String(decoding: b, as: UTF8.self) }
         var out = [UInt8]()
         out.reserveCapacity(b.count)
+        percentDecode(b, plusAsSpace: plusAsSpace, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `b` percent-decoded to `out`, as `percentDecode(_:plusAsSpace:)` decodes it.
+    public static func percentDecode(_ b: UnsafeBufferPointer<UInt8>, plusAsSpace: Bool, into out: inout [UInt8]) {
+        let start = out.count
+        var escapedHigh = false
         var i = 0
         while i < b.count {
             let c = b[i]
             if c == 37, i + 2 < b.count, let h = hexValue(b[i + 1]), let l = hexValue(b[i + 2]) {
                 out.append(h << 4 | l)
+                if h >= 8 { escapedHigh = true }
                 i += 3
             } else {
                 out.append(plusAsSpace && c == 43 ? 32 : c)
                 i += 1
             }
         }
-        if let s = String(validating: out, as: UTF8.self) { return s }
-        return String(decoding: b, as: UTF8.self)
+        // Only an escaped byte ≥ 0x80 can make the (valid UTF-8) text invalid.
+        if escapedHigh, !isValidUTF8(out[start...]) {
+            out.removeSubrange(start...)
+            out.append(contentsOf: b)
+        }
+    }
+
+    /// True when the bytes are valid UTF-8 (as `String(validating:)` judges them).
+    static func isValidUTF8(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var it = bytes.makeIterator()
+        var decoder = UTF8()
+        while true {
+            switch decoder.decode(&it) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
     }
 
     public static func percentDecode(_ s: String, plusAsSpace: Bool) -> String {
@@ -95,6 +120,15 @@ public enum URLParts {
 
     /// The lower-cased host of an absolute URL (no user info, no port); nil for `-`, empty or relative.
     public static func host(_ b: UnsafeBufferPointer<UInt8>) -> String? {
+        guard let raw = hostBytes(b) else { return nil }
+        if !raw.contains(where: { $0 &- 65 < 26 || $0 >= 0x80 }) { return String(decoding: raw, as: UTF8.self) }
+        var bytes = [UInt8](raw)
+        for k in bytes.indices where (65...90).contains(bytes[k]) { bytes[k] |= 0x20 }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// The host of an absolute URL as `host(_:)` finds it, before lower-casing.
+    public static func hostBytes(_ b: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
         guard let r = authorityRange(b), !r.isEmpty else { return nil }
         var a = UnsafeBufferPointer(rebasing: b[r])
         if let at = a.lastIndex(of: 64) { a = UnsafeBufferPointer(rebasing: a[(at + 1)...]) }
@@ -105,11 +139,7 @@ public enum URLParts {
             end = colon
         }
         guard end > 0 else { return nil }
-        let raw = UnsafeBufferPointer(rebasing: a[..<end])
-        if !raw.contains(where: { $0 &- 65 < 26 || $0 >= 0x80 }) { return String(decoding: raw, as: UTF8.self) }
-        var bytes = [UInt8](raw)
-        for k in bytes.indices where (65...90).contains(bytes[k]) { bytes[k] |= 0x20 }
-        return String(validating: bytes, as: UTF8.self)
+        return UnsafeBufferPointer(rebasing: a[..<end])
     }
 
     public static func host(_ s: String) -> String? {
@@ -150,6 +180,61 @@ public enum URLParts {
                     t.clickID = ClickID(kind: name, value: p.value)
                 }
             }
+        }
+    }
+
+    /// The names `applyQueryFields` looks for: the `utm_*` names, then the click ids.
+    static let queryFieldNames: [[UInt8]] = (["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"] + clickIDNames)
+        .map { Array($0.utf8) }
+
+    /// Writes a request target's or URL's path, query parameters, campaign and click id into
+    /// the buffer's current row, as `apply(_:to:)` does into a touchpoint (`scratch` is reused
+    /// for the decoded text).
+    public static func apply(_ target: UnsafeBufferPointer<UInt8>, into out: inout TouchpointBuffer, scratch: inout [UInt8]) {
+        let (path, query) = split(target)
+        scratch.removeAll(keepingCapacity: true)
+        if path.isEmpty { scratch.append(47) } else { percentDecode(path, plusAsSpace: false, into: &scratch) }
+        scratch.withUnsafeBufferPointer { out.setPath($0) }
+        guard let query, !query.isEmpty else { return }
+        let row = out.count - 1
+        var start = 0
+        for i in 0...query.count where i == query.count || query[i] == 38 {
+            defer { start = i + 1 }
+            guard i > start else { continue }
+            let part = UnsafeBufferPointer(rebasing: query[start..<i])
+            scratch.removeAll(keepingCapacity: true)
+            let eq = part.firstIndex(of: 61)
+            percentDecode(UnsafeBufferPointer(rebasing: part[..<(eq ?? part.count)]), plusAsSpace: true, into: &scratch)
+            let nameEnd = scratch.count
+            if let eq { percentDecode(UnsafeBufferPointer(rebasing: part[(eq + 1)...]), plusAsSpace: true, into: &scratch) }
+            scratch.withUnsafeBufferPointer { s in
+                let name = UnsafeBufferPointer(rebasing: s[..<nameEnd]), value = UnsafeBufferPointer(rebasing: s[nameEnd...])
+                out.addQuery(name: name, value: value)
+                guard !value.isEmpty, name.count >= 4, name.count <= 12, let k = queryField(name) else { return }
+                switch k {
+                case 0: out.setValue(\.source, value)
+                case 1: out.setValue(\.medium, value)
+                case 2: out.setValue(\.campaign, value)
+                case 3: out.setValue(\.term, value)
+                case 4: out.setValue(\.content, value)
+                default:
+                    guard out.columns.clickKind[row] == 0 else { return }
+                    out.setValue(\.clickKind, clickIDNames[k - 5])
+                    out.setValue(\.clickValue, value)
+                }
+            }
+        }
+    }
+
+    /// The index in `queryFieldNames` of a parameter name, compared lower-cased as
+    /// `applyQueryFields` compares it.
+    static func queryField(_ name: UnsafeBufferPointer<UInt8>) -> Int? {
+        if name.contains(where: { $0 >= 0x80 }) { // Unicode lower-casing, as `String.lowercased`
+            let lower = Array(String(decoding: name, as: UTF8.self).lowercased().utf8)
+            return queryFieldNames.firstIndex(of: lower)
+        }
+        return queryFieldNames.firstIndex { n in
+            n.count == name.count && zip(n, name).allSatisfy { $0 == ($1 &- 65 < 26 ? $1 | 0x20 : $1) }
         }
     }
 

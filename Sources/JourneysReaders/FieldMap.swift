@@ -42,6 +42,61 @@ public struct FieldMap: Sendable, Equatable {
     public func text(_ role: String, in record: JSONValue) -> String? {
         value(role, in: record)?.text
     }
+
+    /// The path(s) of `role`, ready for lookups in a `JSONDoc`.
+    public func path(_ role: String) -> FieldPath {
+        FieldPath(paths[role] ?? "")
+    }
+}
+
+/// A role's field path(s) ready for lookups in a parsed line (`JSONDoc`), allocating nothing:
+/// the same lookup as `FieldMap.value` (`|` alternatives, the first present and not null wins;
+/// a dotted path steps into objects and, by a number, arrays, as `JSONValue.at(path:)`).
+public struct FieldPath: Sendable {
+    /// One step of a dotted path: a key, and for a step of several, its array index if it is a number.
+    struct Step: Sendable {
+        var key: JSONKey
+        var index: Int?
+    }
+    let alternatives: [[Step]]
+
+    public init(_ path: String) {
+        let alts = path.utf8.contains(124) ? path.split(separator: "|").map(String.init) : (path.isEmpty ? [] : [path])
+        alternatives = alts.map { alt in
+            guard alt.utf8.contains(46) else { return [Step(key: JSONKey(alt), index: nil)] }
+            return alt.split(separator: ".", omittingEmptySubsequences: false).map { Step(key: JSONKey(String($0)), index: Int($0)) }
+        }
+    }
+
+    /// One alternative alone (`FieldPath(alternative:)` of `a|b` would look `a|b` up as a key).
+    init(steps: [Step]) { alternatives = [steps] }
+
+    /// Each alternative on its own.
+    var each: [FieldPath] { alternatives.map { FieldPath(steps: $0) } }
+
+    /// The node of the first alternative present and not null in the record at node `root`.
+    public func find(in doc: JSONDoc, at root: Int = 0) -> Int? {
+        for steps in alternatives {
+            var cur = root
+            var found = true
+            for step in steps {
+                if let i = step.index, doc.kind(cur) == .array {
+                    guard let n = doc.item(cur, i) else { found = false; break }
+                    cur = n
+                } else {
+                    guard let n = doc.member(cur, step.key) else { found = false; break }
+                    cur = n
+                }
+            }
+            if found, doc.kind(cur) != .null { return cur }
+        }
+        return nil
+    }
+
+    /// The text (`JSONDoc.text`) of the value found, or nil.
+    public func text(in doc: JSONDoc, at root: Int = 0) -> UnsafeBufferPointer<UInt8>? {
+        find(in: doc, at: root).flatMap(doc.text)
+    }
 }
 
 /// Reads a time from a JSON value or text in one of the known forms.
@@ -51,29 +106,45 @@ public enum TimeField {
     ///   - offset: seconds east of UTC for text without an offset.
     public static func parse(_ v: JSONValue, format: String = "auto", offset: Int = 0) -> Int64? {
         switch v {
-        case .number(let n):
-            guard let d = Double(n) else { return nil }
-            switch format {
-            case "epoch_ms": return Timestamp.millis(d)
-            case "epoch_s": return Timestamp.millis(d * 1000)
-            default: return Timestamp.fromEpochNumber(d)
-            }
-        case .string(let s): return parse(text: s, format: format, offset: offset)
+        case .number(var n): return n.withUTF8 { parse(number: $0, format: format) }
+        case .string(var s): return s.withUTF8 { parse(text: $0, format: format, offset: offset) }
         default: return nil
         }
     }
 
+    /// The time of node `i` of a parsed line (a number or a string, as `parse(_:format:offset:)`).
+    public static func parse(_ doc: JSONDoc, _ i: Int, format: String = "auto", offset: Int = 0) -> Int64? {
+        switch doc.kind(i) {
+        case .number: return parse(number: doc.bytes(i), format: format)
+        case .string: return parse(text: doc.bytes(i), format: format, offset: offset)
+        default: return nil
+        }
+    }
+
+    /// A JSON number's text: epoch seconds or milliseconds (`auto` tells them apart).
+    static func parse(number n: UnsafeBufferPointer<UInt8>, format: String) -> Int64? {
+        guard let d = JSONDoc.double(n) else { return nil }
+        switch format {
+        case "epoch_ms": return Timestamp.millis(d)
+        case "epoch_s": return Timestamp.millis(d * 1000)
+        default: return Timestamp.fromEpochNumber(d)
+        }
+    }
+
     public static func parse(text: String, format: String = "auto", offset: Int = 0) -> Int64? {
-        var s = text.trimmingSpaces
-        return s.withUTF8 { b -> Int64? in
-            switch format {
-            case "iso8601": return Timestamp.parseISO8601(b, defaultOffset: offset)
-            case "common_log": return Timestamp.parseCommonLog(b)
-            case "epoch_s", "epoch_ms":
-                guard let d = Double(String(decoding: b, as: UTF8.self)), d.isFinite else { return nil }
-                return format == "epoch_ms" ? Timestamp.millis(d) : Timestamp.millis(d * 1000)
-            default: return Timestamp.parseAny(b, defaultOffset: offset)
-            }
+        var s = text
+        return s.withUTF8 { parse(text: $0, format: format, offset: offset) }
+    }
+
+    public static func parse(text: UnsafeBufferPointer<UInt8>, format: String = "auto", offset: Int = 0) -> Int64? {
+        let b = text.trimmingSpaces
+        switch format {
+        case "iso8601": return Timestamp.parseISO8601(b, defaultOffset: offset)
+        case "common_log": return Timestamp.parseCommonLog(b)
+        case "epoch_s", "epoch_ms":
+            guard let d = JSONDoc.double(b), d.isFinite else { return nil }
+            return format == "epoch_ms" ? Timestamp.millis(d) : Timestamp.millis(d * 1000)
+        default: return Timestamp.parseAny(b, defaultOffset: offset)
         }
     }
 
@@ -92,6 +163,16 @@ public enum JSONLine {
         }
     }
 
+    /// Parses a line into `tape`; nil when it parsed, else the error.
+    static func parse(_ line: UnsafeBufferPointer<UInt8>, into tape: inout JSONTape) -> JSONError? {
+        do throws(JSONError) {
+            try tape.parse(line)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     /// True when the line's first non-blank byte opens a JSON object or array.
     public static func looksLikeJSON(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         for c in line where c != 32 && c != 9 { return c == 123 || c == 91 }
@@ -106,11 +187,109 @@ public enum JSONLine {
     /// Keeps the first `limit` bytes of free text (never splitting a UTF-8 sequence) and marks
     /// the cut with `…`.
     public static func cut(_ s: String, _ limit: Int) -> String {
-        let u = s.utf8
-        if u.count <= limit { return s }
-        let bytes = Array(u)
+        var s = s
+        return s.withUTF8 { u in
+            guard let keep = cutLength(u, limit) else { return String(decoding: u, as: UTF8.self) }
+            return String(decoding: UnsafeBufferPointer(rebasing: u[..<keep]), as: UTF8.self) + "…"
+        }
+    }
+
+    /// How many bytes of `u` `cut` keeps (before its `…`), or nil when `u` is within `limit`.
+    static func cutLength(_ u: UnsafeBufferPointer<UInt8>, _ limit: Int) -> Int? {
+        if u.count <= limit { return nil }
         var keep = max(0, limit)
-        while keep > 0, bytes[keep] & 0xC0 == 0x80 { keep -= 1 }
-        return String(decoding: bytes[..<keep], as: UTF8.self) + "…"
+        while keep > 0, u[keep] & 0xC0 == 0x80 { keep -= 1 }
+        return keep
+    }
+
+    /// The UTF-8 bytes of `…`.
+    static let ellipsis: [UInt8] = [0xE2, 0x80, 0xA6]
+}
+
+/// A list of names (placeholders, parameter names) to look byte strings up in, as a `Set` or
+/// array of `String`s would find them.
+struct ByteNames: Sendable {
+    /// The ASCII names, compared byte for byte.
+    let ascii: [[UInt8]]
+    /// The others, compared as Swift compares strings (canonical equivalence), via a `String`.
+    let other: [String]
+
+    init<S: Sequence<String>>(_ names: S) {
+        var a: [[UInt8]] = [], o: [String] = []
+        for n in names { if n.utf8.allSatisfy({ $0 < 0x80 }) { a.append(Array(n.utf8)) } else { o.append(n) } }
+        ascii = a.sorted { $0.lexicographicallyPrecedes($1) }
+        other = o
+    }
+
+    func contains(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        for n in ascii where n.count == b.count && n.elementsEqual(b) { return true }
+        return !other.isEmpty && other.contains(String(decoding: b, as: UTF8.self))
+    }
+}
+
+/// `IdentityOptions.clean` and `cleanEmail` over bytes.
+struct IdentityBytes: Sendable {
+    let options: IdentityOptions
+    let placeholders: ByteNames
+
+    init(_ options: IdentityOptions) {
+        self.options = options
+        placeholders = ByteNames(options.ignoreValues)
+    }
+
+    /// The value trimmed, nil when empty or a placeholder (`IdentityOptions.clean`).
+    func clean(_ raw: UnsafeBufferPointer<UInt8>?) -> UnsafeBufferPointer<UInt8>? {
+        guard let t = raw?.trimmingSpaces, !t.isEmpty else { return nil }
+        guard t.count <= 64 else { return t }
+        if t.contains(where: { $0 >= 0x80 }) { // Unicode lower-casing: the `String` path
+            return options.clean(String(decoding: t, as: UTF8.self)) == nil ? nil : t
+        }
+        // Placeholders are lower-case: compare the value lower-cased, on the stack.
+        let isPlaceholder = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: t.count) { lower in
+            for k in 0..<t.count { lower[k] = t[k] &- 65 < 26 ? t[k] | 0x20 : t[k] }
+            return placeholders.contains(UnsafeBufferPointer(lower))
+        }
+        return isPlaceholder ? nil : t
+    }
+
+    /// The address trimmed, nil for a placeholder or text without `@` (lower-cased when it is
+    /// written: `TouchpointBuffer.setEmail`).
+    func cleanEmail(_ raw: UnsafeBufferPointer<UInt8>?) -> UnsafeBufferPointer<UInt8>? {
+        guard let t = clean(raw), t.contains(64) else { return nil }
+        return t
+    }
+}
+
+extension TouchpointBuffer {
+    /// Sets the current row's email key to `b` lower-cased, as `IdentityOptions.cleanEmail` does.
+    mutating func setEmail(_ b: UnsafeBufferPointer<UInt8>, scratch: inout [UInt8]) {
+        if b.contains(where: { $0 >= 0x80 }) { // Unicode lower-casing
+            var lower = String(decoding: b, as: UTF8.self).lowercased()
+            lower.withUTF8 { setKey(.email, $0) }
+            return
+        }
+        scratch.removeAll(keepingCapacity: true)
+        for c in b { scratch.append(c &- 65 < 26 ? c | 0x20 : c) }
+        scratch.withUnsafeBufferPointer { setKey(.email, $0) }
+    }
+
+    /// Sets the current row's text to `b` cut to `limit` bytes, as `JSONLine.cut` cuts it.
+    mutating func setText(_ b: UnsafeBufferPointer<UInt8>, limit: Int, scratch: inout [UInt8]) {
+        guard let keep = JSONLine.cutLength(b, limit) else { setText(b); return }
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: UnsafeBufferPointer(rebasing: b[..<keep]))
+        scratch.append(contentsOf: JSONLine.ellipsis)
+        scratch.withUnsafeBufferPointer { setText($0) }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends the decimal digits of `v`.
+    mutating func appendDecimal(_ v: Int64) {
+        if v < 0 { append(45) }
+        var m = v.magnitude
+        let start = count
+        repeat { append(UInt8(48 + m % 10)); m /= 10 } while m > 0
+        self[start...].reverse()
     }
 }

@@ -105,7 +105,7 @@ func parse(_ c: ReaderCase, keep: ((ChunkResult) -> Void)? = nil) -> ParseTotals
         for chunk in input.chunks {
             let res = ChunkProcessor.process(chunk, anyReader: &reader)
             t.lines += res.lines
-            t.touchpoints += res.touchpoints.count
+            t.touchpoints += res.batch.count
             t.touchpointLines += res.touchpointLines
             t.skipped += res.skips.total
             t.rejected += res.rejects.count

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A parsed JSON value. Objects keep their members in document order.
 public enum JSONValue: Sendable, Equatable {
     case null
@@ -400,22 +408,31 @@ public struct JSONDoc {
     /// True when two string nodes hold the same key (as Swift compares strings).
     func sameKey(_ a: Int, _ b: Int) -> Bool {
         let x = bytes(a), y = bytes(b)
-        if x.elementsEqual(y) { return true }
+        if JSONDoc.equal(x, y) { return true }
         return !(nodes[a].ascii && nodes[b].ascii) && string(a) == string(b)
     }
 
-    /// The member `key` of the object at node `i` (nil when `i` is not an object or has no such key).
-    public func member(_ i: Int, _ key: JSONKey) -> Int? {
+    @inline(__always)
+    static func equal(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
+        x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+    }
+
+    /// The member `key` of the object at node `i` (nil when `i` is not an object or has no such
+    /// key); keys compare as Swift compares strings (`ascii`: `key` is all ASCII).
+    public func member(_ i: Int, _ key: UnsafeBufferPointer<UInt8>, ascii: Bool) -> Int? {
         guard nodes[i].kind == .object else { return nil }
         var k = i + 1
         let end = nodes[i].next
         while k < end {
-            let kb = bytes(k)
-            if kb.count == key.bytes.count, key.bytes.withUnsafeBufferPointer({ kb.elementsEqual($0) }) { return k + 1 }
-            if !(key.ascii && nodes[k].ascii), string(k) == key.string { return k + 1 }
+            if JSONDoc.equal(bytes(k), key) { return k + 1 }
+            if !(ascii && nodes[k].ascii), string(k) == String(decoding: key, as: UTF8.self) { return k + 1 }
             k = nodes[k + 1].next
         }
         return nil
+    }
+
+    public func member(_ i: Int, _ key: JSONKey) -> Int? {
+        key.bytes.withUnsafeBufferPointer { member(i, $0, ascii: key.ascii) }
     }
 
     /// Item `n` of the array at node `i`.
@@ -488,12 +505,10 @@ public struct JSONDoc {
 
 /// An object key to look up in a `JSONDoc`, its bytes ready.
 public struct JSONKey: Sendable, Equatable {
-    public let string: String
-    let bytes: [UInt8]
-    let ascii: Bool
+    public let bytes: [UInt8]
+    public let ascii: Bool
 
     public init(_ s: String) {
-        string = s
         bytes = Array(s.utf8)
         ascii = bytes.allSatisfy { $0 < 0x80 }
     }

@@ -53,44 +53,61 @@ public struct FieldMap: Sendable, Equatable {
 /// the same lookup as `FieldMap.value` (`|` alternatives, the first present and not null wins;
 /// a dotted path steps into objects and, by a number, arrays, as `JSONValue.at(path:)`).
 public struct FieldPath: Sendable {
-    /// One step of a dotted path: a key, and for a step of several, its array index if it is a number.
+    /// One step of a dotted path: a key (`keys[start..<end]`), and for a step of several, its
+    /// array index if it is a number.
     struct Step: Sendable {
-        var key: JSONKey
+        var start: Int
+        var end: Int
+        var ascii: Bool
         var index: Int?
     }
-    let alternatives: [[Step]]
+    /// The steps of every alternative, one after another; alternative `a` ends at `ends[a]`.
+    let steps: [Step]
+    let ends: [Int]
+    let keys: [UInt8]
 
     public init(_ path: String) {
         let alts = path.utf8.contains(124) ? path.split(separator: "|").map(String.init) : (path.isEmpty ? [] : [path])
-        alternatives = alts.map { alt in
-            guard alt.utf8.contains(46) else { return [Step(key: JSONKey(alt), index: nil)] }
-            return alt.split(separator: ".", omittingEmptySubsequences: false).map { Step(key: JSONKey(String($0)), index: Int($0)) }
+        var steps: [Step] = [], ends: [Int] = [], keys: [UInt8] = []
+        for alt in alts {
+            let parts = alt.utf8.contains(46) ? alt.split(separator: ".", omittingEmptySubsequences: false) : [alt[...]]
+            for part in parts {
+                let start = keys.count
+                keys.append(contentsOf: part.utf8)
+                steps.append(Step(start: start, end: keys.count, ascii: part.utf8.allSatisfy { $0 < 0x80 },
+                                  index: parts.count > 1 ? Int(part) : nil))
+            }
+            ends.append(steps.count)
         }
+        (self.steps, self.ends, self.keys) = (steps, ends, keys)
     }
-
-    /// One alternative alone (`FieldPath(alternative:)` of `a|b` would look `a|b` up as a key).
-    init(steps: [Step]) { alternatives = [steps] }
-
-    /// Each alternative on its own.
-    var each: [FieldPath] { alternatives.map { FieldPath(steps: $0) } }
 
     /// The node of the first alternative present and not null in the record at node `root`.
     public func find(in doc: JSONDoc, at root: Int = 0) -> Int? {
-        for steps in alternatives {
-            var cur = root
-            var found = true
-            for step in steps {
-                if let i = step.index, doc.kind(cur) == .array {
-                    guard let n = doc.item(cur, i) else { found = false; break }
-                    cur = n
-                } else {
-                    guard let n = doc.member(cur, step.key) else { found = false; break }
-                    cur = n
+        keys.withUnsafeBufferPointer { keys in
+            steps.withUnsafeBufferPointer { steps in
+                var from = 0
+                for end in ends {
+                    defer { from = end }
+                    var cur = root
+                    var found = true
+                    for step in steps[from..<end] {
+                        if let i = step.index, doc.kind(cur) == .array {
+                            guard let n = doc.item(cur, i) else { found = false; break }
+                            cur = n
+                        } else {
+                            guard let n = doc.member(cur, UnsafeBufferPointer(rebasing: keys[step.start..<step.end]), ascii: step.ascii) else {
+                                found = false
+                                break
+                            }
+                            cur = n
+                        }
+                    }
+                    if found, doc.kind(cur) != .null { return cur }
                 }
+                return nil
             }
-            if found, doc.kind(cur) != .null { return cur }
         }
-        return nil
     }
 
     /// The text (`JSONDoc.text`) of the value found, or nil.

@@ -8,8 +8,6 @@ import JourneysCore
 /// separated by `|` (`ts|time|@timestamp`): the first one present in a record is used.
 public struct FieldMap: Sendable, Equatable {
     public private(set) var paths: [String: String]
-    /// `paths` split at `|` once, so a lookup allocates nothing.
-    private var alternatives: [String: [String]] = [:]
 
     public init(defaults: [String: String], overrides: [String: String], reader: String) throws(ConfigError) {
         paths = defaults
@@ -20,27 +18,6 @@ public struct FieldMap: Sendable, Equatable {
             }
             paths[role] = path
         }
-        for (role, path) in paths where path.utf8.contains(124) {
-            alternatives[role] = path.split(separator: "|").map(String.init)
-        }
-    }
-
-    /// The value for `role` in a JSON record (nil when unmapped, missing or null).
-    public func value(_ role: String, in record: JSONValue) -> JSONValue? {
-        guard let path = paths[role], !path.isEmpty else { return nil }
-        guard let alts = alternatives[role] else {
-            if let v = record.at(path: path), v != .null { return v }
-            return nil
-        }
-        for alt in alts {
-            if let v = record.at(path: alt), v != .null { return v }
-        }
-        return nil
-    }
-
-    /// The value for `role` as text.
-    public func text(_ role: String, in record: JSONValue) -> String? {
-        value(role, in: record)?.text
     }
 
     /// The path(s) of `role`, ready for lookups in a `JSONDoc`.
@@ -50,7 +27,7 @@ public struct FieldMap: Sendable, Equatable {
 }
 
 /// A role's field path(s) ready for lookups in a parsed line (`JSONDoc`), allocating nothing:
-/// the same lookup as `FieldMap.value` (`|` alternatives, the first present and not null wins;
+/// the lookup the field map documents (`|` alternatives, the first present and not null wins;
 /// a dotted path steps into objects and, by a number, arrays, as `JSONValue.at(path:)`).
 public struct FieldPath: Sendable {
     /// One step of a dotted path: a key (`keys[start..<end]`), and for a step of several, its

@@ -183,10 +183,6 @@ public struct SESEventReader: LogReader {
         }
         let event = doc.member(0, spec.object)
         func member(_ key: JSONKey) -> Int? { event.flatMap { doc.member($0, key) } }
-        func nonEmpty(_ i: Int?) -> UnsafeBufferPointer<UInt8>? {
-            guard let t = i.flatMap(doc.text)?.trimmingSpaces, !t.isEmpty else { return nil }
-            return t
-        }
 
         // Time: the event's own timestamp, else the mail's.
         let rawTime: Int
@@ -254,7 +250,7 @@ public struct SESEventReader: LogReader {
             device = agents.classify(bytes: ua, hash: StringTable.hash(ua)).device
         }
         let repeats = action == .emailOpen || action == .emailClick || action == .emailDeferred || spec.objectKey == "subscription"
-        let messageID = nonEmpty(doc.member(mail, Key.messageId))
+        let messageID = EmailJSON.nonEmpty(doc, doc.member(mail, Key.messageId))
 
         var start = 0
         for (end, entry) in recipients {
@@ -356,10 +352,7 @@ public struct SESEventReader: LogReader {
     /// Writes the free text of an event for one recipient into `textScratch`; false when there is none.
     mutating func text(_ action: Action, event: Int?, recipient: Int?, _ doc: JSONDoc) -> Bool {
         guard let event else { return false }
-        func nonEmpty(_ i: Int?) -> UnsafeBufferPointer<UInt8>? {
-            guard let t = i.flatMap(doc.text)?.trimmingSpaces, !t.isEmpty else { return nil }
-            return t
-        }
+        func nonEmpty(_ i: Int?) -> UnsafeBufferPointer<UInt8>? { EmailJSON.nonEmpty(doc, i) }
         let diagnostic = nonEmpty(recipient.flatMap { doc.member($0, Key.diagnosticCode) })
         textScratch.removeAll(keepingCapacity: true)
         switch action {

@@ -309,33 +309,19 @@ enum EmailJSON {
         return false
     }
 
-    /// The text trimmed, or nil when nothing is left.
-    static func nonEmpty(_ s: String) -> String? {
-        let t = s.trimmingSpaces
-        return t.isEmpty ? nil : t
+    /// The text of node `i` trimmed, or nil when absent, not text or nothing is left.
+    static func nonEmpty(_ doc: JSONDoc, _ i: Int?) -> UnsafeBufferPointer<UInt8>? {
+        guard let t = i.flatMap(doc.text)?.trimmingSpaces, !t.isEmpty else { return nil }
+        return t
     }
 
-    /// A string's text, or an array's first non-empty string element.
-    static func firstText(_ v: JSONValue) -> String? {
-        switch v {
-        case .string(let s): return nonEmpty(s)
-        case .array(let items):
-            for item in items { if case .string(let s) = item, let t = nonEmpty(s) { return t } }
-            return nil
-        default: return nil
-        }
-    }
-
-    /// `firstText` of node `i` of a parsed line.
+    /// A string's text trimmed, or an array's first non-empty string element (node `i` of a parsed line).
     static func firstText(_ doc: JSONDoc, _ i: Int) -> UnsafeBufferPointer<UInt8>? {
         switch doc.kind(i) {
-        case .string:
-            let t = doc.bytes(i).trimmingSpaces
-            return t.isEmpty ? nil : t
+        case .string: return nonEmpty(doc, i)
         case .array:
             for item in doc.items(i) where doc.kind(item) == .string {
-                let t = doc.bytes(item).trimmingSpaces
-                if !t.isEmpty { return t }
+                if let t = nonEmpty(doc, item) { return t }
             }
             return nil
         default: return nil

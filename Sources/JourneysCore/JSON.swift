@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A parsed JSON value. Objects keep their members in document order.
 public enum JSONValue: Sendable, Equatable {
     case null
@@ -78,13 +86,22 @@ extension String {
     public var trimmingSpaces: String {
         var s = self
         return s.withUTF8 { u in
-            func space(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 10 || c == 13 }
-            var start = 0, end = u.count
-            while start < end, space(u[start]) { start += 1 }
-            while end > start, space(u[end - 1]) { end -= 1 }
-            if start == 0, end == u.count { return self }
-            return String(decoding: UnsafeBufferPointer(rebasing: u[start..<end]), as: UTF8.self)
+            let t = u.trimmingSpaces
+            if t.count == u.count { return self }
+            return String(decoding: t, as: UTF8.self)
         }
+    }
+}
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// The bytes without leading and trailing ASCII white space (space, tab, CR, LF).
+    @inlinable
+    public var trimmingSpaces: UnsafeBufferPointer<UInt8> {
+        @inline(__always) func space(_ c: UInt8) -> Bool { c == 32 || c == 9 || c == 10 || c == 13 }
+        var start = 0, end = count
+        while start < end, space(self[start]) { start += 1 }
+        while end > start, space(self[end - 1]) { end -= 1 }
+        return UnsafeBufferPointer(rebasing: self[start..<end])
     }
 }
 
@@ -95,26 +112,16 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(message) at byte \(offset)" }
 }
 
-/// A strict JSON parser over bytes (RFC 8259).
-///
-/// Defined behaviour for hostile input: nesting deeper than `maxDepth` is an error (no stack
-/// overflow); a duplicate key in one object is an error (the record is ambiguous); a lone UTF-16
-/// surrogate in a `\u` escape is an error; numbers are kept as text, so `1e400` or a 40-digit id
-/// are not rounded or rejected. The input must already be valid UTF-8.
-public struct JSONParser {
+/// A strict JSON parser over bytes (RFC 8259), giving a `JSONValue` (see `JSONTape` for the
+/// parse itself and its rules for hostile input).
+public enum JSONParser {
     public static let maxDepth = 64
-
-    let b: UnsafeBufferPointer<UInt8>
-    var i = 0
 
     /// Parses one complete JSON value (surrounding white space allowed).
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONError) -> JSONValue {
-        var p = JSONParser(b: bytes)
-        p.skipSpace()
-        let v = try p.value(depth: 0)
-        p.skipSpace()
-        guard p.i == bytes.count else { throw p.fail("unexpected text after the value") }
-        return v
+        var tape = JSONTape()
+        try tape.parse(bytes)
+        return tape.withDoc(bytes) { $0.value(0) }
     }
 
     public static func parse(_ s: String) throws(JSONError) -> JSONValue {
@@ -124,158 +131,387 @@ public struct JSONParser {
         }
         return try r.get()
     }
+}
 
-    func fail(_ m: String) -> JSONError { JSONError(message: m, offset: i) }
+/// One JSON text parsed into a flat list of nodes over its bytes: what readers look fields up
+/// in without building a `JSONValue`.
+///
+/// Node 0 is the root. A container's members follow it (an object's as key, value, key,
+/// value …), each value's subtree before the next; `Node.next` is the index after a node's
+/// subtree. Strings without escapes stay in the parsed bytes; unescaped strings go to
+/// `scratch`. The arrays keep their storage between lines, so a reused tape allocates nothing
+/// once warm.
+///
+/// Defined behaviour for hostile input: nesting deeper than `JSONParser.maxDepth` is an error
+/// (no stack overflow); a duplicate key in one object is an error (the record is ambiguous); a
+/// lone UTF-16 surrogate in a `\u` escape is an error; numbers are kept as text, so `1e400` or
+/// a 40-digit id are not rounded or rejected. The input must already be valid UTF-8.
+public struct JSONTape: Sendable {
+    public enum Kind: UInt8, Sendable { case null, `false`, `true`, number, string, array, object }
 
-    mutating func skipSpace() {
-        while i < b.count, b[i] == 32 || b[i] == 9 || b[i] == 10 || b[i] == 13 { i += 1 }
+    public struct Node: Sendable {
+        public var kind: Kind
+        /// The string's bytes are in `scratch` (it had escapes).
+        var unescaped = false
+        /// The string's bytes are all ASCII.
+        var ascii = true
+        /// The text's range (a string's without its quotes) in the parsed bytes or `scratch`.
+        var start = 0
+        var end = 0
+        /// The index after this node's subtree.
+        public var next = 0
     }
 
-    mutating func value(depth: Int) throws(JSONError) -> JSONValue {
-        guard i < b.count else { throw fail("unexpected end of JSON") }
-        switch b[i] {
-        case 123: // {
-            guard depth < JSONParser.maxDepth else { throw fail("nesting deeper than \(JSONParser.maxDepth)") }
-            i += 1
-            var members: [(String, JSONValue)] = []
-            skipSpace()
-            if i < b.count, b[i] == 125 { i += 1; return .object(members) }
-            while true {
-                skipSpace()
-                guard i < b.count, b[i] == 34 else { throw fail("expected a key") }
-                let key = try string()
-                skipSpace()
-                guard i < b.count, b[i] == 58 else { throw fail("expected ':'") }
+    public private(set) var nodes: [Node] = []
+    var scratch: [UInt8] = []
+
+    public init() {}
+
+    /// Parses one complete JSON value (surrounding white space allowed) into the tape.
+    public mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONError) {
+        nodes.removeAll(keepingCapacity: true)
+        scratch.removeAll(keepingCapacity: true)
+        var p = Parser(b: bytes, tape: self)
+        self = JSONTape() // `p` owns the storage while it parses
+        defer { self = p.tape }
+        p.skipSpace()
+        try p.value(depth: 0)
+        p.skipSpace()
+        guard p.i == bytes.count else { throw p.fail("unexpected text after the value") }
+    }
+
+    /// Calls `body` with the parsed tape over `bytes` (the bytes `parse` was given).
+    public func withDoc<R>(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (JSONDoc) throws -> R) rethrows -> R {
+        try nodes.withUnsafeBufferPointer { n in
+            try scratch.withUnsafeBufferPointer { s in try body(JSONDoc(nodes: n, text: bytes, scratch: s)) }
+        }
+    }
+
+    struct Parser {
+        let b: UnsafeBufferPointer<UInt8>
+        var tape: JSONTape
+        var i = 0
+
+        func fail(_ m: String) -> JSONError { JSONError(message: m, offset: i) }
+
+        mutating func skipSpace() {
+            while i < b.count, b[i] == 32 || b[i] == 9 || b[i] == 10 || b[i] == 13 { i += 1 }
+        }
+
+        mutating func add(_ kind: Kind, _ start: Int, _ end: Int) {
+            tape.nodes.append(Node(kind: kind, start: start, end: end, next: tape.nodes.count + 1))
+        }
+
+        mutating func value(depth: Int) throws(JSONError) {
+            guard i < b.count else { throw fail("unexpected end of JSON") }
+            switch b[i] {
+            case 123: // {
+                guard depth < JSONParser.maxDepth else { throw fail("nesting deeper than \(JSONParser.maxDepth)") }
                 i += 1
+                let me = tape.nodes.count
+                add(.object, i - 1, i)
+                defer { tape.nodes[me].next = tape.nodes.count }
                 skipSpace()
-                let v = try value(depth: depth + 1)
-                if members.count < 32 {
-                    for (k, _) in members where k == key { throw fail("duplicate key \"\(key)\"") }
-                } else if members.contains(where: { $0.0 == key }) {
-                    throw fail("duplicate key \"\(key)\"")
+                if i < b.count, b[i] == 125 { i += 1; return }
+                while true {
+                    skipSpace()
+                    guard i < b.count, b[i] == 34 else { throw fail("expected a key") }
+                    let key = tape.nodes.count
+                    try string()
+                    skipSpace()
+                    guard i < b.count, b[i] == 58 else { throw fail("expected ':'") }
+                    i += 1
+                    skipSpace()
+                    try value(depth: depth + 1)
+                    try checkUnique(key, in: me)
+                    skipSpace()
+                    guard i < b.count else { throw fail("unexpected end of JSON") }
+                    if b[i] == 44 { i += 1; continue }
+                    if b[i] == 125 { i += 1; return }
+                    throw fail("expected ',' or '}'")
                 }
-                members.append((key, v))
+            case 91: // [
+                guard depth < JSONParser.maxDepth else { throw fail("nesting deeper than \(JSONParser.maxDepth)") }
+                i += 1
+                let me = tape.nodes.count
+                add(.array, i - 1, i)
+                defer { tape.nodes[me].next = tape.nodes.count }
                 skipSpace()
-                guard i < b.count else { throw fail("unexpected end of JSON") }
-                if b[i] == 44 { i += 1; continue }
-                if b[i] == 125 { i += 1; return .object(members) }
-                throw fail("expected ',' or '}'")
-            }
-        case 91: // [
-            guard depth < JSONParser.maxDepth else { throw fail("nesting deeper than \(JSONParser.maxDepth)") }
-            i += 1
-            var items: [JSONValue] = []
-            skipSpace()
-            if i < b.count, b[i] == 93 { i += 1; return .array(items) }
-            while true {
-                skipSpace()
-                items.append(try value(depth: depth + 1))
-                skipSpace()
-                guard i < b.count else { throw fail("unexpected end of JSON") }
-                if b[i] == 44 { i += 1; continue }
-                if b[i] == 93 { i += 1; return .array(items) }
-                throw fail("expected ',' or ']'")
-            }
-        case 34:
-            return .string(try string())
-        case 116: try literal("true"); return .bool(true)
-        case 102: try literal("false"); return .bool(false)
-        case 110: try literal("null"); return .null
-        default:
-            return .number(try number())
-        }
-    }
-
-    mutating func literal(_ word: StaticString) throws(JSONError) {
-        let n = word.utf8CodeUnitCount
-        guard i + n <= b.count else { throw fail("unexpected end of JSON") }
-        for k in 0..<n where b[i + k] != word.utf8Start[k] { throw fail("invalid literal") }
-        i += n
-    }
-
-    mutating func number() throws(JSONError) -> String {
-        let start = i
-        if i < b.count, b[i] == 45 { i += 1 }
-        let intStart = i
-        while i < b.count, b[i] &- 48 < 10 { i += 1 }
-        guard i > intStart else { throw fail("invalid value") }
-        if b[intStart] == 48, i - intStart > 1 { throw fail("number with a leading zero") }
-        if i < b.count, b[i] == 46 {
-            i += 1
-            let f = i
-            while i < b.count, b[i] &- 48 < 10 { i += 1 }
-            guard i > f else { throw fail("invalid number") }
-        }
-        if i < b.count, b[i] | 0x20 == 101 {
-            i += 1
-            if i < b.count, b[i] == 43 || b[i] == 45 { i += 1 }
-            let e = i
-            while i < b.count, b[i] &- 48 < 10 { i += 1 }
-            guard i > e else { throw fail("invalid number") }
-        }
-        return String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
-    }
-
-    mutating func hex4() throws(JSONError) -> UInt32 {
-        guard i + 4 <= b.count else { throw fail("short \\u escape") }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            guard let h = URLParts.hexValue(b[i]) else { throw fail("bad \\u escape") }
-            v = v << 4 | UInt32(h)
-            i += 1
-        }
-        return v
-    }
-
-    mutating func string() throws(JSONError) -> String {
-        i += 1 // opening quote
-        let start = i
-        while i < b.count, b[i] != 34, b[i] != 92 {
-            guard b[i] >= 0x20 else { throw fail("control character in string") }
-            i += 1
-        }
-        guard i < b.count else { throw fail("unterminated string") }
-        if b[i] == 34 {
-            let s = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
-            i += 1
-            return s
-        }
-        var out = [UInt8](UnsafeBufferPointer(rebasing: b[start..<i]))
-        while i < b.count {
-            let c = b[i]
-            if c == 34 { i += 1; return String(decoding: out, as: UTF8.self) }
-            if c < 0x20 { throw fail("control character in string") }
-            if c != 92 { out.append(c); i += 1; continue }
-            i += 1
-            guard i < b.count else { break }
-            let e = b[i]
-            i += 1
-            switch e {
-            case 34: out.append(34)
-            case 92: out.append(92)
-            case 47: out.append(47)
-            case 98: out.append(8)
-            case 102: out.append(12)
-            case 110: out.append(10)
-            case 114: out.append(13)
-            case 116: out.append(9)
-            case 117:
-                var scalar = try hex4()
-                if (0xD800...0xDBFF).contains(scalar) {
-                    guard i + 6 <= b.count, b[i] == 92, b[i + 1] == 117 else { throw fail("lone surrogate in \\u escape") }
-                    i += 2
-                    let low = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("lone surrogate in \\u escape") }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00...0xDFFF).contains(scalar) {
-                    throw fail("lone surrogate in \\u escape")
+                if i < b.count, b[i] == 93 { i += 1; return }
+                while true {
+                    skipSpace()
+                    try value(depth: depth + 1)
+                    skipSpace()
+                    guard i < b.count else { throw fail("unexpected end of JSON") }
+                    if b[i] == 44 { i += 1; continue }
+                    if b[i] == 93 { i += 1; return }
+                    throw fail("expected ',' or ']'")
                 }
-                guard let u = Unicode.Scalar(scalar) else { throw fail("bad \\u escape") }
-                out.append(contentsOf: Array(String(Character(u)).utf8))
-            default: throw fail("bad escape")
+            case 34: try string()
+            case 116: try literal("true"); add(.true, i - 4, i)
+            case 102: try literal("false"); add(.false, i - 5, i)
+            case 110: try literal("null"); add(.null, i - 4, i)
+            default: try number()
             }
         }
-        throw fail("unterminated string")
+
+        /// Throws when the key at node `key` repeats an earlier key of the object at node `object`
+        /// (keys compare as Swift strings do: canonically equivalent keys are one key).
+        func checkUnique(_ key: Int, in object: Int) throws(JSONError) {
+            let duplicate: String? = tape.withDoc(b) { d in
+                var k = object + 1
+                while k < key {
+                    if d.sameKey(k, key) { return d.string(key) }
+                    k = d.nodes[k + 1].next
+                }
+                return nil
+            }
+            if let duplicate { throw fail("duplicate key \"\(duplicate)\"") }
+        }
+
+        mutating func literal(_ word: StaticString) throws(JSONError) {
+            let n = word.utf8CodeUnitCount
+            guard i + n <= b.count else { throw fail("unexpected end of JSON") }
+            for k in 0..<n where b[i + k] != word.utf8Start[k] { throw fail("invalid literal") }
+            i += n
+        }
+
+        mutating func number() throws(JSONError) {
+            let start = i
+            if i < b.count, b[i] == 45 { i += 1 }
+            let intStart = i
+            while i < b.count, b[i] &- 48 < 10 { i += 1 }
+            guard i > intStart else { throw fail("invalid value") }
+            if b[intStart] == 48, i - intStart > 1 { throw fail("number with a leading zero") }
+            if i < b.count, b[i] == 46 {
+                i += 1
+                let f = i
+                while i < b.count, b[i] &- 48 < 10 { i += 1 }
+                guard i > f else { throw fail("invalid number") }
+            }
+            if i < b.count, b[i] | 0x20 == 101 {
+                i += 1
+                if i < b.count, b[i] == 43 || b[i] == 45 { i += 1 }
+                let e = i
+                while i < b.count, b[i] &- 48 < 10 { i += 1 }
+                guard i > e else { throw fail("invalid number") }
+            }
+            add(.number, start, i)
+        }
+
+        mutating func hex4() throws(JSONError) -> UInt32 {
+            guard i + 4 <= b.count else { throw fail("short \\u escape") }
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                guard let h = URLParts.hexValue(b[i]) else { throw fail("bad \\u escape") }
+                v = v << 4 | UInt32(h)
+                i += 1
+            }
+            return v
+        }
+
+        mutating func string() throws(JSONError) {
+            i += 1 // opening quote
+            let start = i
+            var high: UInt8 = 0
+            while i < b.count, b[i] != 34, b[i] != 92 {
+                guard b[i] >= 0x20 else { throw fail("control character in string") }
+                high |= b[i]
+                i += 1
+            }
+            guard i < b.count else { throw fail("unterminated string") }
+            if b[i] == 34 {
+                tape.nodes.append(Node(kind: .string, ascii: high < 0x80, start: start, end: i, next: tape.nodes.count + 1))
+                i += 1
+                return
+            }
+            let outStart = tape.scratch.count
+            tape.scratch.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
+            while i < b.count {
+                let c = b[i]
+                if c == 34 {
+                    tape.nodes.append(Node(kind: .string, unescaped: true, ascii: high < 0x80, start: outStart,
+                                           end: tape.scratch.count, next: tape.nodes.count + 1))
+                    i += 1
+                    return
+                }
+                if c < 0x20 { throw fail("control character in string") }
+                if c != 92 { tape.scratch.append(c); high |= c; i += 1; continue }
+                i += 1
+                guard i < b.count else { break }
+                let e = b[i]
+                i += 1
+                switch e {
+                case 34: tape.scratch.append(34)
+                case 92: tape.scratch.append(92)
+                case 47: tape.scratch.append(47)
+                case 98: tape.scratch.append(8)
+                case 102: tape.scratch.append(12)
+                case 110: tape.scratch.append(10)
+                case 114: tape.scratch.append(13)
+                case 116: tape.scratch.append(9)
+                case 117:
+                    var scalar = try hex4()
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard i + 6 <= b.count, b[i] == 92, b[i + 1] == 117 else { throw fail("lone surrogate in \\u escape") }
+                        i += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("lone surrogate in \\u escape") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(scalar) {
+                        throw fail("lone surrogate in \\u escape")
+                    }
+                    guard let u = Unicode.Scalar(scalar) else { throw fail("bad \\u escape") }
+                    for unit in UTF8.encode(u)! { tape.scratch.append(unit) }
+                    if scalar >= 0x80 { high |= 0x80 }
+                default: throw fail("bad escape")
+                }
+            }
+            throw fail("unterminated string")
+        }
+    }
+}
+
+/// A parsed `JSONTape` with the bytes its nodes point into: lookups by node index.
+public struct JSONDoc {
+    public let nodes: UnsafeBufferPointer<JSONTape.Node>
+    let text: UnsafeBufferPointer<UInt8>
+    let scratch: UnsafeBufferPointer<UInt8>
+
+    init(nodes: UnsafeBufferPointer<JSONTape.Node>, text: UnsafeBufferPointer<UInt8>, scratch: UnsafeBufferPointer<UInt8>) {
+        self.nodes = nodes
+        self.text = text
+        self.scratch = scratch
+    }
+
+    public func kind(_ i: Int) -> JSONTape.Kind { nodes[i].kind }
+
+    /// The source text of a number, the contents of a string (unescaped), `true` / `false` /
+    /// `null` as written; a container's first byte.
+    public func bytes(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+        let n = nodes[i]
+        return UnsafeBufferPointer(rebasing: (n.unescaped ? scratch : text)[n.start..<n.end])
+    }
+
+    /// As `JSONValue.text`: a string's or number's text, `true` / `false`; nil for null,
+    /// arrays and objects.
+    public func text(_ i: Int) -> UnsafeBufferPointer<UInt8>? {
+        switch nodes[i].kind {
+        case .string, .number, .true, .false: return bytes(i)
+        default: return nil
+        }
+    }
+
+    /// The bytes of a string node as a `String` (details, rare paths).
+    public func string(_ i: Int) -> String { String(decoding: bytes(i), as: UTF8.self) }
+
+    /// True when two string nodes hold the same key (as Swift compares strings).
+    func sameKey(_ a: Int, _ b: Int) -> Bool {
+        let x = bytes(a), y = bytes(b)
+        if JSONDoc.equal(x, y) { return true }
+        return !(nodes[a].ascii && nodes[b].ascii) && string(a) == string(b)
+    }
+
+    @inline(__always)
+    /// True when two byte strings are equal.
+    public static func equal(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
+        x.count == y.count && (x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0)
+    }
+
+    /// The member `key` of the object at node `i` (nil when `i` is not an object or has no such
+    /// key); keys compare as Swift compares strings (`ascii`: `key` is all ASCII).
+    public func member(_ i: Int, _ key: UnsafeBufferPointer<UInt8>, ascii: Bool) -> Int? {
+        guard nodes[i].kind == .object else { return nil }
+        var k = i + 1
+        let end = nodes[i].next
+        while k < end {
+            if JSONDoc.equal(bytes(k), key) { return k + 1 }
+            if !(ascii && nodes[k].ascii), string(k) == String(decoding: key, as: UTF8.self) { return k + 1 }
+            k = nodes[k + 1].next
+        }
+        return nil
+    }
+
+    public func member(_ i: Int, _ key: JSONKey) -> Int? {
+        key.bytes.withUnsafeBufferPointer { member(i, $0, ascii: key.ascii) }
+    }
+
+    /// Item `n` of the array at node `i`.
+    public func item(_ i: Int, _ n: Int) -> Int? {
+        guard nodes[i].kind == .array, n >= 0 else { return nil }
+        var k = i + 1, left = n
+        while k < nodes[i].next {
+            if left == 0 { return k }
+            left -= 1
+            k = nodes[k].next
+        }
+        return nil
+    }
+
+    /// The nodes of the items of the array at node `i` (none when it is not an array).
+    public func items(_ i: Int) -> Items { Items(doc: self, at: nodes[i].kind == .array ? i + 1 : i, end: nodes[i].kind == .array ? nodes[i].next : i) }
+
+    public struct Items: Sequence, IteratorProtocol {
+        let doc: JSONDoc
+        var at: Int
+        let end: Int
+        public mutating func next() -> Int? {
+            guard at < end else { return nil }
+            defer { at = doc.nodes[at].next }
+            return at
+        }
+    }
+
+    /// How many items the array at node `i` has.
+    public func count(_ i: Int) -> Int {
+        var n = 0
+        for _ in items(i) { n += 1 }
+        return n
+    }
+
+    /// As `JSONValue.double`: a number, or a string that holds one (`" 4.5 "`).
+    public func double(_ i: Int) -> Double? {
+        switch nodes[i].kind {
+        case .number: return JSONDoc.double(bytes(i))
+        case .string: return JSONDoc.double(bytes(i).trimmingSpaces)
+        default: return nil
+        }
+    }
+
+    /// `Double(text)` over bytes (no heap copy for short numbers).
+    public static func double(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
+        Double(String(decoding: b, as: UTF8.self))
+    }
+
+    /// The value at node `i`, built.
+    public func value(_ i: Int) -> JSONValue {
+        switch nodes[i].kind {
+        case .null: return .null
+        case .true: return .bool(true)
+        case .false: return .bool(false)
+        case .number: return .number(string(i))
+        case .string: return .string(string(i))
+        case .array: return .array(items(i).map(value))
+        case .object:
+            var members: [(String, JSONValue)] = []
+            var k = i + 1
+            while k < nodes[i].next {
+                members.append((string(k), value(k + 1)))
+                k = nodes[k + 1].next
+            }
+            return .object(members)
+        }
+    }
+}
+
+/// An object key to look up in a `JSONDoc`, its bytes ready.
+public struct JSONKey: Sendable, Equatable {
+    public let bytes: [UInt8]
+    public let ascii: Bool
+
+    public init(_ s: String) {
+        bytes = Array(s.utf8)
+        ascii = bytes.allSatisfy { $0 < 0x80 }
     }
 }
 

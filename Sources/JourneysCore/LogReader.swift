@@ -126,6 +126,21 @@ public struct TouchpointBuffer: Sendable {
         extraEnd.append(extra.count)
     }
 
+    /// Starts a touchpoint whose action is named by `name` (`Action(name:)`: `page_view` …, or a
+    /// custom action), building no string.
+    public mutating func beginRow(time: Int64, channel: Channel, actionName name: UnsafeBufferPointer<UInt8>, origin: Origin) {
+        if name.contains(where: { $0 >= 0x80 }) { // compared as Swift compares strings
+            beginRow(time: time, channel: channel, action: Action(name: String(decoding: name, as: UTF8.self)), origin: origin)
+            return
+        }
+        let named = Action.named.firstIndex { n in n.0.utf8.count == name.count && n.0.utf8.elementsEqual(name) }
+        beginRow(time: time, channel: channel, action: named.map { Action.named[$0].1 } ?? .pageView, origin: origin)
+        if named == nil {
+            columns.action[last] = TouchpointColumns.customAction
+            columns.actionName[last] = strings.values.intern(name)
+        }
+    }
+
     private var last: Int { columns.count - 1 }
 
     /// Sets a string field of the current row (`\.referrer`, `\.source` …) from bytes.

@@ -190,6 +190,41 @@ public enum URLParts {
         }
     }
 
+    /// Writes a request target's or URL's path, query parameters, campaign and click id into
+    /// the buffer's current row, as `apply(_:to:)` does into a touchpoint (`scratch` is reused
+    /// for the decoded text).
+    public static func apply(_ target: UnsafeBufferPointer<UInt8>, into out: inout TouchpointBuffer, scratch: inout [UInt8]) {
+        let (path, query) = split(target)
+        scratch.removeAll(keepingCapacity: true)
+        if path.isEmpty { scratch.append(47) } else { percentDecode(path, plusAsSpace: false, into: &scratch) }
+        scratch.withUnsafeBufferPointer { out.setPath($0) }
+        guard let query, !query.isEmpty else { return }
+        let row = out.count - 1
+        forEachParameter(query) { rawName, rawValue in
+            scratch.removeAll(keepingCapacity: true)
+            percentDecode(rawName, plusAsSpace: true, into: &scratch)
+            let nameEnd = scratch.count
+            percentDecode(rawValue, plusAsSpace: true, into: &scratch)
+            scratch.withUnsafeBufferPointer { s in
+                let name = UnsafeBufferPointer(rebasing: s[..<nameEnd]), value = UnsafeBufferPointer(rebasing: s[nameEnd...])
+                out.addQuery(name: name, value: value)
+                guard !value.isEmpty else { return }
+                switch queryField(name) {
+                case .source: out.setValue(\.source, value)
+                case .medium: out.setValue(\.medium, value)
+                case .campaign: out.setValue(\.campaign, value)
+                case .term: out.setValue(\.term, value)
+                case .content: out.setValue(\.content, value)
+                case .clickID(let k):
+                    guard out.columns.clickKind[row] == 0 else { return }
+                    out.setValue(\.clickKind, clickIDNames[k])
+                    out.setValue(\.clickValue, value)
+                case nil: break
+                }
+            }
+        }
+    }
+
     /// What a query parameter sets: a campaign field (`utm_source` …) or a click id (the index of
     /// its kind in `clickIDNames`).
     public enum QueryField: Equatable, Sendable {

@@ -73,23 +73,34 @@ public struct ChatEventReader: LogReader {
 
     let fields: FieldMap
     let options: ReaderOptions
+    let identity: IdentityBytes
     /// The visitor role's alternatives, each with whether it lies under the record's author.
-    let visitorPaths: [(path: String, underAuthor: Bool)]
+    let visitorPaths: [(path: FieldPath, underAuthor: Bool)]
+    /// Each role's path (`fields`), ready for lookups.
+    let time, conversation, email, customer, role, event, text, rating, score, eventID, url: FieldPath
+    /// The parsed line and a reusable byte buffer (no allocation per line once warm).
+    var tape = JSONTape()
+    var scratch: [UInt8] = []
 
     /// - Throws: `ConfigError` for an unknown role in `fields` or an unknown `time_format`.
     public init(options: ReaderOptions = ReaderOptions()) throws(ConfigError) {
-        fields = try FieldMap(defaults: Self.defaultFields, overrides: options.fields, reader: Self.format)
+        let fields = try FieldMap(defaults: Self.defaultFields, overrides: options.fields, reader: Self.format)
         guard TimeField.formats.contains(options.timeFormat) else {
             throw ConfigError("time_format", "unknown time format \"\(options.timeFormat)\"; known: \(TimeField.formats.joined(separator: ", "))")
         }
         guard let time = fields.paths["time"], !time.isEmpty else {
             throw ConfigError("fields.time", "the chat reader needs a time field")
         }
+        self.fields = fields
         self.options = options
+        identity = IdentityBytes(options.identity)
         visitorPaths = (fields.paths["visitor"] ?? "").split(separator: "|").map { alt in
             let p = String(alt)
-            return (p, p.hasPrefix("author.") || p.hasPrefix("author_"))
+            return (FieldPath(p), p.hasPrefix("author.") || p.hasPrefix("author_"))
         }
+        (self.time, conversation, email, customer, role, event) = (fields.path("time"), fields.path("conversation"), fields.path("email"),
+                                                                  fields.path("customer"), fields.path("role"), fields.path("event"))
+        (text, rating, score, eventID, url) = (fields.path("text"), fields.path("rating"), fields.path("score"), fields.path("event_id"), fields.path("url"))
     }
 
     /// The field path(s) of a role, for reject details.
@@ -97,63 +108,75 @@ public struct ChatEventReader: LogReader {
 
     enum Event { case message(Action?), started, rating, survey, closed }
 
-    /// Lower-cases and turns `.`, `-` and spaces into `_`.
-    static func normalized(_ s: String) -> String {
-        var bytes = Array(s.trimmingSpaces.utf8)
-        for i in bytes.indices {
-            switch bytes[i] {
-            case 65...90: bytes[i] |= 0x20
-            case 46, 45, 32: bytes[i] = 95
-            default: break
+    /// Calls `body` with the text trimmed, lower-cased (ASCII) and with `.`, `-` and spaces as `_`.
+    static func normalized<R>(_ s: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let t = s.trimmingSpaces
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: t.count) { n in
+            for i in 0..<t.count {
+                switch t[i] {
+                case 65...90: n[i] = t[i] | 0x20
+                case 46, 45, 32: n[i] = 95
+                default: n[i] = t[i]
+                }
             }
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    static func event(_ name: String) -> Event? {
-        switch normalized(name) {
-        case "message", "msg", "chat_msg", "chat_message", "comment", "reply": .message(nil)
-        case "visitor_message", "chat_message_visitor": .message(.chatMessageVisitor)
-        case "agent_message", "agent_reply", "chat_message_agent": .message(.chatMessageAgent)
-        case "bot_message", "chat_message_bot": .message(.chatMessageBot)
-        case "chat_started", "started", "start", "open", "opened", "chat_start", "conversation_started": .started
-        case "rating", "rated", "chat_rating", "chat_rated": .rating
-        case "survey", "nps", "chat_survey", "survey_response": .survey
-        case "closed", "close", "end", "ended", "chat_closed", "chat_ended", "conversation_closed": .closed
-        default: nil
+            return body(UnsafeBufferPointer(n))
         }
     }
 
-    static func messageAction(role: String) -> Action? {
-        switch normalized(role) {
-        case "visitor", "customer", "user", "contact", "end_user", "enduser", "lead", "client": .chatMessageVisitor
-        case "agent", "admin", "operator", "teammate", "staff": .chatMessageAgent
-        case "bot", "chatbot", "system", "automation": .chatMessageBot
-        default: nil
-        }
+    /// Looks up a normalized name in a table of names.
+    static func lookup<T>(_ name: UnsafeBufferPointer<UInt8>, _ table: [([UInt8], T)]) -> T? {
+        for (n, v) in table where n.count == name.count && n.elementsEqual(name) { return v }
+        return nil
     }
+
+    static func table<T>(_ entries: [([String], T)]) -> [([UInt8], T)] {
+        entries.flatMap { names, v in names.map { (Array($0.utf8), v) } }
+    }
+
+    static let events: [([UInt8], Event)] = table([
+        (["message", "msg", "chat_msg", "chat_message", "comment", "reply"], .message(nil)),
+        (["visitor_message", "chat_message_visitor"], .message(.chatMessageVisitor)),
+        (["agent_message", "agent_reply", "chat_message_agent"], .message(.chatMessageAgent)),
+        (["bot_message", "chat_message_bot"], .message(.chatMessageBot)),
+        (["chat_started", "started", "start", "open", "opened", "chat_start", "conversation_started"], .started),
+        (["rating", "rated", "chat_rating", "chat_rated"], .rating),
+        (["survey", "nps", "chat_survey", "survey_response"], .survey),
+        (["closed", "close", "end", "ended", "chat_closed", "chat_ended", "conversation_closed"], .closed),
+    ])
+
+    static func event(_ name: UnsafeBufferPointer<UInt8>) -> Event? {
+        normalized(name) { lookup($0, events) }
+    }
+
+    static let roles: [([UInt8], Action)] = table([
+        (["visitor", "customer", "user", "contact", "end_user", "enduser", "lead", "client"], .chatMessageVisitor),
+        (["agent", "admin", "operator", "teammate", "staff"], .chatMessageAgent),
+        (["bot", "chatbot", "system", "automation"], .chatMessageBot),
+    ])
+
+    static func messageAction(role: UnsafeBufferPointer<UInt8>) -> Action? {
+        normalized(role) { lookup($0, roles) }
+    }
+
+    static let ratingWords: [([UInt8], Double)] = table([
+        (["terrible", "awful", "horrible", "very_bad", "very_poor", "very_dissatisfied", "very_unsatisfied"], 1),
+        (["bad", "poor", "negative", "unsatisfied", "dissatisfied", "thumbs_down"], 2),
+        (["ok", "okay", "neutral", "average", "fair"], 3),
+        (["good", "positive", "satisfied", "thumbs_up"], 4),
+        (["great", "excellent", "awesome", "amazing", "perfect", "very_good", "very_satisfied"], 5),
+    ])
+    static let ratedPrefix: [UInt8] = Array("rated_".utf8)
 
     /// A rating as a number (a rating word on the 1–5 scale, see the type's documentation), or
     /// nil; the caller range-checks it.
-    static func rating(_ v: JSONValue) -> Double? {
-        if let d = v.double { return d.isNaN ? nil : d }
-        guard let s = v.text else { return nil }
-        var word = normalized(s)
-        if word.hasPrefix("rated_") { word.removeFirst(6) }
-        switch word {
-        case "terrible", "awful", "horrible", "very_bad", "very_poor", "very_dissatisfied", "very_unsatisfied": return 1
-        case "bad", "poor", "negative", "unsatisfied", "dissatisfied", "thumbs_down": return 2
-        case "ok", "okay", "neutral", "average", "fair": return 3
-        case "good", "positive", "satisfied", "thumbs_up": return 4
-        case "great", "excellent", "awesome", "amazing", "perfect", "very_good", "very_satisfied": return 5
-        default: return nil
+    static func rating(_ doc: JSONDoc, _ i: Int) -> Double? {
+        if let d = doc.double(i) { return d.isNaN ? nil : d }
+        guard let s = doc.text(i) else { return nil }
+        return normalized(s) { word in
+            var w = word
+            if w.starts(with: ratedPrefix) { w = UnsafeBufferPointer(rebasing: w[ratedPrefix.count...]) }
+            return lookup(w, ratingWords)
         }
-    }
-
-    /// The text trimmed, or nil when empty.
-    static func nonEmpty(_ s: String?) -> String? {
-        guard let t = s?.trimmingSpaces, !t.isEmpty else { return nil }
-        return t
     }
 
     /// Shows a value in a reject detail.
@@ -169,18 +192,22 @@ public struct ChatEventReader: LogReader {
     }
 
     public mutating func read(_ line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
-        let record: JSONValue
-        switch JSONLine.parse(line) {
-        case .success(let v): record = v
-        case .failure(let e): return .rejected(.badJSON, e.description)
-        }
-        guard case .object = record else { return .rejected(.badJSON, "the line is JSON but not an object") }
+        var tape = JSONTape()
+        swap(&tape, &self.tape)
+        defer { swap(&tape, &self.tape) }
+        if let e = JSONLine.parse(line, into: &tape) { return .rejected(.badJSON, e.description) }
+        return tape.withDoc(line) { read($0, origin: origin, into: &out) }
+    }
+
+    mutating func read(_ doc: JSONDoc, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
+        guard doc.kind(0) == .object else { return .rejected(.badJSON, "the line is JSON but not an object") }
+        func show(_ i: Int) -> String { Self.show(doc.value(i)) }
 
         // What happened.
         let event: Event
-        if let raw = fields.value("event", in: record) {
-            guard let name = raw.text, let e = Self.event(name) else {
-                return .rejected(.unknownEvent, "event \(Self.show(raw)) (field \(field("event"))) is not a chat event")
+        if let raw = self.event.find(in: doc) {
+            guard let name = doc.text(raw), let e = Self.event(name) else {
+                return .rejected(.unknownEvent, "event \(show(raw)) (field \(field("event"))) is not a chat event")
             }
             event = e
         } else {
@@ -193,11 +220,11 @@ public struct ChatEventReader: LogReader {
             if let known {
                 action = known
             } else {
-                guard let rawRole = fields.value("role", in: record) else {
+                guard let rawRole = role.find(in: doc) else {
                     return .rejected(.malformed, "message without an author role (field \(field("role")))")
                 }
-                guard let role = rawRole.text, let a = Self.messageAction(role: role) else {
-                    return .rejected(.unknownEvent, "author role \(Self.show(rawRole)) (field \(field("role"))) is not a visitor, agent or bot role")
+                guard let role = doc.text(rawRole), let a = Self.messageAction(role: role) else {
+                    return .rejected(.unknownEvent, "author role \(show(rawRole)) (field \(field("role"))) is not a visitor, agent or bot role")
                 }
                 action = a
             }
@@ -207,67 +234,72 @@ public struct ChatEventReader: LogReader {
         case .survey: action = .chatSurvey
         case .closed: action = .chatClosed
         }
-        if !agentSide, let role = fields.text("role", in: record), let a = Self.messageAction(role: role) {
+        if !agentSide, let role = role.text(in: doc), let a = Self.messageAction(role: role) {
             agentSide = a != .chatMessageVisitor
         }
 
         // When.
-        guard let rawTime = fields.value("time", in: record) else {
+        guard let rawTime = time.find(in: doc) else {
             return .rejected(.badTimestamp, "no time (field \(field("time")))")
         }
-        guard let time = TimeField.parse(rawTime, format: options.timeFormat, offset: options.timezoneOffset) else {
-            return .rejected(.badTimestamp, "time \(Self.show(rawTime)) (field \(field("time"))) is not a \(options.timeFormat == "auto" ? "known time format" : options.timeFormat + " time")")
+        guard let time = TimeField.parse(doc, rawTime, format: options.timeFormat, offset: options.timezoneOffset) else {
+            return .rejected(.badTimestamp, "time \(show(rawTime)) (field \(field("time"))) is not a \(options.timeFormat == "auto" ? "known time format" : options.timeFormat + " time")")
         }
         guard Timestamp.isPlausible(time) else {
-            return .rejected(.badTimestamp, "time \(Self.show(rawTime)) (field \(field("time"))) is out of range (\(Timestamp.iso(time)))")
+            return .rejected(.badTimestamp, "time \(show(rawTime)) (field \(field("time"))) is out of range (\(Timestamp.iso(time)))")
         }
 
         // Who.
-        var keys = IdentityKeys()
+        var visitor: UnsafeBufferPointer<UInt8>?
         for alt in visitorPaths {
-            guard let v = record.at(path: alt.path), v != .null else { continue }
-            if !(alt.underAuthor && agentSide) { keys.chatVisitor = options.identity.clean(v.text) }
+            guard let v = alt.path.find(in: doc) else { continue }
+            if !(alt.underAuthor && agentSide) { visitor = identity.cleaned(doc.text(v)) }
             break
         }
-        keys.email = options.identity.cleanEmail(fields.text("email", in: record))
-        keys.customer = options.identity.clean(fields.text("customer", in: record))
-        guard !keys.isEmpty else {
+        let email = identity.cleanedEmail(email.text(in: doc))
+        let customer = identity.cleaned(customer.text(in: doc))
+        guard visitor != nil || email != nil || customer != nil else {
             return .rejected(.missingIdentity, "no visitor, email or customer (fields \(field("visitor")); \(field("email")); \(field("customer")))")
         }
 
-        var t = Touchpoint(time: time, channel: .chat, action: action, keys: keys, origin: origin)
+        var score: Double?
         switch event {
         case .rating:
-            guard let raw = fields.value("rating", in: record) else {
+            guard let raw = rating.find(in: doc) else {
                 return .rejected(.malformed, "rating event without a rating (field \(field("rating")))")
             }
-            guard let r = Self.rating(raw) else {
-                return .rejected(.malformed, "rating \(Self.show(raw)) (field \(field("rating"))) is not a number or a rating word")
+            guard let r = Self.rating(doc, raw) else {
+                return .rejected(.malformed, "rating \(show(raw)) (field \(field("rating"))) is not a number or a rating word")
             }
             guard NumberRange.rating.contains(r) else {
-                return .rejected(.outOfRange, NumberRange.outside("rating", Self.show(raw), NumberRange.rating, at: "field \(field("rating"))"))
+                return .rejected(.outOfRange, NumberRange.outside("rating", show(raw), NumberRange.rating, at: "field \(field("rating"))"))
             }
-            t.score = r
+            score = r
         case .survey:
-            guard let raw = fields.value("score", in: record) else {
+            guard let raw = self.score.find(in: doc) else {
                 return .rejected(.malformed, "survey event without a score (field \(field("score")))")
             }
-            guard let s = raw.double, !s.isNaN else {
-                return .rejected(.malformed, "survey score \(Self.show(raw)) (field \(field("score"))) is not a number")
+            guard let s = doc.double(raw), !s.isNaN else {
+                return .rejected(.malformed, "survey score \(show(raw)) (field \(field("score"))) is not a number")
             }
             guard NumberRange.survey.contains(s) else {
-                return .rejected(.outOfRange, NumberRange.outside("survey score", Self.show(raw), NumberRange.survey, at: "field \(field("score"))"))
+                return .rejected(.outOfRange, NumberRange.outside("survey score", show(raw), NumberRange.survey, at: "field \(field("score"))"))
             }
-            t.score = s
+            score = s
         default: break
         }
-        if let text = fields.text("text", in: record), !text.isEmpty { t.text = JSONLine.cut(text, options.textLimit) }
-        t.conversation = Self.nonEmpty(fields.text("conversation", in: record))
-        t.eventID = Self.nonEmpty(fields.text("event_id", in: record))
-        if let url = fields.text("url", in: record)?.trimmingSpaces, !url.isEmpty, url != "-" {
-            URLParts.apply(url, to: &t)
+
+        out.beginRow(time: time, channel: .chat, action: action, origin: origin)
+        if let visitor { out.setKey(.chatVisitor, visitor) }
+        if let email { out.setEmail(email, scratch: &scratch) }
+        if let customer { out.setKey(.customer, customer) }
+        if let score { out.setNumbers(score: score) }
+        if let text = text.text(in: doc), !text.isEmpty { out.setText(text, limit: options.textLimit, scratch: &scratch) }
+        if let c = conversation.text(in: doc)?.trimmingSpaces, !c.isEmpty { out.setValue(\.conversation, c) }
+        if let e = eventID.text(in: doc)?.trimmingSpaces, !e.isEmpty { out.setValue(\.eventID, e) }
+        if let u = url.text(in: doc)?.trimmingSpaces, !u.isEmpty, !(u.count == 1 && u[0] == 45) { // "-"
+            URLParts.apply(u, into: &out, scratch: &scratch)
         }
-        out.emit(t)
         return .emitted(1)
     }
 }

@@ -8,8 +8,6 @@ import JourneysCore
 /// separated by `|` (`ts|time|@timestamp`): the first one present in a record is used.
 public struct FieldMap: Sendable, Equatable {
     public private(set) var paths: [String: String]
-    /// `paths` split at `|` once, so a lookup allocates nothing.
-    private var alternatives: [String: [String]] = [:]
 
     public init(defaults: [String: String], overrides: [String: String], reader: String) throws(ConfigError) {
         paths = defaults
@@ -20,27 +18,78 @@ public struct FieldMap: Sendable, Equatable {
             }
             paths[role] = path
         }
-        for (role, path) in paths where path.utf8.contains(124) {
-            alternatives[role] = path.split(separator: "|").map(String.init)
-        }
     }
 
-    /// The value for `role` in a JSON record (nil when unmapped, missing or null).
-    public func value(_ role: String, in record: JSONValue) -> JSONValue? {
-        guard let path = paths[role], !path.isEmpty else { return nil }
-        guard let alts = alternatives[role] else {
-            if let v = record.at(path: path), v != .null { return v }
-            return nil
-        }
+    /// The path(s) of `role`, ready for lookups in a `JSONDoc`.
+    public func path(_ role: String) -> FieldPath {
+        FieldPath(paths[role] ?? "")
+    }
+}
+
+/// A role's field path(s) ready for lookups in a parsed line (`JSONDoc`), allocating nothing:
+/// the lookup the field map documents (`|` alternatives, the first present and not null wins;
+/// a dotted path steps into objects and, by a number, arrays, as `JSONValue.at(path:)`).
+public struct FieldPath: Sendable {
+    /// One step of a dotted path: a key (`keys[start..<end]`), and for a step of several, its
+    /// array index if it is a number.
+    struct Step: Sendable {
+        var start: Int
+        var end: Int
+        var ascii: Bool
+        var index: Int?
+    }
+    /// The steps of every alternative, one after another; alternative `a` ends at `ends[a]`.
+    let steps: [Step]
+    let ends: [Int]
+    let keys: [UInt8]
+
+    public init(_ path: String) {
+        let alts = path.utf8.contains(124) ? path.split(separator: "|").map(String.init) : (path.isEmpty ? [] : [path])
+        var steps: [Step] = [], ends: [Int] = [], keys: [UInt8] = []
         for alt in alts {
-            if let v = record.at(path: alt), v != .null { return v }
+            let parts = alt.utf8.contains(46) ? alt.split(separator: ".", omittingEmptySubsequences: false) : [alt[...]]
+            for part in parts {
+                let start = keys.count
+                keys.append(contentsOf: part.utf8)
+                steps.append(Step(start: start, end: keys.count, ascii: part.utf8.allSatisfy { $0 < 0x80 },
+                                  index: parts.count > 1 ? Int(part) : nil))
+            }
+            ends.append(steps.count)
         }
-        return nil
+        (self.steps, self.ends, self.keys) = (steps, ends, keys)
     }
 
-    /// The value for `role` as text.
-    public func text(_ role: String, in record: JSONValue) -> String? {
-        value(role, in: record)?.text
+    /// The node of the first alternative present and not null in the record at node `root`.
+    public func find(in doc: JSONDoc, at root: Int = 0) -> Int? {
+        keys.withUnsafeBufferPointer { keys in
+            steps.withUnsafeBufferPointer { steps in
+                var from = 0
+                for end in ends {
+                    defer { from = end }
+                    var cur = root
+                    var found = true
+                    for step in steps[from..<end] {
+                        if let i = step.index, doc.kind(cur) == .array {
+                            guard let n = doc.item(cur, i) else { found = false; break }
+                            cur = n
+                        } else {
+                            guard let n = doc.member(cur, UnsafeBufferPointer(rebasing: keys[step.start..<step.end]), ascii: step.ascii) else {
+                                found = false
+                                break
+                            }
+                            cur = n
+                        }
+                    }
+                    if found, doc.kind(cur) != .null { return cur }
+                }
+                return nil
+            }
+        }
+    }
+
+    /// The text (`JSONDoc.text`) of the value found, or nil.
+    public func text(in doc: JSONDoc, at root: Int = 0) -> UnsafeBufferPointer<UInt8>? {
+        find(in: doc, at: root).flatMap(doc.text)
     }
 }
 
@@ -51,29 +100,45 @@ public enum TimeField {
     ///   - offset: seconds east of UTC for text without an offset.
     public static func parse(_ v: JSONValue, format: String = "auto", offset: Int = 0) -> Int64? {
         switch v {
-        case .number(let n):
-            guard let d = Double(n) else { return nil }
-            switch format {
-            case "epoch_ms": return Timestamp.millis(d)
-            case "epoch_s": return Timestamp.millis(d * 1000)
-            default: return Timestamp.fromEpochNumber(d)
-            }
-        case .string(let s): return parse(text: s, format: format, offset: offset)
+        case .number(var n): return n.withUTF8 { parse(number: $0, format: format) }
+        case .string(var s): return s.withUTF8 { parse(text: $0, format: format, offset: offset) }
         default: return nil
         }
     }
 
+    /// The time of node `i` of a parsed line (a number or a string, as `parse(_:format:offset:)`).
+    public static func parse(_ doc: JSONDoc, _ i: Int, format: String = "auto", offset: Int = 0) -> Int64? {
+        switch doc.kind(i) {
+        case .number: return parse(number: doc.bytes(i), format: format)
+        case .string: return parse(text: doc.bytes(i), format: format, offset: offset)
+        default: return nil
+        }
+    }
+
+    /// A JSON number's text: epoch seconds or milliseconds (`auto` tells them apart).
+    static func parse(number n: UnsafeBufferPointer<UInt8>, format: String) -> Int64? {
+        guard let d = JSONDoc.double(n) else { return nil }
+        switch format {
+        case "epoch_ms": return Timestamp.millis(d)
+        case "epoch_s": return Timestamp.millis(d * 1000)
+        default: return Timestamp.fromEpochNumber(d)
+        }
+    }
+
     public static func parse(text: String, format: String = "auto", offset: Int = 0) -> Int64? {
-        var s = text.trimmingSpaces
-        return s.withUTF8 { b -> Int64? in
-            switch format {
-            case "iso8601": return Timestamp.parseISO8601(b, defaultOffset: offset)
-            case "common_log": return Timestamp.parseCommonLog(b)
-            case "epoch_s", "epoch_ms":
-                guard let d = Double(String(decoding: b, as: UTF8.self)), d.isFinite else { return nil }
-                return format == "epoch_ms" ? Timestamp.millis(d) : Timestamp.millis(d * 1000)
-            default: return Timestamp.parseAny(b, defaultOffset: offset)
-            }
+        var s = text
+        return s.withUTF8 { parse(text: $0, format: format, offset: offset) }
+    }
+
+    public static func parse(text: UnsafeBufferPointer<UInt8>, format: String = "auto", offset: Int = 0) -> Int64? {
+        let b = text.trimmingSpaces
+        switch format {
+        case "iso8601": return Timestamp.parseISO8601(b, defaultOffset: offset)
+        case "common_log": return Timestamp.parseCommonLog(b)
+        case "epoch_s", "epoch_ms":
+            guard let d = JSONDoc.double(b), d.isFinite else { return nil }
+            return format == "epoch_ms" ? Timestamp.millis(d) : Timestamp.millis(d * 1000)
+        default: return Timestamp.parseAny(b, defaultOffset: offset)
         }
     }
 
@@ -92,6 +157,16 @@ public enum JSONLine {
         }
     }
 
+    /// Parses a line into `tape`; nil when it parsed, else the error.
+    static func parse(_ line: UnsafeBufferPointer<UInt8>, into tape: inout JSONTape) -> JSONError? {
+        do throws(JSONError) {
+            try tape.parse(line)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     /// True when the line's first non-blank byte opens a JSON object or array.
     public static func looksLikeJSON(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         for c in line where c != 32 && c != 9 { return c == 123 || c == 91 }
@@ -106,11 +181,55 @@ public enum JSONLine {
     /// Keeps the first `limit` bytes of free text (never splitting a UTF-8 sequence) and marks
     /// the cut with `…`.
     public static func cut(_ s: String, _ limit: Int) -> String {
-        let u = s.utf8
-        if u.count <= limit { return s }
-        let bytes = Array(u)
+        var s = s
+        return s.withUTF8 { u in
+            guard let keep = cutLength(u, limit) else { return String(decoding: u, as: UTF8.self) }
+            return String(decoding: UnsafeBufferPointer(rebasing: u[..<keep]), as: UTF8.self) + "…"
+        }
+    }
+
+    /// How many bytes of `u` `cut` keeps (before its `…`), or nil when `u` is within `limit`.
+    static func cutLength(_ u: UnsafeBufferPointer<UInt8>, _ limit: Int) -> Int? {
+        if u.count <= limit { return nil }
         var keep = max(0, limit)
-        while keep > 0, bytes[keep] & 0xC0 == 0x80 { keep -= 1 }
-        return String(decoding: bytes[..<keep], as: UTF8.self) + "…"
+        while keep > 0, u[keep] & 0xC0 == 0x80 { keep -= 1 }
+        return keep
+    }
+
+    /// The UTF-8 bytes of `…`.
+    static let ellipsis: [UInt8] = [0xE2, 0x80, 0xA6]
+}
+
+extension TouchpointBuffer {
+    /// Sets the current row's email key to `b` lower-cased, as `IdentityOptions.cleanEmail` does.
+    mutating func setEmail(_ b: UnsafeBufferPointer<UInt8>, scratch: inout [UInt8]) {
+        if b.contains(where: { $0 >= 0x80 }) { // Unicode lower-casing
+            var lower = String(decoding: b, as: UTF8.self).lowercased()
+            lower.withUTF8 { setKey(.email, $0) }
+            return
+        }
+        scratch.removeAll(keepingCapacity: true)
+        for c in b { scratch.append(c &- 65 < 26 ? c | 0x20 : c) }
+        scratch.withUnsafeBufferPointer { setKey(.email, $0) }
+    }
+
+    /// Sets the current row's text to `b` cut to `limit` bytes, as `JSONLine.cut` cuts it.
+    mutating func setText(_ b: UnsafeBufferPointer<UInt8>, limit: Int, scratch: inout [UInt8]) {
+        guard let keep = JSONLine.cutLength(b, limit) else { setText(b); return }
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: UnsafeBufferPointer(rebasing: b[..<keep]))
+        scratch.append(contentsOf: JSONLine.ellipsis)
+        scratch.withUnsafeBufferPointer { setText($0) }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends the decimal digits of `v`.
+    mutating func appendDecimal(_ v: Int64) {
+        if v < 0 { append(45) }
+        var m = v.magnitude
+        let start = count
+        repeat { append(UInt8(48 + m % 10)); m /= 10 } while m > 0
+        self[start...].reverse()
     }
 }

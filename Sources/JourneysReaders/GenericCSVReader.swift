@@ -50,8 +50,11 @@ public struct GenericCSVReader: LogReader {
     /// Each role's alternative column names (empty: unmapped).
     let names: [[String]]
     var header = Header.awaiting
-    /// Field spans of the current line (reused between lines).
+    /// Field spans of the current line, the text of its fields with `""` escapes, a buffer for
+    /// the reader (all reused between lines).
     var spans: [CSVSpan] = []
+    var unescaped: [UInt8] = []
+    var scratch: [UInt8] = []
 
     /// - Throws: `ConfigError` as for `jsonl`, and for a delimiter that is `"`, CR or LF.
     public init(options: ReaderOptions) throws(ConfigError) {
@@ -81,18 +84,24 @@ public struct GenericCSVReader: LogReader {
             guard spans.count == count else {
                 return .rejected(.malformed, "row has \(spans.count) field\(spans.count == 1 ? "" : "s"), the header has \(count)")
             }
+            // Fields with `""` escapes are unescaped into `unescaped` first, so every value is bytes.
+            unescaped.removeAll(keepingCapacity: true)
+            for k in spans.indices where spans[k].escaped { spans[k].unescape(in: line, into: &unescaped) }
             let spans = self.spans
-            func get(_ role: GenericRole) -> String? {
-                guard let c = columns[role.rawValue] else { return nil }
-                return spans[c].text(in: line)
+            let options = record.options
+            return unescaped.withUnsafeBufferPointer { u in
+                func get(_ role: GenericRole) -> UnsafeBufferPointer<UInt8>? {
+                    guard let c = columns[role.rawValue] else { return nil }
+                    return spans[c].bytes(in: line, unescaped: u)
+                }
+                return record.build(
+                    get: get,
+                    time: {
+                        guard let raw = get(.time), !raw.trimmingSpaces.isEmpty else { return nil }
+                        return (TimeField.parse(text: raw, format: options.timeFormat, offset: options.timezoneOffset), raw)
+                    },
+                    origin: origin, into: &out, scratch: &scratch)
             }
-            return record.build(
-                get: get,
-                time: {
-                    guard let raw = get(.time), !raw.trimmingSpaces.isEmpty else { return nil }
-                    return (TimeField.parse(text: raw, format: record.options.timeFormat, offset: record.options.timezoneOffset), raw)
-                },
-                origin: origin, into: &out)
         }
     }
 
@@ -138,16 +147,27 @@ struct CSVSpan: Sendable {
 
     /// The field's text, with `""` turned into `"`.
     func text(in line: UnsafeBufferPointer<UInt8>) -> String {
-        let raw = UnsafeBufferPointer(rebasing: line[start..<end])
-        guard escaped else { return String(decoding: raw, as: UTF8.self) }
+        guard escaped else { return String(decoding: UnsafeBufferPointer(rebasing: line[start..<end]), as: UTF8.self) }
         var out = [UInt8]()
-        out.reserveCapacity(raw.count)
-        var i = 0
-        while i < raw.count {
-            out.append(raw[i])
-            i += raw[i] == 34 ? 2 : 1
-        }
+        var s = self
+        s.unescape(in: line, into: &out)
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the field's text, `""` turned into `"`, to `out`, and points the span at it.
+    mutating func unescape(in line: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        let from = out.count
+        var i = start
+        while i < end {
+            out.append(line[i])
+            i += line[i] == 34 ? 2 : 1
+        }
+        (start, end) = (from, out.count)
+    }
+
+    /// The field's bytes: in the line, or once unescaped (`unescape`) in `unescaped`.
+    func bytes(in line: UnsafeBufferPointer<UInt8>, unescaped: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: (escaped ? unescaped : line)[start..<end])
     }
 
     /// Splits one line into fields (RFC 4180 quoting, see `GenericCSVReader`); returns why it

@@ -19,41 +19,37 @@ public struct GenericJSONReader: LogReader {
         sniff: nil)
 
     let record: GenericRecord
-    /// Each role's alternative paths, indexed by `GenericRole.rawValue` (empty: unmapped).
-    let paths: [[String]]
+    /// Each role's path, indexed by `GenericRole.rawValue`.
+    let paths: [FieldPath]
+    /// The parsed line and a reusable byte buffer (no allocation per line once warm).
+    var tape = JSONTape()
+    var scratch: [UInt8] = []
 
     /// - Throws: `ConfigError` when `fields` is missing, names an unknown role, or leaves time
     ///   or action unmapped, and for an unknown `time_format`.
     public init(options: ReaderOptions) throws(ConfigError) {
         let map = try GenericRecord.fieldMap(options, reader: Self.format, noun: "field")
         record = GenericRecord(options: options, names: map.paths, noun: "field")
-        paths = GenericRole.allCases.map { role in
-            (map.paths[role.name] ?? "").split(separator: "|").map(String.init)
-        }
+        paths = GenericRole.allCases.map { map.path($0.name) }
     }
 
     public mutating func read(_ line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
-        let json: JSONValue
-        switch JSONLine.parse(line) {
-        case .success(let v): json = v
-        case .failure(let e): return .rejected(.badJSON, e.description)
+        var tape = JSONTape()
+        swap(&tape, &self.tape)
+        defer { swap(&tape, &self.tape) }
+        if let e = JSONLine.parse(line, into: &tape) { return .rejected(.badJSON, e.description) }
+        return tape.withDoc(line) { doc in
+            guard doc.kind(0) == .object else { return .rejected(.badJSON, "the line is JSON but not an object") }
+            let paths = self.paths
+            let options = record.options
+            return record.build(
+                get: { role in paths[role.rawValue].text(in: doc) },
+                time: {
+                    guard let v = paths[GenericRole.time.rawValue].find(in: doc) else { return nil }
+                    return (TimeField.parse(doc, v, format: options.timeFormat, offset: options.timezoneOffset), doc.text(v))
+                },
+                origin: origin, into: &out, scratch: &scratch)
         }
-        guard case .object = json else { return .rejected(.badJSON, "the line is JSON but not an object") }
-        let paths = self.paths
-        func value(_ role: GenericRole) -> JSONValue? {
-            for p in paths[role.rawValue] {
-                if let v = json.at(path: p), v != .null { return v }
-            }
-            return nil
-        }
-        let options = record.options
-        return record.build(
-            get: { role in value(role)?.text },
-            time: {
-                guard let v = value(.time) else { return nil }
-                return (TimeField.parse(v, format: options.timeFormat, offset: options.timezoneOffset), v.text ?? "a non-scalar value")
-            },
-            origin: origin, into: &out)
     }
 }
 
@@ -88,10 +84,18 @@ enum GenericRole: Int, CaseIterable, Sendable {
 /// - `currency` upper-cased; `text` cut to `text_limit` bytes; `event_id`, `conversation` as given.
 struct GenericRecord: Sendable {
     let options: ReaderOptions
+    let identity: IdentityBytes
     /// Where each role is read from, for reject details.
     let names: [String: String]
     /// `field` or `column`, for reject details.
     let noun: String
+
+    init(options: ReaderOptions, names: [String: String], noun: String) {
+        self.options = options
+        identity = IdentityBytes(options.identity)
+        self.names = names
+        self.noun = noun
+    }
 
     /// The field map of a generic reader, with `time` and `action` required.
     static func fieldMap(_ options: ReaderOptions, reader: String, noun: String) throws(ConfigError) -> FieldMap {
@@ -112,32 +116,32 @@ struct GenericRecord: Sendable {
     /// `field ts` / `column created_at`: where a role is read from, for reject details.
     func name(_ role: GenericRole) -> String { "\(noun) \(names[role.name] ?? role.name)" }
 
-    /// Judges one record.
+    /// Judges one record, writing its touchpoint into `out`.
     /// - Parameters:
     ///   - get: a role's value as text, nil when unmapped or absent.
-    ///   - time: the parsed time (nil when unreadable) and the raw text, or nil when absent.
-    func build(get: (GenericRole) -> String?, time: () -> (Int64?, String)?, origin: Origin,
-               into out: inout TouchpointBuffer) -> LineVerdict {
-        func text(_ role: GenericRole) -> String? {
+    ///   - time: the parsed time (nil when unreadable) and the raw text (nil when not a scalar),
+    ///     or nil when absent.
+    func build(get: (GenericRole) -> UnsafeBufferPointer<UInt8>?, time: () -> (Int64?, UnsafeBufferPointer<UInt8>?)?, origin: Origin,
+               into out: inout TouchpointBuffer, scratch: inout [UInt8]) -> LineVerdict {
+        func text(_ role: GenericRole) -> UnsafeBufferPointer<UInt8>? {
             guard let t = get(role)?.trimmingSpaces, !t.isEmpty else { return nil }
             return t
         }
+        func shown(_ b: UnsafeBufferPointer<UInt8>) -> String { JSONLine.cut(String(decoding: b, as: UTF8.self), 40) }
         guard let actionName = text(.action) else {
             return .rejected(.unknownEvent, "no action (\(name(.action)))")
         }
         guard let (parsed, raw) = time() else { return .rejected(.badTimestamp, "no time (\(name(.time)))") }
+        func rawTime() -> String { raw.map(shown) ?? "a non-scalar value" }
         guard let ms = parsed else {
-            return .rejected(.badTimestamp, "time \"\(JSONLine.cut(raw, 40))\" (\(name(.time))) is not a \(options.timeFormat == "auto" ? "known time format" : options.timeFormat + " time")")
+            return .rejected(.badTimestamp, "time \"\(rawTime())\" (\(name(.time))) is not a \(options.timeFormat == "auto" ? "known time format" : options.timeFormat + " time")")
         }
         guard Timestamp.isPlausible(ms) else {
-            return .rejected(.badTimestamp, "time \"\(JSONLine.cut(raw, 40))\" (\(name(.time))) is out of range (\(Timestamp.iso(ms)))")
+            return .rejected(.badTimestamp, "time \"\(rawTime())\" (\(name(.time))) is out of range (\(Timestamp.iso(ms)))")
         }
-        var keys = IdentityKeys()
-        keys.visitor = options.identity.clean(get(.visitor))
-        keys.customer = options.identity.clean(get(.customer))
-        keys.email = options.identity.cleanEmail(get(.email))
-        keys.chatVisitor = options.identity.clean(get(.chatVisitor))
-        guard !keys.isEmpty else {
+        let visitor = identity.cleaned(get(.visitor)), customer = identity.cleaned(get(.customer))
+        let email = identity.cleanedEmail(get(.email)), chatVisitor = identity.cleaned(get(.chatVisitor))
+        guard visitor != nil || customer != nil || email != nil || chatVisitor != nil else {
             let mapped = [GenericRole.visitor, .customer, .email, .chatVisitor].compactMap { r -> String? in
                 guard let n = names[r.name], !n.isEmpty else { return nil }
                 return n
@@ -145,36 +149,58 @@ struct GenericRecord: Sendable {
             return .rejected(.missingIdentity, mapped.isEmpty ? "no identity role is mapped (visitor, customer, email, chat_visitor)"
                                                                : "no visitor, customer, email or chat visitor (\(noun)s \(mapped.joined(separator: ", ")))")
         }
-        var t = Touchpoint(time: ms, channel: options.channel, action: Action(name: actionName), keys: keys, origin: origin)
-        if let url = text(.url), url != "-" { URLParts.apply(url, to: &t) }
-        if let ref = text(.referrer) { t.referrerHost = URLParts.host(ref) }
-        if let s = text(.source) { t.campaign.source = s }
-        if let s = text(.medium) { t.campaign.medium = s }
-        if let s = text(.campaign) { t.campaign.name = s }
+        var status: Int16 = 0
         if let s = text(.status) {
-            guard let n = NumberRange.integer(s) else {
-                return .rejected(.malformed, "status \"\(JSONLine.cut(s, 40))\" (\(name(.status))) is not an integer")
+            guard let n = NumberRange.integer(String(decoding: s, as: UTF8.self)) else {
+                return .rejected(.malformed, "status \"\(shown(s))\" (\(name(.status))) is not an integer")
             }
             guard NumberRange.isStatus(n) else {
-                return .rejected(.outOfRange, NumberRange.outside("status", JSONLine.cut(s, 40), NumberRange.status, at: name(.status)))
+                return .rejected(.outOfRange, NumberRange.outside("status", shown(s), NumberRange.status, at: name(.status)))
             }
-            t.status = Int16(n)
+            status = Int16(n)
         }
-        for (role, range) in [(GenericRole.value, NumberRange.value), (.score, NumberRange.score)] {
-            guard let s = text(role) else { continue }
-            guard let d = Double(s), !d.isNaN else {
-                return .rejected(.malformed, "\(role.name) \"\(JSONLine.cut(s, 40))\" (\(name(role))) is not a number")
+        /// Reads the number of `role` into `v`; the reject when it is not a number in `range`.
+        func number(_ role: GenericRole, _ range: ClosedRange<Double>, _ v: inout Double?) -> LineVerdict? {
+            guard let s = text(role) else { return nil }
+            guard let d = JSONDoc.double(s), !d.isNaN else {
+                return .rejected(.malformed, "\(role.name) \"\(shown(s))\" (\(name(role))) is not a number")
             }
             guard range.contains(d) else {
-                return .rejected(.outOfRange, NumberRange.outside(role.name, JSONLine.cut(s, 40), range, at: name(role)))
+                return .rejected(.outOfRange, NumberRange.outside(role.name, shown(s), range, at: name(role)))
             }
-            if role == .value { t.value = d } else { t.score = d }
+            v = d
+            return nil
         }
-        if let s = text(.currency) { t.currency = s.uppercased() }
-        if let s = get(.text), !s.trimmingSpaces.isEmpty { t.text = JSONLine.cut(s, options.textLimit) }
-        t.eventID = text(.eventID)
-        t.conversation = text(.conversation)
-        out.emit(t)
+        var value: Double?, score: Double?
+        if let reject = number(.value, NumberRange.value, &value) { return reject }
+        if let reject = number(.score, NumberRange.score, &score) { return reject }
+
+        out.beginRow(time: ms, channel: options.channel, actionName: actionName, origin: origin)
+        if let visitor { out.setKey(.visitor, visitor) }
+        if let customer { out.setKey(.customer, customer) }
+        if let email { out.setEmail(email, scratch: &scratch) }
+        if let chatVisitor { out.setKey(.chatVisitor, chatVisitor) }
+        if let url = text(.url), !(url.count == 1 && url[0] == 45) { URLParts.apply(url, into: &out, scratch: &scratch) } // not "-"
+        if let ref = text(.referrer) {
+            scratch.removeAll(keepingCapacity: true)
+            if URLParts.host(ref, into: &scratch) { scratch.withUnsafeBufferPointer { out.setValue(\.referrer, $0) } }
+        }
+        if let s = text(.source) { out.setValue(\.source, s) }
+        if let s = text(.medium) { out.setValue(\.medium, s) }
+        if let s = text(.campaign) { out.setValue(\.campaign, s) }
+        out.setNumbers(status: status, value: value, score: score)
+        if let s = text(.currency) {
+            if s.contains(where: { $0 >= 0x80 }) { // Unicode upper-casing
+                out.setValue(\.currency, String(decoding: s, as: UTF8.self).uppercased())
+            } else {
+                scratch.removeAll(keepingCapacity: true)
+                for c in s { scratch.append(c &- 97 < 26 ? c & 0xDF : c) }
+                scratch.withUnsafeBufferPointer { out.setValue(\.currency, $0) }
+            }
+        }
+        if let s = get(.text), !s.trimmingSpaces.isEmpty { out.setText(s, limit: options.textLimit, scratch: &scratch) }
+        if let s = text(.eventID) { out.setValue(\.eventID, s) }
+        if let s = text(.conversation) { out.setValue(\.conversation, s) }
         return .emitted(1)
     }
 }

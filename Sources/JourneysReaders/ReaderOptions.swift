@@ -97,6 +97,19 @@ public struct IdentityBytes: Sendable {
         options.cleanRange(b, placeholders: placeholders)
     }
 
+    /// The trimmed identity itself (a slice of `raw`), nil when absent, empty or a placeholder.
+    public func cleaned(_ raw: UnsafeBufferPointer<UInt8>?) -> UnsafeBufferPointer<UInt8>? {
+        guard let raw, let r = clean(raw) else { return nil }
+        return UnsafeBufferPointer(rebasing: raw[r])
+    }
+
+    /// The trimmed address, not yet lower-cased (`TouchpointBuffer.setEmail` does that); nil for
+    /// a placeholder or text without `@`.
+    public func cleanedEmail(_ raw: UnsafeBufferPointer<UInt8>?) -> UnsafeBufferPointer<UInt8>? {
+        guard let t = cleaned(raw), t.contains(64) else { return nil }
+        return t
+    }
+
     /// `IdentityOptions.cleanEmail` on bytes: appends the trimmed, lower-cased address to `out`;
     /// false (nothing appended) for a placeholder or text without `@`.
     public func cleanEmail(_ b: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {

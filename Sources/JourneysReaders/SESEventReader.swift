@@ -48,13 +48,28 @@ public struct SESEventReader: LogReader {
         sniff: { SESEventReader.sniff($0) })
 
     let options: ReaderOptions
+    let identity: IdentityBytes
+    let customerParams: ByteNames
+    /// The `mail.tags` names of `identity.customer_fields`.
+    let customerTags: [JSONKey]
     var agents = UserAgentCache()
+    /// The parsed line, an SNS notification's parsed message, the line's recipients (lower-cased,
+    /// one after another) and byte buffers: all reused, so a line allocates nothing once warm.
+    var tape = JSONTape()
+    var message = JSONTape()
+    var recipients: [(end: Int, entry: Int?)] = []
+    var addresses: [UInt8] = []
+    var scratch: [UInt8] = []
+    var textScratch: [UInt8] = []
 
     public init(options: ReaderOptions = ReaderOptions()) throws(ConfigError) {
         if let role = options.fields.keys.sorted().first {
             throw ConfigError("fields.\(role)", "the ses reader reads SES's fixed record shape and takes no field map")
         }
         self.options = options
+        identity = IdentityBytes(options.identity)
+        customerParams = ByteNames(options.identity.customerParams)
+        customerTags = options.identity.customerFields.map(JSONKey.init)
     }
 
     /// True for a JSON line with `eventType` or `notificationType` and `mail`, or an SNS
@@ -83,146 +98,243 @@ public struct SESEventReader: LogReader {
     ]
     static let ignoredTypes: Set<String> = ["Rendering Failure", "RenderingFailure", "AmazonSnsSubscriptionSucceeded"]
 
+    /// `events` and `ignoredTypes` for lookups by bytes (every name is ASCII, so bytes compare as strings do).
+    struct Spec {
+        var name: [UInt8]
+        var lowerName: [UInt8]
+        var action: Action
+        var objectKey: String
+        var object: JSONKey
+        var recipients: Recipients
+        var list: JSONKey?
+    }
+    static let specs: [Spec] = events.map { name, spec in
+        var list: String?
+        switch spec.2 {
+        case .strings(let k), .objects(let k): list = k
+        case .destination: break
+        }
+        return Spec(name: Array(name.utf8), lowerName: Array(name.lowercased().utf8), action: spec.0, objectKey: spec.1,
+                    object: JSONKey(spec.1), recipients: spec.2, list: list.map(JSONKey.init))
+    }
+    static let ignored: [[UInt8]] = ignoredTypes.map { Array($0.utf8) }
+
+    /// The keys the reader looks up.
+    enum Key {
+        static let type = JSONKey("Type"), message = JSONKey("Message"), eventType = JSONKey("eventType")
+        static let notificationType = JSONKey("notificationType"), mail = JSONKey("mail"), timestamp = JSONKey("timestamp")
+        static let emailAddress = JSONKey("emailAddress"), destination = JSONKey("destination"), tags = JSONKey("tags")
+        static let link = JSONKey("link"), linkTags = JSONKey("linkTags"), campaign = JSONKey("campaign")
+        static let utmCampaign = JSONKey("utm_campaign"), userAgent = JSONKey("userAgent"), messageId = JSONKey("messageId")
+        static let diagnosticCode = JSONKey("diagnosticCode"), bounceType = JSONKey("bounceType")
+        static let bounceSubType = JSONKey("bounceSubType"), delayType = JSONKey("delayType"), reason = JSONKey("reason")
+        static let complaintFeedbackType = JSONKey("complaintFeedbackType")
+    }
+
+    static func equal(_ b: UnsafeBufferPointer<UInt8>, _ s: StaticString) -> Bool {
+        JSONDoc.equal(b, UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+
     public mutating func read(_ line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
-        var record: JSONValue
-        switch JSONLine.parse(line) {
-        case .success(let v): record = v
-        case .failure(let e): return .rejected(.badJSON, e.description)
-        }
-        guard case .object = record else { return .rejected(.malformed, "not a JSON object") }
-
-        // SNS envelope.
-        if let snsType = record["Type"] {
-            guard case .string(let kind) = snsType else { return .rejected(.malformed, "SNS \"Type\" is not text") }
-            switch kind {
-            case "Notification":
-                guard let message = record["Message"] else { return .rejected(.malformed, "SNS notification without \"Message\"") }
-                guard case .string(let text) = message else { return .rejected(.malformed, "SNS \"Message\" is not a JSON string") }
-                do throws(JSONError) {
-                    record = try JSONParser.parse(text)
-                } catch {
-                    return .rejected(.badJSON, "SNS \"Message\": \(error.description)")
+        var tape = JSONTape(), message = JSONTape()
+        swap(&tape, &self.tape)
+        swap(&message, &self.message)
+        defer { swap(&tape, &self.tape); swap(&message, &self.message) }
+        if let e = JSONLine.parse(line, into: &tape) { return .rejected(.badJSON, e.description) }
+        return tape.withDoc(line) { doc in
+            guard doc.kind(0) == .object else { return .rejected(.malformed, "not a JSON object") }
+            // SNS envelope.
+            guard let snsType = doc.member(0, Key.type) else { return read(doc, origin: origin, into: &out) }
+            guard doc.kind(snsType) == .string else { return .rejected(.malformed, "SNS \"Type\" is not text") }
+            let kind = doc.bytes(snsType)
+            if Self.equal(kind, "Notification") {
+                guard let m = doc.member(0, Key.message) else { return .rejected(.malformed, "SNS notification without \"Message\"") }
+                guard doc.kind(m) == .string else { return .rejected(.malformed, "SNS \"Message\" is not a JSON string") }
+                let text = doc.bytes(m)
+                if let e = JSONLine.parse(text, into: &message) { return .rejected(.badJSON, "SNS \"Message\": \(e.description)") }
+                return message.withDoc(text) { inner in
+                    guard inner.kind(0) == .object else { return .rejected(.malformed, "SNS \"Message\" is not a JSON object") }
+                    return read(inner, origin: origin, into: &out)
                 }
-                guard case .object = record else { return .rejected(.malformed, "SNS \"Message\" is not a JSON object") }
-            case "SubscriptionConfirmation", "UnsubscribeConfirmation":
-                return .skipped(.ignored)
-            default:
-                return .rejected(.unknownEvent, "unknown SNS message type \(JSONText.quoted(kind)) (field \"Type\")")
             }
+            if Self.equal(kind, "SubscriptionConfirmation") || Self.equal(kind, "UnsubscribeConfirmation") { return .skipped(.ignored) }
+            return .rejected(.unknownEvent, "unknown SNS message type \(JSONText.quoted(doc.string(snsType))) (field \"Type\")")
         }
+    }
 
-        let typeField = record["eventType"] != nil ? "eventType" : "notificationType"
-        guard let typeValue = record[typeField] else {
+    /// Reads the SES record at the root of `doc`.
+    mutating func read(_ doc: JSONDoc, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
+        let typeKey = doc.member(0, Key.eventType) != nil ? Key.eventType : Key.notificationType
+        let typeField = typeKey == Key.eventType ? "eventType" : "notificationType"
+        guard let typeValue = doc.member(0, typeKey) else {
             return .rejected(.malformed, "no \"eventType\" or \"notificationType\"")
         }
-        guard case .string(let eventType) = typeValue else {
+        guard doc.kind(typeValue) == .string else {
             return .rejected(.malformed, "\"\(typeField)\" is not text")
         }
-        if SESEventReader.ignoredTypes.contains(eventType) { return .skipped(.ignored) }
-        guard let spec = SESEventReader.events[eventType] else {
-            return .rejected(.unknownEvent, "unknown event \(JSONText.quoted(eventType)) (field \"\(typeField)\")")
+        let eventType = doc.bytes(typeValue)
+        if Self.ignored.contains(where: { n in n.withUnsafeBufferPointer { JSONDoc.equal(eventType, $0) } }) { return .skipped(.ignored) }
+        guard let spec = Self.specs.first(where: { s in s.name.withUnsafeBufferPointer { JSONDoc.equal(eventType, $0) } }) else {
+            return .rejected(.unknownEvent, "unknown event \(JSONText.quoted(doc.string(typeValue))) (field \"\(typeField)\")")
         }
-        var action = spec.0
-        let objectKey = spec.1
-        guard let mail = record["mail"], case .object = mail else {
+        var action = spec.action
+        guard let mail = doc.member(0, Key.mail), doc.kind(mail) == .object else {
             return .rejected(.malformed, "no \"mail\" object")
         }
-        let event = record[objectKey]
+        let event = doc.member(0, spec.object)
+        func member(_ key: JSONKey) -> Int? { event.flatMap { doc.member($0, key) } }
 
         // Time: the event's own timestamp, else the mail's.
-        let timeField: String
-        let rawTime: JSONValue
-        if let v = event?["timestamp"], v != .null {
-            (timeField, rawTime) = (objectKey + ".timestamp", v)
-        } else if let v = mail["timestamp"], v != .null {
-            (timeField, rawTime) = ("mail.timestamp", v)
+        let rawTime: Int
+        let fromMail: Bool
+        if let v = member(Key.timestamp), doc.kind(v) != .null {
+            (rawTime, fromMail) = (v, false)
+        } else if let v = doc.member(mail, Key.timestamp), doc.kind(v) != .null {
+            (rawTime, fromMail) = (v, true)
         } else {
-            return .rejected(.badTimestamp, "no timestamp (fields \"\(objectKey).timestamp\", \"mail.timestamp\")")
+            return .rejected(.badTimestamp, "no timestamp (fields \"\(spec.objectKey).timestamp\", \"mail.timestamp\")")
         }
-        guard let time = TimeField.parse(rawTime, format: options.timeFormat, offset: options.timezoneOffset),
+        guard let time = TimeField.parse(doc, rawTime, format: options.timeFormat, offset: options.timezoneOffset),
               Timestamp.isPlausible(time) else {
-            return .rejected(.badTimestamp, "timestamp \(EmailJSON.show(rawTime)) is not a time between 1990 and 2100 (field \"\(timeField)\")")
+            let timeField = fromMail ? "mail.timestamp" : spec.objectKey + ".timestamp"
+            return .rejected(.badTimestamp, "timestamp \(EmailJSON.show(doc.value(rawTime))) is not a time between 1990 and 2100 (field \"\(timeField)\")")
         }
 
         if action == .emailUnsubscribe {
-            switch SESEventReader.subscriptionChange(event) {
+            switch SESEventReader.subscriptionChange(event.map(doc.value)) {
             case .optedOut: break
             case .optedIn: action = .emailResubscribe
             case .none: return .skipped(.ignored)
             }
         }
 
-        // Recipients, each with its own entry (for per-recipient diagnostics).
-        var recipients: [(String, JSONValue?)] = []
-        let id = options.identity
-        func add(_ raw: String?, _ entry: JSONValue?) {
-            guard let email = id.cleanEmail(SESEventReader.address(raw)) else { return }
-            if !recipients.contains(where: { $0.0 == email }) { recipients.append((email, entry)) }
-        }
-        var recipientsField = "mail.destination"
-        switch spec.2 {
-        case .strings(let key):
-            if case .array(let items)? = event?[key] {
-                for item in items { add(item.text, nil) }
-                recipientsField = "\(objectKey).\(key)"
-            }
-        case .objects(let key):
-            if case .array(let items)? = event?[key] {
-                for item in items { add(item["emailAddress"]?.text, item) }
-                recipientsField = "\(objectKey).\(key)[].emailAddress"
-            }
-        case .destination: break
-        }
-        if recipients.isEmpty {
-            if case .array(let items)? = mail["destination"] { for item in items { add(item.text, nil) } }
-            if recipientsField != "mail.destination" { recipientsField += "\", \"mail.destination" }
-        }
-        guard !recipients.isEmpty else {
-            return .rejected(.missingIdentity, "no recipient email address (field \"\(recipientsField)\")")
-        }
-
-        // What all recipients share.
-        var t = Touchpoint(time: time, channel: .email, action: action, origin: origin)
-        let tags = mail["tags"]
-        if let tags {
-            for name in id.customerFields {
-                if let v = id.clean(SESEventReader.tag(name, in: tags)) { t.keys.customer = v; break }
-            }
-        }
-        if action == .emailClick, let link = event?["link"]?.text, !link.isEmpty {
-            URLParts.apply(link, to: &t)
-            for p in t.query where t.keys.customer == nil && id.customerParams.contains(p.name) {
-                if let v = id.clean(p.value) { t.keys.customer = v }
-            }
-        }
-        if t.campaign.name == nil {
-            for source in [event?["linkTags"], tags] {
-                guard let source else { continue }
-                if let c = SESEventReader.tag("campaign", in: source) ?? SESEventReader.tag("utm_campaign", in: source) {
-                    t.campaign.name = c
-                    break
+        // Recipients, each with its own entry (for per-recipient diagnostics), lower-cased in `addresses`.
+        recipients.removeAll(keepingCapacity: true)
+        addresses.removeAll(keepingCapacity: true)
+        var listFound = false
+        if let list = spec.list, let items = member(list), doc.kind(items) == .array {
+            listFound = true
+            for item in doc.items(items) {
+                if case .objects = spec.recipients {
+                    add(doc.member(item, Key.emailAddress).flatMap(doc.text), entry: item)
+                } else {
+                    add(doc.text(item), entry: nil)
                 }
             }
         }
-        if action == .emailOpen || action == .emailClick, let ua = event?["userAgent"]?.text, !ua.isEmpty {
-            t.device = agents.classify(ua).device
+        if recipients.isEmpty, let items = doc.member(mail, Key.destination), doc.kind(items) == .array {
+            for item in doc.items(items) { add(doc.text(item), entry: nil) }
         }
-        let lowerType = eventType.lowercased()
-        let repeats = action == .emailOpen || action == .emailClick || action == .emailDeferred || objectKey == "subscription"
-        let messageID = mail["messageId"]?.text.flatMap(EmailJSON.nonEmpty)
+        guard !recipients.isEmpty else {
+            var field = "mail.destination"
+            if let list = spec.list, listFound {
+                var objects = false
+                if case .objects = spec.recipients { objects = true }
+                field = "\(spec.objectKey).\(String(decoding: list.bytes, as: UTF8.self))" + (objects ? "[].emailAddress" : "")
+                field += "\", \"mail.destination"
+            }
+            return .rejected(.missingIdentity, "no recipient email address (field \"\(field)\")")
+        }
 
-        for (email, entry) in recipients {
-            var r = t
-            r.keys.email = email
-            if let text = SESEventReader.text(action, event: event, recipient: entry) {
-                r.text = JSONLine.cut(text, options.textLimit)
+        // What all recipients share.
+        let tags = doc.member(mail, Key.tags)
+        var customer: UnsafeBufferPointer<UInt8>?
+        if let tags {
+            for name in customerTags {
+                if let v = identity.cleaned(doc.member(tags, name).flatMap { EmailJSON.firstText(doc, $0) }) { customer = v; break }
             }
-            if let messageID {
-                r.eventID = messageID + ":" + lowerType + ":" + email + (repeats ? ":\(time)" : "")
+        }
+        let link = action == .emailClick ? nonEmptyText(member(Key.link), doc) : nil
+        var device = DeviceClass.unknown
+        if action == .emailOpen || action == .emailClick, let ua = member(Key.userAgent).flatMap(doc.text), !ua.isEmpty {
+            device = agents.classify(bytes: ua, hash: StringTable.hash(ua)).device
+        }
+        let repeats = action == .emailOpen || action == .emailClick || action == .emailDeferred || spec.objectKey == "subscription"
+        let messageID = EmailJSON.nonEmpty(doc, doc.member(mail, Key.messageId))
+
+        var start = 0
+        for (end, entry) in recipients {
+            defer { start = end }
+            out.beginRow(time: time, channel: .email, action: action, origin: origin)
+            let row = out.count - 1
+            if let customer { out.setKey(.customer, customer) }
+            if let link {
+                URLParts.apply(link, into: &out, scratch: &scratch)
+                if customer == nil {
+                    scratch.removeAll(keepingCapacity: true)
+                    var found = false
+                    out.forEachExtra(row, query: { name, value in
+                        if !found, customerParams.contains(name), let v = identity.cleaned(value) { scratch.append(contentsOf: v); found = true }
+                    }, text: { _ in })
+                    if found { scratch.withUnsafeBufferPointer { out.setKey(.customer, $0) } }
+                }
             }
-            out.emit(r)
+            if out.columns.campaign[row] == 0, let c = campaignTag(member(Key.linkTags), doc) ?? campaignTag(tags, doc) {
+                out.setValue(\.campaign, c)
+            }
+            out.setNumbers(device: device)
+            if text(action, event: event, recipient: entry, doc) {
+                textScratch.withUnsafeBufferPointer { out.setText($0, limit: options.textLimit, scratch: &scratch) }
+            }
+            addresses.withUnsafeBufferPointer { a in
+                let email = UnsafeBufferPointer(rebasing: a[start..<end])
+                out.setKey(.email, email)
+                if let messageID {
+                    scratch.removeAll(keepingCapacity: true)
+                    scratch.append(contentsOf: messageID)
+                    scratch.append(58)
+                    scratch.append(contentsOf: spec.lowerName)
+                    scratch.append(58)
+                    scratch.append(contentsOf: email)
+                    if repeats { scratch.append(58); scratch.appendDecimal(time) }
+                    scratch.withUnsafeBufferPointer { out.setValue(\.eventID, $0) }
+                }
+            }
         }
         return .emitted(recipients.count)
+    }
+
+    /// The `campaign` (else `utm_campaign`) tag of a tag map.
+    func campaignTag(_ tags: Int?, _ doc: JSONDoc) -> UnsafeBufferPointer<UInt8>? {
+        guard let tags else { return nil }
+        return Self.tag(Key.campaign, tags, doc) ?? Self.tag(Key.utmCampaign, tags, doc)
+    }
+
+    /// A text as it is (untrimmed), nil when absent or empty.
+    func nonEmptyText(_ i: Int?, _ doc: JSONDoc) -> UnsafeBufferPointer<UInt8>? {
+        guard let t = i.flatMap(doc.text), !t.isEmpty else { return nil }
+        return t
+    }
+
+    /// Adds a recipient from `addr` or `Display Name <addr>`, lower-cased, unless it is no
+    /// address or already a recipient.
+    mutating func add(_ raw: UnsafeBufferPointer<UInt8>?, entry: Int?) {
+        guard let raw else { return }
+        let from = addresses.count
+        if raw.contains(where: { $0 >= 0x80 }) { // `Character`s and Unicode lower-casing: the `String` path
+            guard var email = options.identity.cleanEmail(SESEventReader.address(String(decoding: raw, as: UTF8.self))) else { return }
+            email.withUTF8 { addresses.append(contentsOf: $0) }
+        } else {
+            var a = raw
+            if let open = raw.lastIndex(of: 60), let close = raw.lastIndex(of: 62), open < close {
+                a = UnsafeBufferPointer(rebasing: raw[(open + 1)..<close])
+            }
+            guard let email = identity.cleanedEmail(a) else { return }
+            for c in email { addresses.append(c &- 65 < 26 ? c | 0x20 : c) }
+        }
+        let new = from..<addresses.count
+        var start = 0
+        for (end, _) in recipients {
+            defer { start = end }
+            let old = start..<end
+            if addresses[old].elementsEqual(addresses[new])
+                || (addresses[old].contains { $0 >= 0x80 } || addresses[new].contains { $0 >= 0x80 })
+                && String(decoding: addresses[old], as: UTF8.self) == String(decoding: addresses[new], as: UTF8.self) {
+                addresses.removeSubrange(new)
+                return
+            }
+        }
+        recipients.append((addresses.count, entry))
     }
 
     /// `addr` from `addr` or `Display Name <addr>`.
@@ -233,31 +345,42 @@ public struct SESEventReader: LogReader {
     }
 
     /// The first non-empty value of tag `name` in an SES tag map (`{"name": ["value"]}`; a plain string is accepted too).
-    static func tag(_ name: String, in tags: JSONValue) -> String? {
-        tags[name].flatMap(EmailJSON.firstText)
+    static func tag(_ name: JSONKey, _ tags: Int, _ doc: JSONDoc) -> UnsafeBufferPointer<UInt8>? {
+        doc.member(tags, name).flatMap { EmailJSON.firstText(doc, $0) }
     }
 
-    /// The free text of an event for one recipient.
-    static func text(_ action: Action, event: JSONValue?, recipient: JSONValue?) -> String? {
-        guard let event else { return nil }
-        let diagnostic = recipient?["diagnosticCode"]?.text.flatMap(EmailJSON.nonEmpty)
+    /// Writes the free text of an event for one recipient into `textScratch`; false when there is none.
+    mutating func text(_ action: Action, event: Int?, recipient: Int?, _ doc: JSONDoc) -> Bool {
+        guard let event else { return false }
+        func nonEmpty(_ i: Int?) -> UnsafeBufferPointer<UInt8>? { EmailJSON.nonEmpty(doc, i) }
+        let diagnostic = nonEmpty(recipient.flatMap { doc.member($0, Key.diagnosticCode) })
+        textScratch.removeAll(keepingCapacity: true)
         switch action {
         case .emailBounce:
-            let kind = [event["bounceType"]?.text, event["bounceSubType"]?.text].compactMap { $0.flatMap(EmailJSON.nonEmpty) }
-                .joined(separator: "/")
-            if let diagnostic { return kind.isEmpty ? diagnostic : kind + ": " + diagnostic }
-            return kind.isEmpty ? nil : kind
+            if let t = nonEmpty(doc.member(event, Key.bounceType)) { textScratch.append(contentsOf: t) }
+            if let t = nonEmpty(doc.member(event, Key.bounceSubType)) {
+                if !textScratch.isEmpty { textScratch.append(47) } // "/"
+                textScratch.append(contentsOf: t)
+            }
         case .emailDeferred:
-            let kind = event["delayType"]?.text.flatMap(EmailJSON.nonEmpty)
-            if let diagnostic { return kind.map { $0 + ": " + diagnostic } ?? diagnostic }
-            return kind
+            if let t = nonEmpty(doc.member(event, Key.delayType)) { textScratch.append(contentsOf: t) }
         case .emailDropped:
-            return event["reason"]?.text.flatMap(EmailJSON.nonEmpty)
+            guard let t = nonEmpty(doc.member(event, Key.reason)) else { return false }
+            textScratch.append(contentsOf: t)
+            return true
         case .emailComplaint:
-            return event["complaintFeedbackType"]?.text.flatMap(EmailJSON.nonEmpty)
+            guard let t = nonEmpty(doc.member(event, Key.complaintFeedbackType)) else { return false }
+            textScratch.append(contentsOf: t)
+            return true
         default:
-            return nil
+            return false
         }
+        // A bounce or a delay: `kind: diagnostic`, the kind alone, or the diagnostic alone.
+        if let diagnostic {
+            if !textScratch.isEmpty { textScratch.append(58); textScratch.append(32) } // ": "
+            textScratch.append(contentsOf: diagnostic)
+        }
+        return !textScratch.isEmpty
     }
 
     enum SubscriptionChange { case optedOut, optedIn, none }

@@ -62,13 +62,31 @@ public struct SendGridEventReader: LogReader {
 
     let options: ReaderOptions
     let fields: FieldMap
+    let identity: IdentityBytes
+    let customerParams: ByteNames
+    let emailParams: ByteNames
+    /// Each role's path (`fields`), ready for lookups.
+    let time, email, event, eventID, messageID, url, customer, category, campaign, text, bounceType, userAgent: FieldPath
     var agents = UserAgentCache()
+    /// The parsed line and reusable byte buffers (no allocation per line once warm).
+    var tape = JSONTape()
+    var scratch: [UInt8] = []
+    /// Keys from a click URL's parameters, a bounce's text before it is cut.
+    var keyScratch: [UInt8] = []
 
     public init(options: ReaderOptions = ReaderOptions()) throws(ConfigError) {
         self.options = options
         var defaults = SendGridEventReader.defaultFields
         defaults["customer"] = options.identity.customerFields.joined(separator: "|")
-        fields = try FieldMap(defaults: defaults, overrides: options.fields, reader: SendGridEventReader.format)
+        let fields = try FieldMap(defaults: defaults, overrides: options.fields, reader: SendGridEventReader.format)
+        self.fields = fields
+        identity = IdentityBytes(options.identity)
+        customerParams = ByteNames(options.identity.customerParams)
+        emailParams = ByteNames(options.identity.emailParams)
+        (time, email, event, eventID, messageID, url) = (fields.path("time"), fields.path("email"), fields.path("event"),
+                                                        fields.path("event_id"), fields.path("message_id"), fields.path("url"))
+        (customer, category, campaign, text, bounceType, userAgent) = (fields.path("customer"), fields.path("category"), fields.path("campaign"),
+                                                                      fields.path("text"), fields.path("bounce_type"), fields.path("user_agent"))
     }
 
     /// True for a JSON line that names SendGrid's own fields, or has `event`, `email` and
@@ -88,6 +106,18 @@ public struct SendGridEventReader: LogReader {
         ("spamreport", .emailComplaint), ("unsubscribe", .emailUnsubscribe), ("group_unsubscribe", .emailUnsubscribe),
         ("group_resubscribe", .emailResubscribe),
     ]
+    static let eventNameBytes: [[UInt8]] = eventNames.map { Array($0.0.utf8) }
+
+    /// The index in `eventNames` of an event name, compared lower-cased.
+    static func eventIndex(_ name: UnsafeBufferPointer<UInt8>) -> Int? {
+        if name.contains(where: { $0 >= 0x80 }) { // Unicode lower-casing, as `String.lowercased`
+            let lower = String(decoding: name, as: UTF8.self).lowercased()
+            return eventNames.firstIndex { $0.0 == lower }
+        }
+        return eventNameBytes.firstIndex { n in
+            n.count == name.count && zip(n, name).allSatisfy { $0 == ($1 &- 65 < 26 ? $1 | 0x20 : $1) }
+        }
+    }
 
     public mutating func read(_ line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
         var b = EmailJSON.trim(line)
@@ -95,122 +125,151 @@ public struct SendGridEventReader: LogReader {
         if b.count >= 2, b[0] == 123, b[b.count - 1] == 44 { // "{…}," inside a pretty-printed array
             b = EmailJSON.trim(UnsafeBufferPointer(rebasing: b[..<(b.count - 1)]))
         }
-        let parsed: JSONValue
-        switch JSONLine.parse(b) {
-        case .success(let v): parsed = v
-        case .failure(let e): return .rejected(.badJSON, e.description)
-        }
-        switch parsed {
-        case .object:
-            do throws(EmailRejection) {
-                out.emit(try touchpoint(parsed, origin: origin))
-                return .emitted(1)
-            } catch {
-                return .rejected(error.reason, error.detail)
-            }
-        case .array(let items):
-            // Each event stands alone: a bad one is rejected (`rejectEvent`) and the others are
-            // kept; only when none is kept is the line itself rejected, for its first bad event.
-            // Events are rejected as they are met (the buffer keeps a bounded number of them).
-            if items.isEmpty { return .skipped(.header) }
-            func detail(_ i: Int, _ e: EmailRejection) -> String { "element [\(i)] of \(items.count): \(e.detail)" }
-            var made = 0
-            var first: (index: Int, rejection: EmailRejection)?
-            for (i, item) in items.enumerated() {
+        var tape = JSONTape()
+        swap(&tape, &self.tape)
+        defer { swap(&tape, &self.tape) }
+        if let e = JSONLine.parse(b, into: &tape) { return .rejected(.badJSON, e.description) }
+        return tape.withDoc(b) { doc in
+            switch doc.kind(0) {
+            case .object:
                 do throws(EmailRejection) {
-                    guard case .object = item else { throw EmailRejection(.malformed, "not a JSON object") }
-                    out.emit(try touchpoint(item, origin: origin))
-                    made += 1
+                    try row(doc, 0, origin: origin, into: &out)
+                    return .emitted(1)
                 } catch {
-                    if first == nil { first = (i, error) }
-                    out.rejectEvent(error.reason, detail(i, error))
+                    return .rejected(error.reason, error.detail)
                 }
+            case .array:
+                // Each event stands alone: a bad one is rejected (`rejectEvent`) and the others are
+                // kept; only when none is kept is the line itself rejected, for its first bad event.
+                // Events are rejected as they are met (the buffer keeps a bounded number of them).
+                let count = doc.count(0)
+                if count == 0 { return .skipped(.header) }
+                func detail(_ i: Int, _ e: EmailRejection) -> String { "element [\(i)] of \(count): \(e.detail)" }
+                var made = 0
+                var first: (index: Int, rejection: EmailRejection)?
+                for (i, item) in doc.items(0).enumerated() {
+                    do throws(EmailRejection) {
+                        guard doc.kind(item) == .object else { throw EmailRejection(.malformed, "not a JSON object") }
+                        try row(doc, item, origin: origin, into: &out)
+                        made += 1
+                    } catch {
+                        if first == nil { first = (i, error) }
+                        out.rejectEvent(error.reason, detail(i, error))
+                    }
+                }
+                if made == 0, let first {
+                    return .rejected(first.rejection.reason, detail(first.index, first.rejection) + (count > 1 ? " (every element was rejected)" : ""))
+                }
+                return .emitted(made)
+            default:
+                return .rejected(.malformed, "not a JSON object or array of objects")
             }
-            if made == 0, let first {
-                return .rejected(first.rejection.reason, detail(first.index, first.rejection) + (items.count > 1 ? " (every element was rejected)" : ""))
-            }
-            return .emitted(made)
-        default:
-            return .rejected(.malformed, "not a JSON object or array of objects")
         }
     }
 
     /// The field path a role reads, for reject details.
     func path(_ role: String) -> String { fields.paths[role] ?? role }
 
-    mutating func touchpoint(_ r: JSONValue, origin: Origin) throws(EmailRejection) -> Touchpoint {
+    /// Writes the touchpoint of the event object at node `r`, or throws (writing nothing).
+    mutating func row(_ doc: JSONDoc, _ r: Int, origin: Origin, into out: inout TouchpointBuffer) throws(EmailRejection) {
         // Event first: an account event without an email is unknown, not anonymous.
-        guard let rawEvent = fields.value("event", in: r) else {
+        guard let rawEvent = event.find(in: doc, at: r) else {
             throw EmailRejection(.malformed, "no event (field \"\(path("event"))\")")
         }
-        guard let eventName = rawEvent.text else {
+        guard let eventName = doc.text(rawEvent) else {
             throw EmailRejection(.malformed, "event is not text (field \"\(path("event"))\")")
         }
-        let lower = eventName.lowercased()
-        guard let action = SendGridEventReader.eventNames.first(where: { $0.0 == lower })?.1 else {
-            throw EmailRejection(.unknownEvent, "unknown event \(JSONText.quoted(eventName)) (field \"\(path("event"))\")")
+        guard let eventIndex = Self.eventIndex(eventName) else {
+            throw EmailRejection(.unknownEvent, "unknown event \(JSONText.quoted(doc.string(rawEvent))) (field \"\(path("event"))\")")
         }
+        let action = Self.eventNames[eventIndex].1
 
-        guard let rawTime = fields.value("time", in: r) else {
+        guard let rawTime = time.find(in: doc, at: r) else {
             throw EmailRejection(.badTimestamp, "no timestamp (field \"\(path("time"))\")")
         }
-        guard let time = TimeField.parse(rawTime, format: options.timeFormat, offset: options.timezoneOffset),
+        guard let time = TimeField.parse(doc, rawTime, format: options.timeFormat, offset: options.timezoneOffset),
               Timestamp.isPlausible(time) else {
-            throw EmailRejection(.badTimestamp, "timestamp \(EmailJSON.show(rawTime)) is not a time between 1990 and 2100 (field \"\(path("time"))\")")
+            throw EmailRejection(.badTimestamp, "timestamp \(EmailJSON.show(doc.value(rawTime))) is not a time between 1990 and 2100 (field \"\(path("time"))\")")
         }
 
-        let id = options.identity
-        var t = Touchpoint(time: time, channel: .email, action: action, origin: origin)
-        t.keys.customer = fields.value("customer", in: r).flatMap { id.clean($0.text) }
+        let start = out.count
+        out.beginRow(time: time, channel: .email, action: action, origin: origin)
+        let row = start
+        if let c = identity.cleaned(customer.text(in: doc, at: r)) { out.setKey(.customer, c) }
 
-        if action == .emailClick, let url = fields.text("url", in: r), !url.isEmpty {
-            URLParts.apply(url, to: &t)
-            for p in t.query {
-                if t.keys.customer == nil, id.customerParams.contains(p.name), let v = id.clean(p.value) { t.keys.customer = v }
-                if t.keys.email == nil, id.emailParams.contains(p.name), let v = id.cleanEmail(p.value) { t.keys.email = v }
+        // A click's URL: path, query, campaign, click id; a customer and email from its parameters.
+        var urlEmail = false
+        if action == .emailClick, let link = url.text(in: doc, at: r), !link.isEmpty {
+            URLParts.apply(link, into: &out, scratch: &scratch)
+            var customerFound = out.customer[row] != 0
+            keyScratch.removeAll(keepingCapacity: true)
+            var customerEnd = 0
+            out.forEachExtra(row, query: { name, value in
+                if !customerFound, customerParams.contains(name), let v = identity.cleaned(value) {
+                    keyScratch.replaceSubrange(0..<customerEnd, with: v)
+                    customerEnd = v.count
+                    customerFound = true
+                }
+                if !urlEmail, emailParams.contains(name), let v = identity.cleanedEmail(value) {
+                    keyScratch.append(contentsOf: v)
+                    urlEmail = true
+                }
+            }, text: { _ in })
+            keyScratch.withUnsafeBufferPointer { k in
+                if customerEnd > 0 { out.setKey(.customer, UnsafeBufferPointer(rebasing: k[..<customerEnd])) }
+                if urlEmail { out.setEmail(UnsafeBufferPointer(rebasing: k[customerEnd...]), scratch: &scratch) }
             }
         }
-        let urlEmail = t.keys.email
-        if let raw = fields.value("email", in: r) {
-            if let e = id.cleanEmail(raw.text) {
-                t.keys.email = e
-            } else if urlEmail == nil {
-                throw EmailRejection(.missingIdentity, "email \(EmailJSON.show(raw)) is not an address (field \"\(path("email"))\")")
+        if let raw = email.find(in: doc, at: r) {
+            if let e = identity.cleanedEmail(doc.text(raw)) {
+                out.setEmail(e, scratch: &scratch)
+            } else if !urlEmail {
+                out.truncate(to: start)
+                throw EmailRejection(.missingIdentity, "email \(EmailJSON.show(doc.value(raw))) is not an address (field \"\(path("email"))\")")
             }
-        }
-        guard t.keys.email != nil else {
+        } else if !urlEmail {
+            out.truncate(to: start)
             throw EmailRejection(.missingIdentity, "no email (field \"\(path("email"))\")")
         }
 
-        if t.campaign.name == nil {
-            if let c = fields.text("campaign", in: r).flatMap(EmailJSON.nonEmpty) {
-                t.campaign.name = c
-            } else if let cat = fields.value("category", in: r) {
-                t.campaign.name = EmailJSON.firstText(cat)
+        if out.columns.campaign[row] == 0 {
+            if let c = campaign.text(in: doc, at: r)?.trimmingSpaces, !c.isEmpty {
+                out.setValue(\.campaign, c)
+            } else if let cat = category.find(in: doc, at: r), let c = EmailJSON.firstText(doc, cat) {
+                out.setValue(\.campaign, c)
             }
         }
 
         switch action {
         case .emailBounce, .emailDropped, .emailDeferred:
-            if let reason = fields.text("text", in: r).flatMap(EmailJSON.nonEmpty) {
-                var text = reason
-                if action == .emailBounce, let kind = fields.text("bounce_type", in: r).flatMap(EmailJSON.nonEmpty) {
-                    text = kind + ": " + reason
+            if let reason = text.text(in: doc, at: r)?.trimmingSpaces, !reason.isEmpty {
+                keyScratch.removeAll(keepingCapacity: true)
+                if action == .emailBounce, let kind = bounceType.text(in: doc, at: r)?.trimmingSpaces, !kind.isEmpty {
+                    keyScratch.append(contentsOf: kind)
+                    keyScratch.append(58) // ": "
+                    keyScratch.append(32)
                 }
-                t.text = JSONLine.cut(text, options.textLimit)
+                keyScratch.append(contentsOf: reason)
+                keyScratch.withUnsafeBufferPointer { out.setText($0, limit: options.textLimit, scratch: &scratch) }
             }
         case .emailOpen, .emailClick:
-            if let ua = fields.text("user_agent", in: r), !ua.isEmpty { t.device = agents.classify(ua).device }
+            if let ua = userAgent.text(in: doc, at: r), !ua.isEmpty {
+                out.setNumbers(device: agents.classify(bytes: ua, hash: StringTable.hash(ua)).device)
+            }
         default: break
         }
 
-        if let eid = fields.text("event_id", in: r).flatMap(EmailJSON.nonEmpty) {
-            t.eventID = eid
-        } else if let mid = fields.text("message_id", in: r).flatMap(EmailJSON.nonEmpty) {
+        if let eid = eventID.text(in: doc, at: r)?.trimmingSpaces, !eid.isEmpty {
+            out.setValue(\.eventID, eid)
+        } else if let mid = messageID.text(in: doc, at: r)?.trimmingSpaces, !mid.isEmpty {
             let repeats = action == .emailOpen || action == .emailClick || action == .emailDeferred
-            t.eventID = mid + ":" + lower + (repeats ? ":\(time)" : "")
+            scratch.removeAll(keepingCapacity: true)
+            scratch.append(contentsOf: mid)
+            scratch.append(58)
+            scratch.append(contentsOf: Self.eventNameBytes[eventIndex])
+            if repeats { scratch.append(58); scratch.appendDecimal(time) }
+            scratch.withUnsafeBufferPointer { out.setValue(\.eventID, $0) }
         }
-        return t
     }
 }
 
@@ -250,18 +309,20 @@ enum EmailJSON {
         return false
     }
 
-    /// The text trimmed, or nil when nothing is left.
-    static func nonEmpty(_ s: String) -> String? {
-        let t = s.trimmingSpaces
-        return t.isEmpty ? nil : t
+    /// The text of node `i` trimmed, or nil when absent, not text or nothing is left.
+    static func nonEmpty(_ doc: JSONDoc, _ i: Int?) -> UnsafeBufferPointer<UInt8>? {
+        guard let t = i.flatMap(doc.text)?.trimmingSpaces, !t.isEmpty else { return nil }
+        return t
     }
 
-    /// A string's text, or an array's first non-empty string element.
-    static func firstText(_ v: JSONValue) -> String? {
-        switch v {
-        case .string(let s): return nonEmpty(s)
-        case .array(let items):
-            for item in items { if case .string(let s) = item, let t = nonEmpty(s) { return t } }
+    /// A string's text trimmed, or an array's first non-empty string element (node `i` of a parsed line).
+    static func firstText(_ doc: JSONDoc, _ i: Int) -> UnsafeBufferPointer<UInt8>? {
+        switch doc.kind(i) {
+        case .string: return nonEmpty(doc, i)
+        case .array:
+            for item in doc.items(i) where doc.kind(item) == .string {
+                if let t = nonEmpty(doc, item) { return t }
+            }
             return nil
         default: return nil
         }

@@ -46,3 +46,41 @@ import Testing
         #expect(try JSONParser.parse(quoted) == .string(s))
     }
 }
+
+/// Lookups in a parsed tape (what the JSON readers use) find what `JSONValue` finds.
+@Suite struct JSONTapeTests {
+    func withDoc<R>(_ text: String, _ body: (JSONDoc) -> R) throws -> R {
+        var tape = JSONTape()
+        var s = text
+        return try s.withUTF8 { b in
+            try tape.parse(b)
+            return tape.withDoc(b, body)
+        }
+    }
+
+    @Test func escapedKeysAndValues() throws {
+        // "em\u0061il" is the key "email"; the value's \" and \u00e9 are unescaped into the scratch.
+        let (value, missing) = try withDoc(#"{"a":[1,{"b":true}],"em\u0061il":"x\"y\u00e9"}"#) { d in
+            (d.member(0, JSONKey("email")).map(d.string), d.member(0, JSONKey("mail")))
+        }
+        #expect(value == "x\"yé")
+        #expect(missing == nil)
+    }
+
+    @Test func keysCompareAsSwiftStrings() throws {
+        // "é" precomposed (U+00E9) and decomposed (e + U+0301) are one key for Swift strings: a
+        // lookup by either finds it, and both in one object are a duplicate.
+        let found = try withDoc("{\"caf\u{E9}\":1}") { d in d.member(0, JSONKey("cafe\u{301}")).map(d.string) }
+        #expect(found == "1")
+        #expect(throws: JSONError.self) { try JSONParser.parse("{\"caf\u{E9}\":1,\"cafe\u{301}\":2}") }
+    }
+
+    @Test func itemsAndNesting() throws {
+        let r = try withDoc(#"{"a":[1,{"b":[]},"z"],"c":null}"#) { d -> [String] in
+            let a = d.member(0, JSONKey("a"))!
+            return [String(d.count(a)), d.item(a, 2).map(d.string) ?? "-", d.item(a, 3) == nil ? "none" : "?",
+                    d.kind(d.member(0, JSONKey("c"))!) == .null ? "null" : "?"]
+        }
+        #expect(r == ["3", "z", "none", "null"])
+    }
+}

@@ -89,3 +89,32 @@ import Testing
         #expect(String(decoding: out, as: UTF8.self) == "ipua-af63dc4c8601ec8c")
     }
 }
+
+/// The byte-level `URLParts.apply(_:into:scratch:)` the JSON readers use writes the same
+/// fields into a buffer row as `apply(_:to:)` does into a touchpoint.
+@Suite struct URLPartsIntoBufferTests {
+    func row(_ target: String) -> Touchpoint {
+        var out = TouchpointBuffer()
+        var scratch: [UInt8] = []
+        out.beginRow(time: 0, channel: .email, action: .emailClick, origin: Origin(input: 0, line: 1, offset: 0))
+        var s = target
+        s.withUTF8 { URLParts.apply($0, into: &out, scratch: &scratch) }
+        return out.touchpoint(0)
+    }
+
+    @Test func sameFieldsAsIntoATouchpoint() {
+        // Last non-empty utm_source wins, the first click id wins (its name lower-cased, its value
+        // kept), `+` is a space in the query, %C3%A9 is é, %FF alone is not UTF-8 and stays as written.
+        let t = row("https://shop.example/a%20b/c?UTM_Source=x&utm_source=&utm_source=news+letter&GCLID=Ab1&fbclid=zz&n=%FF&flag")
+        #expect(t.path == "/a b/c")
+        #expect(t.campaign.source == "news letter")
+        #expect(t.clickID == ClickID(kind: "gclid", value: "Ab1"))
+        #expect(t.query == [QueryParam("UTM_Source", "x"), QueryParam("utm_source", ""), QueryParam("utm_source", "news letter"),
+                            QueryParam("GCLID", "Ab1"), QueryParam("fbclid", "zz"), QueryParam("n", "%FF"), QueryParam("flag", "")])
+        let e = row("/caf%C3%A9?utm_campaign=%C3%A9t%C3%A9")
+        #expect(e.path == "/café")
+        #expect(e.campaign.name == "été")
+        #expect(row("").path == "/")
+        #expect(row("https://shop.example").path == "/")
+    }
+}

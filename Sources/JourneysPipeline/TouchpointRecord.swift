@@ -47,52 +47,79 @@ enum TouchpointRecord {
 
     // MARK: writing
 
-    private static func appendFixed(_ v: UInt64, to o: inout [UInt8]) {
-        withUnsafeBytes(of: v.littleEndian) { o.append(contentsOf: $0) }
+    /// Writes a record's bytes into a buffer on the stack, for one append to the store's array
+    /// (appending byte by byte checked the array's capacity and uniqueness for each).
+    private struct Writer {
+        let base: UnsafeMutablePointer<UInt8>
+        var at: Int
+
+        @inline(__always) mutating func byte(_ b: UInt8) { base[at] = b; at += 1 }
+
+        @inline(__always) mutating func varint(_ v: UInt64) {
+            var v = v
+            while v >= 0x80 { base[at] = UInt8(truncatingIfNeeded: v) | 0x80; v >>= 7; at += 1 }
+            base[at] = UInt8(v)
+            at += 1
+        }
+
+        @inline(__always) mutating func fixed(_ v: UInt64) {
+            for i in 0..<8 { base[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) }
+            at += 8
+        }
     }
+
+    /// The most bytes a record can take: 9 header varints and the time (10 bytes each), the action
+    /// and its name (6), 3 bytes, the status (3), the mask (2), 12 ids (5 each), the response time
+    /// (5), value, score and rest hash (8 each), and a 2-byte length.
+    private static let maxRecord = 10 * 10 + 6 + 3 + 3 + 2 + 12 * 5 + 5 + 3 * 8 + 2
 
     /// Appends a whole record: length, header, then the body of `row` (its origin is the header's).
     static func append(header h: Header, row r: TouchpointColumns.Row, rest: UInt64, to o: inout [UInt8]) {
-        let lengthAt = o.count
-        o.append(0) // the length, one byte for now (a record is under 128 bytes unless its ids are large)
-        Varint.append(UInt64(h.origin.input), to: &o)
-        Varint.append(UInt64(h.origin.line), to: &o)
-        Varint.append(UInt64(h.origin.offset), to: &o)
-        Varint.append(UInt64(h.member), to: &o)
-        Varint.append(UInt64(h.lineTouchpoints), to: &o)
-        Varint.append(UInt64(h.slots.customer + 1), to: &o)
-        Varint.append(UInt64(h.slots.email + 1), to: &o)
-        Varint.append(UInt64(h.slots.visitor + 1), to: &o)
-        Varint.append(UInt64(h.slots.chatVisitor + 1), to: &o)
-        Varint.append(UInt64(bitPattern: r.time << 1 ^ r.time >> 63), to: &o) // zigzag: times before 1970 too
-        o.append(r.action)
-        if r.action == TouchpointColumns.customAction { Varint.append(UInt64(r.actionName), to: &o) }
-        o.append(r.channel)
-        o.append(r.device)
-        o.append(r.flags | (rest != 0 ? hasRest : 0))
-        Varint.append(UInt64(UInt16(bitPattern: r.status)), to: &o)
-        // Which string ids are present (one bit each, in this order), then those ids.
-        let ids = (r.path, r.referrer, r.source, r.medium, r.campaign, r.term, r.content, r.clickKind, r.clickValue,
-                   r.currency, r.conversation, r.eventID)
-        var mask: UInt64 = 0
-        withUnsafeBytes(of: ids) { raw in
-            for (k, v) in raw.bindMemory(to: UInt32.self).enumerated() where v != 0 { mask |= 1 << UInt64(k) }
-        }
-        Varint.append(mask, to: &o)
-        withUnsafeBytes(of: ids) { raw in
-            for v in raw.bindMemory(to: UInt32.self) where v != 0 { Varint.append(UInt64(v), to: &o) }
-        }
-        if r.flags & TouchpointColumns.hasResponseTime != 0 { Varint.append(UInt64(UInt32(bitPattern: r.responseMs)), to: &o) }
-        if r.flags & TouchpointColumns.hasValue != 0 { appendFixed(r.value.bitPattern, to: &o) }
-        if r.flags & TouchpointColumns.hasScore != 0 { appendFixed(r.score.bitPattern, to: &o) }
-        if rest != 0 { appendFixed(rest, to: &o) }
-        let length = o.count - lengthAt - 1
-        if length < 0x80 {
-            o[lengthAt] = UInt8(length)
-        } else {
-            var prefix: [UInt8] = []
-            Varint.append(UInt64(length), to: &prefix)
-            o.replaceSubrange(lengthAt..<(lengthAt + 1), with: prefix)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxRecord) { buffer in
+            // The body from byte 2; its length (under 2^14, two varint bytes at most) just before it.
+            var w = Writer(base: buffer.baseAddress!, at: 2)
+            w.varint(UInt64(h.origin.input))
+            w.varint(UInt64(h.origin.line))
+            w.varint(UInt64(h.origin.offset))
+            w.varint(UInt64(h.member))
+            w.varint(UInt64(h.lineTouchpoints))
+            w.varint(UInt64(h.slots.customer + 1))
+            w.varint(UInt64(h.slots.email + 1))
+            w.varint(UInt64(h.slots.visitor + 1))
+            w.varint(UInt64(h.slots.chatVisitor + 1))
+            w.varint(UInt64(bitPattern: r.time << 1 ^ r.time >> 63)) // zigzag: times before 1970 too
+            w.byte(r.action)
+            if r.action == TouchpointColumns.customAction { w.varint(UInt64(r.actionName)) }
+            w.byte(r.channel)
+            w.byte(r.device)
+            w.byte(r.flags | (rest != 0 ? hasRest : 0))
+            w.varint(UInt64(UInt16(bitPattern: r.status)))
+            // Which string ids are present (one bit each, in this order), then those ids.
+            let ids = (r.path, r.referrer, r.source, r.medium, r.campaign, r.term, r.content, r.clickKind, r.clickValue,
+                       r.currency, r.conversation, r.eventID)
+            var mask: UInt64 = 0
+            withUnsafeBytes(of: ids) { raw in
+                for (k, v) in raw.bindMemory(to: UInt32.self).enumerated() where v != 0 { mask |= 1 << UInt64(k) }
+            }
+            w.varint(mask)
+            withUnsafeBytes(of: ids) { raw in
+                for v in raw.bindMemory(to: UInt32.self) where v != 0 { w.varint(UInt64(v)) }
+            }
+            if r.flags & TouchpointColumns.hasResponseTime != 0 { w.varint(UInt64(UInt32(bitPattern: r.responseMs))) }
+            if r.flags & TouchpointColumns.hasValue != 0 { w.fixed(r.value.bitPattern) }
+            if r.flags & TouchpointColumns.hasScore != 0 { w.fixed(r.score.bitPattern) }
+            if rest != 0 { w.fixed(rest) }
+            let length = w.at - 2
+            let start: Int
+            if length < 0x80 {
+                start = 1
+                buffer[1] = UInt8(length)
+            } else {
+                start = 0
+                buffer[0] = UInt8(truncatingIfNeeded: length) | 0x80
+                buffer[1] = UInt8(length >> 7)
+            }
+            o.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start..<w.at]))
         }
     }
 

@@ -72,14 +72,19 @@ final class TouchpointStore {
         c.rests.reserveCapacity(n)
         c.lineTouchpoints.reserveCapacity(n)
         c.keyFingerprints.reserveCapacity(n)
-        // Each distinct key's fingerprint, once per kind.
-        var memo: [UInt64: KeyFingerprint] = [:]
+        // Each distinct key's fingerprint, once per kind: `memo[kind's index * ids + id]`, made
+        // when first needed (`known`).
+        let ids = batch.keyStrings.count + 1
+        var memo = [KeyFingerprint?](repeating: nil, count: ids * 4)
+        var known = [Bool](repeating: false, count: memo.count)
         func fingerprint(_ kind: KeyKind, _ id: UInt32) -> KeyFingerprint? {
             guard id != 0 else { return nil }
-            let k = UInt64(id) << 3 | UInt64(KeyKind.allCases.firstIndex(of: kind)!)
-            if let f = memo[k] { return f }
+            let index = switch kind { case .chatVisitor: 0; case .customer: 1; case .email: 2; case .visitor: 3 }
+            let k = index * ids + Int(id)
+            if known[k] { return memo[k] }
             let f: KeyFingerprint? = batch.keyStrings.withBytes(id) { $0.isEmpty ? nil : KeyFingerprint(kind, $0) }
             memo[k] = f
+            known[k] = true
             return f
         }
         let chatKind = KeyFingerprints.chatVisitorKind(chatVisitorIsWebVisitor: config.chatVisitorIsWebVisitor)

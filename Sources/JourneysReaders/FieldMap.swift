@@ -61,6 +61,12 @@ public struct FieldPath: Sendable {
 
     /// The node of the first alternative present and not null in the record at node `root`.
     public func find(in doc: JSONDoc, at root: Int = 0) -> Int? {
+        find(in: doc, at: root) { doc.kind($0) != .null }
+    }
+
+    /// The node of the first alternative present in the record at node `root` for which `usable`
+    /// is true (a reader's own rule for values that do not count, such as `"-"`).
+    public func find(in doc: JSONDoc, at root: Int = 0, where usable: (Int) -> Bool) -> Int? {
         keys.withUnsafeBufferPointer { keys in
             steps.withUnsafeBufferPointer { steps in
                 var from = 0
@@ -80,7 +86,7 @@ public struct FieldPath: Sendable {
                             cur = n
                         }
                     }
-                    if found, doc.kind(cur) != .null { return cur }
+                    if found, usable(cur) { return cur }
                 }
                 return nil
             }

@@ -67,11 +67,13 @@ public struct JSONAccessReader: LogReader {
         make: { (o: ReaderOptions) throws(ConfigError) -> any LogReader in try JSONAccessReader(options: o) },
         sniff: { JSONAccessReader.sniff($0) })
 
-    /// One role's alternatives, resolved once.
+    /// One role's alternatives, resolved once, and as the pipeline spelled them (for details).
     struct Role: Sendable {
-        var paths: [String]
+        let path: FieldPath
+        let spelled: String
         init(_ path: String?) {
-            paths = (path ?? "").split(separator: "|").map(String.init).filter { !$0.isEmpty }
+            self.path = FieldPath(path ?? "")
+            spelled = path ?? ""
         }
     }
 
@@ -79,10 +81,10 @@ public struct JSONAccessReader: LogReader {
     let visitor, customer, user, seconds, millis, nanos: Role
     let timeFormat: String
     let timezoneOffset: Int
-    let identity: IdentityOptions
     var builder: WebRecordBuilder
-    /// The current line's record (its storage reused from line to line).
+    /// The current line's record and parsed JSON (their storage reused from line to line).
     var record = WebRecord()
+    var tape = JSONTape()
 
     public init(options: ReaderOptions = ReaderOptions()) throws(ConfigError) {
         var defaults = Self.defaultPaths
@@ -100,7 +102,6 @@ public struct JSONAccessReader: LogReader {
         seconds = Role(p["response_time"]); millis = Role(p["response_time_ms"]); nanos = Role(p["response_time_ns"])
         timeFormat = options.timeFormat
         timezoneOffset = options.timezoneOffset
-        identity = options.identity
         builder = WebRecordBuilder(options: options)
     }
 
@@ -114,95 +115,102 @@ public struct JSONAccessReader: LogReader {
 
     // MARK: - Field access
 
-    /// The first alternative's value that is present and usable.
-    func value(_ role: Role, _ rec: JSONValue) -> JSONValue? {
-        for p in role.paths {
-            guard let v = rec.at(path: p) else { continue }
-            switch v {
-            case .null, .array, .object: continue
-            case .string(let s) where s.isEmpty || s == "-": continue
-            default: return v
+    /// The node of the first alternative that is present and usable: a scalar, not null, not
+    /// `""` and not `"-"`.
+    static func value(_ role: Role, _ doc: JSONDoc) -> Int? {
+        role.path.find(in: doc) { i in
+            switch doc.kind(i) {
+            case .null, .array, .object: return false
+            case .string:
+                let b = doc.bytes(i)
+                return !(b.isEmpty || (b.count == 1 && b[0] == 45))
+            default: return true
             }
         }
-        return nil
     }
 
-    func text(_ role: Role, _ rec: JSONValue) -> String? { value(role, rec)?.text }
+    /// The text of the first usable alternative (`JSONDoc.text`).
+    static func text(_ role: Role, _ doc: JSONDoc) -> UnsafeBufferPointer<UInt8>? {
+        value(role, doc).flatMap(doc.text)
+    }
 
-    /// The first alternative that holds a real identity (not a placeholder).
-    func identityText(_ role: Role, _ rec: JSONValue) -> String? {
-        for p in role.paths {
-            if let t = rec.at(path: p)?.text, let v = identity.clean(t) { return v }
+    /// The first alternative that holds a real identity (not a placeholder), trimmed.
+    func identityText(_ role: Role, _ doc: JSONDoc) -> UnsafeBufferPointer<UInt8>? {
+        var found: UnsafeBufferPointer<UInt8>?
+        _ = role.path.find(in: doc) { i in
+            found = builder.identity.cleaned(doc.text(i))
+            return found != nil
         }
-        return nil
+        return found
     }
-
-    static func describe(_ role: Role) -> String { role.paths.joined(separator: "|") }
 
     // MARK: - Reading
 
     public mutating func read(_ line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
-        let rec: JSONValue
-        switch JSONLine.parse(line) {
-        case .success(let v): rec = v
-        case .failure(let e): return .rejected(.badJSON, "not JSON: \(e)")
-        }
-        guard case .object = rec else { return .rejected(.badJSON, "the line is JSON but not an object") }
+        var tape = JSONTape()
+        swap(&tape, &self.tape)
+        defer { swap(&tape, &self.tape) }
+        if let e = JSONLine.parse(line, into: &tape) { return .rejected(.badJSON, "not JSON: \(e)") }
+        return tape.withDoc(line) { doc in read(doc, line: line, origin: origin, into: &out) }
+    }
 
+    mutating func read(_ doc: JSONDoc, line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
+        guard doc.kind(0) == .object else { return .rejected(.badJSON, "the line is JSON but not an object") }
         record.reset()
-        guard let tv = value(time, rec) else {
-            return .rejected(.badTimestamp, "no time field (fields.time: \(Self.describe(time)))")
+        guard let tv = Self.value(time, doc) else {
+            return .rejected(.badTimestamp, "no time field (fields.time: \(time.spelled))")
         }
-        guard let t = TimeField.parse(tv, format: timeFormat, offset: timezoneOffset) else {
-            return .rejected(.badTimestamp, "time \"\(tv.text ?? "")\" is not a \(timeFormat) time")
+        guard let t = TimeField.parse(doc, tv, format: timeFormat, offset: timezoneOffset) else {
+            return .rejected(.badTimestamp, "time \"\(doc.text(tv).map { String(decoding: $0, as: UTF8.self) } ?? "")\" is not a \(timeFormat) time")
         }
         record.time = t
 
         // Target: uri (+ query), else the request line, else path + query.
-        let q = text(query, rec)
-        if let u = text(uri, rec) {
+        let q = Self.text(query, doc)
+        if let u = Self.text(uri, doc) {
             record.target = record.decode { out in
-                out.appendUTF8(u)
-                if let q, !u.utf8.contains(63) { out.append(63); out.appendUTF8(q) }
+                out.append(contentsOf: u)
+                if let q, !u.contains(63) { out.append(63); out.append(contentsOf: q) }
             }
-        } else if let requestLine = text(request, rec), let target = Self.requestTarget(requestLine) {
+        } else if let requestLine = Self.text(request, doc), let target = Self.requestTarget(requestLine) {
             record.target = record.append(target)
-        } else if let p = text(path, rec) {
+        } else if let p = Self.text(path, doc) {
             record.target = record.decode { out in
-                out.appendUTF8(p)
-                if let q { out.append(63); out.appendUTF8(q) }
+                out.append(contentsOf: p)
+                if let q { out.append(63); out.append(contentsOf: q) }
             }
         } else {
-            return .rejected(.malformed, "no request URI (fields.uri: \(Self.describe(uri)); fields.path: \(Self.describe(path)))")
+            return .rejected(.malformed, "no request URI (fields.uri: \(uri.spelled); fields.path: \(path.spelled))")
         }
 
-        if let sv = value(status, rec) {
-            guard let s = Self.statusCode(sv) else {
-                return .rejected(.malformed, "status \"\(sv.text ?? "")\" is not an HTTP status")
+        if let sv = Self.value(status, doc) {
+            guard let s = Self.statusCode(doc, sv) else {
+                return .rejected(.malformed, "status \"\(doc.text(sv).map { String(decoding: $0, as: UTF8.self) } ?? "")\" is not an HTTP status")
             }
             record.status = s
         }
-        if let v = text(referrer, rec) { record.referrer = record.append(v) }
-        if let v = text(agent, rec) { record.userAgent = record.append(v) }
-        if let v = identityText(visitor, rec), let name = identity.visitorCookies.first {
-            record.cookies.append(.single(name: record.append(name), value: record.append(v), encoded: false))
+        if let v = Self.text(referrer, doc) { record.referrer = record.append(v) }
+        if let v = Self.text(agent, doc) { record.userAgent = record.append(v) }
+        if let v = identityText(visitor, doc), let name = builder.identity.visitorCookies.first {
+            let n = name.withUnsafeBufferPointer { record.append($0) }
+            record.cookies.append(.single(name: n, value: record.append(v), encoded: false))
         }
-        if let header = text(cookie, rec) { record.cookies.append(.header(record.append(header), trimSeparators: false)) }
-        if let v = identityText(customer, rec) ?? identityText(user, rec) { record.user = record.append(v) }
-        record.responseTimeMs = responseTime(rec)
-        if let v = text(ip, rec), !v.isEmpty { record.clientIP = record.append(v) }
+        if let header = Self.text(cookie, doc) { record.cookies.append(.header(record.append(header), trimSeparators: false)) }
+        if let v = identityText(customer, doc) ?? identityText(user, doc) { record.user = record.append(v) }
+        record.responseTimeMs = responseTime(doc)
+        if let v = Self.text(ip, doc), !v.isEmpty { record.clientIP = record.append(v) }
         return builder.build(record, line: line, origin: origin, into: &out)
     }
 
     /// Response time in whole milliseconds from the first unit role that is present, saturated
     /// at the ends of `Int64` for the builder's range check; nil when it is not a number.
-    func responseTime(_ rec: JSONValue) -> Int64? {
+    func responseTime(_ doc: JSONDoc) -> Int64? {
         let ms: Double
-        if let v = value(seconds, rec)?.double {
+        if let v = Self.value(seconds, doc).flatMap(doc.double) {
             ms = v * 1000
-        } else if let v = value(millis, rec)?.double {
+        } else if let v = Self.value(millis, doc).flatMap(doc.double) {
             ms = v
-        } else if let v = value(nanos, rec)?.double {
+        } else if let v = Self.value(nanos, doc).flatMap(doc.double) {
             ms = v / 1_000_000
         } else {
             return nil
@@ -213,14 +221,23 @@ public struct JSONAccessReader: LogReader {
 
     /// An HTTP status from a JSON number or text: a whole number (0: none logged), saturated at
     /// the ends of `Int` for the builder's range check.
-    static func statusCode(_ v: JSONValue) -> Int? {
-        v.text.flatMap { NumberRange.integer($0.trimmingSpaces) }
+    static func statusCode(_ doc: JSONDoc, _ i: Int) -> Int? {
+        doc.text(i).flatMap { NumberRange.integer(String(decoding: $0.trimmingSpaces, as: UTF8.self)) }
     }
 
-    /// The target of a request line `METHOD target PROTOCOL` (the protocol may be missing).
-    static func requestTarget(_ line: String) -> String? {
-        let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-        guard parts.count >= 2 else { return nil }
-        return String(parts[1])
+    /// The target of a request line `METHOD target PROTOCOL` (the protocol may be missing): the
+    /// second of its words between spaces.
+    static func requestTarget(_ line: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+        var word = 0, i = 0
+        let n = line.count
+        while i < n {
+            while i < n, line[i] == 32 { i += 1 }
+            guard i < n else { break }
+            let start = i
+            while i < n, line[i] != 32 { i += 1 }
+            if word == 1 { return UnsafeBufferPointer(rebasing: line[start..<i]) }
+            word += 1
+        }
+        return nil
     }
 }

@@ -75,8 +75,9 @@ public struct IdentityOptions: Sendable, Equatable {
 }
 
 /// `IdentityOptions` as bytes, for readers that find identity keys in a line's bytes without
-/// making a `String`: the cookie and parameter names and the placeholders as UTF-8.
-public struct IdentityBytes: Sendable {
+/// making a `String`: the cookie and parameter names and the placeholders as UTF-8. A class, so
+/// that a reader's per-line code shares it without retaining each of its arrays.
+public final class IdentityBytes: Sendable {
     public let options: IdentityOptions
     public let visitorCookies, customerCookies, customerParams, emailParams: ByteNames
     /// `ignoreValues` as bytes; nil when one is not ASCII (values are then looked up as `String`s).

@@ -264,6 +264,19 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         #expect(t[2].query == [QueryParam("y", "2")])
     }
 
+    @Test func escapedValuesAreReadUnescaped() throws {
+        // nginx `escape=json` writes `"` as \" and control bytes as \u00XX; JSON may write `/` as \/.
+        // The request line has two spaces before its target; the visitor field has spaces around it.
+        let line = #"{"time":"2026-03-04T09:00:00Z","request":"GET  \/e%20f?utm_source=a\u0026b HTTP/1.1","status":200,"#
+            + #""http_user_agent":"Mozilla\/5.0 \"x\"","remote_addr":"192.0.2.1","visitor_id":" v1 "}"#
+        let got = try read(bytes(line + "\n"), format: "json_access")
+        let t = try #require(got.touchpoints.first)
+        #expect(t.path == "/e f")
+        #expect(t.query == [QueryParam("utm_source", "a"), QueryParam("b", "")])
+        #expect(t.campaign.source == "a")
+        #expect(t.keys.visitor == "v1")
+    }
+
     @Test func timezoneOffsetAppliesToTimesWithoutOne() throws {
         var o = ReaderOptions()
         o.timezoneOffset = 3600

@@ -19,19 +19,23 @@ public enum URLParts {
     public static func percentDecode(_ b: UnsafeBufferPointer<UInt8>, plusAsSpace: Bool, into out: inout [UInt8]) {
         let start = out.count
         var high = false
-        var i = 0
+        var i = 0, run = 0 // bytes from `run` to `i` are copied as they are, in one append
         while i < b.count {
             let c = b[i]
+            guard c == 37 || (plusAsSpace && c == 43) else { i += 1; continue }
+            if run < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i])) }
             if c == 37, i + 2 < b.count, let h = hexValue(b[i + 1]), let l = hexValue(b[i + 2]) {
                 let d = h << 4 | l
                 high = high || d >= 0x80
                 out.append(d)
                 i += 3
             } else {
-                out.append(plusAsSpace && c == 43 ? 32 : c)
+                out.append(c == 43 && plusAsSpace ? 32 : c)
                 i += 1
             }
+            run = i
         }
+        if run < b.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run...])) }
         // Only a decoded byte of 0x80 or more can make the bytes invalid.
         if high, !out.withUnsafeBufferPointer({ isValidUTF8(UnsafeBufferPointer(rebasing: $0[start...])) }) {
             out.removeSubrange(start...)

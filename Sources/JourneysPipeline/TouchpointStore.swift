@@ -108,15 +108,29 @@ final class TouchpointStore {
 
     /// Consumer side, in input order: the chunk's strings join the run's tables (so ids are
     /// given in input order, whatever the thread count), then one record per touchpoint.
+    /// `add`'s memo of the graph's key ids, reused from chunk to chunk.
+    private var keyIDs: [Int32] = []
+
     func add(_ c: EncodedChunk) throws {
         scratch.removeAll(keepingCapacity: true)
         let b = c.batch
         let paths = strings.paths.merge(b.strings.paths), values = strings.values.merge(b.strings.values)
+        // The graph's id of each of the chunk's keys, per slot, once looked up (-2: not yet):
+        // a person's lines are often in the same chunk.
+        let ids = b.keyStrings.count + 1
+        keyIDs.removeAll(keepingCapacity: true)
+        keyIDs.append(contentsOf: repeatElement(-2, count: ids * 4))
+        func key(_ slot: Int, _ id: UInt32, _ f: KeyFingerprint?) -> Int32 {
+            let m = slot * ids + Int(id)
+            if keyIDs[m] != -2 { return keyIDs[m] }
+            let k = graph.key(slot: slot, f) { body in b.keyStrings.withBytes(id, body) }
+            keyIDs[m] = k
+            return k
+        }
         for i in 0..<b.count {
-            let slots = graph.slots(c.keyFingerprints[i]) { slot, body in
-                let id = switch slot { case 0: b.customer[i]; case 1: b.email[i]; case 2: b.visitor[i]; default: b.chatVisitor[i] }
-                b.keyStrings.withBytes(id, body)
-            }
+            let f = c.keyFingerprints[i].slots
+            let slots = KeySlots(key(0, b.customer[i], f.0), key(1, b.email[i], f.1), key(2, b.visitor[i], f.2),
+                                 key(3, b.chatVisitor[i], f.3))
             graph.link(slots)
             var row = b.columns[i]
             row.remap(paths: paths, values: values)

@@ -224,15 +224,17 @@ struct PathPattern: Sendable {
 
 /// The configuration compiled for the per-person step.
 struct Plan: Sendable {
-    struct Rule: Sendable {
-        var stage: Int
-        var paths: [PathPattern]
+    /// A stage rule compiled. A class: it is matched against every touchpoint, and a struct of
+    /// arrays was copied (each array retained and released) at every match.
+    final class Rule: Sendable {
+        let stage: Int
+        let paths: [PathPattern]
         /// The rule's actions as `TouchpointColumns` codes, and its custom actions by name.
-        var actionCodes: [UInt8]
-        var customActions: [String]
-        var channelCodes: [UInt8]
-        var minScore: Double?
-        var order: Bool
+        let actionCodes: [UInt8]
+        let customActions: [String]
+        let channelCodes: [UInt8]
+        let minScore: Double?
+        let order: Bool
 
         init(stage: Int, rule r: StageRule) {
             self.stage = stage
@@ -246,11 +248,12 @@ struct Plan: Sendable {
 
         /// Whether the rule matches a touchpoint; `pathMatches`: whether one of its path
         /// patterns matches the touchpoint's path (`PathFacts`).
-        func matches(_ r: TouchpointColumns.Row, actionName: () -> String, pathMatches: Bool) -> Bool {
+        /// `actionName`: the custom action's name (a touchpoint with a named action has none).
+        func matches(_ r: TouchpointColumns.Row, actionName: String?, pathMatches: Bool) -> Bool {
             if !channelCodes.isEmpty, !channelCodes.contains(r.channel) { return false }
             if !actionCodes.isEmpty || !customActions.isEmpty {
                 if r.action == TouchpointColumns.customAction {
-                    if customActions.isEmpty || !customActions.contains(actionName()) { return false }
+                    if customActions.isEmpty || !customActions.contains(actionName ?? "") { return false }
                 } else if !actionCodes.contains(r.action) {
                     return false
                 }
@@ -419,7 +422,9 @@ struct Plan: Sendable {
             let success = !(config.successOnly && status >= 400)
             var isOrder = false
             var orderStages: [Int] = []
-            func actionName() -> String { strings.values.string(row.actionName) ?? "" } // custom actions only
+            // Custom actions only (rare): looked up once per touchpoint, not in a closure that
+            // would copy the string tables at every rule.
+            let actionName = row.action == TouchpointColumns.customAction ? strings.values.string(row.actionName) ?? "" : nil
             for (k, r) in rules.enumerated()
             where r.matches(row, actionName: actionName, pathMatches: facts.matches(path: row.path, rule: k)) {
                 if !r.paths.isEmpty { pathRuleMatched[i] = true }

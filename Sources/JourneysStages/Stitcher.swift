@@ -159,7 +159,7 @@ public struct KeyFingerprint: Sendable, Equatable {
 /// visitor); nil where it has no such key. Computed on the workers that read, so the one thread
 /// that interns does not hash text.
 public struct KeyFingerprints: Sendable {
-    var slots: (KeyFingerprint?, KeyFingerprint?, KeyFingerprint?, KeyFingerprint?)
+    public internal(set) var slots: (KeyFingerprint?, KeyFingerprint?, KeyFingerprint?, KeyFingerprint?)
 
     /// With `chatVisitorIsWebVisitor`, a chat visitor id is a `visitor` key.
     public init(_ k: IdentityKeys, chatVisitorIsWebVisitor: Bool) {
@@ -227,19 +227,32 @@ public struct IdentityGraph: Sendable {
     /// bytes of the key in slot 0 (customer), 1 (email), 2 (visitor) or 3 (chat visitor), and
     /// is asked only for keys seen for the first time.
     public mutating func slots(_ f: KeyFingerprints, text keyText: (Int, (UnsafeBufferPointer<UInt8>) -> Void) -> Void) -> KeySlots {
-        func id(_ slot: Int, _ kind: KeyKind, _ f: KeyFingerprint?) -> Int32 {
-            guard let f else { return -1 }
-            let (id, new) = keys.intern(kind, f)
-            if new {
-                keyText(slot) { b in
-                    Varint.append(UInt64(b.count), to: &text)
-                    text.append(contentsOf: b)
-                }
-            }
-            return id
+        withoutActuallyEscaping(keyText) { keyText in
+            KeySlots(key(slot: 0, f.slots.0) { keyText(0, $0) }, key(slot: 1, f.slots.1) { keyText(1, $0) },
+                     key(slot: 2, f.slots.2) { keyText(2, $0) }, key(slot: 3, f.slots.3) { keyText(3, $0) })
         }
-        return KeySlots(id(0, .customer, f.slots.0), id(1, .email, f.slots.1), id(2, .visitor, f.slots.2),
-                        id(3, chatVisitorIsWebVisitor ? .visitor : .chatVisitor, f.slots.3))
+    }
+
+    /// Interns one key of slot 0 (customer), 1 (email), 2 (visitor) or 3 (chat visitor): its id,
+    /// -1 for none. `keyText(body)` calls `body` with the key's bytes, and is asked only for a key
+    /// seen for the first time. (`slots` for all four at once; a caller that meets the same key
+    /// often can keep what this gives.)
+    public mutating func key(slot: Int, _ f: KeyFingerprint?, text keyText: ((UnsafeBufferPointer<UInt8>) -> Void) -> Void) -> Int32 {
+        guard let f else { return -1 }
+        let kind: KeyKind = switch slot {
+        case 0: .customer
+        case 1: .email
+        case 2: .visitor
+        default: chatVisitorIsWebVisitor ? .visitor : .chatVisitor
+        }
+        let (id, new) = keys.intern(kind, f)
+        if new {
+            keyText { b in
+                Varint.append(UInt64(b.count), to: &text)
+                text.append(contentsOf: b)
+            }
+        }
+        return id
     }
 
     /// Hands the key text gathered since the last call to `sink` and forgets it; `resolve` is

@@ -185,6 +185,11 @@ struct LogFormatLayout: Sendable {
     /// Names of `$cookie_NAME` / `$arg_NAME` variables, indexed by `Field.cookie` / `Field.arg`.
     let names: [String]
     let hasArgs: Bool
+    /// The client address and the user are words next to each other, at most one other variable
+    /// (an ident) between them, separated by spaces or `-` (`$remote_addr $remote_ident
+    /// $remote_user`, nginx's `$remote_addr - $remote_user`): a line with more words there is read
+    /// again (`readLead`).
+    let leadIsWords: Bool
 
     init(_ raw: String) throws(ConfigError) {
         let format = try LogFormatLayout.unwrap(raw)
@@ -273,6 +278,15 @@ struct LogFormatLayout: Sendable {
         self.variableNames = variableNames
         self.names = names
         self.hasArgs = fields.contains { if case .arg = $0 { return true } else { return false } }
+        if let a = fields.firstIndex(of: .remoteAddr), let u = fields.firstIndex(of: .remoteUser), u > a, u - a <= 2 {
+            leadIsWords = (a..<u).allSatisfy { k in
+                let step = steps[k]
+                return (k == a || step.field == .ignored) && step.literalEnd > step.literalStart
+                    && literals[step.literalStart..<step.literalEnd].allSatisfy { $0 == 32 || $0 == 45 }
+            }
+        } else {
+            leadIsWords = false
+        }
     }
 
     static func isNameByte(_ c: UInt8) -> Bool {
@@ -466,6 +480,8 @@ struct LogFormatLayout: Sendable {
         var uri: Span?
         var args: Span?
         var remoteAddr: WebRecord.Text?
+        var remoteAddrSpan: Span?
+        var userSpan: Span?
         var forwarded: Span?
         var requestTime: Int64?
         var upstreamTime: Int64?
@@ -477,10 +493,12 @@ struct LogFormatLayout: Sendable {
             func text() -> WebRecord.Text { LogFormatLayout.text(s, v, &r) }
             switch steps[k].field {
             case .remoteAddr:
+                remoteAddrSpan = s
                 if !v.isEmpty, !dash { remoteAddr = WebRecord.Text(s.start..<s.end) }
             case .forwardedFor:
                 if !v.isEmpty, !dash { forwarded = s }
             case .remoteUser:
+                userSpan = s
                 if !v.isEmpty, !dash { r.user = text() }
             case .timeLocal, .timeISO8601, .msec:
                 // One time is enough; the most precise one the format has wins ($msec > iso8601 > local).
@@ -538,6 +556,9 @@ struct LogFormatLayout: Sendable {
             }
         }
         r.clientIP = forwarded.map { LogFormatLayout.firstAddress(b, $0) } ?? remoteAddr
+        if leadIsWords, let a = remoteAddrSpan, let u = userSpan, !a.escaped, !u.escaped {
+            LogFormatLayout.readLead(b, from: a.start, to: u.end, forwarded: forwarded != nil, &r)
+        }
         r.responseTimeMs = requestTime ?? upstreamTime
 
         if let t = target {
@@ -630,6 +651,37 @@ struct LogFormatLayout: Sendable {
     }
 
     /// The first address of an `X-Forwarded-For` list (`client, proxy1, proxy2`).
+    /// Reads again the words from the client address to the user (`$remote_addr … $remote_user`)
+    /// when there are more of them than the format has — a virtual host first (Apache's
+    /// `vhost_combined`, Debian's `other_vhosts_access.log`: `host:port ip - user`) or an
+    /// X-Forwarded-For list (`ip, ip - -`) — so that no value with a space is ever the user (it
+    /// would join unrelated people into one) or the client address (the fallback visitor key).
+    /// The user is the last word (none when it is `-`); the word before it is the ident (or
+    /// nginx's literal `-`); of the words before those, the client is the first of a comma list,
+    /// else the last (the virtual host comes first).
+    static func readLead(_ b: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, forwarded: Bool, _ r: inout WebRecord) {
+        var words: [Range<Int>] = []
+        var i = start
+        while i < end {
+            while i < end, b[i] == 32 { i += 1 }
+            let w = i
+            while i < end, b[i] != 32 { i += 1 }
+            if i > w { words.append(w..<i) }
+        }
+        let n = words.count
+        guard n > 3 else { return } // address, ident (or `-`), user: as the format says
+        let user = words[n - 1]
+        r.user = user.count == 1 && b[user.lowerBound] == 45 ? nil : WebRecord.Text(user)
+        guard !forwarded else { return }
+        let addresses = words[0..<(n - 2)]
+        let first = addresses[addresses.startIndex]
+        if b[first.upperBound - 1] == 44 { // "ip, ip …": the first of the list
+            r.clientIP = WebRecord.Text(first.lowerBound..<(first.upperBound - 1))
+        } else {
+            r.clientIP = WebRecord.Text(addresses[addresses.endIndex - 1])
+        }
+    }
+
     static func firstAddress(_ b: UnsafeBufferPointer<UInt8>, _ v: Span) -> WebRecord.Text {
         var s = v.start
         while s < v.end, b[s] == 32 { s += 1 }

@@ -605,3 +605,38 @@ struct NginxAccessReaderTests {
         #expect(error.message.contains(message), "\(error.message)")
     }
 }
+
+/// Issue 11 (a): lines with more words before the time than the format has — a virtual host
+/// first (Apache's vhost_combined, Debian's other_vhosts_access.log: `host:port ip ident user`)
+/// or an X-Forwarded-For list (`ip, ip - -`). No value with a space may become the user (it would
+/// join unrelated people: `"- -"` on every such line) or the client address of the fallback key.
+@Suite struct ShiftedLeadTests {
+    static let time = "[04/Mar/2026:10:00:00 +0000] \"GET /a HTTP/1.1\" 200 5 \"-\" \"\(firefoxLinux)\""
+    /// nginx's own `combined`: a literal `-` where Apache logs the ident.
+    static let nginxCombined = #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#
+
+    func check(format: String, logFormat: String?) throws {
+        let lines = [
+            "www.example.com:80 192.0.2.1 - theuser \(Self.time)",   // vhost, a user
+            "shop.example.org:443 192.0.2.1 - - \(Self.time)",       // vhost, no user
+            "192.0.2.7, 198.51.100.2 - - \(Self.time)",              // X-Forwarded-For list, no user
+            "192.0.2.7, 198.51.100.2 - jane \(Self.time)",           // the same list, a user
+            "192.0.2.9 - ann \(Self.time)",                           // an ordinary line
+        ]
+        var o = ReaderOptions()
+        o.logFormat = logFormat
+        let got = try read(Array((lines.joined(separator: "\n") + "\n").utf8), format: format, options: o)
+        #expect(got.rejects.isEmpty, "\(got.rejects.map(\.detail))")
+        let t = got.touchpoints
+        try #require(t.count == 5)
+        #expect(t.map(\.keys.customer) == ["theuser", nil, nil, "jane", "ann"])
+        // Without a user the visitor is the fallback of the client address: the word after the
+        // virtual host, the first address of a forwarded list.
+        #expect(t[1].keys.visitor == fallback("192.0.2.1", firefoxLinux))
+        #expect(t[2].keys.visitor == fallback("192.0.2.7", firefoxLinux))
+    }
+
+    @Test func combinedReader() throws { try check(format: "combined", logFormat: nil) }
+
+    @Test func nginxCombinedLogFormat() throws { try check(format: "nginx", logFormat: Self.nginxCombined) }
+}

@@ -486,6 +486,7 @@ struct LogFormatLayout: Sendable {
         var requestTime: Int64?
         var upstreamTime: Int64?
         var timeRank = 0
+        var notPage = false
         for k in 0..<steps.count {
             let s = spans[k]
             let v = UnsafeBufferPointer(rebasing: b[s.start..<s.end])
@@ -516,9 +517,12 @@ struct LogFormatLayout: Sendable {
                 r.time = t
                 timeRank = rank
             case .request:
-                guard let req = RequestLine(v) else {
-                    return .rejected(.malformed, "\(variableNames[k]) \"\(Escapes.preview(v))\" is not METHOD TARGET [PROTOCOL]")
-                }
+                // What the client sent, as the server logged it: `-` or nothing (a connection
+                // closed before a request, 408), TLS handshake bytes sent to a plain-HTTP port,
+                // `PRI * HTTP/2.0`, `OPTIONS *`, `CONNECT host:443`, a lower-case method. The line
+                // itself was read; it is no page view (an `ignored` skip, once the rest of the
+                // line has been read too).
+                guard let req = RequestLine(v) else { notPage = true; continue }
                 if r.method == nil { r.method = WebRecord.Text(s.start..<(s.start + req.methodEnd)) }
                 if target == nil {
                     target = Span(start: s.start + req.targetStart, end: s.start + req.targetEnd, escaped: s.escaped)
@@ -555,6 +559,7 @@ struct LogFormatLayout: Sendable {
                 break
             }
         }
+        if notPage { return .skipped(.ignored) }
         r.clientIP = forwarded.map { LogFormatLayout.firstAddress(b, $0) } ?? remoteAddr
         if leadIsWords, let a = remoteAddrSpan, let u = userSpan, !a.escaped, !u.escaped {
             LogFormatLayout.readLead(b, from: a.start, to: u.end, forwarded: forwarded != nil, &r)

@@ -326,10 +326,11 @@ public struct WebRecordBuilder: Sendable {
         return .emitted(1)
     }
 
-    /// GET or POST, in any case.
+    /// GET or POST. Methods are case-sensitive (RFC 9110, 9.1): `get` is no GET, and servers
+    /// answer it 400 or 405.
     static func isPageMethod(_ m: UnsafeBufferPointer<UInt8>) -> Bool {
-        if m.count == 3 { return m[0] | 0x20 == 103 && m[1] | 0x20 == 101 && m[2] | 0x20 == 116 }
-        if m.count == 4 { return m[0] | 0x20 == 112 && m[1] | 0x20 == 111 && m[2] | 0x20 == 115 && m[3] | 0x20 == 116 }
+        if m.count == 3 { return m[0] == 71 && m[1] == 69 && m[2] == 84 }
+        if m.count == 4 { return m[0] == 80 && m[1] == 79 && m[2] == 83 && m[3] == 84 }
         return false
     }
 

@@ -423,8 +423,8 @@ import Glibc
         #expect(temps(out).isEmpty)
     }
 
-    /// A kernel write error that needs no root: `journeys` under a 1 KiB file-size limit (what
-    /// `ulimit -f` sets for a cron job) gets EFBIG part-way through rejects.ndjson (1,145 bytes in full). It ignores SIGXFSZ,
+    /// A kernel write error that needs no root: `journeys` under a 512-byte file-size limit (what
+    /// `ulimit -f` sets for a cron job) gets EFBIG part-way through rejects.ndjson (655 bytes in full). It ignores SIGXFSZ,
     /// so this is exit 74 naming the file, not a kill by signal; the previous outputs stay.
     /// The limit is set on the child by prlimit(1): lowering it in this process would reach every
     /// process other suites start meanwhile.
@@ -436,12 +436,12 @@ import Glibc
         let before = try outputs(out)
         let err = dir.url.appendingPathComponent("stderr").path
         let p = try start(["run", "--max-reject-ratio", "1", "--format", "combined", "--out", out, "fixtures/web/access.log.gz"],
-                          stderrPath: err, under: ["/usr/bin/prlimit", "--fsize=1024", "--"])
+                          stderrPath: err, under: ["/usr/bin/prlimit", "--fsize=512", "--"])
         p.waitUntilExit()
         let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: err)), as: UTF8.self)
         #expect(p.terminationReason == .exit)
         #expect(p.terminationStatus == 74, "\(text)")
-        // rejects.ndjson, written while reading, is the first file past 1 KiB.
+        // rejects.ndjson, written while reading, is the first file past 512 bytes.
         #expect(text.hasPrefix("journeys: error: \(out)/.rejects.ndjson.tmp-"), "\(text)")
         #expect(text.contains(": write: File too large; nothing was published, the previous outputs in \(out) are unchanged\n"), "\(text)")
         #expect(noStackTrace(text))

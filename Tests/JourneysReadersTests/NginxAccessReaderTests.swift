@@ -51,9 +51,9 @@ struct NginxAccessReaderTests {
         #expect(o.touchpoints.count == 19)
         #expect(o.skips[.bot] == 3)   // lines 5 (Googlebot), 20 (bingbot), 23 (UptimeRobot)
         #expect(o.skips[.asset] == 4) // lines 2 (.css), 9 (.png), 17 (.js), 27 (.woff2)
-        #expect(o.skips.total == 7)
-        #expect(o.rejects.map { "\($0.origin.line):\($0.reason.rawValue)" }
-            == ["13:malformed", "16:bad_timestamp", "18:malformed", "24:malformed"])
+        #expect(o.skips[.ignored] == 2) // lines 18 (request "-", 400), 24 (TLS handshake bytes on port 80)
+        #expect(o.skips.total == 9)
+        #expect(o.rejects.map { "\($0.origin.line):\($0.reason.rawValue)" } == ["13:malformed", "16:bad_timestamp"])
         #expect(o.touchpoints.allSatisfy { $0.channel == .web && $0.action == .pageView })
     }
 
@@ -212,10 +212,8 @@ struct NginxAccessReaderTests {
         let byLine = Dictionary(uniqueKeysWithValues: o.rejects.map { ($0.origin.line, $0) })
         #expect(byLine[13]?.detail.contains("$time_local") == true) // cut after "[10/Oct/2026:21:0"
         #expect(byLine[16]?.detail == #"$time_local "31/Sep/2026:12:00:00 +0200" is not a valid time"#)
-        #expect(byLine[18]?.detail.contains(#"$request "-""#) == true)
-        #expect(byLine[24]?.detail.contains("$request") == true)  // TLS handshake bytes on port 80
-        let line24 = try fixture("web/access.log").split(separator: 10)[23]
-        #expect(byLine[24]?.raw == Array(line24))
+        let line13 = try fixture("web/access.log").split(separator: 10)[12]
+        #expect(byLine[13]?.raw == Array(line13))
     }
 
     @Test func botsAndAssetsAreKeptWhenAskedTo() throws {
@@ -224,7 +222,7 @@ struct NginxAccessReaderTests {
         opts.skipAssets = false
         let o = try read(fixture("web/access.log"), format: "combined", options: opts)
         #expect(o.touchpoints.count == 26)
-        #expect(o.skips.total == 0)
+        #expect(o.skips.total == 2) // lines 18 and 24: no page requests, whatever the options
         let googlebot = try #require(touchpoint(o, line: 5))
         #expect(googlebot.path == "/products/boots")
         let css = try #require(touchpoint(o, line: 2))
@@ -530,12 +528,14 @@ struct NginxAccessReaderTests {
             198.51.100.7 - - [10/Oct/2026:09:14:03 +0200] "GET /" 200 0 "-" "-"
 
             """.utf8), format: "combined")
+        // Lines 1-4 were read: their requests are no page views (`-`, no target, a lower-case
+        // method, CONNECT), so they are `ignored` skips (issue 11); lines 5-8 cannot be read.
+        #expect(o.skips[.ignored] == 4)
         #expect(o.rejects.map { "\($0.origin.line):\($0.reason.rawValue)" } == [
-            "1:malformed", "2:malformed", "3:malformed", "4:malformed", "5:malformed", "6:bad_timestamp",
-            "7:malformed", "8:malformed",
+            "5:malformed", "6:bad_timestamp", "7:malformed", "8:malformed",
         ])
-        #expect(o.rejects[4].detail == #"$status "2x0" is not a number"#)
-        #expect(o.rejects[6].detail.contains("closing quote after $http_user_agent"))
+        #expect(o.rejects[0].detail == #"$status "2x0" is not a number"#)
+        #expect(o.rejects[2].detail.contains("closing quote after $http_user_agent"))
         // An absolute URL in the request line, and an HTTP/0.9-style request without a protocol.
         #expect(o.touchpoints.map(\.origin.line) == [9, 10])
         #expect(o.touchpoints.first?.path == "/p")
@@ -639,4 +639,34 @@ struct NginxAccessReaderTests {
     @Test func combinedReader() throws { try check(format: "combined", logFormat: nil) }
 
     @Test func nginxCombinedLogFormat() throws { try check(format: "nginx", logFormat: Self.nginxCombined) }
+}
+
+/// Issue 11 (b): requests every internet-facing server logs that are no page view are `ignored`
+/// skips, not rejects (a reject is a line the tool could not read): a nightly run on a public
+/// site must not fail its reject ratio on them. The rest of the line is still read, so a line
+/// whose status is not a number stays a reject.
+@Suite struct NonPageRequestTests {
+    func line(_ request: String, _ status: String) -> String {
+        #"192.0.2.1 - - [04/Mar/2026:10:00:00 +0000] "\#(request)" \#(status) 0 "-" "\#(firefoxLinux)""#
+    }
+
+    @Test func routineRequestsAreIgnoredSkips() throws {
+        let lines = [
+            line("-", "408"),                                                    // 1 closed before a request
+            line("", "400"),                                                     // 2 empty request
+            line(#"\x16\x03\x01\x02\x00\x01\x00\x01\xFC\x03\x03"#, "400"),      // 3 TLS handshake, nginx-escaped
+            line("PRI * HTTP/2.0", "400"),                                       // 4 HTTP/2 preface on HTTP/1
+            line("OPTIONS * HTTP/1.1", "200"),                                   // 5 server-wide OPTIONS
+            line("CONNECT www.example.com:443 HTTP/1.1", "405"),                 // 6 proxy probe
+            line("get / HTTP/1.1", "400"),                                       // 7 lower-case: no GET (RFC 9110 9.1)
+            line("GET /ok HTTP/1.1", "200"),                                     // 8 a page view
+            line("-", "abc"),                                                    // 9 status unreadable: a reject
+        ]
+        let got = try read(Array((lines.joined(separator: "\n") + "\n").utf8), format: "combined")
+        #expect(got.touchpoints.map(\.origin.line) == [8])
+        #expect(got.skips[.ignored] == 7)
+        #expect(got.skips.total == 7)
+        #expect(got.rejects.map(\.origin.line) == [9])
+        #expect(got.rejectReasons == [.malformed])
+    }
 }

@@ -8,12 +8,15 @@ public struct AgentVerdict: Sendable, Equatable {
 
 /// Classifies user agents: bot or person, and device class.
 ///
-/// Bots are recognised by the lower-cased literals of `BotPatterns` (several hundred). They are
+/// Bots are recognised by the lower-cased literals of `BotPatterns` (several hundred, the
+/// maintained list) and `BotHeuristics` (families it misses: health checks, metrics agents, feed
+/// readers, HTTP libraries, self-declared robots). They are
 /// indexed once per process by their first two bytes, so one classification is a single pass
 /// over the user agent with a table lookup per byte pair, not one scan per pattern.
 public enum UserAgentClassifier {
     /// The bot literals, indexed.
-    static let index = BotIndex(substrings: BotPatterns.substrings, prefixes: BotPatterns.prefixes)
+    static let index = BotIndex(substrings: BotPatterns.substrings + BotHeuristics.substrings,
+                                prefixes: BotPatterns.prefixes + BotHeuristics.prefixes)
 
     public static func classify(_ ua: String) -> AgentVerdict {
         var ua = ua

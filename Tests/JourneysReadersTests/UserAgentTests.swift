@@ -44,8 +44,51 @@ private let bots: [String] = [
 /// Whether `ua` is a bot by a plain scan of every literal (the reference the index must agree with).
 private func naiveIsBot(_ ua: String) -> Bool {
     let lower = ua.lowercased()
-    return BotPatterns.substrings.contains { lower.contains($0) } || BotPatterns.prefixes.contains { lower.hasPrefix($0) }
+    return (BotPatterns.substrings + BotHeuristics.substrings).contains { lower.contains($0) }
+        || (BotPatterns.prefixes + BotHeuristics.prefixes).contains { lower.hasPrefix($0) }
 }
+
+/// Real user agents the maintained list misses (issue 11), per `BotHeuristics` family. In the
+/// issue's probe these counted as people: health checks and monitors became touchpoints.
+private let heuristicBots: [String: [String]] = [
+    "health checks and probes": [
+        "kube-probe/1.29",                                   // Kubernetes liveness / readiness probes
+        "ELB-HealthChecker/2.0",                             // AWS load balancers
+        "GoogleHC/1.0",                                      // Google Cloud load-balancer health checks
+        "Consul Health Check",                               // HashiCorp Consul HTTP checks
+        "Blackbox Exporter/0.24.0",                          // Prometheus blackbox exporter
+        "check_http/v2.3.3 (monitoring-plugins 2.3.3)",      // Nagios / Icinga plugin
+    ],
+    "metrics and observability agents": [
+        "Prometheus/2.51.0",
+        "Datadog Agent/7.52.0",
+        "Elastic-Metricbeat/8.12.2 (linux; amd64; 5b2a3a8; 2024-02-01 00:00:00 +0000 UTC)",
+        "Elastic-Heartbeat/8.12.2 (linux; amd64; 5b2a3a8; 2024-02-01 00:00:00 +0000 UTC)",
+        "Telegraf/1.30.0 Go/1.22.1",
+    ],
+    "feed readers": [
+        "NewsBlur Feed Fetcher - 12 subscribers - https://www.newsblur.com/site/1234/example (Mozilla/5.0)",
+        "Feedbin feed-id:1234 - 5 subscribers",
+        "Miniflux/2.1.0 (https://miniflux.app)",
+        "FreshRSS/1.23.1 (Linux; https://freshrss.org)",
+        "Tiny Tiny RSS/23.04 (https://tt-rss.org/)",
+    ],
+    "HTTP libraries and tools": [
+        "Java/17.0.2",
+        "okhttp/4.12.0",
+        "Go-http-client/1.1",
+        "python-requests/2.31.0",
+        "axios/1.6.7",
+        "PostmanRuntime/7.36.3",
+    ],
+    "self-declared robots": [
+        "SomeRandomBot/1.0",
+        "MyCrawler",
+        "example-spider/2.0",
+        "Mozilla/5.0 (compatible; Foo/1.0; +http://foo.example/about.html)",
+        "Mozilla/5.0 (compatible; Robot example)",
+    ],
+]
 
 @Suite("UserAgent")
 struct UserAgentTests {
@@ -94,6 +137,19 @@ struct UserAgentTests {
         #expect(subs.contains("googlebot/"))                                 // Googlebot\/
         #expect(BotPatterns.prefixes.contains("curl"))                       // ^curl
         #expect(!subs.contains("sonic"))
+    }
+
+    @Test func everyHeuristicFamilyIsABot() {
+        #expect(Set(heuristicBots.keys) == Set(BotHeuristics.families.map(\.name)))
+        for (family, agents) in heuristicBots {
+            for ua in agents { #expect(UserAgentClassifier.classify(ua).isBot, "\(family): \(ua)") }
+        }
+        // Near misses that are people: a CUBOT phone (no `bot/`), and every browser above.
+        let cubot = "Mozilla/5.0 (Linux; Android 10; CUBOT_X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/91.0.4472.120 Mobile Safari/537.36"
+        #expect(!UserAgentClassifier.classify(cubot).isBot)
+        for (ua, _) in browsers { #expect(!UserAgentClassifier.classify(ua).isBot, "\(ua)") }
+        // Literals are lower-case and not empty (the index compares lower-cased bytes).
+        for l in BotHeuristics.substrings + BotHeuristics.prefixes { #expect(l == l.lowercased() && l.utf8.count >= 2, "\(l)") }
     }
 
     @Test func everyLiteralIsFoundByTheIndex() {

@@ -121,6 +121,26 @@ public enum URLParts {
 
     /// The range of `//authority` in an absolute URL (after `scheme:`), if any.
     static func authorityRange(_ b: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        if let r = schemeAuthorityRange(b) { return r }
+        // No scheme, as some logs and proxies write a referrer: `//host/…` (protocol-relative),
+        // or `host.tld/…` — host bytes up to the first `/`, `?` or `#`, with a dot among them. A
+        // relative path, `-` or a word without a dot is no host.
+        var start = 0
+        if b.count > 2, b[0] == 47, b[1] == 47 { start = 2 }
+        var j = start, dot = false
+        while j < b.count, b[j] != 47, b[j] != 63, b[j] != 35 {
+            let c = b[j] | 0x20
+            guard (97...122).contains(c) || b[j] &- 48 < 10 || b[j] == 45 || b[j] == 46 || b[j] == 58 || b[j] == 64
+                    || b[j] == 91 || b[j] == 93 || b[j] == 95 else { return nil }
+            if b[j] == 46 { dot = true }
+            j += 1
+        }
+        guard j > start, start == 2 || dot, b[start] != 46 else { return nil }
+        return start..<j
+    }
+
+    /// The authority of `scheme://authority…`, nil without a scheme.
+    static func schemeAuthorityRange(_ b: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
         var i = 0
         while i < b.count, i < 16 {
             let c = b[i] | 0x20
@@ -134,8 +154,9 @@ public enum URLParts {
         return (i + 3)..<j
     }
 
-    /// Appends the lower-cased host of an absolute URL (no user info, no port) to `out`; false
-    /// (nothing appended) for `-`, empty or relative. `b` is valid UTF-8.
+    /// Appends the lower-cased host of an absolute URL (no user info, no port) to `out`, or of a
+    /// URL written without its scheme (`//host/…`, `host.tld/…`); false (nothing appended) for
+    /// `-`, empty or relative. `b` is valid UTF-8.
     public static func host(_ b: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
         guard let r = authorityRange(b), !r.isEmpty else { return false }
         var a = UnsafeBufferPointer(rebasing: b[r])

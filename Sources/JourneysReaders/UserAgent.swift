@@ -49,6 +49,12 @@ public enum UserAgentClassifier {
         if has("mobi") || has("iphone") || has("ipod") || android || has("windows phone") || has("blackberry") || has("opera mini") {
             return .mobile
         }
+        // Feature phones: Java ME (MIDP / CLDC profiles), Symbian and Nokia Series 40 / 60, KaiOS,
+        // Openwave's UP.Browser.
+        if has("midp") || has("cldc") || has("j2me") || has("symbian") || has("series40") || has("series60")
+            || has("kaios") || has("up.browser") || has("nokia") {
+            return .mobile
+        }
         return .desktop
     }
 

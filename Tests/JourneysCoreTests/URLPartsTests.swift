@@ -39,6 +39,15 @@ import Testing
         #expect(URLParts.host("-") == nil)
         #expect(URLParts.host("/relative/path") == nil)
         #expect(URLParts.host("") == nil)
+        // Written without a scheme (issue 11 (f): such referrers were dropped): protocol-relative,
+        // or a host with a dot before the path; a word without a dot is no host.
+        #expect(URLParts.host("www.Google.com/search?q=x") == "www.google.com")
+        #expect(URLParts.host("//cdn.example.org/a") == "cdn.example.org")
+        #expect(URLParts.host("example.org") == "example.org")
+        #expect(URLParts.host("news.example.com:8080?x=1") == "news.example.com")
+        #expect(URLParts.host("localhost/x") == nil)
+        #expect(URLParts.host("search") == nil)
+        #expect(URLParts.host(".hidden/x") == nil)
     }
 
     @Test func byteLevelDecodingAppendsToABuffer() {

@@ -168,10 +168,14 @@ public struct JSONTape: Sendable {
     public init() {}
 
     /// Parses one complete JSON value (surrounding white space allowed) into the tape.
-    public mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONError) {
+    /// - Parameter hexEscapes: also accept nginx's `\xNN` in strings (a `log_format` written as
+    ///   JSON without `escape=json` escapes `"` as `\x22` and bytes outside ASCII as `\xNN`): the
+    ///   byte NN, unless the string's bytes would then not be UTF-8, when its `\xNN` of bytes
+    ///   0x80 and above stay as written.
+    public mutating func parse(_ bytes: UnsafeBufferPointer<UInt8>, hexEscapes: Bool = false) throws(JSONError) {
         nodes.removeAll(keepingCapacity: true)
         scratch.removeAll(keepingCapacity: true)
-        var p = Parser(b: bytes, tape: self)
+        var p = Parser(b: bytes, tape: self, hexEscapes: hexEscapes)
         self = JSONTape() // `p` owns the storage while it parses
         defer { self = p.tape }
         p.skipSpace()
@@ -190,7 +194,14 @@ public struct JSONTape: Sendable {
     struct Parser {
         let b: UnsafeBufferPointer<UInt8>
         var tape: JSONTape
+        let hexEscapes: Bool
         var i = 0
+
+        init(b: UnsafeBufferPointer<UInt8>, tape: JSONTape, hexEscapes: Bool = false) {
+            self.b = b
+            self.tape = tape
+            self.hexEscapes = hexEscapes
+        }
 
         func fail(_ m: String) -> JSONError { JSONError(message: m, offset: i) }
 
@@ -326,10 +337,21 @@ public struct JSONTape: Sendable {
                 return
             }
             let outStart = tape.scratch.count
+            let escapesAt = i
+            var keepHighHex = false // a second pass: `\xNN` of 0x80 and above stay as written
             tape.scratch.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
+            var decodedHighHex = false
             while i < b.count {
                 let c = b[i]
                 if c == 34 {
+                    if decodedHighHex, !keepHighHex,
+                       !tape.scratch.withUnsafeBufferPointer({ URLParts.isValidUTF8(UnsafeBufferPointer(rebasing: $0[outStart...])) }) {
+                        tape.scratch.removeSubrange(outStart...)
+                        tape.scratch.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<escapesAt]))
+                        i = escapesAt
+                        keepHighHex = true
+                        continue
+                    }
                     tape.nodes.append(Node(kind: .string, unescaped: true, ascii: high < 0x80, start: outStart,
                                            end: tape.scratch.count, next: tape.nodes.count + 1))
                     i += 1
@@ -364,6 +386,18 @@ public struct JSONTape: Sendable {
                     guard let u = Unicode.Scalar(scalar) else { throw fail("bad \\u escape") }
                     for unit in UTF8.encode(u)! { tape.scratch.append(unit) }
                     if scalar >= 0x80 { high |= 0x80 }
+                case 120 where hexEscapes: // \xNN
+                    guard i + 2 <= b.count, let h = URLParts.hexValue(b[i]), let l = URLParts.hexValue(b[i + 1]) else {
+                        throw fail("bad \\x escape")
+                    }
+                    let byte = h << 4 | l
+                    if byte >= 0x80, keepHighHex {
+                        tape.scratch.append(contentsOf: UnsafeBufferPointer(rebasing: b[(i - 2)..<(i + 2)]))
+                    } else {
+                        tape.scratch.append(byte)
+                        if byte >= 0x80 { decodedHighHex = true; high |= 0x80 }
+                    }
+                    i += 2
                 default: throw fail("bad escape")
                 }
             }

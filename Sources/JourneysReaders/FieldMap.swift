@@ -163,10 +163,10 @@ public enum JSONLine {
         }
     }
 
-    /// Parses a line into `tape`; nil when it parsed, else the error.
-    static func parse(_ line: UnsafeBufferPointer<UInt8>, into tape: inout JSONTape) -> JSONError? {
+    /// Parses a line into `tape`; nil when it parsed, else the error (`hexEscapes`: as `JSONTape.parse`).
+    static func parse(_ line: UnsafeBufferPointer<UInt8>, into tape: inout JSONTape, hexEscapes: Bool = false) -> JSONError? {
         do throws(JSONError) {
-            try tape.parse(line)
+            try tape.parse(line, hexEscapes: hexEscapes)
             return nil
         } catch {
             return error

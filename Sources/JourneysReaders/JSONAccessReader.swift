@@ -14,6 +14,8 @@ import JourneysCore
 ///   (Traefik `StartUTC`, nginx `$time_iso8601`), common-log (`$time_local`), epoch seconds as a
 ///   number or text (Caddy `ts`, nginx `$msec`).
 /// - Status as a number or a string (`"status":"$status"`).
+/// - nginx's `\xNN` escapes are read in strings (a JSON-shaped log_format without `escape=json`
+///   writes `"` as `\x22` and bytes outside ASCII as `\xNN`).
 /// - Response time has one role per unit, first present wins, rounded to whole milliseconds:
 ///   `response_time` in seconds (nginx `$request_time`, Caddy `duration`, which is a float of
 ///   seconds unless Caddy's `duration_format` says otherwise), `response_time_ms` in
@@ -30,7 +32,7 @@ public struct JSONAccessReader: LogReader {
 
     /// Default paths per role (`visitor` and `customer` come from the identity options).
     public static let defaultPaths: [String: String] = [
-        "time": "StartUTC|time|time_iso8601|time_local|timestamp|@timestamp|msec|ts",
+        "time": "StartUTC|time|time_iso8601|time_local|timestamp|@timestamp|msec|ts|date",
         "ip": "client_ip|remote_addr|request.client_ip|request.remote_ip|ClientHost|ip",
         "method": "request_method|request.method|RequestMethod|method",
         "uri": "request_uri|request.uri|RequestPath|url|uri",
@@ -150,7 +152,8 @@ public struct JSONAccessReader: LogReader {
         var tape = JSONTape()
         swap(&tape, &self.tape)
         defer { swap(&tape, &self.tape) }
-        if let e = JSONLine.parse(line, into: &tape) { return .rejected(.badJSON, "not JSON: \(e)") }
+        // nginx's `\xNN` escapes too: a log_format written as JSON without `escape=json`.
+        if let e = JSONLine.parse(line, into: &tape, hexEscapes: true) { return .rejected(.badJSON, "not JSON: \(e)") }
         return tape.withDoc(line) { doc in read(doc, line: line, origin: origin, into: &out) }
     }
 

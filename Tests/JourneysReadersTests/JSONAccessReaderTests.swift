@@ -277,6 +277,31 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         #expect(t.keys.visitor == "v1")
     }
 
+    @Test func nginxHexEscapesWithoutEscapeJSON() throws {
+        // Issue 11 (e): `log_format j '{"uri":"$request_uri",…}'` without escape=json writes `"` as
+        // \x22 and bytes outside ASCII as \xNN; such lines were bad_json. \xC3\xA9 is é (UTF-8);
+        // a lone \xFF would not be UTF-8, so it stays as written.
+        let lines = [
+            #"{"time":"2026-03-04T09:00:00Z","uri":"/caf\xC3\xA9?q=\x22x\x22","status":200,"remote_addr":"192.0.2.1","visitor_id":"v1"}"#,
+            #"{"time":"2026-03-04T09:00:00Z","uri":"/b","status":200,"remote_addr":"192.0.2.1","visitor_id":"v\xFF2"}"#,
+            #"{"time":"2026-03-04T09:00:00Z","uri":"/c\xZZ","status":200}"#,
+        ]
+        let got = try read(bytes(lines.joined(separator: "\n") + "\n"), format: "json_access")
+        #expect(got.touchpoints.map(\.origin.line) == [1, 2])
+        #expect(got.rejectReasons == [.badJSON])
+        #expect(got.touchpoints.first?.path == "/café")
+        #expect(got.touchpoints.first?.query == [QueryParam("q", "\"x\"")])
+        #expect(got.touchpoints.last?.keys.visitor == #"v\xFF2"#)
+    }
+
+    @Test func dateIsATimeAlias() throws {
+        // Issue 11 (e): a log whose only time field is `date` was rejected bad_timestamp.
+        let line = #"{"date":"2026-03-04T09:00:00Z","request_uri":"/d","status":200,"remote_addr":"192.0.2.1"}"#
+        let got = try read(bytes(line + "\n"), format: "json_access")
+        #expect(got.rejects.isEmpty)
+        #expect(got.touchpoints.first?.time == mar4 + hms(9, 0, 0))
+    }
+
     @Test func timezoneOffsetAppliesToTimesWithoutOne() throws {
         var o = ReaderOptions()
         o.timezoneOffset = 3600

@@ -10,11 +10,17 @@ import JourneysCore
 ///
 /// Per data line:
 /// - Separator: a line containing a tab is split at every tab (CloudFront); otherwise at runs
-///   of spaces (IIS). A field of `-` is empty. A line whose field count differs from the
-///   directive's is rejected `malformed`, as is a data line before any `#Fields:`.
+///   of spaces (IIS). Tabs, spaces and a carriage return at the end of the line are no field
+///   (AWS's own CloudFront example line ends with a tab). A field in double quotes (IIS Advanced
+///   Logging, Incapsula) is read without them and may hold spaces. A field of `-` is empty. A
+///   line whose field count differs from the directive's is rejected `malformed`, as is a data
+///   line before any `#Fields:`.
 /// - Time: `date` + `time` (UTC, `hh:mm:ss` with an optional fraction). Without a `date`
-///   column, the date of the latest `#Date:` directive is used.
-/// - Target: `cs-uri-stem` + `?` + `cs-uri-query`, or `cs-uri` when logged whole.
+///   column, the date of the latest `#Date:` directive is used. Without `date` and `time`,
+///   `date-local` + `time-local` (IIS Advanced Logging), in the source's `timezone`.
+/// - Target: `cs-uri-stem` + `?` + `cs-uri-query`, or `cs-uri` when logged whole. A `?` or `#`
+///   inside the stem is part of the path (the stem is never a query or a fragment).
+/// - Status: `sc-status`, or `c-status`.
 /// - Flavour: the log is treated as CloudFront when its `#Fields:` lists an `x-edge-…` field
 ///   or its `#Software:` names CloudFront; otherwise as IIS. The flavour decides two things:
 ///   - `time-taken`: IIS writes milliseconds (`187`), CloudFront seconds with a millisecond
@@ -45,7 +51,8 @@ public struct W3CExtendedReader: LogReader {
 
     /// What a `#Fields:` column holds, for the columns this reader uses.
     enum Column: Equatable {
-        case date, time, clientIP, method, uriStem, uriQuery, uri, status, referrer, userAgent, cookie, username, timeTaken
+        case date, time, dateLocal, timeLocal, clientIP, method, uriStem, uriQuery, uri, status, referrer, userAgent, cookie
+        case username, timeTaken
         case other
 
         /// The column of a `#Fields:` name. No name this reader knows is longer than 14 bytes, and
@@ -62,12 +69,14 @@ public struct W3CExtendedReader: LogReader {
             switch name.lowercased() {
             case "date": self = .date
             case "time": self = .time
+            case "date-local": self = .dateLocal
+            case "time-local": self = .timeLocal
             case "c-ip": self = .clientIP
             case "cs-method": self = .method
             case "cs-uri-stem": self = .uriStem
             case "cs-uri-query": self = .uriQuery
             case "cs-uri": self = .uri
-            case "sc-status": self = .status
+            case "sc-status", "c-status": self = .status
             case "cs(referer)", "cs(referrer)": self = .referrer
             case "cs(user-agent)": self = .userAgent
             case "cs(cookie)": self = .cookie
@@ -133,6 +142,7 @@ public struct W3CExtendedReader: LogReader {
         // Split into fields: tabs when the line has one, else runs of spaces.
         let tabbed = line.contains(9)
         var date: UnsafeBufferPointer<UInt8>?, time: UnsafeBufferPointer<UInt8>?
+        var dateLocal: UnsafeBufferPointer<UInt8>?, timeLocal: UnsafeBufferPointer<UInt8>?
         var stem: UnsafeBufferPointer<UInt8>?, query: UnsafeBufferPointer<UInt8>?, uri: WebRecord.Text?
         var status: UnsafeBufferPointer<UInt8>?, agent: UnsafeBufferPointer<UInt8>?, cookie: WebRecord.Text?
         var taken: UnsafeBufferPointer<UInt8>?
@@ -141,12 +151,16 @@ public struct W3CExtendedReader: LogReader {
         func take(_ start: Int, _ end: Int) {
             defer { count += 1 }
             guard count < columns.count else { return }
+            var start = start, end = end
+            if end - start >= 2, line[start] == 34, line[end - 1] == 34 { start += 1; end -= 1 } // "quoted"
             guard end > start, !(end - start == 1 && line[start] == 45) else { return }
             let v = UnsafeBufferPointer(rebasing: line[start..<end])
             let t = WebRecord.Text(start..<end)
             switch columns[count] {
             case .date: date = v
             case .time: time = v
+            case .dateLocal: dateLocal = v
+            case .timeLocal: timeLocal = v
             case .clientIP: record.clientIP = t
             case .method: record.method = t
             case .uriStem: stem = v
@@ -161,7 +175,8 @@ public struct W3CExtendedReader: LogReader {
             case .other: break
             }
         }
-        let n = line.count
+        var n = line.count
+        while n > 0, line[n - 1] == 9 || line[n - 1] == 32 || line[n - 1] == 13 { n -= 1 }
         if tabbed {
             var start = 0
             while true {
@@ -177,7 +192,13 @@ public struct W3CExtendedReader: LogReader {
                 while i < n, line[i] == 32 { i += 1 }
                 if i == n { break }
                 var end = i
-                while end < n, line[end] != 32 { end += 1 }
+                if line[i] == 34 { // "a quoted field", to its closing quote
+                    end = i + 1
+                    while end < n, !(line[end] == 34 && (end + 1 == n || line[end + 1] == 32)) { end += 1 }
+                    end = min(end + 1, n)
+                } else {
+                    while end < n, line[end] != 32 { end += 1 }
+                }
                 take(i, end)
                 i = end
             }
@@ -186,7 +207,18 @@ public struct W3CExtendedReader: LogReader {
             return .rejected(.malformed, "line has \(count) fields, the #Fields directive lists \(columns.count)")
         }
 
-        // Time: date + time of day, UTC.
+        // Time: date + time of day, UTC; else the local date and time in the source's zone.
+        if date == nil, time == nil, let dateLocal, let timeLocal {
+            guard dateLocal.count == 10, let d = Timestamp.parseISO8601(dateLocal) else {
+                return .rejected(.badTimestamp, "date-local \"\(String(decoding: dateLocal, as: UTF8.self))\" is not YYYY-MM-DD")
+            }
+            guard let tod = Self.timeOfDay(timeLocal) else {
+                return .rejected(.badTimestamp, "time-local \"\(String(decoding: timeLocal, as: UTF8.self))\" is not hh:mm:ss")
+            }
+            record.time = d + tod - Int64(builder.options.timezoneOffset) * 1000
+            return rest(line, stem: stem, query: query, uri: uri, status: status, taken: taken, agent: agent, cookie: cookie,
+                        origin: origin, into: &out)
+        }
         let day: Int64
         if let date {
             guard date.count == 10, let d = Timestamp.parseISO8601(date) else {
@@ -202,13 +234,24 @@ public struct W3CExtendedReader: LogReader {
             return .rejected(.badTimestamp, "time \"\(time.map { String(decoding: $0, as: UTF8.self) } ?? "-")\" is not hh:mm:ss")
         }
         record.time = day + tod
+        return rest(line, stem: stem, query: query, uri: uri, status: status, taken: taken, agent: agent, cookie: cookie,
+                    origin: origin, into: &out)
+    }
 
+    /// The rest of a data line once its time is known: target, status, response time, user
+    /// agent, cookies; then the touchpoint.
+    mutating func rest(_ line: UnsafeBufferPointer<UInt8>, stem: UnsafeBufferPointer<UInt8>?, query: UnsafeBufferPointer<UInt8>?,
+                       uri: WebRecord.Text?, status: UnsafeBufferPointer<UInt8>?, taken: UnsafeBufferPointer<UInt8>?,
+                       agent: UnsafeBufferPointer<UInt8>?, cookie: WebRecord.Text?, origin: Origin,
+                       into out: inout TouchpointBuffer) -> LineVerdict {
         // Target.
         if let uri {
             record.target = uri
         } else if let stem {
             record.target = record.decode { out in
-                out.append(contentsOf: stem)
+                for c in stem { // `?` and `#` in a stem are path bytes
+                    if c == 63 { out.append(contentsOf: [37, 51, 70]) } else if c == 35 { out.append(contentsOf: [37, 50, 51]) } else { out.append(c) }
+                }
                 if let query {
                     out.append(63)
                     out.append(contentsOf: query)
@@ -249,8 +292,8 @@ public struct W3CExtendedReader: LogReader {
             }
             columns = cols
             edgeFields = edge
-            if !cols.contains(.time) {
-                layoutProblem = "the #Fields directive has no time field"
+            if !cols.contains(.time), !(cols.contains(.dateLocal) && cols.contains(.timeLocal)) {
+                layoutProblem = "the #Fields directive has no time field (time, or date-local and time-local)"
             } else if !cols.contains(.uriStem), !cols.contains(.uri) {
                 layoutProblem = "the #Fields directive has no cs-uri-stem or cs-uri field"
             } else {

@@ -189,7 +189,7 @@ private func lines(_ text: String) -> [UInt8] { Array(text.utf8) }
 
             """), format: "w3c")
         #expect(got.rejectReasons == [.malformed, .malformed])
-        #expect(got.rejects.map(\.detail) == ["the #Fields directive has no time field",
+        #expect(got.rejects.map(\.detail) == ["the #Fields directive has no time field (time, or date-local and time-local)",
                                               "the #Fields directive has no cs-uri-stem or cs-uri field"])
     }
 
@@ -287,5 +287,47 @@ private func lines(_ text: String) -> [UInt8] { Array(text.utf8) }
         #expect(d.channel == "web")
         #expect(!d.summary.isEmpty)
         #expect(d.options.contains("time-taken"))
+    }
+}
+
+/// Issue 11 (d): W3C shapes that were rejected or misread.
+@Suite struct W3CVariantsTests {
+    static let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:131.0) Gecko/20100101 Firefox/131.0"
+
+    @Test func aTrailingTabIsNoField() throws {
+        // CloudFront's standard log lines may end with a tab (AWS's own example line does), and
+        // a file written on Windows ends lines with CR: neither is one more field.
+        let agent = Self.firefox.replacingOccurrences(of: " ", with: "%20")
+        let text = "#Fields: date time x-edge-location c-ip cs-method cs-uri-stem sc-status cs(User-Agent) cs-uri-query\n"
+            + "2026-03-02\t09:00:00\tLAX1\t192.0.2.100\tGET\t/index.html\t200\t\(agent)\t-\t\n"
+            + "2026-03-02\t09:00:01\tLAX1\t192.0.2.100\tGET\t/two.html\t200\t\(agent)\t-\r\n"
+        let got = try read(lines(text), format: "w3c")
+        #expect(got.rejects.isEmpty, "\(got.rejects.map(\.detail))")
+        #expect(got.touchpoints.map(\.path) == ["/index.html", "/two.html"])
+        #expect(got.touchpoints.first?.time == mar2 + hms(9, 0, 0))
+    }
+
+    @Test func quotedFieldsLocalTimesAndPathBytes() throws {
+        // IIS Advanced Logging: quoted values (the user agent with its spaces), local date and
+        // time in the source's zone (+01:00: 10:00 local is 09:00 UTC), and a stem holding `#` and
+        // `?`, which are path bytes there.
+        var o = ReaderOptions()
+        o.timezoneOffset = 3600
+        let text = "#Fields: date-local time-local c-ip cs-method cs-uri-stem cs-uri-query sc-status cs(User-Agent)\n"
+            + #""2026-03-02" "10:00:00" "192.0.2.1" "GET" "/a b#c?d" "utm_source=x" "200" "\#(Self.firefox)""# + "\n"
+        let got = try read(lines(text), format: "w3c", options: o)
+        #expect(got.rejects.isEmpty, "\(got.rejects.map(\.detail))")
+        let t = try #require(got.touchpoints.first)
+        #expect(t.time == mar2 + hms(9, 0, 0))
+        #expect(t.path == "/a b#c?d")
+        #expect(t.campaign.source == "x")
+        #expect(t.device == .desktop)
+    }
+
+    @Test func cStatusIsTheStatus() throws {
+        let text = "#Fields: date time cs-uri-stem c-status c-ip cs(User-Agent)\n"
+            + "2026-03-02 09:00:00 /missing 404 192.0.2.1 \(Self.firefox.replacingOccurrences(of: " ", with: "+"))\n"
+        let got = try read(lines(text), format: "w3c")
+        #expect(got.touchpoints.first?.status == 404)
     }
 }

@@ -232,6 +232,7 @@ public enum RunJob {
                 stats.duplicates = built.duplicates
                 stats.inputsDetail = summaries.map { s in
                     var d = InputDetail(name: s.name, format: s.format)
+                    d.formatDetected = s.formatDetected
                     d.lines = s.lines
                     d.touchpoints = s.touchpointLines
                     for reason in SkipReason.allCases where s.skips[reason] > 0 { d.skipped[reason.rawValue] = s.skips[reason] }

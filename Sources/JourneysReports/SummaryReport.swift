@@ -36,6 +36,8 @@ public struct RunStatistics: Sendable, Equatable {
 public struct InputDetail: Sendable, Equatable {
     public var name: String
     public var format: String?
+    /// The format was detected from the input's first lines, not named.
+    public var formatDetected = false
     public var lines: Int64 = 0
     public var touchpoints: Int64 = 0
     public var skipped: [String: Int64] = [:]
@@ -72,7 +74,7 @@ public struct InputDetail: Sendable, Equatable {
 ///           "skipped": {reason: count}, "rejects": {reason: count},
 ///           "rejected_events": {reason: count}, "persons": …,
 ///           "merges_blocked": …, "elapsed_seconds": …, "duplicates": …,
-///           "inputs_detail": [{"name": …, "format": …, "lines": …, "touchpoints": …,
+///           "inputs_detail": [{"name": …, "format": …, "format_detected": …, "lines": …, "touchpoints": …,
 ///                              "skipped": {reason: count}, "duplicates": …,
 ///                              "rejected": {reason: count}, "rejected_events": {reason: count},
 ///                              "damage": … or null}, …]}
@@ -178,6 +180,7 @@ public struct SummaryReport: JourneyAggregate {
                 ("inputs_detail", .array(s.inputsDetail.map { d in
                     .object([
                         ("name", .string(d.name)), ("format", d.format.map { .string($0) } ?? .raw("null")),
+                        ("format_detected", .raw(d.formatDetected ? "true" : "false")),
                         ("lines", .int(d.lines)), ("touchpoints", .int(d.touchpoints)), ("skipped", counts(d.skipped)),
                         ("duplicates", .int(d.duplicates)), ("rejected", counts(d.rejected)),
                         ("rejected_events", counts(d.rejectedEvents)),

@@ -262,7 +262,19 @@ enum Summary {
         t += ", rejected \(rejectTotal)" + (rejectParts.isEmpty ? "" : " (\(rejectParts.joined(separator: ", ")))")
         let events = inputs.reduce(Int64(0)) { $0 + $1.rejectedEvents.values.reduce(0, +) }
         if events > 0 { t += ", and \(events) events rejected within lines that gave touchpoints" }
-        return t
+        return (detected(inputs) + [t]).joined(separator: "\n")
+    }
+
+    /// One line per format that was detected rather than named, with the inputs read as it (the
+    /// first three named).
+    static func detected(_ inputs: [InputSummary]) -> [String] {
+        var byFormat: [String: [String]] = [:]
+        for s in inputs where s.formatDetected { byFormat[s.format ?? "none", default: []].append(s.name) }
+        return byFormat.keys.sorted().map { f in
+            let names = byFormat[f]!
+            let shown = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
+            return "journeys: format \(f) detected from the first lines of \(shown)"
+        }
     }
 }
 

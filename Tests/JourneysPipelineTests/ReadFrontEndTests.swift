@@ -109,4 +109,23 @@ import Testing
         #expect(run.status == 64 && run.stderr.contains("--no-bom"), "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
     }
+
+    /// Issue 11 (item 5): the format a run picked is named, on standard error and in
+    /// summary.json, when it was detected; a named format is not called detected.
+    @Test func aDetectedFormatIsNamed() throws {
+        let dir = TempDir()
+        let out = dir.url.appendingPathComponent("out").path
+        let ev = try journeys(["events", "fixtures/web/access.log", "--format", "combined"])
+        #expect(ev.status == 0, "\(ev.stderr)")
+        #expect(!ev.stderr.contains("detected"), "\(ev.stderr)")
+        let events = try journeys(["events", "fixtures/web/access.log", "fixtures/email/sendgrid_events.ndjson"])
+        #expect(events.stderr.contains("journeys: format combined detected from the first lines of fixtures/web/access.log\n"), "\(events.stderr)")
+        #expect(events.stderr.contains("journeys: format sendgrid detected from the first lines of fixtures/email/sendgrid_events.ndjson\n"),
+                "\(events.stderr)")
+        let run = try journeys(["run", "--max-reject-ratio", "1", "--out", out, "fixtures/web/access.log"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("journeys: format combined detected from the first lines of fixtures/web/access.log\n"), "\(run.stderr)")
+        let summary = String(decoding: try Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")), as: UTF8.self)
+        #expect(summary.contains(#""format": "combined","#) && summary.contains(#""format_detected": true,"#), "\(summary)")
+    }
 }

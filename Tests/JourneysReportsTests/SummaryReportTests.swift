@@ -26,6 +26,7 @@ import JourneysStages
         stats.duplicates = 2
         // 100 lines = 1 touchpoint line + 90 skipped + 2 duplicates + 7 rejected.
         var detail = InputDetail(name: "a.log", format: "combined")
+        detail.formatDetected = true
         detail.lines = 100
         detail.touchpoints = 1
         detail.skipped = ["static_asset": 60, "bot": 30]
@@ -68,6 +69,7 @@ import JourneysStages
               {
                 "name": "a.log",
                 "format": "combined",
+                "format_detected": true,
                 "lines": 100,
                 "touchpoints": 1,
                 "skipped": {"bot": 30, "static_asset": 60},

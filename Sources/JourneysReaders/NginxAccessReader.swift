@@ -465,6 +465,9 @@ struct LogFormatLayout: Sendable {
             }
             spans[k] = Span(start: pos, end: end, escaped: escaped)
             pos = end + (le - ls)
+            // A literal that ends with a space matches any run of spaces: `"GET / HTTP/1.1"  200`
+            // and `ip  - -` are the same fields with one space more.
+            if le > ls, lits[le - 1] == 32 { while pos < n, b[pos] == 32 { pos += 1 } }
         }
         return nil
     }

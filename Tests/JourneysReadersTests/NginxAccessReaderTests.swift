@@ -670,3 +670,23 @@ struct NginxAccessReaderTests {
         #expect(got.rejectReasons == [.malformed])
     }
 }
+
+/// Issue 11 (f): a double space between fields broke a line (a reject, or `"- -"` as the user).
+@Suite struct DoubleSpaceTests {
+    @Test func extraSpacesBetweenFieldsAreOneSeparator() throws {
+        let rest = #"5 "-" "\#(firefoxLinux)""#
+        let lines = [
+            #"192.0.2.1 - -  [04/Mar/2026:10:00:00 +0000] "GET /a HTTP/1.1" 200 "# + rest,
+            #"192.0.2.1 - - [04/Mar/2026:10:00:00 +0000] "GET /b HTTP/1.1"  200 "# + rest,
+            #"192.0.2.1 - - [04/Mar/2026:10:00:00 +0000] "GET /c HTTP/1.1" 200  "# + rest,
+            #"192.0.2.1  - - [04/Mar/2026:10:00:00 +0000] "GET /d HTTP/1.1" 404 "# + rest,
+            #"192.0.2.1 - ann [04/Mar/2026:10:00:00 +0000] "GET  /e  HTTP/1.1" 200 "# + rest,
+        ]
+        let got = try read(Array((lines.joined(separator: "\n") + "\n").utf8), format: "combined")
+        #expect(got.rejects.isEmpty, "\(got.rejects.map(\.detail))")
+        #expect(got.touchpoints.map(\.path) == ["/a", "/b", "/c", "/d", "/e"])
+        #expect(got.touchpoints.map(\.status) == [200, 200, 200, 404, 200])
+        #expect(got.touchpoints.map(\.keys.customer) == [nil, nil, nil, nil, "ann"])
+        #expect(got.touchpoints[3].keys.visitor == fallback("192.0.2.1", firefoxLinux))
+    }
+}

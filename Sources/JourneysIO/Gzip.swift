@@ -17,6 +17,9 @@ public struct InputDamage: Sendable, Hashable, CustomStringConvertible {
         case empty
         /// A read error from the operating system.
         case readError = "read_error"
+        /// Compressed with something other than gzip (bzip2, xz, zstd, lz4, zip, 7z): not read,
+        /// rather than read as text.
+        case unsupportedCompression = "unsupported_compression"
     }
 
     public var kind: Kind
@@ -97,8 +100,8 @@ public struct ByteStreamDecoder {
         let inBuf = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
         defer { inBuf.deallocate() }
         var have = 0
-        // Fill at least 2 bytes (or to the end) to look at the magic number.
-        while have < 2 {
+        // Fill at least 6 bytes (or to the end) to look at the magic number.
+        while have < 6 {
             let n = read(UnsafeMutableRawBufferPointer(rebasing: inBuf[have...]))
             if n < 0 {
                 report.damage = InputDamage(kind: .readError, byteOffset: Int64(have), decompressedOffset: 0, member: 0, message: errnoText(-n))
@@ -108,6 +111,11 @@ public struct ByteStreamDecoder {
             have += n
         }
         report.compressedBytes = Int64(have)
+        if let other = Self.otherCompression(UnsafeRawBufferPointer(rebasing: inBuf[..<have])) {
+            report.damage = InputDamage(kind: .unsupportedCompression, byteOffset: 0, decompressedOffset: 0, member: 0,
+                                        message: "\(other.name)-compressed; journeys reads gzip and plain text: decompress it first (\(other.tool) FILE | journeys …)")
+            return report
+        }
         if have >= 2, inBuf[0] == 0x1f, inBuf[1] == 0x8b {
             report.isGzip = true
             inflateAll(inBuf: inBuf, have: have, read: read, report: &report, consumer: &consumer)
@@ -129,6 +137,19 @@ public struct ByteStreamDecoder {
             }
         }
         return report
+    }
+
+    /// The compression other than gzip whose magic bytes `b` starts with, and the tool that
+    /// decompresses it to standard output.
+    static func otherCompression(_ b: UnsafeRawBufferPointer) -> (name: String, tool: String)? {
+        func starts(_ magic: [UInt8]) -> Bool { b.count >= magic.count && zip(b, magic).allSatisfy { $0 == $1 } }
+        if starts([0x42, 0x5A, 0x68]), b.count >= 4, (0x31...0x39).contains(b[3]) { return ("bzip2", "bzcat") } // BZh1-9
+        if starts([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { return ("xz", "xzcat") }
+        if starts([0x28, 0xB5, 0x2F, 0xFD]) { return ("zstd", "zstdcat") }
+        if starts([0x04, 0x22, 0x4D, 0x18]) { return ("lz4", "lz4cat") }
+        if starts([0x50, 0x4B, 0x03, 0x04]) { return ("zip", "unzip -p") }
+        if starts([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C]) { return ("7z", "7z e -so") }
+        return nil
     }
 
     private func inflateAll<C: DecodedBytesConsumer>(inBuf: UnsafeMutableRawBufferPointer, have: Int,

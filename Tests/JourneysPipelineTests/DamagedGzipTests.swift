@@ -145,4 +145,29 @@ import Testing
         // --strict: damage is fatal.
         #expect(try journeys(["run", "--strict", "--format", "combined", "--out", out + "2", input]).status == 65)
     }
+
+    /// Issue 11 (f): a bzip2 file was read as text (its bytes became invalid_utf8 rejects). An
+    /// input compressed with something other than gzip is not read: it is reported like damage,
+    /// naming the file, the compression and the command that decompresses it (exit 3), and the
+    /// other inputs are read as usual.
+    @Test func anotherCompressionIsReportedNotReadAsText() throws {
+        let dir = TempDir()
+        // `printf 'hello\n' | bzip2`, as bzip2 1.0.8 writes it.
+        let hex = "425a6839314159265359c1c080e2000001410000100244a00030cd00c3462997177245385090c1c080e2"
+        let bz2 = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
+            let a = hex.index(hex.startIndex, offsetBy: i)
+            return UInt8(hex[a..<hex.index(a, offsetBy: 2)], radix: 16)!
+        }
+        let path = dir.write("access.log.bz2", bz2)
+        let out = dir.url.appendingPathComponent("out").path
+        let r = try journeys(["run", "--format", "combined", "--max-reject-ratio", "1", "--out", out, path, "fixtures/web/access.log"])
+        #expect(r.status == 3, "\(r.stderr)")
+        #expect(r.stderr.contains("\(path):0 (byte 0): unsupported_compression: bzip2-compressed"), "\(r.stderr)")
+        #expect(r.stderr.contains("bzcat FILE | journeys"), "\(r.stderr)")
+        let run = try summaryRun(out)
+        let detail = try #require(run["inputs_detail"] as? [[String: Any]])
+        #expect(detail.map { int($0["lines"]) } == [0, 30] || detail.map { int($0["lines"]) } == [30, 0])
+        #expect(counts(run["rejects"])["invalid_utf8"] == nil)
+    }
 }
+

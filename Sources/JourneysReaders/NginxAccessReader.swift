@@ -51,14 +51,15 @@ public struct NginxAccessReader: LogReader {
 
     public static let customDescriptor = ReaderDescriptor(
         name: "nginx", channel: "web",
-        summary: "nginx access logs written with any log_format (given as log_format; default: combined)",
+        summary: "nginx (or Apache) access logs written with any log_format / LogFormat (given as log_format; default: combined)",
         options: """
             log_format (the nginx log_format string, $name or ${name}; a pasted `log_format name [escape=…] '…' '…';` \
             directive is accepted; default combined): understands $remote_addr, $http_x_forwarded_for, $remote_user, \
             $time_local, $time_iso8601, $msec, $request, $request_method, $request_uri, $uri + $args / $query_string, \
             $arg_NAME, $status, $http_referer, $http_user_agent, $http_cookie, $cookie_NAME, $request_time, \
-            $upstream_response_time; other variables are read and ignored; timezone (UTC, for an \
-            $time_iso8601 written without offset);
+            $upstream_response_time; other variables are read and ignored; an Apache LogFormat string (%h %l %u %t \
+            \"%r\" %>s %b …, %D, %{NAME}C; bare or a pasted `LogFormat "…" name` line) is read as the nginx format it \
+            stands for; timezone (UTC, for an $time_iso8601 written without offset);
             """ + " " + commonOptions,
         make: { (o: ReaderOptions) throws(ConfigError) -> any LogReader in
             try NginxAccessReader(logFormat: o.logFormat ?? combinedLogFormat, options: o)
@@ -163,6 +164,8 @@ struct LogFormatLayout: Sendable {
         case status, referer, userAgent, cookieHeader
         case cookie(Int), arg(Int)
         case requestTime, upstreamTime
+        /// Apache's `%D` / `%{us}T` and `%{ms}T` (see `ApacheLogFormat`).
+        case requestMicros, requestMillis
         case ignored
     }
 
@@ -192,7 +195,8 @@ struct LogFormatLayout: Sendable {
     let leadIsWords: Bool
 
     init(_ raw: String) throws(ConfigError) {
-        let format = try LogFormatLayout.unwrap(raw)
+        var format = try LogFormatLayout.unwrap(raw)
+        if ApacheLogFormat.isApache(format) { format = try ApacheLogFormat.translate(format) }
         switch format {
         case "combined": self = try LogFormatLayout(NginxAccessReader.combinedLogFormat); return
         case "common": self = try LogFormatLayout(NginxAccessReader.commonLogFormat); return
@@ -313,6 +317,8 @@ struct LogFormatLayout: Sendable {
         case "http_cookie": return .cookieHeader
         case "request_time": return .requestTime
         case "upstream_response_time": return .upstreamTime
+        case "apache_request_usec": return .requestMicros
+        case "apache_request_msec": return .requestMillis
         default:
             if name.hasPrefix("cookie_"), name.count > 7 {
                 names.append(String(raw.dropFirst(7)))
@@ -556,6 +562,12 @@ struct LogFormatLayout: Sendable {
                 if !v.isEmpty, !dash { r.cookies.append(.single(name: r.append(names[i]), value: text(), encoded: true)) }
             case .requestTime:
                 requestTime = LogFormatLayout.milliseconds(v)
+            case .requestMicros where requestTime == nil: // the first of Apache's times wins
+                requestTime = NumberRange.integer(v).map { Int64($0 / 1000 + ($0 % 1000 >= 500 ? 1 : 0)) }
+            case .requestMillis where requestTime == nil:
+                requestTime = NumberRange.integer(v).map { Int64($0) }
+            case .requestMicros, .requestMillis:
+                break
             case .upstreamTime:
                 upstreamTime = LogFormatLayout.milliseconds(v)
             case .arg, .ignored:

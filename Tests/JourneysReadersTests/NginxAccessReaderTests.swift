@@ -690,3 +690,46 @@ struct NginxAccessReaderTests {
         #expect(got.touchpoints[3].keys.visitor == fallback("192.0.2.1", firefoxLinux))
     }
 }
+
+/// Issue 11 (item 4): Apache `LogFormat` strings are accepted as `log_format`, as nginx's are.
+@Suite struct ApacheLogFormatTests {
+    /// Apache's own `combined` (httpd.conf), as a bare format and as a pasted LogFormat line.
+    static let combined = #"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i""#
+
+    @Test func apacheCombinedReadsLikeCombined() throws {
+        let bytes = try fixture("web/access.log")
+        var o = ReaderOptions()
+        o.logFormat = Self.combined
+        #expect(try read(bytes, format: "nginx", options: o) == read(bytes, format: "combined"))
+        o.logFormat = #"LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\"" combined"#
+        #expect(try read(bytes, format: "nginx", options: o) == read(bytes, format: "combined"))
+    }
+
+    @Test func responseTimesCookiesAndConditions() throws {
+        // %D is microseconds (123,456 µs = 123.456 ms → 123), %{ms}T milliseconds, %{visitor_id}C one
+        // cookie; the status condition of %400,501{Referer}i is dropped.
+        var o = ReaderOptions()
+        o.logFormat = #"%h %l %u %t "%r" %>s %b "%400,501{Referer}i" "%{User-Agent}i" %D %{visitor_id}C %{ms}T"#
+        let line = #"192.0.2.1 - - [04/Mar/2026:10:00:00 +0000] "GET /a?x=1 HTTP/1.1" 200 5 "-" "\#(firefoxLinux)" 123456 v-1 87"#
+        let got = try read(Array((line + "\n").utf8), format: "nginx", options: o)
+        let t = try #require(got.touchpoints.first)
+        #expect(t.path == "/a")
+        #expect(t.keys.visitor == "v-1")
+        // The first response time present wins, in the order of the format: %D.
+        #expect(t.responseTimeMs == 123)
+    }
+
+    @Test func unknownDirectivesAreConfigurationErrors() {
+        for (format, says) in [("%h %Z %t \"%r\" %>s", "%Z"), ("%h %{%d/%b/%Y}t \"%r\" %>s", "use %t"), ("%h %t \"%r\" %>s %", "at the end")] {
+            var o = ReaderOptions()
+            o.logFormat = format
+            do {
+                _ = try ReaderRegistry.make(format: "nginx", options: o)
+                Issue.record("\(format) was accepted")
+            } catch {
+                #expect(error.path == "log_format")
+                #expect(error.message.contains(says), "\(error.message)")
+            }
+        }
+    }
+}

@@ -27,6 +27,9 @@ public enum SkipReason: String, Sendable, Hashable, CaseIterable, Comparable {
     case header
     /// An event the pipeline ignores on purpose (e.g. an email `processed` event when told to skip it).
     case ignored
+    /// A line of a file found in a log folder that no reader recognises (a README, notes): the
+    /// file is reported and skipped (`not_a_log`).
+    case notALog = "not_a_log"
 
     public static func < (a: SkipReason, b: SkipReason) -> Bool { a.rawValue < b.rawValue }
 }

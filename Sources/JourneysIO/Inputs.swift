@@ -17,11 +17,15 @@ public struct InputSpec: Sendable, Hashable {
     /// that matches nothing, a symbolic-link loop): opening it reports this, so the input is
     /// named with its reason while the others are read.
     public var problem: InputError?
+    /// Found by listing a folder, not named: if no reader recognises it, it is a stray file (a
+    /// README, notes) that is reported and skipped rather than a reason to fail the run.
+    public var foundInFolder = false
 
-    public init(path: String, format: String? = nil, problem: InputError? = nil) {
+    public init(path: String, format: String? = nil, problem: InputError? = nil, foundInFolder: Bool = false) {
         self.path = path
         self.format = format
         self.problem = problem
+        self.foundInFolder = foundInFolder
     }
 
     public var isStdin: Bool { path == "-" }
@@ -116,7 +120,7 @@ public enum Inputs {
                 closedir(dir)
                 // Sort by bytes, not by locale, so every machine orders the same way.
                 names.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
-                out.append(contentsOf: names.map { InputSpec(path: $0, format: format) })
+                out.append(contentsOf: names.map { InputSpec(path: $0, format: format, foundInFolder: true) })
                 out.append(contentsOf: problems)
             } else if excluding?.holds(a) != true {
                 out.append(InputSpec(path: a, format: format))

@@ -210,6 +210,9 @@ public struct ReadFrontEnd: Sendable {
                 status = .noInput
             }
             if let e = s.formatError { messages.append("error: \(s.name): \(e)") ; if status == .ok { status = .dataError } }
+            if let why = s.notALog {
+                messages.append("note: skipped \(s.name), not a log: \(why) (it was found in a folder, not named; name its format with --format to read it)")
+            }
             // `INPUT:LINE (byte N, gzip member M): reason`, LINE being the last line kept (before a gap).
             func warning(_ d: InputDamage, line: Int64) -> String {
                 let place = d.member > 0 ? "byte \(d.byteOffset), gzip member \(d.member)" : "byte \(d.byteOffset)"

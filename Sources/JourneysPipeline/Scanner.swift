@@ -65,6 +65,9 @@ public struct InputSummary: Sendable {
     public var openError: InputError?
     /// The format could not be detected.
     public var formatError: String?
+    /// A file found in a folder that no reader recognises: why it was skipped (its lines are
+    /// `not_a_log` skips).
+    public var notALog: String?
 
     public var rejected: Int64 { rejects.values.reduce(0, +) }
 
@@ -188,6 +191,7 @@ extension InputSummary {
         droppedPartialBytes = j.droppedPartialBytes
         openError = j.openError
         formatError = j.formatError
+        notALog = j.notALog
     }
 }
 
@@ -294,6 +298,9 @@ final class InputJob<T: Sendable> {
                 summary.format = f
                 summary.formatDetected = true
                 reader = try? ReaderRegistry.make(format: f, options: plan.options)
+            } else if nonBlank > 0, plan.spec.foundInFolder {
+                summary.notALog = "no reader recognises its first \(nonBlank) lines"
+                reader = NotALogReader()
             } else if nonBlank > 0 {
                 summary.formatError = "cannot tell the format from the first \(nonBlank) lines; name it with --format (one of: \(ReaderRegistry.names.joined(separator: ", "))) or `format:` in the pipeline"
             }
@@ -333,6 +340,14 @@ final class InputJob<T: Sendable> {
     static func unreadable(_ chunk: LineChunk, why: String) -> ChunkResult {
         var none = NoFormatReader(why: why)
         return ChunkProcessor.process(chunk, reader: &none)
+    }
+}
+
+/// Skips every line: used for a file found in a folder that no reader recognises.
+struct NotALogReader: LogReader {
+    static let format = "none"
+    mutating func read(_ line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
+        .skipped(.notALog)
     }
 }
 

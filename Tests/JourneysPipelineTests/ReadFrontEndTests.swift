@@ -128,4 +128,28 @@ import Testing
         let summary = String(decoding: try Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")), as: UTF8.self)
         #expect(summary.contains(#""format": "combined","#) && summary.contains(#""format_detected": true,"#), "\(summary)")
     }
+
+    /// Issue 11 (item 5): a stray file in a log folder (a README, notes) that no reader
+    /// recognises is reported and skipped, not a reason to fail the night; the same file named
+    /// on the command line is still an error (its format must be named).
+    @Test func aStrayFileInAFolderIsSkipped() throws {
+        let dir = TempDir()
+        let logs = dir.url.appendingPathComponent("logs").path
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let agent = "Mozilla/5.0 (X11; Linux x86_64; rv:131.0) Gecko/20100101 Firefox/131.0"
+        let log = (1...3).map { #"192.0.2.\#($0) - - [04/Mar/2026:10:00:0\#($0) +0000] "GET /p\#($0) HTTP/1.1" 200 5 "-" "\#(agent)""# }
+        try Data((log.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: logs + "/access.log"))
+        let readme = "# Logs\n\nThese are the shop's access logs.\nRotated nightly.\n"
+        try Data(readme.utf8).write(to: URL(fileURLWithPath: logs + "/README.md"))
+        let out = dir.url.appendingPathComponent("out").path
+        let r = try journeys(["run", "--out", out, logs])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("note: skipped \(logs)/README.md, not a log: no reader recognises its first 3 lines"), "\(r.stderr)")
+        let summary = String(decoding: try Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")), as: UTF8.self)
+        #expect(summary.contains(#""skipped": {"blank": 1, "not_a_log": 3}"#), "\(summary)")
+        let named = try journeys(["run", "--out", dir.url.appendingPathComponent("out2").path, logs + "/README.md"])
+        #expect(named.status == 65, "\(named.stderr)")
+        #expect(named.stderr.contains("cannot tell the format"), "\(named.stderr)")
+    }
 }
+

@@ -42,10 +42,24 @@ public struct IdentityOptions: Sendable, Equatable {
         }
     }
 
-    /// An email address trimmed and lower-cased; nil for a placeholder or text without `@`.
+    /// An email address trimmed and lower-cased; nil for a placeholder or text without `@`. A
+    /// display-name address (`Jane Doe <Jane@Example.com>`) gives the address in its `<…>`.
     public func cleanEmail(_ raw: String?) -> String? {
-        guard let t = clean(raw), t.utf8.contains(64) else { return nil }
+        guard let raw else { return nil }
+        var bytes = raw
+        let address = bytes.withUTF8 { b in
+            let a = IdentityOptions.angleAddress(b)
+            return a.count == b.count ? raw : String(decoding: a, as: UTF8.self)
+        }
+        guard let t = clean(address), t.utf8.contains(64) else { return nil }
         return t.lowercased()
+    }
+
+    /// The address inside the last `<…>` of a display-name address (`Jane Doe <jane@example.com>`),
+    /// else `b` itself.
+    public static func angleAddress(_ b: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        guard let open = b.lastIndex(of: 60), let close = b.lastIndex(of: 62), open < close else { return b }
+        return UnsafeBufferPointer(rebasing: b[(open + 1)..<close])
     }
 
     /// The range of `b` without leading and trailing ASCII white space when that is a real
@@ -107,13 +121,14 @@ public final class IdentityBytes: Sendable {
     /// The trimmed address, not yet lower-cased (`TouchpointBuffer.setEmail` does that); nil for
     /// a placeholder or text without `@`.
     public func cleanedEmail(_ raw: UnsafeBufferPointer<UInt8>?) -> UnsafeBufferPointer<UInt8>? {
-        guard let t = cleaned(raw), t.contains(64) else { return nil }
+        guard let t = cleaned(raw.map(IdentityOptions.angleAddress)), t.contains(64) else { return nil }
         return t
     }
 
     /// `IdentityOptions.cleanEmail` on bytes: appends the trimmed, lower-cased address to `out`;
     /// false (nothing appended) for a placeholder or text without `@`.
     public func cleanEmail(_ b: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
+        let b = IdentityOptions.angleAddress(b)
         guard let r = clean(b) else { return false }
         let t = UnsafeBufferPointer(rebasing: b[r])
         guard t.contains(64) else { return false }

@@ -312,14 +312,10 @@ public struct SESEventReader: LogReader {
         guard let raw else { return }
         let from = addresses.count
         if raw.contains(where: { $0 >= 0x80 }) { // `Character`s and Unicode lower-casing: the `String` path
-            guard var email = options.identity.cleanEmail(SESEventReader.address(String(decoding: raw, as: UTF8.self))) else { return }
+            guard var email = options.identity.cleanEmail(String(decoding: raw, as: UTF8.self)) else { return }
             email.withUTF8 { addresses.append(contentsOf: $0) }
         } else {
-            var a = raw
-            if let open = raw.lastIndex(of: 60), let close = raw.lastIndex(of: 62), open < close {
-                a = UnsafeBufferPointer(rebasing: raw[(open + 1)..<close])
-            }
-            guard let email = identity.cleanedEmail(a) else { return }
+            guard let email = identity.cleanedEmail(raw) else { return }
             for c in email { addresses.append(c &- 65 < 26 ? c | 0x20 : c) }
         }
         let new = from..<addresses.count
@@ -335,13 +331,6 @@ public struct SESEventReader: LogReader {
             }
         }
         recipients.append((addresses.count, entry))
-    }
-
-    /// `addr` from `addr` or `Display Name <addr>`.
-    static func address(_ raw: String?) -> String? {
-        guard let raw else { return nil }
-        guard let open = raw.lastIndex(of: "<"), let close = raw.lastIndex(of: ">"), open < close else { return raw }
-        return String(raw[raw.index(after: open)..<close])
     }
 
     /// The first non-empty value of tag `name` in an SES tag map (`{"name": ["value"]}`; a plain string is accepted too).

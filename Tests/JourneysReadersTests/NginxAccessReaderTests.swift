@@ -733,3 +733,24 @@ struct NginxAccessReaderTests {
         }
     }
 }
+
+/// Issue 11 (item 1): a display-name address (`Jane Doe <Jane@Example.com>`) gives the address in
+/// its angle brackets, lower-cased, in every reader (the String and byte paths share one rule).
+@Suite struct DisplayNameEmailTests {
+    @Test func theAddressInAnglesIsTheKey() throws {
+        let id = IdentityOptions()
+        #expect(id.cleanEmail("Jane Doe <Jane@Example.com>") == "jane@example.com")
+        #expect(id.cleanEmail(#""Doe, Jane" <jane@example.com>"#) == "jane@example.com")
+        #expect(id.cleanEmail(" jane@example.com ") == "jane@example.com")
+        #expect(id.cleanEmail("Jane Doe <>") == nil)
+        #expect(id.cleanEmail("Jane Doe") == nil)
+
+        // A web line's email parameter (percent-encoded), and a JSON-lines email field.
+        let web = #"192.0.2.1 - - [04/Mar/2026:10:00:00 +0000] "GET /a?email=Jane%20Doe%20%3CJane%40Example.com%3E HTTP/1.1" 200 5 "-" "\#(firefoxLinux)""#
+        #expect(try read(Array((web + "\n").utf8), format: "combined").touchpoints.first?.keys.email == "jane@example.com")
+        var o = ReaderOptions()
+        o.fields = ["time": "ts", "action": "event", "email": "email"]
+        let json = #"{"ts":"2026-03-04T09:00:00Z","event":"signup","email":"Jane Doe <Jane@Example.com>"}"#
+        #expect(try read(Array((json + "\n").utf8), format: "jsonl", options: o).touchpoints.first?.keys.email == "jane@example.com")
+    }
+}

@@ -20,7 +20,8 @@ import JourneysCore
 ///
 /// Fields (the record's shape is fixed, so the reader takes no `fields:` map):
 /// - Time: the event object's `timestamp` (`open.timestamp`, `bounce.timestamp`, …), else
-///   `mail.timestamp` (ISO-8601 with milliseconds).
+///   `mail.timestamp` (ISO-8601 with milliseconds), else, for an event in an SNS notification,
+///   the envelope's `Timestamp`.
 /// - Recipients: `bounce.bouncedRecipients[].emailAddress`, `complaint.complainedRecipients[].emailAddress`,
 ///   `delivery.recipients[]`, `deliveryDelay.delayedRecipients[].emailAddress`, else (and for every
 ///   other event) `mail.destination[]`; `Name <addr>` forms give `addr`; duplicates count once.
@@ -122,6 +123,7 @@ public struct SESEventReader: LogReader {
     /// The keys the reader looks up.
     enum Key {
         static let type = JSONKey("Type"), message = JSONKey("Message"), eventType = JSONKey("eventType")
+        static let snsTimestamp = JSONKey("Timestamp")
         static let notificationType = JSONKey("notificationType"), mail = JSONKey("mail"), timestamp = JSONKey("timestamp")
         static let emailAddress = JSONKey("emailAddress"), destination = JSONKey("destination"), tags = JSONKey("tags")
         static let link = JSONKey("link"), linkTags = JSONKey("linkTags"), campaign = JSONKey("campaign")
@@ -151,10 +153,14 @@ public struct SESEventReader: LogReader {
                 guard let m = doc.member(0, Key.message) else { return .rejected(.malformed, "SNS notification without \"Message\"") }
                 guard doc.kind(m) == .string else { return .rejected(.malformed, "SNS \"Message\" is not a JSON string") }
                 let text = doc.bytes(m)
+                // The envelope's own time, for an event that has none.
+                let envelopeTime = doc.member(0, Key.snsTimestamp).flatMap {
+                    TimeField.parse(doc, $0, format: "iso8601", offset: 0)
+                }.flatMap { Timestamp.isPlausible($0) ? $0 : nil }
                 if let e = JSONLine.parse(text, into: &message) { return .rejected(.badJSON, "SNS \"Message\": \(e.description)") }
                 return message.withDoc(text) { inner in
                     guard inner.kind(0) == .object else { return .rejected(.malformed, "SNS \"Message\" is not a JSON object") }
-                    return read(inner, origin: origin, into: &out)
+                    return read(inner, origin: origin, envelopeTime: envelopeTime, into: &out)
                 }
             }
             if Self.equal(kind, "SubscriptionConfirmation") || Self.equal(kind, "UnsubscribeConfirmation") { return .skipped(.ignored) }
@@ -162,8 +168,9 @@ public struct SESEventReader: LogReader {
         }
     }
 
-    /// Reads the SES record at the root of `doc`.
-    mutating func read(_ doc: JSONDoc, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
+    /// Reads the SES record at the root of `doc`; `envelopeTime`: the SNS envelope's `Timestamp`,
+    /// when the record came in one.
+    mutating func read(_ doc: JSONDoc, origin: Origin, envelopeTime: Int64? = nil, into out: inout TouchpointBuffer) -> LineVerdict {
         let typeKey = doc.member(0, Key.eventType) != nil ? Key.eventType : Key.notificationType
         let typeField = typeKey == Key.eventType ? "eventType" : "notificationType"
         guard let typeValue = doc.member(0, typeKey) else {
@@ -184,20 +191,19 @@ public struct SESEventReader: LogReader {
         let event = doc.member(0, spec.object)
         func member(_ key: JSONKey) -> Int? { event.flatMap { doc.member($0, key) } }
 
-        // Time: the event's own timestamp, else the mail's.
-        let rawTime: Int
-        let fromMail: Bool
-        if let v = member(Key.timestamp), doc.kind(v) != .null {
-            (rawTime, fromMail) = (v, false)
-        } else if let v = doc.member(mail, Key.timestamp), doc.kind(v) != .null {
-            (rawTime, fromMail) = (v, true)
+        // Time: the event's own timestamp, else the mail's, else the SNS envelope's `Timestamp`.
+        let time: Int64
+        if let (rawTime, timeField) = member(Key.timestamp).flatMap({ doc.kind($0) != .null ? ($0, spec.objectKey + ".timestamp") : nil })
+            ?? doc.member(mail, Key.timestamp).flatMap({ doc.kind($0) != .null ? ($0, "mail.timestamp") : nil }) {
+            guard let t = TimeField.parse(doc, rawTime, format: options.timeFormat, offset: options.timezoneOffset),
+                  Timestamp.isPlausible(t) else {
+                return .rejected(.badTimestamp, "timestamp \(EmailJSON.show(doc.value(rawTime))) is not a time between 1990 and 2100 (field \"\(timeField)\")")
+            }
+            time = t
+        } else if let envelopeTime {
+            time = envelopeTime
         } else {
-            return .rejected(.badTimestamp, "no timestamp (fields \"\(spec.objectKey).timestamp\", \"mail.timestamp\")")
-        }
-        guard let time = TimeField.parse(doc, rawTime, format: options.timeFormat, offset: options.timezoneOffset),
-              Timestamp.isPlausible(time) else {
-            let timeField = fromMail ? "mail.timestamp" : spec.objectKey + ".timestamp"
-            return .rejected(.badTimestamp, "timestamp \(EmailJSON.show(doc.value(rawTime))) is not a time between 1990 and 2100 (field \"\(timeField)\")")
+            return .rejected(.badTimestamp, "no timestamp (fields \"\(spec.objectKey).timestamp\", \"mail.timestamp\", SNS \"Timestamp\")")
         }
 
         if action == .emailUnsubscribe {

@@ -192,6 +192,24 @@ struct SESEventReaderTests {
         #expect(o.rejects[5].detail.hasPrefix("duplicate key \"eventType\""))
     }
 
+    @Test("an event in an SNS notification without a time of its own takes the envelope's Timestamp")
+    func snsEnvelopeTimestamp() throws {
+        // The SNS envelope as AWS documents it (Type, MessageId, TopicArn, Message as a JSON string,
+        // Timestamp); the Delivery notification inside has neither delivery.timestamp nor
+        // mail.timestamp. 2026-10-14T07:30:00.120Z = 1791963000120 ms (see the top of this file).
+        let inner = #"{\"notificationType\":\"Delivery\",\"mail\":{\"source\":\"sender@example.com\",\"messageId\":\"m9\",\"destination\":[\"Recipient@Example.com\"]},\"delivery\":{\"recipients\":[\"recipient@example.com\"]}}"#
+        let o = try lines("""
+            {"Type":"Notification","MessageId":"n1","TopicArn":"arn:aws:sns:us-east-1:123456789012:ses","Message":"\(inner)","Timestamp":"2026-10-14T07:30:00.120Z"}
+            {"Type":"Notification","MessageId":"n2","TopicArn":"arn:aws:sns:us-east-1:123456789012:ses","Message":"\(inner)"}
+            """)
+        #expect(o.touchpoints.map(\.origin.line) == [1])
+        #expect(o.touchpoints.first?.time == 1_791_963_000_120)
+        #expect(o.touchpoints.first?.action == .emailDelivered)
+        #expect(o.touchpoints.first?.keys.email == "recipient@example.com")
+        #expect(o.rejects.map { "\($0.origin.line):\($0.reason.rawValue)" } == ["2:bad_timestamp"])
+        #expect(o.rejects.first?.detail == #"no timestamp (fields "delivery.timestamp", "mail.timestamp", SNS "Timestamp")"#)
+    }
+
     @Test("text is cut to text_limit; a field map is a configuration error")
     func optionsUse() throws {
         var options = ReaderOptions()

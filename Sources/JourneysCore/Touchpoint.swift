@@ -15,6 +15,10 @@ public enum Action: Sendable, Hashable {
     case emailOpen, emailClick, emailComplaint, emailUnsubscribe, emailResubscribe
     case chatStarted, chatMessageVisitor, chatMessageAgent, chatMessageBot, chatRating, chatSurvey, chatClosed
     case purchase
+    /// An open that a machine made, not the person (SendGrid's `sg_machine_open`: Apple Mail
+    /// Privacy Protection and other proxies that fetch every image on delivery): kept, but not
+    /// something the person did.
+    case emailMachineOpen
     case custom(String)
 
     public static let named: [(String, Action)] = [
@@ -26,7 +30,7 @@ public enum Action: Sendable, Hashable {
         ("chat_started", .chatStarted), ("chat_message_visitor", .chatMessageVisitor),
         ("chat_message_agent", .chatMessageAgent), ("chat_message_bot", .chatMessageBot),
         ("chat_rating", .chatRating), ("chat_survey", .chatSurvey), ("chat_closed", .chatClosed),
-        ("purchase", .purchase),
+        ("purchase", .purchase), ("email_machine_open", .emailMachineOpen),
     ]
 
     /// The snake_case name used in outputs and pipeline files.
@@ -51,6 +55,7 @@ public enum Action: Sendable, Hashable {
         case .chatSurvey: "chat_survey"
         case .chatClosed: "chat_closed"
         case .purchase: "purchase"
+        case .emailMachineOpen: "email_machine_open"
         case .custom(let s): s
         }
     }

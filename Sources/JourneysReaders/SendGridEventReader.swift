@@ -19,12 +19,14 @@ import JourneysCore
 /// (`sg_message_id`), `url` (`url`, clicks), `customer` (the identity's `customer_fields`:
 /// SendGrid custom arguments arrive as top-level fields), `category` (`category`), `campaign`
 /// (`marketing_campaign_name`), `text` (`reason|response`), `bounce_type` (`type`),
-/// `user_agent` (`useragent`).
+/// `user_agent` (`useragent`), `machine_open` (`sg_machine_open`).
 ///
 /// Meaning:
 /// - `processed`, `delivered`, `deferred`, `dropped`, `bounce` (also with `type: blocked`),
 ///   `open`, `click`, `spamreport` (→ complaint), `unsubscribe` and `group_unsubscribe`
 ///   (→ unsubscribe), `group_resubscribe` (→ resubscribe); any other event is `unknown_event`.
+///   An `open` with `sg_machine_open: true` (Apple Mail Privacy Protection and other proxies
+///   that open every message) is `email_machine_open`: kept, but not the person's own action.
 /// - The email is required (`missing_identity` without it); a click whose record has no email
 ///   may take it from the URL's `identity.email_params`.
 /// - Customer: the first custom argument named in `identity.customer_fields`, else (clicks) the
@@ -47,7 +49,7 @@ public struct SendGridEventReader: LogReader {
         "time": "timestamp", "email": "email", "event": "event", "event_id": "sg_event_id",
         "message_id": "sg_message_id", "url": "url", "customer": "", "category": "category",
         "campaign": "marketing_campaign_name", "text": "reason|response", "bounce_type": "type",
-        "user_agent": "useragent",
+        "user_agent": "useragent", "machine_open": "sg_machine_open",
     ]
 
     public static let descriptor = ReaderDescriptor(
@@ -55,7 +57,7 @@ public struct SendGridEventReader: LogReader {
         summary: "SendGrid Event Webhook: one event per line, or the webhook's JSON array of events",
         options: "fields (time=timestamp, email=email, event=event, event_id=sg_event_id, message_id=sg_message_id, url=url, "
             + "customer=identity.customer_fields, category=category, campaign=marketing_campaign_name, text=reason|response, "
-            + "bounce_type=type, user_agent=useragent), time_format (auto), timezone (UTC), text_limit (500), "
+            + "bounce_type=type, user_agent=useragent, machine_open=sg_machine_open), time_format (auto), timezone (UTC), text_limit (500), "
             + "identity.customer_fields, identity.customer_params, identity.email_params, identity.ignore_values",
         make: { (o: ReaderOptions) throws(ConfigError) -> any LogReader in try SendGridEventReader(options: o) },
         sniff: { SendGridEventReader.sniff($0) })
@@ -66,7 +68,7 @@ public struct SendGridEventReader: LogReader {
     let customerParams: ByteNames
     let emailParams: ByteNames
     /// Each role's path (`fields`), ready for lookups.
-    let time, email, event, eventID, messageID, url, customer, category, campaign, text, bounceType, userAgent: FieldPath
+    let time, email, event, eventID, messageID, url, customer, category, campaign, text, bounceType, userAgent, machineOpen: FieldPath
     var agents = UserAgentCache()
     /// The parsed line and reusable byte buffers (no allocation per line once warm).
     var tape = JSONTape()
@@ -87,6 +89,7 @@ public struct SendGridEventReader: LogReader {
                                                         fields.path("event_id"), fields.path("message_id"), fields.path("url"))
         (customer, category, campaign, text, bounceType, userAgent) = (fields.path("customer"), fields.path("category"), fields.path("campaign"),
                                                                       fields.path("text"), fields.path("bounce_type"), fields.path("user_agent"))
+        machineOpen = fields.path("machine_open")
     }
 
     /// True for a JSON line that names SendGrid's own fields, or has `event`, `email` and
@@ -182,7 +185,9 @@ public struct SendGridEventReader: LogReader {
         guard let eventIndex = Self.eventIndex(eventName) else {
             throw EmailRejection(.unknownEvent, "unknown event \(JSONText.quoted(doc.string(rawEvent))) (field \"\(path("event"))\")")
         }
-        let action = Self.eventNames[eventIndex].1
+        var action = Self.eventNames[eventIndex].1
+        // An open SendGrid marks as made by a machine (Apple Mail Privacy Protection …).
+        if action == .emailOpen, let m = machineOpen.find(in: doc, at: r), doc.kind(m) == .true { action = .emailMachineOpen }
 
         guard let rawTime = time.find(in: doc, at: r) else {
             throw EmailRejection(.badTimestamp, "no timestamp (field \"\(path("time"))\")")
@@ -252,7 +257,7 @@ public struct SendGridEventReader: LogReader {
                 keyScratch.append(contentsOf: reason)
                 keyScratch.withUnsafeBufferPointer { out.setText($0, limit: options.textLimit, scratch: &scratch) }
             }
-        case .emailOpen, .emailClick:
+        case .emailOpen, .emailMachineOpen, .emailClick:
             if let ua = userAgent.text(in: doc, at: r), !ua.isEmpty {
                 out.setNumbers(device: agents.classify(bytes: ua, hash: StringTable.hash(ua)).device)
             }
@@ -262,7 +267,7 @@ public struct SendGridEventReader: LogReader {
         if let eid = eventID.text(in: doc, at: r)?.trimmingSpaces, !eid.isEmpty {
             out.setValue(\.eventID, eid)
         } else if let mid = messageID.text(in: doc, at: r)?.trimmingSpaces, !mid.isEmpty {
-            let repeats = action == .emailOpen || action == .emailClick || action == .emailDeferred
+            let repeats = action == .emailOpen || action == .emailMachineOpen || action == .emailClick || action == .emailDeferred
             scratch.removeAll(keepingCapacity: true)
             scratch.append(contentsOf: mid)
             scratch.append(58)

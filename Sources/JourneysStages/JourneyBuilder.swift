@@ -140,7 +140,7 @@ public struct JourneyBuilder: Sendable {
              .chatStarted, .chatMessageVisitor, .chatRating, .chatSurvey, .purchase, .custom:
             true
         case .emailProcessed, .emailDelivered, .emailDeferred, .emailDropped, .emailBounce, .emailComplaint,
-             .chatMessageAgent, .chatMessageBot, .chatClosed:
+             .chatMessageAgent, .chatMessageBot, .chatClosed, .emailMachineOpen:
             false
         }
     }

@@ -32,6 +32,22 @@ struct SendGridEventReaderTests {
         #expect(o.touchpoints.allSatisfy { $0.channel == .email })
     }
 
+    @Test("an open SendGrid marks sg_machine_open: true is email_machine_open; false or absent is email_open")
+    func machineOpen() throws {
+        // SendGrid's docs: sg_machine_open is true when the open came from a machine (Apple Mail
+        // Privacy Protection), false otherwise. The role can be renamed like any other.
+        let o = try lines(#"{"email":"a@example.com","timestamp":1791792000,"event":"open","sg_machine_open":true,"useragent":"Mozilla/5.0"}"#
+            + "\n" + #"{"email":"a@example.com","timestamp":1791792060,"event":"open","sg_machine_open":false}"#
+            + "\n" + #"{"email":"a@example.com","timestamp":1791792120,"event":"open"}"#
+            + "\n" + #"{"email":"a@example.com","timestamp":1791792180,"event":"click","sg_machine_open":true,"url":"https://shop.example/"}"# + "\n")
+        #expect(o.touchpoints.map(\.action) == [.emailMachineOpen, .emailOpen, .emailOpen, .emailClick])
+        #expect(o.touchpoints.first?.action.name == "email_machine_open")
+        var options = ReaderOptions()
+        options.fields["machine_open"] = "proxy"
+        let renamed = try lines(#"{"email":"a@example.com","timestamp":1791792000,"event":"open","proxy":true}"# + "\n", options: options)
+        #expect(renamed.touchpoints.map(\.action) == [.emailMachineOpen])
+    }
+
     @Test("one unknown event in a webhook array rejects that event alone; the line counts once, as a touchpoint line")
     func unknownEventInArray() throws {
         // Three events on one line, the middle one unknown: the first and third become touchpoints
@@ -216,7 +232,8 @@ struct SendGridEventReaderTests {
         #expect(o.rejects.isEmpty)
         #expect(o.touchpoints.map(\.origin.line) == [2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15])
         #expect(o.touchpoints.map(\.action) == [
-            .emailProcessed, .emailDelivered, .emailProcessed, .emailDeferred, .emailDelivered, .emailOpen,
+            .emailProcessed, .emailDelivered, .emailProcessed, .emailDeferred, .emailDelivered,
+            .emailMachineOpen, // line 7: "sg_machine_open": true
             .emailOpen, .emailClick, .emailOpen, .emailClick, .emailUnsubscribe, .emailComplaint,
         ])
         // 2026-10-13T00:00:00Z is 1791849600; 09:00:00Z is +32400 s.

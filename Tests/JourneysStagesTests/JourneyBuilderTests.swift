@@ -85,6 +85,21 @@ import Testing
         #expect(quiet.sessions.isEmpty)
     }
 
+    @Test func machineOpensDoNotOpenSessions() {
+        // A privacy proxy opened the message at 09:00; the person opened it at 09:40 and
+        // clicked at 09:45. One session, 09:40-09:45, starting on the person's own open
+        // (touchpoint 1); the machine open stays in the journey.
+        let tps = [
+            TP.make(at(1, 9, 0), .email, .emailMachineOpen, email: "a@x.com"),
+            TP.make(at(1, 9, 40), .email, .emailOpen, email: "a@x.com", line: 2),
+            TP.make(at(1, 9, 45), .email, .emailClick, email: "a@x.com", line: 3),
+        ]
+        let j = only(tps)
+        #expect(j.touchpoints.count == 3)
+        #expect(spans(j) == ["\(at(1, 9, 40))-\(at(1, 9, 45)) 1+2 email"])
+        #expect(only([TP.make(at(1, 9, 0), .email, .emailMachineOpen, email: "b@x.com")]).sessions.isEmpty)
+    }
+
     @Test func sessionChannelComesFromItsFirstTouchpoint() {
         let j = only([
             page(at(1, 10, 0), "/", visitor: "v", referrer: "www.google.com"),

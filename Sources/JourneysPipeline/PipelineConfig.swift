@@ -208,7 +208,8 @@ struct YAMLReader {
     func source(_ n: Node, _ path: String, identity: IdentityOptions, baseDir: String) throws(PipelineError) -> SourceConfig {
         let m = try mapping(n, path)
         try onlyKeys(m, ["path", "format", "log_format", "fields", "timezone", "time_format", "channel", "delimiter",
-                         "skip_bots", "skip_assets", "asset_extensions", "value_param", "currency_param", "text_limit"], at: path)
+                         "skip_bots", "skip_assets", "asset_extensions", "value_param", "currency_param", "text_limit",
+                         "actions", "ignore", "constants", "records"], at: path)
         guard let p = m["path"] else { throw error(n, path, "a source needs a `path` (a file, glob, directory or -)") }
         var o = ReaderOptions()
         o.identity = identity
@@ -228,6 +229,18 @@ struct YAMLReader {
             for (k, x) in try mapping(v, "\(path).fields") { f[k] = try string(x, "\(path).fields.\(k)") }
             o.fields = f
         }
+        if let v = m["actions"] {
+            var a: [String: String] = [:]
+            for (k, x) in try mapping(v, "\(path).actions") { a[k] = try string(x, "\(path).actions.\(k)") }
+            o.actions = a
+        }
+        if let v = m["ignore"] { o.ignore = try strings(v, "\(path).ignore") }
+        if let v = m["constants"] {
+            var c: [String: String] = [:]
+            for (k, x) in try mapping(v, "\(path).constants") { c[k] = try string(x, "\(path).constants.\(k)") }
+            o.constants = c
+        }
+        if let v = m["records"] { o.records = try string(v, "\(path).records") }
         if let v = m["timezone"] {
             let tz = try string(v, "\(path).timezone")
             guard let off = TimezoneOffset.parse(tz) else {

@@ -62,7 +62,11 @@ public struct GenericCSVReader: LogReader {
         guard options.delimiter != 34, options.delimiter != 10, options.delimiter != 13 else {
             throw ConfigError("delimiter", "the csv delimiter cannot be a quote or a line break")
         }
-        record = GenericRecord(options: options, names: map.paths, noun: "column")
+        record = try GenericRecord(options: options, names: map.paths, noun: "column")
+        if let f = record.valueMap.fields.first {
+            throw ConfigError("actions", "the csv reader reads no conditions on other columns (\"\(f)\"); map each value alone")
+        }
+        if options.records != nil { throw ConfigError("records", "the csv reader has one record per row (records: is for jsonl)") }
         delimiter = options.delimiter
         names = GenericRole.allCases.map { role in
             (map.paths[role.name] ?? "").split(separator: "|").map { String($0).trimmingSpaces }

@@ -21,16 +21,23 @@ public struct GenericJSONReader: LogReader {
     let record: GenericRecord
     /// Each role's path, indexed by `GenericRole.rawValue`.
     let paths: [FieldPath]
-    /// The parsed line and a reusable byte buffer (no allocation per line once warm).
+    /// The value map's condition fields (`ValueMap.fields`).
+    let conditions: [FieldPath]
+    /// Where a line's records are (`records:`), nil for the default.
+    let records: RecordPath?
+    /// The parsed line and reusable buffers (no allocation per line once warm).
     var tape = JSONTape()
     var scratch: [UInt8] = []
+    var parents: [Int] = []
 
     /// - Throws: `ConfigError` when `fields` is missing, names an unknown role, or leaves time
-    ///   or action unmapped, and for an unknown `time_format`.
+    ///   or action unmapped, for an unknown `time_format`, a bad `actions:` key or `records:` path.
     public init(options: ReaderOptions) throws(ConfigError) {
         let map = try GenericRecord.fieldMap(options, reader: Self.format, noun: "field")
-        record = GenericRecord(options: options, names: map.paths, noun: "field")
+        record = try GenericRecord(options: options, names: map.paths, noun: "field")
         paths = GenericRole.allCases.map { map.path($0.name) }
+        conditions = record.valueMap.fields.map(FieldPath.init)
+        records = try options.records.map { p throws(ConfigError) in try RecordPath(p) }
     }
 
     public mutating func read(_ line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
@@ -39,17 +46,141 @@ public struct GenericJSONReader: LogReader {
         defer { swap(&tape, &self.tape) }
         if let e = JSONLine.parse(line, into: &tape) { return .rejected(.badJSON, e.description) }
         return tape.withDoc(line) { doc in
-            guard doc.kind(0) == .object else { return .rejected(.badJSON, "the line is JSON but not an object") }
-            let paths = self.paths
-            let options = record.options
+            if records == nil, doc.kind(0) == .object {
+                // The common case: the line is the record.
+                if paths[GenericRole.action.rawValue].find(in: doc) != nil || doc.member(0, Self.events).map({ doc.kind($0) != .array }) ?? true {
+                    parents.removeAll(keepingCapacity: true)
+                    return one(doc, 0, origin: origin, into: &out)
+                }
+            }
+            guard doc.kind(0) == .object || doc.kind(0) == .array else { return .rejected(.badJSON, "the line is JSON but not an object or array") }
+            // Several records: each stands alone, as the elements of a SendGrid webhook array.
+            var found: [(node: Int, parents: [Int])] = []
+            let path = records ?? (doc.kind(0) == .array ? RecordPath.topArray : RecordPath.events)
+            path.walk(doc) { node, parents in found.append((node, parents)) }
+            if found.isEmpty { return .skipped(.ignored) }
+            var made = 0, ignored = 0
+            var first: (index: Int, reason: RejectReason, detail: String)?
+            for (i, r) in found.enumerated() {
+                parents = r.parents
+                let before = out.count
+                switch doc.kind(r.node) == .object ? one(doc, r.node, origin: origin, into: &out) : .rejected(.malformed, "not a JSON object") {
+                case .emitted: made += out.count - before
+                case .skipped: ignored += 1
+                case .rejected(let reason, let detail):
+                    let d = "record [\(i)] of \(found.count): \(detail)"
+                    if first == nil { first = (i, reason, d) }
+                    out.rejectEvent(reason, d)
+                }
+            }
+            if made > 0 { return .emitted(made) }
+            if let first { return .rejected(first.reason, first.detail + (found.count > 1 ? " (no record of the line was kept)" : "")) }
+            return .skipped(.ignored)
+        }
+    }
+
+    static let events = JSONKey("events")
+
+    /// Judges the record at node `r` (its parents in `self.parents`, innermost last).
+    mutating func one(_ doc: JSONDoc, _ r: Int, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
+        let paths = self.paths, conditions = self.conditions
+        let options = record.options
+        return parents.withUnsafeBufferPointer { parents in
+            func find(_ p: FieldPath) -> Int? {
+                if let n = p.find(in: doc, at: r) { return n }
+                for a in parents.reversed() { if let n = p.find(in: doc, at: a) { return n } }
+                return nil
+            }
             return record.build(
-                get: { role in paths[role.rawValue].text(in: doc) },
+                get: { role in find(paths[role.rawValue]).flatMap(doc.text) },
                 time: {
-                    guard let v = paths[GenericRole.time.rawValue].find(in: doc) else { return nil }
+                    guard let v = find(paths[GenericRole.time.rawValue]) else { return nil }
                     return (TimeField.parse(doc, v, format: options.timeFormat, offset: options.timezoneOffset), doc.text(v))
                 },
+                field: { i in find(conditions[i]).flatMap(doc.text) },
                 origin: origin, into: &out, scratch: &scratch)
         }
+    }
+}
+
+/// Where the records of a JSON line are (`records:` of the `jsonl` reader): dotted steps,
+/// `name[]` for each element of an array member, `[]` for each element of the line's own
+/// array, `*` for each member value of an object (`msys.*`: SparkPost's one event object under
+/// its varying class name). Every object passed through on the way is a parent: a role not
+/// found in the record is looked up in its parents, innermost first.
+/// `|` separates alternatives: the first that finds a record is used (`event-data|items[]`:
+/// Mailgun's webhook body or a page of its events API).
+struct RecordPath: Sendable {
+    enum Step: Sendable { case member(JSONKey), each, everyMember }
+    /// The steps of each alternative.
+    let alternatives: [[Step]]
+
+    static let topArray = RecordPath(alternatives: [[.each]])
+    static let events = RecordPath(alternatives: [[.member(JSONKey("events")), .each]])
+
+    init(alternatives: [[Step]]) { self.alternatives = alternatives }
+
+    init(_ text: String) throws(ConfigError) {
+        var alternatives: [[Step]] = []
+        for alt in text.split(separator: "|") { alternatives.append(try Self.steps(String(alt).trimmingSpaces, of: text)) }
+        guard !alternatives.isEmpty else { throw ConfigError("records", "records: names no path") }
+        self.alternatives = alternatives
+    }
+
+    static func steps(_ text: String, of whole: String) throws(ConfigError) -> [Step] {
+        var steps: [Step] = []
+        for part in text.split(separator: ".", omittingEmptySubsequences: false) {
+            var name = Substring(part)
+            let each = name.hasSuffix("[]")
+            if each { name = name.dropLast(2) }
+            if name == "*" {
+                steps.append(.everyMember)
+            } else if !name.isEmpty {
+                guard !name.contains("["), !name.contains("]") else {
+                    throw ConfigError("records", "\"\(text)\": a step is a field name, name[] (each element of an array), [] or *")
+                }
+                steps.append(.member(JSONKey(String(name))))
+            } else if !each {
+                throw ConfigError("records", "\"\(whole)\" has an empty step")
+            }
+            if each { steps.append(.each) }
+        }
+        guard !steps.isEmpty else { throw ConfigError("records", "\"\(whole)\" has an empty alternative") }
+        return steps
+    }
+
+    /// Calls `body` with each record node and its parent objects (outermost first), for the
+    /// first alternative that finds any.
+    func walk(_ doc: JSONDoc, _ body: (Int, [Int]) -> Void) {
+        for steps in alternatives {
+            var found = false
+            walk(doc, steps) { n, p in found = true; body(n, p) }
+            if found { return }
+        }
+    }
+
+    private func walk(_ doc: JSONDoc, _ steps: [Step], _ body: (Int, [Int]) -> Void) {
+        var parents: [Int] = []
+        func go(_ node: Int, _ k: Int) {
+            guard k < steps.count else { body(node, parents); return }
+            let pushed = doc.kind(node) == .object
+            if pushed { parents.append(node) }
+            defer { if pushed { parents.removeLast() } }
+            switch steps[k] {
+            case .member(let key):
+                if let m = doc.member(node, key) { go(m, k + 1) }
+            case .each:
+                for item in doc.items(node) { go(item, k + 1) }
+            case .everyMember:
+                guard doc.kind(node) == .object else { return }
+                var m = node + 1
+                while m < doc.nodes[node].next {
+                    go(m + 1, k + 1)
+                    m = doc.nodes[m + 1].next
+                }
+            }
+        }
+        go(0, 0)
     }
 }
 
@@ -90,11 +221,33 @@ struct GenericRecord: Sendable {
     /// `field` or `column`, for reject details.
     let noun: String
 
-    init(options: ReaderOptions, names: [String: String], noun: String) {
+    /// `actions:` / `ignore:` (empty: the action field's value is the action's name).
+    let valueMap: ValueMap
+    /// Each role's constant (`constants:`), indexed by `GenericRole.rawValue`.
+    let constants: ConstantBytes
+    /// The action names of the value map's outcomes, as bytes, by name.
+    let actionBytes: [String: [UInt8]]
+
+    init(options: ReaderOptions, names: [String: String], noun: String) throws(ConfigError) {
         self.options = options
         identity = IdentityBytes(options.identity)
         self.names = names
         self.noun = noun
+        valueMap = try ValueMap(actions: options.actions, ignore: options.ignore)
+        var constants = [[UInt8]?](repeating: nil, count: GenericRole.allCases.count)
+        for (role, value) in options.constants.sorted(by: { $0.key < $1.key }) {
+            guard let r = GenericRole.allCases.first(where: { $0.name == role }), r != .time else {
+                throw ConfigError("constants.\(role)", "no role \"\(role)\" takes a constant; roles: \(GenericRole.allCases.filter { $0 != .time }.map(\.name).joined(separator: ", "))")
+            }
+            constants[r.rawValue] = Array(value.utf8)
+        }
+        self.constants = ConstantBytes(constants)
+        var bytes: [String: [UInt8]] = [:]
+        for n in options.actions.values {
+            let name = String(n.split(separator: ":", maxSplits: 1).first ?? "").trimmingSpaces
+            bytes[name] = Array(name.utf8)
+        }
+        actionBytes = bytes
     }
 
     /// The field map of a generic reader, with `time` and `action` required.
@@ -104,7 +257,7 @@ struct GenericRecord: Sendable {
         }
         let defaults = Dictionary(uniqueKeysWithValues: GenericRole.allCases.map { ($0.name, "") })
         let map = try FieldMap(defaults: defaults, overrides: options.fields, reader: reader)
-        for role in [GenericRole.time, .action] where (map.paths[role.name] ?? "").isEmpty {
+        for role in [GenericRole.time, .action] where (map.paths[role.name] ?? "").isEmpty && !(role == .action && options.constants["action"] != nil) {
             throw ConfigError("fields.\(role.name)", "the \(reader) reader needs the \(noun) that holds the \(role.name) (fields.\(role.name))")
         }
         guard TimeField.formats.contains(options.timeFormat) else {
@@ -121,16 +274,52 @@ struct GenericRecord: Sendable {
     ///   - get: a role's value as text, nil when unmapped or absent.
     ///   - time: the parsed time (nil when unreadable) and the raw text (nil when not a scalar),
     ///     or nil when absent.
-    func build(get: (GenericRole) -> UnsafeBufferPointer<UInt8>?, time: () -> (Int64?, UnsafeBufferPointer<UInt8>?)?, origin: Origin,
+    ///   - field: the text of the value map's condition field `i` (`ValueMap.fields`).
+    func build(get: (GenericRole) -> UnsafeBufferPointer<UInt8>?, time: () -> (Int64?, UnsafeBufferPointer<UInt8>?)?,
+               field: (Int) -> UnsafeBufferPointer<UInt8>? = { _ in nil }, origin: Origin,
                into out: inout TouchpointBuffer, scratch: inout [UInt8]) -> LineVerdict {
+        func shown(_ b: UnsafeBufferPointer<UInt8>) -> String { JSONLine.cut(String(decoding: b, as: UTF8.self), 40) }
+        guard !valueMap.isEmpty else {
+            guard let t = get(.action)?.trimmingSpaces, !t.isEmpty else {
+                guard let c = constants[.action], !c.isEmpty else {
+                    return .rejected(.unknownEvent, "no action (\(name(.action)))")
+                }
+                return emit(action: c, kind: nil, get: get, time: time, origin: origin, into: &out, scratch: &scratch)
+            }
+            return emit(action: t, kind: nil, get: get, time: time, origin: origin, into: &out, scratch: &scratch)
+        }
+        let raw = get(.action)?.trimmingSpaces
+        func resolved(_ v: UnsafeBufferPointer<UInt8>?) -> LineVerdict {
+            switch valueMap.resolve(v, field: field) {
+            case nil:
+                guard let v, !v.isEmpty else { return .rejected(.unknownEvent, "no action (\(name(.action)))") }
+                return .rejected(.unknownEvent, "unknown event \"\(shown(v))\" (\(name(.action)))")
+            case .ignore:
+                return .skipped(.ignored)
+            case .action(let n, let kind):
+                return actionBytes[n, default: []].withUnsafeBufferPointer {
+                    emit(action: $0, kind: kind, get: get, time: time, origin: origin, into: &out, scratch: &scratch)
+                }
+            }
+        }
+        if raw == nil || raw!.isEmpty, let c = constants[.action] { return resolved(c) }
+        return resolved(raw)
+    }
+
+    /// Judges the rest of a record whose action is known, writing its touchpoint into `out`.
+    private func emit(action actionName: UnsafeBufferPointer<UInt8>, kind: String?, get rawGet: (GenericRole) -> UnsafeBufferPointer<UInt8>?,
+                      time: () -> (Int64?, UnsafeBufferPointer<UInt8>?)?, origin: Origin,
+                      into out: inout TouchpointBuffer, scratch: inout [UInt8]) -> LineVerdict {
+        let constants = self.constants
+        func get(_ role: GenericRole) -> UnsafeBufferPointer<UInt8>? {
+            if let v = rawGet(role), !v.trimmingSpaces.isEmpty { return v }
+            return constants[role]
+        }
         func text(_ role: GenericRole) -> UnsafeBufferPointer<UInt8>? {
             guard let t = get(role)?.trimmingSpaces, !t.isEmpty else { return nil }
             return t
         }
         func shown(_ b: UnsafeBufferPointer<UInt8>) -> String { JSONLine.cut(String(decoding: b, as: UTF8.self), 40) }
-        guard let actionName = text(.action) else {
-            return .rejected(.unknownEvent, "no action (\(name(.action)))")
-        }
         guard let (parsed, raw) = time() else { return .rejected(.badTimestamp, "no time (\(name(.time)))") }
         func rawTime() -> String { raw.map(shown) ?? "a non-scalar value" }
         guard let ms = parsed else {
@@ -198,9 +387,37 @@ struct GenericRecord: Sendable {
                 scratch.withUnsafeBufferPointer { out.setValue(\.currency, $0) }
             }
         }
-        if let s = get(.text), !s.trimmingSpaces.isEmpty { out.setText(s, limit: options.textLimit, scratch: &scratch) }
+        if let kind {
+            var k = Array(kind.utf8)
+            if let s = get(.text)?.trimmingSpaces, !s.isEmpty {
+                k.append(contentsOf: ": ".utf8)
+                k.append(contentsOf: s)
+            }
+            k.withUnsafeBufferPointer { out.setText($0, limit: options.textLimit, scratch: &scratch) }
+        } else if let s = get(.text), !s.trimmingSpaces.isEmpty {
+            out.setText(s, limit: options.textLimit, scratch: &scratch)
+        }
         if let s = text(.eventID) { out.setValue(\.eventID, s) }
         if let s = text(.conversation) { out.setValue(\.conversation, s) }
         return .emitted(1)
     }
+}
+
+/// The bytes of each role's constant, allocated once for the reader's lifetime.
+final class ConstantBytes: @unchecked Sendable { // immutable after init
+    private let values: [UnsafeMutableBufferPointer<UInt8>?]
+
+    init(_ values: [[UInt8]?]) {
+        self.values = values.map { v in
+            v.map { bytes in
+                let b = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bytes.count)
+                _ = b.initialize(from: bytes)
+                return b
+            }
+        }
+    }
+
+    deinit { for v in values { v?.deallocate() } }
+
+    subscript(role: GenericRole) -> UnsafeBufferPointer<UInt8>? { values[role.rawValue].map { UnsafeBufferPointer($0) } }
 }

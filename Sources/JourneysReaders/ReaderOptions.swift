@@ -192,6 +192,16 @@ public struct ReaderOptions: Sendable, Equatable {
     public var currencyParam: String? = "currency"
     /// Free text (chat messages, bounce reasons) is cut to this many bytes.
     public var textLimit = 500
+    /// Generic readers: the source's event names → action names (`ValueMap` keys, conditions
+    /// in brackets; the outcome `ignore` skips the record).
+    public var actions: [String: String] = [:]
+    /// Generic readers: event names (`ValueMap` keys) whose records are counted `ignored` skips.
+    public var ignore: [String] = []
+    /// Generic readers: a role's value when its field is absent (`action: chat_rating`).
+    public var constants: [String: String] = [:]
+    /// `jsonl`: where a line's records are (`items[]`, `msys.*`, `threads[].events[]`); nil:
+    /// the line itself, each element of a top-level array, or each of an `events` array.
+    public var records: String?
 
     public init() {}
 }

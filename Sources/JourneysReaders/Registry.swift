@@ -35,6 +35,7 @@ public enum ReaderRegistry {
         W3CExtendedReader.descriptor,
         SendGridEventReader.descriptor,
         SESEventReader.descriptor,
+    ] + Presets.all.map(\.descriptor) + [
         ChatEventReader.descriptor,
         JSONAccessReader.descriptor,
         NginxAccessReader.combinedDescriptor,

@@ -29,6 +29,38 @@ import Testing
         #expect(c.identity.customerParams == ["cid", "uid"])
     }
 
+    @Test func presetKeysInASource() throws {
+        // A provider of one's own, written with the keys the presets are made of, and a preset
+        // with one role changed: both parsed into reader options and checked by the reader.
+        let yaml = """
+        sources:
+          - path: acme.ndjson
+            format: jsonl
+            channel: email
+            records: "events[]"
+            fields: {time: ts, email: rcpt, action: kind}
+            actions: {sent: email_delivered, "bounce[permanent=true]": "email_bounce:hard", bounce: "email_bounce:soft"}
+            ignore: [test]
+            constants: {campaign: acme}
+          - path: pm.ndjson
+            format: postmark
+            fields: {customer: Metadata.userid}
+        """
+        let c = try PipelineConfig.parse(yaml, file: "p.yaml")
+        let o = c.sources[0].options
+        #expect(o.records == "events[]" && o.ignore == ["test"] && o.constants == ["campaign": "acme"])
+        #expect(o.actions["bounce[permanent=true]"] == "email_bounce:hard" && o.channel == .email)
+        #expect(c.sources[1].format == "postmark" && c.sources[1].options.fields == ["customer": "Metadata.userid"])
+        // A condition that is not field=value, a constant for a role that has none, an empty
+        // records step: errors naming the key, at parse time.
+        for (bad, path) in [("actions: {\"x[y]\": email_open}", "sources[0].actions.x[y]"),
+                            ("constants: {time: now}", "sources[0].constants.time"),
+                            ("records: \"a..b\"", "sources[0].records")] {
+            let y = "sources:\n  - path: a\n    format: jsonl\n    fields: {time: t, action: a}\n    \(bad)\n"
+            #expect { try PipelineConfig.parse(y, file: "p.yaml") } throws: { e in (e as? PipelineError)?.path == path }
+        }
+    }
+
     @Test func unknownKeyNamesLineAndPath() {
         let yaml = """
         sources:

@@ -1,5 +1,6 @@
 import Foundation
 import JourneysCore
+import JourneysReaders
 import Testing
 
 /// A tester's attack, kept: email and IP addresses planted in every field of every format come
@@ -115,9 +116,52 @@ import Testing
                     row("2026-03-02 10:21:\(ts)", v, lookalikes),
                     row(v, v, v), "\"\(v)\",\"\(v)\""]
         default:
-            Issue.record("no planted lines for the format \(format)")
-            return []
+            guard let preset = Presets.all.first(where: { $0.name == format }) else {
+                Issue.record("no planted lines for the format \(format)")
+                return []
+            }
+            return [presetLine(preset, v, time: "2026-03-02T09:10:\(ts)Z"), presetLine(preset, v, time: v)]
         }
+    }
+
+    /// A record of a preset's shape (its records path and field paths, the first alternative of
+    /// each) with `v` in every role it reads, and the action its click event has.
+    static func presetLine(_ p: Preset, _ v: String, time: String) -> String {
+        var record: [String: Any] = [:]
+        func put(_ path: String, _ value: Any) {
+            let steps = path.split(separator: "|")[0].split(separator: ".").map(String.init)
+            func set(_ d: inout [String: Any], _ k: Int) {
+                if k == steps.count - 1 {
+                    d[steps[k]] = value
+                } else if let n = Int(steps[k + 1]) { // an array index: a one-element array
+                    _ = n
+                    d[steps[k]] = [value]
+                } else {
+                    var inner = d[steps[k]] as? [String: Any] ?? [:]
+                    set(&inner, k + 1)
+                    d[steps[k]] = inner
+                }
+            }
+            set(&record, 0)
+        }
+        for (role, path) in p.fields.sorted(by: { $0.key < $1.key }) {
+            switch role {
+            case "time": put(path, time)
+            case "url": put(path, "https://shop.example.com" + url(v))
+            case "action": put(path, p.actions.first { $0.value == "email_click" && !$0.key.contains("[") }!.key)
+            default: put(path, v)
+            }
+        }
+        var doc: Any = record
+        if let records = p.records?.split(separator: "|").first {
+            for step in records.split(separator: ".").reversed() {
+                if step == "*" { doc = ["any_event": doc]; continue }
+                if step.hasSuffix("[]") { doc = [doc] }
+                let name = step.dropLast(step.hasSuffix("[]") ? 2 : 0)
+                if !name.isEmpty { doc = [String(name): doc] }
+            }
+        }
+        return String(decoding: try! JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
 
     /// The roles of the generic readers that take any text (mapped to fields of the same name).

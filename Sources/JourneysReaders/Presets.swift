@@ -1,0 +1,250 @@
+import JourneysCore
+
+/// A named, documented set of `jsonl` reader options for one provider's logs, shipped as data.
+///
+/// `format: postmark` (or `--format postmark`, or auto-detection) reads with the preset's
+/// options; a source's own `fields`, `actions`, `ignore`, `constants`, `records` and
+/// `time_format` are laid over them (a role or key the source names replaces the preset's, the
+/// rest stay). A preset's keys are those of a pipeline source, so `journeys formats` prints each
+/// one in the form a pipeline takes: copy it into a source with `format: jsonl` and edit it to
+/// read a provider that is not built in.
+public struct Preset: Sendable {
+    public let name: String
+    public let channel: Channel
+    public let summary: String
+    /// Where the shape and the event names come from.
+    public let docs: String
+    public var records: String? = nil
+    public let fields: [String: String]
+    public let actions: [String: String]
+    public var ignore: [String] = []
+    public var constants: [String: String] = [:]
+    /// Auto-detection: a JSON line is this preset's when it contains every one of these strings
+    /// of one group (as JSON strings, `"RecordType"`).
+    public let detect: [[String]]
+
+    /// The preset's options under a source's own.
+    public func options(under o: ReaderOptions) -> ReaderOptions {
+        var r = o
+        r.channel = channel
+        r.fields = fields.merging(o.fields) { _, mine in mine }
+        r.actions = actions.merging(o.actions) { _, mine in mine }
+        r.ignore = Array(Set(ignore).union(o.ignore)).sorted()
+        r.constants = constants.merging(o.constants) { _, mine in mine }
+        r.records = o.records ?? records
+        return r
+    }
+
+    public func sniff(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard JSONLine.looksLikeJSON(line) else { return false }
+        return detect.contains { group in group.allSatisfy { JSONLine.mentions(line, $0) } }
+    }
+
+    /// The preset as the keys of a pipeline source (for `journeys formats`).
+    public var asSource: String {
+        func quoted(_ s: String) -> String {
+            s.allSatisfy { $0.isLetter || $0.isNumber || "_-./|".contains($0) } && !s.isEmpty ? s : "\"" + s + "\""
+        }
+        func map(_ m: [String: String]) -> String {
+            "{" + m.sorted { $0.key < $1.key }.map { "\(quoted($0.key)): \(quoted($0.value))" }.joined(separator: ", ") + "}"
+        }
+        var lines = ["format: jsonl", "channel: \(channel.rawValue)"]
+        if let records { lines.append("records: \(quoted(records))") }
+        lines.append("fields: \(map(fields))")
+        lines.append("actions: \(map(actions))")
+        if !ignore.isEmpty { lines.append("ignore: [" + ignore.sorted().map(quoted).joined(separator: ", ") + "]") }
+        if !constants.isEmpty { lines.append("constants: \(map(constants))") }
+        return lines.joined(separator: "\n")
+    }
+
+    public var descriptor: ReaderDescriptor {
+        let preset = self
+        return ReaderDescriptor(
+            name: name, channel: channel.rawValue, summary: "\(summary) (preset of jsonl; \(docs))",
+            options: "the jsonl reader's, laid over these:\n" + asSource.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n"),
+            make: { (o: ReaderOptions) throws(ConfigError) -> any LogReader in try GenericJSONReader(options: preset.options(under: o)) },
+            sniff: { preset.sniff($0) })
+    }
+}
+
+/// The built-in presets. Each provider's event names are mapped to touchpoint actions from
+/// its own documentation (`docs`); `fixtures/email/providers/` holds its documented examples
+/// with the expected touchpoints worked out by hand.
+public enum Presets {
+    public static let all: [Preset] = [mailgun, postmark, brevo, mailjet, mandrill, sparkpost, resend, postal, mailersend]
+
+    /// Mailgun webhooks (`{"signature":…,"event-data":{…}}`) and pages of its events API
+    /// (`{"items":[…],"paging":…}`).
+    static let mailgun = Preset(
+        name: "mailgun", channel: .email,
+        summary: "Mailgun: webhook bodies and events API pages",
+        docs: "documentation.mailgun.com, events and webhooks",
+        records: "event-data|items[]",
+        fields: ["time": "timestamp", "email": "recipient|message.headers.to", "action": "event", "event_id": "id",
+                 "url": "url", "text": "delivery-status.description|delivery-status.message|reject.reason"],
+        actions: [
+            "accepted": "email_processed", "delivered": "email_delivered",
+            // "temporary": Mailgun will re-attempt delivery; suppress-*: never attempted (code 605).
+            "failed[severity=temporary]": "email_deferred",
+            "failed[severity=permanent]": "email_bounce:hard",
+            "failed[severity=permanent, reason=suppress-*]": "email_dropped",
+            "rejected": "email_dropped",
+            "opened": "email_open",
+            // client-info.bot: "apple" (Mail Privacy Protection) and "generic" proxies open on delivery.
+            "opened[client-info.bot=apple]": "email_machine_open",
+            "opened[client-info.bot=generic]": "email_machine_open",
+            "clicked": "email_click", "unsubscribed": "email_unsubscribe", "complained": "email_complaint",
+        ],
+        ignore: ["stored", "list_member_uploaded", "list_member_upload_error", "list_uploaded"],
+        detect: [["event-data", "signature"], ["items", "paging", "recipient"]])
+
+    /// Postmark webhooks: the time and recipient fields change with the record type.
+    static let postmark = Preset(
+        name: "postmark", channel: .email,
+        summary: "Postmark webhooks (Delivery, Bounce, SpamComplaint, Open, Click, SubscriptionChange)",
+        docs: "postmarkapp.com/developer/webhooks",
+        fields: ["time": "DeliveredAt|BouncedAt|ReceivedAt|ChangedAt", "email": "Recipient|Email", "action": "RecordType",
+                 "url": "OriginalLink", "text": "Details|Description", "campaign": "Tag"],
+        actions: [
+            "Delivery": "email_delivered",
+            "Bounce": "email_bounce:hard",
+            "Bounce[Type=SoftBounce]": "email_bounce:soft",
+            "Bounce[Type=Transient]": "email_deferred",
+            "Open": "email_open", "Click": "email_click", "SpamComplaint": "email_complaint",
+            "SubscriptionChange[SuppressSending=true, SuppressionReason=ManualSuppression]": "email_unsubscribe",
+            "SubscriptionChange[SuppressSending=false]": "email_resubscribe",
+            // Suppressed because of a bounce or complaint Postmark reports as its own record.
+            "SubscriptionChange": "ignore",
+        ],
+        detect: [["RecordType", "MessageID"]])
+
+    /// Brevo (formerly Sendinblue) transactional webhooks. `date` is Paris time, which a fixed
+    /// offset cannot read across daylight saving, so only the epoch fields are read.
+    static let brevo = Preset(
+        name: "brevo", channel: .email,
+        summary: "Brevo (Sendinblue) transactional webhooks",
+        docs: "developers.brevo.com/docs/transactional-webhooks",
+        fields: ["time": "ts_epoch|ts_event", "email": "email", "action": "event", "url": "link", "text": "reason", "campaign": "tags.0"],
+        actions: [
+            "request": "email_processed", "delivered": "email_delivered", "deferred": "email_deferred",
+            "blocked": "email_dropped", "invalid_email": "email_dropped", "error": "email_dropped",
+            "hard_bounce": "email_bounce:hard", "soft_bounce": "email_bounce:soft",
+            "opened": "email_open", "unique_opened": "email_open",
+            "proxy_open": "email_machine_open", "unique_proxy_open": "email_machine_open",
+            "click": "email_click", "spam": "email_complaint", "complaint": "email_complaint",
+            "unsubscribe": "email_unsubscribe", "unsubscribed": "email_unsubscribe",
+        ],
+        detect: [["event", "email", "ts_epoch"], ["event", "email", "ts_event"], ["event", "email", "message-id", "proxy_open"]])
+
+    /// Mailjet event API: one event, or an array of them when "group events" is on.
+    static let mailjet = Preset(
+        name: "mailjet", channel: .email,
+        summary: "Mailjet event webhooks (single or grouped)",
+        docs: "dev.mailjet.com/email/guides/webhooks",
+        fields: ["time": "time", "email": "email", "action": "event", "url": "url", "text": "error|comment", "campaign": "customcampaign"],
+        actions: [
+            "sent": "email_delivered", "open": "email_open", "click": "email_click",
+            "bounce[hard_bounce=true]": "email_bounce:hard", "bounce[hard_bounce=false]": "email_bounce:soft",
+            // "greylisted: … Delivery will be re-attempted"
+            "bounce[error=greylisted]": "email_deferred",
+            "blocked": "email_dropped", "spam": "email_complaint", "unsub": "email_unsubscribe",
+        ],
+        detect: [["MessageID", "mj_contact_id"], ["Message_GUID", "event"]])
+
+    /// Mandrill (Mailchimp Transactional): the `mandrill_events` form field, one POST per line.
+    static let mandrill = Preset(
+        name: "mandrill", channel: .email,
+        summary: "Mandrill (Mailchimp Transactional) webhooks: {\"mandrill_events\":[…]} or the bare array",
+        docs: "mailchimp.com/developer/transactional/guides/track-respond-activity-webhooks",
+        records: "mandrill_events[]|[]",
+        fields: ["time": "ts", "email": "msg.email", "action": "event|type", "url": "url", "text": "msg.diag|msg.bounce_description",
+                 "event_id": "_id"],
+        actions: [
+            "send": "email_processed", "deferral": "email_deferred",
+            "hard_bounce": "email_bounce:hard", "soft_bounce": "email_bounce:soft",
+            "open": "email_open", "click": "email_click", "spam": "email_complaint",
+            "unsub": "email_unsubscribe", "reject": "email_dropped",
+        ],
+        // Sync events (rejection / allow list changes) are not message events.
+        ignore: ["blacklist", "whitelist"],
+        detect: [["mandrill_events"], ["msg", "_id", "ts", "event"]])
+
+    /// SparkPost webhooks: an array of `{"msys":{"<class>_event":{…}}}`.
+    static let sparkpost = Preset(
+        name: "sparkpost", channel: .email,
+        summary: "SparkPost webhook batches ([{\"msys\":{…_event:{…}}}])",
+        docs: "developers.sparkpost.com/api/webhooks, bounce classes at support.sparkpost.com",
+        records: "[].msys.*|msys.*",
+        fields: ["time": "timestamp", "email": "rcpt_to|raw_rcpt_to", "action": "type", "url": "target_link_url",
+                 "text": "reason|raw_reason", "campaign": "campaign_id"],
+        actions: [
+            "injection": "email_processed", "delivery": "email_delivered", "delay": "email_deferred",
+            // Bounce classes: Hard (10, 30, 90); Admin (25, 80: policy, not sent); the rest Soft,
+            // Block or Undetermined.
+            "bounce": "email_bounce:soft", "out_of_band": "email_bounce:soft",
+            "bounce[bounce_class=10]": "email_bounce:hard", "bounce[bounce_class=30]": "email_bounce:hard",
+            "bounce[bounce_class=90]": "email_bounce:hard", "bounce[bounce_class=25]": "email_dropped",
+            "bounce[bounce_class=80]": "email_dropped",
+            "out_of_band[bounce_class=10]": "email_bounce:hard", "out_of_band[bounce_class=30]": "email_bounce:hard",
+            "out_of_band[bounce_class=90]": "email_bounce:hard",
+            "policy_rejection": "email_dropped", "generation_rejection": "email_dropped",
+            "open": "email_open", "initial_open": "email_open", "amp_open": "email_open", "amp_initial_open": "email_open",
+            "click": "email_click", "amp_click": "email_click", "spam_complaint": "email_complaint",
+            "list_unsubscribe": "email_unsubscribe", "link_unsubscribe": "email_unsubscribe",
+        ],
+        ignore: ["generation_failure", "sms_status", "relay_injection", "relay_rejection", "relay_delivery",
+                 "relay_tempfail", "relay_permfail", "ab_test_completed", "ab_test_cancelled", "success", "fail"],
+        detect: [["msys"]])
+
+    /// Resend webhooks (delivered through Svix).
+    static let resend = Preset(
+        name: "resend", channel: .email,
+        summary: "Resend webhooks (email.sent, email.delivered, …)",
+        docs: "resend.com/docs/dashboard/webhooks/event-types",
+        fields: ["time": "created_at", "email": "data.to.0", "action": "type", "url": "data.click.link",
+                 "text": "data.bounce.message"],
+        actions: [
+            "email.sent": "email_processed", "email.delivered": "email_delivered",
+            "email.delivery_delayed": "email_deferred",
+            "email.delivered_delayed": "email_deferred", // the name in Resend's own example
+            "email.bounced": "email_bounce:hard", "email.complained": "email_complaint",
+            "email.opened": "email_open", "email.clicked": "email_click",
+            "email.failed": "email_dropped", "email.suppressed": "email_dropped",
+        ],
+        ignore: ["email.scheduled", "email.received", "contact.*", "domain.*"],
+        detect: [["type", "email_id", "created_at"]])
+
+    /// Postal webhooks: the event name in the envelope, the rest under `payload`.
+    static let postal = Preset(
+        name: "postal", channel: .email,
+        summary: "Postal mail server webhooks",
+        docs: "docs.postalserver.io/developer/webhooks",
+        fields: ["time": "payload.timestamp|timestamp", "email": "payload.message.to|payload.original_message.to",
+                 "action": "event", "url": "payload.url", "text": "payload.details", "event_id": "uuid"],
+        actions: [
+            "MessageSent": "email_delivered", "MessageDelayed": "email_deferred", "MessageHeld": "email_dropped",
+            "MessageDeliveryFailed": "email_bounce:hard", "MessageBounced": "email_bounce",
+            "MessageLoaded": "email_open", "MessageLinkClicked": "email_click",
+            // Mail received by the server, not sent to a customer.
+            "MessageDeliveryFailed[payload.message.direction=incoming]": "ignore",
+            "MessageSent[payload.message.direction=incoming]": "ignore",
+        ],
+        ignore: ["DomainDNSError", "SendLimitApproaching", "SendLimitExceeded"],
+        detect: [["event", "payload", "uuid"]])
+
+    /// MailerSend activity webhooks.
+    static let mailersend = Preset(
+        name: "mailersend", channel: .email,
+        summary: "MailerSend activity webhooks",
+        docs: "developers.mailersend.com/api/v1/webhooks.html",
+        fields: ["time": "data.created_at", "email": "data.email.recipient.email", "action": "type",
+                 "url": "data.morph.url", "text": "data.morph.reason", "event_id": "data.id"],
+        actions: [
+            "activity.sent": "email_processed", "activity.delivered": "email_delivered",
+            "activity.soft_bounced": "email_bounce:soft", "activity.hard_bounced": "email_bounce:hard",
+            "activity.opened": "email_open", "activity.opened_unique": "email_open",
+            "activity.clicked": "email_click", "activity.clicked_unique": "email_click",
+            "activity.spam_complaint": "email_complaint", "activity.unsubscribed": "email_unsubscribe",
+        ],
+        detect: [["type", "data", "morph"]])
+}

@@ -1,0 +1,298 @@
+import JourneysCore
+import JourneysReaders
+import Testing
+
+/// The built-in email provider presets over each provider's documented examples
+/// (`fixtures/email/providers/`: each `*.SOURCE.md` says where every record comes from, and each
+/// `*.EXPECTED.md` works out its touchpoint by hand from the provider's documentation). The rows
+/// below are those tables: line (record) · UTC time · action · email key · click path · bounce kind.
+/// JSON numbers with microseconds are rounded to the nearest millisecond (the tables' "rounded" values).
+@Suite("Presets")
+struct PresetTests {
+    /// One row per touchpoint: "line time action email path kind".
+    func rows(_ o: ReadOutcome) -> [String] {
+        o.touchpoints.map { t in
+            let kind = t.action == .emailBounce ? (t.text?.split(separator: ":").first.map(String.init) ?? "-") : ""
+            return "\(t.origin.line) \(Timestamp.iso(t.time)) \(t.action.name) \(t.keys.email ?? "-") \(t.path ?? "")\(kind.isEmpty ? "" : " " + kind)"
+                .trimmingSpaces
+        }
+    }
+
+    /// Reads a fixture with no options: the preset must be detected, and read the same in every
+    /// way of feeding it.
+    func load(_ file: String, _ preset: String) throws -> ReadOutcome {
+        let bytes = try fixture("email/providers/\(file)")
+        let sample = bytes.split(separator: 10, omittingEmptySubsequences: false).prefix(20).map(Array.init)
+        #expect(ReaderRegistry.detect(sample) == preset, "\(file) is detected as \(preset)")
+        let o = try expectConformance(bytes, format: preset)
+        #expect(o.touchpoints.allSatisfy { $0.channel == .email })
+        return o
+    }
+
+    @Test("Mailgun webhooks: failed split by severity and reason, rejected from message.headers.to, Apple proxy opens")
+    func mailgunWebhooks() throws {
+        let o = try load("mailgun_webhooks.ndjson", "mailgun")
+        #expect(rows(o) == [
+            "1 2026-02-03T19:26:38.373Z email_processed recipient@example.com",
+            "2 2018-08-12T21:17:17.153Z email_delivered recipient@example.com",
+            "3 2018-08-12T22:11:39.660Z email_deferred undeliverable@nomx.example.com",
+            "4 2018-08-12T21:47:02.390Z email_bounce invalid@example.com  hard",
+            "5 2018-06-22T21:12:49.818Z email_dropped joan@example.com",
+            "6 2018-06-22T22:02:56.105Z email_dropped joan@example.org",
+            "7 2013-08-21T01:09:03.042Z email_open recipient@example.com",
+            "8 2022-05-18T14:17:15.279Z email_machine_open bot@example.com",
+            "9 2013-08-21T08:59:24.095Z email_click recipient@example.com /signup",
+            "10 2013-08-22T23:23:11.421Z email_unsubscribe recipient@example.com",
+            "11 2013-08-22T23:31:00.050Z email_complaint foo@example.com",
+        ])
+        #expect(o.rejects.isEmpty)
+    }
+
+    @Test("Mailgun events API page: every item a record, stored events ignored")
+    func mailgunEvents() throws {
+        let o = try load("mailgun_events.ndjson", "mailgun")
+        #expect(o.lines == 1)
+        #expect(rows(o) == [
+            "1 2018-06-22T18:29:58.642Z email_processed team@example.org",
+            "1 2018-06-22T18:29:59.626Z email_delivered john@example.com",
+            "1 2022-10-06T14:28:43.872Z email_deferred test@example.com",
+            "1 2022-10-19T21:15:38.405Z email_bounce christest123@example.com  hard",
+            "1 2018-06-22T21:12:49.818Z email_dropped joan@example.com",
+            "1 2018-06-22T22:02:56.105Z email_dropped joan@example.org",
+            "1 2013-08-21T01:09:03.042Z email_open recipient@example.com",
+            "1 2013-08-21T08:59:24.095Z email_click recipient@example.com /signup",
+            "1 2013-08-22T23:23:11.421Z email_unsubscribe recipient@example.com",
+            "1 2013-08-22T23:31:00.050Z email_complaint foo@example.com",
+        ])
+        #expect(o.rejects.isEmpty)
+    }
+
+    @Test("Postmark: per-type time and recipient fields, bounce types, subscription changes")
+    func postmark() throws {
+        let o = try load("postmark.ndjson", "postmark")
+        #expect(rows(o) == [
+            "1 2021-02-21T16:34:52.000Z email_delivered john@example.com",
+            "2 2014-08-01T17:28:10.273Z email_delivered recipient@example.com",
+            "3 2016-04-27T20:28:50.396Z email_bounce bounce@example.com  hard",
+            "4 2016-04-27T20:28:50.396Z email_bounce softbounce@example.com  soft",
+            "5 2016-04-27T20:28:50.396Z email_deferred delayed@example.com",
+            "6 2016-04-27T20:21:41.249Z email_open recipient@example.com",
+            "7 2017-10-25T15:21:11.906Z email_click recipient@example.com /click/me",
+            "8 2016-04-27T20:28:50.396Z email_complaint spam@example.com",
+            "9 2022-06-05T17:17:32.000Z email_unsubscribe john@example.com",
+            "10 2022-06-05T17:17:32.000Z email_resubscribe john@example.com",
+        ])
+        // Row 11: suppressed after a hard bounce Postmark reports as its own Bounce record.
+        #expect(o.skips[.ignored] == 1)
+        #expect(o.rejects.isEmpty)
+    }
+
+    @Test("Brevo: ts_epoch in ms or s, hard and soft bounces, proxy opens are machine opens; a record with only `date` is rejected")
+    func brevo() throws {
+        let o = try load("brevo.ndjson", "brevo")
+        #expect(rows(o) == [
+            "1 2018-03-06T19:10:23.000Z email_processed recipient@example.com",
+            "2 2020-11-09T14:54:14.000Z email_processed example@example.com",
+            "3 2018-03-06T19:10:23.000Z email_delivered recipient@example.com",
+            "4 2018-03-06T19:10:23.000Z email_deferred notauser@example.com",
+            "5 2018-03-06T19:10:23.000Z email_dropped recipient@example.com",
+            "6 2018-03-06T19:10:23.000Z email_bounce not-a-user@example.com  hard",
+            "7 2018-03-06T19:10:23.000Z email_bounce recipient@no-mx.example.com  soft",
+            "8 2018-03-06T19:10:23.000Z email_open recipient@example.com",
+            "9 2018-03-06T19:10:23.000Z email_open recipient@example.com",
+            "11 2018-03-06T19:10:23.000Z email_click recipient@example.com /click/me",
+            "12 2018-03-06T19:10:23.000Z email_complaint recipient@example.com",
+            "13 2018-03-06T19:10:23.000Z email_unsubscribe recipient@example.com",
+            "14 2020-11-09T14:53:43.000Z email_dropped example@example.com",
+        ])
+        // Row 10 (proxy_open) has only `date`, in Paris time: not read with a fixed offset.
+        #expect(o.rejects.map { "\($0.origin.line):\($0.reason.rawValue)" } == ["10:bad_timestamp"])
+        // The same record with an epoch time is a machine open.
+        let proxy = try read(Array(#"{"event":"proxy_open","email":"a@example.com","ts_epoch":1604933654000}"#.utf8) + [10], format: "brevo")
+        #expect(proxy.touchpoints.map(\.action) == [.emailMachineOpen])
+    }
+
+    @Test("Mailjet: a grouped array, sent is delivered, hard_bounce decides the bounce, greylisting is a deferral")
+    func mailjet() throws {
+        let o = try load("mailjet.ndjson", "mailjet")
+        #expect(rows(o) == [
+            "1 2015-06-03T12:19:09.000Z email_delivered api@example.com",
+            "1 2015-05-31T20:18:39.000Z email_open api@example.com",
+            "1 2015-06-03T12:30:53.000Z email_click api@example.com /",
+            "1 2015-05-05T07:49:55.000Z email_bounce bounce@example.com  hard",
+            "1 2017-06-22T01:05:27.000Z email_deferred protected@example.com",
+            "1 2015-05-05T07:49:55.000Z email_dropped bounce@example.com",
+            "1 2015-05-05T07:49:55.000Z email_complaint bounce@example.com",
+            "1 2015-06-03T12:35:41.000Z email_unsubscribe api@example.com",
+        ])
+    }
+
+    @Test("Mandrill: mandrill_events, the event's own ts, sync events ignored")
+    func mandrill() throws {
+        let o = try load("mandrill.ndjson", "mandrill")
+        let at = "2015-01-03T16:43:27.000Z", who = "example.webhook@example.com"
+        #expect(rows(o) == [
+            "1 \(at) email_processed \(who)", "1 \(at) email_deferred \(who)", "1 \(at) email_bounce \(who)  hard",
+            "1 \(at) email_bounce \(who)  soft", "1 \(at) email_open \(who)", "1 \(at) email_click \(who) /",
+            "1 \(at) email_complaint \(who)", "1 \(at) email_unsubscribe \(who)", "1 \(at) email_dropped \(who)",
+        ])
+        #expect(o.rejects.isEmpty)
+    }
+
+    @Test("SparkPost: msys.<class>_event records, bounce classes, string epochs and ISO times")
+    func sparkpost() throws {
+        let o = try load("sparkpost.ndjson", "sparkpost")
+        #expect(rows(o) == [
+            "1 2016-02-02T19:50:00.000Z email_processed recipient@example.com",
+            "1 2016-02-02T19:50:00.000Z email_delivered recipient@example.com",
+            "1 2016-06-02T00:02:28.000Z email_deferred recipient@nomx.example.com",
+            "1 2016-06-01T23:42:28.000Z email_bounce bounce@example.com  hard",
+            "1 2016-02-02T19:50:00.000Z email_dropped recipient@example.com",
+            "1 2016-06-02T20:40:34.000Z email_dropped suppressed@example.com",
+            "1 2016-02-02T19:50:00.000Z email_bounce recipient@example.com  soft",
+            "1 2016-04-18T14:25:07.000Z email_click recipient@example.com /",
+            "1 2016-02-02T19:50:00.000Z email_complaint recipient@example.com",
+            "1 2016-06-02T19:04:40.000Z email_unsubscribe recipient@example.com",
+            "1 2016-02-02T19:50:00.000Z email_unsubscribe recipient@example.com",
+        ])
+        // Records [4], [8], [9]: the documented examples were trimmed of their timestamp.
+        #expect(o.rejects.map(\.detail) == ["record [4] of 14: no time (field timestamp)", "record [8] of 14: no time (field timestamp)",
+                                            "record [9] of 14: no time (field timestamp)"])
+        #expect(o.rejects.allSatisfy { $0.eventOnly })
+        // SparkPost's ping when a webhook is created.
+        let ping = try read(Array(#"[{"msys":{}}]"#.utf8) + [10], format: "sparkpost")
+        #expect(ping.skips[.ignored] == 1 && ping.touchpoints.isEmpty && ping.rejects.isEmpty)
+    }
+
+    @Test("Resend: the envelope's created_at, the first To address, both spellings of the delay")
+    func resend() throws {
+        let o = try load("resend.ndjson", "resend")
+        #expect(rows(o) == [
+            "1 2024-02-22T23:41:12.126Z email_processed delivered@example.com",
+            "2 2024-02-22T23:41:12.126Z email_delivered delivered@example.com",
+            "3 2024-02-22T23:41:12.126Z email_deferred delivered@example.com",
+            "4 2023-02-22T23:41:12.126Z email_deferred delivered@example.com",
+            "5 2024-11-22T23:41:12.126Z email_bounce delivered@example.com  hard",
+            "6 2023-10-02T18:11:26.101Z email_bounce bounced@example.com  hard",
+            "7 2023-10-01T20:01:01.598Z email_bounce blocked@example.org  hard",
+            "8 2024-02-22T23:41:12.126Z email_complaint delivered@example.com",
+            "9 2023-09-28T17:20:38.990Z email_open to@example.org",
+            "10 2023-09-28T17:21:35.257Z email_click to@example.org /test",
+        ])
+    }
+
+    @Test("Postal: payload times, original_message for bounces, incoming mail ignored")
+    func postal() throws {
+        let o = try load("postal.ndjson", "postal")
+        #expect(rows(o) == [
+            "1 2020-11-30T16:01:46.986Z email_delivered recipient@example.com",
+            "2 2016-10-31T20:19:37.130Z email_delivered test@example.com",
+            "3 2020-11-30T16:18:21.911Z email_deferred deferred@example.com",
+            "4 2020-11-30T16:12:31.893Z email_dropped suppressed@example.com",
+            "5 2020-11-30T16:21:58.701Z email_bounce failed@example.com  hard",
+            "6 2016-10-31T20:19:39.500Z email_bounce test@example.com  -",
+            "7 2016-10-31T20:21:40.250Z email_open test@example.com",
+            "8 2016-10-31T20:22:40.750Z email_click test@example.com /",
+        ])
+        #expect(o.skips[.ignored] == 1) // row 9: direction incoming
+    }
+
+    @Test("MailerSend: activity types, data.created_at, the nested recipient")
+    func mailersend() throws {
+        let o = try load("mailersend.ndjson", "mailersend")
+        #expect(rows(o) == [
+            "1 2023-02-27T21:09:49.506Z email_processed recipient@example.com",
+            "2 2023-02-27T21:09:51.865Z email_delivered recipient@example.com",
+            "3 2022-08-08T13:51:52.747Z email_bounce notauser@example.com  soft",
+            "4 2023-02-27T21:48:13.593Z email_bounce invalid@example.com  hard",
+            "5 2023-02-27T21:17:57.025Z email_open recipient@example.com",
+            "6 2023-02-27T21:14:11.691Z email_click recipient@example.com /test",
+            "7 2022-08-08T13:51:52.747Z email_complaint recipient@example.com",
+            "8 2023-02-27T21:33:54.791Z email_unsubscribe recipient@example.com",
+        ])
+    }
+
+    @Test("a source's own options lie over the preset's: a field role, an action, a records path")
+    func overrides() throws {
+        var options = ReaderOptions()
+        options.fields["customer"] = "Metadata.userid"
+        options.actions["Open"] = "ignore"
+        let o = try read(try fixture("email/providers/postmark.ndjson"), format: "postmark", options: options)
+        #expect(o.touchpoints.first { $0.origin.line == 2 }?.keys.customer == "12345")
+        #expect(!o.touchpoints.contains { $0.action == .emailOpen })
+        #expect(o.skips[.ignored] == 2)
+    }
+
+    @Test("every preset is listed with its options as pipeline keys, and none is detected on another's examples")
+    func listedAndDistinct() throws {
+        for p in Presets.all {
+            let d = try #require(ReaderRegistry.descriptor(named: p.name))
+            #expect(d.options.contains("format: jsonl") && d.options.contains("actions: {"))
+        }
+        for (file, preset) in [("postmark.ndjson", "postmark"), ("brevo.ndjson", "brevo"), ("resend.ndjson", "resend"),
+                               ("postal.ndjson", "postal"), ("mailersend.ndjson", "mailersend"), ("ses_sns.ndjson", "ses")] {
+            for line in try fixture("email/providers/\(file)").split(separator: 10) {
+                let hits = Presets.all.filter { p in Array(line).withUnsafeBufferPointer { p.sniff($0) } }.map(\.name)
+                #expect(hits == (preset == "ses" ? [] : [preset]), "\(file): \(String(decoding: line.prefix(60), as: UTF8.self))")
+            }
+        }
+    }
+}
+
+@Suite("ValueMap")
+struct ValueMapTests {
+    func resolve(_ m: ValueMap, _ v: String?, _ fields: [String: String] = [:]) -> String {
+        // Each condition field's bytes, held for the call.
+        let held: [[UInt8]?] = m.fields.map { fields[$0].map { Array($0.utf8) } }
+        let value = v.map { Array($0.utf8) }
+        func run(_ b: UnsafeBufferPointer<UInt8>?) -> ValueMap.Outcome? {
+            var ptrs: [UnsafeBufferPointer<UInt8>?] = []
+            func go(_ k: Int) -> ValueMap.Outcome? {
+                guard k < held.count else { return m.resolve(b) { ptrs[$0] } }
+                guard let h = held[k] else { ptrs.append(nil); return go(k + 1) }
+                return h.withUnsafeBufferPointer { p in ptrs.append(p); return go(k + 1) }
+            }
+            return go(0)
+        }
+        let out = value.map { v in v.withUnsafeBufferPointer { run($0) } } ?? run(nil)
+        switch out {
+        case nil: return "none"
+        case .ignore: return "ignore"
+        case .action(let n, let kind): return kind.map { "\(n):\($0)" } ?? n
+        }
+    }
+
+    @Test("the most conditions win, then exact over prefix, then the longer prefix; written order never matters")
+    func precedence() throws {
+        let m = try ValueMap(actions: ["failed": "email_bounce:hard", "failed[severity=temporary]": "email_deferred",
+                                       "failed[severity=permanent, reason=suppress-*]": "email_dropped",
+                                       "visitor:*": "chat_message_visitor", "visitor:bot*": "chat_message_bot", "visitor:bot": "x"],
+                             ignore: ["stored", "list_*"])
+        #expect(resolve(m, "failed") == "email_bounce:hard")
+        #expect(resolve(m, "failed", ["severity": "temporary"]) == "email_deferred")
+        #expect(resolve(m, "failed", ["severity": "permanent", "reason": "suppress-bounce"]) == "email_dropped")
+        #expect(resolve(m, "failed", ["severity": "permanent", "reason": "bounce"]) == "email_bounce:hard")
+        #expect(resolve(m, "visitor:12") == "chat_message_visitor")
+        #expect(resolve(m, "visitor:bot-3") == "chat_message_bot")
+        #expect(resolve(m, "visitor:bot") == "x")
+        #expect(resolve(m, "stored") == "ignore")
+        #expect(resolve(m, "list_uploaded") == "ignore")
+        #expect(resolve(m, "Failed") == "none") // values match exactly
+        #expect(resolve(m, nil) == "none")
+    }
+
+    @Test("a condition with nothing after = matches an absent or empty field")
+    func absent() throws {
+        let m = try ValueMap(actions: ["opened[bot=]": "email_open", "opened": "email_machine_open"], ignore: [])
+        #expect(resolve(m, "opened") == "email_open")
+        #expect(resolve(m, "opened", ["bot": ""]) == "email_open")
+        #expect(resolve(m, "opened", ["bot": "apple"]) == "email_machine_open")
+    }
+
+    @Test("a key with a condition that is not field=value is a configuration error naming it")
+    func badKeys() {
+        #expect(throws: ConfigError.self) { try ValueMap(actions: ["failed[severity]": "email_deferred"], ignore: []) }
+        #expect(throws: ConfigError.self) { try ValueMap(actions: ["fail[ed": "email_deferred"], ignore: []) }
+        #expect(throws: ConfigError.self) { try ValueMap(actions: ["failed": " "], ignore: []) }
+    }
+}

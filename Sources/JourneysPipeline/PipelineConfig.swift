@@ -209,7 +209,7 @@ struct YAMLReader {
         let m = try mapping(n, path)
         try onlyKeys(m, ["path", "format", "log_format", "fields", "timezone", "time_format", "channel", "delimiter",
                          "skip_bots", "skip_assets", "asset_extensions", "value_param", "currency_param", "text_limit",
-                         "actions", "ignore", "constants", "records"], at: path)
+                         "actions", "ignore", "constants", "values", "records"], at: path)
         guard let p = m["path"] else { throw error(n, path, "a source needs a `path` (a file, glob, directory or -)") }
         var o = ReaderOptions()
         o.identity = identity
@@ -239,6 +239,15 @@ struct YAMLReader {
             var c: [String: String] = [:]
             for (k, x) in try mapping(v, "\(path).constants") { c[k] = try string(x, "\(path).constants.\(k)") }
             o.constants = c
+        }
+        if let v = m["values"] {
+            var all: [String: [String: String]] = [:]
+            for (role, x) in try mapping(v, "\(path).values") {
+                var one: [String: String] = [:]
+                for (k, y) in try mapping(x, "\(path).values.\(role)") { one[k] = try string(y, "\(path).values.\(role).\(k)") }
+                all[role] = one
+            }
+            o.values = all
         }
         if let v = m["records"] { o.records = try string(v, "\(path).records") }
         if let v = m["timezone"] {

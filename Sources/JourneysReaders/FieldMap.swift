@@ -29,34 +29,57 @@ public struct FieldMap: Sendable, Equatable {
 /// A role's field path(s) ready for lookups in a parsed line (`JSONDoc`), allocating nothing:
 /// the lookup the field map documents (`|` alternatives, the first present and not null wins;
 /// a dotted path steps into objects and, by a number, arrays, as `JSONValue.at(path:)`).
+///
+/// Two more forms, for records inside a line (`records:` of the `jsonl` reader):
+/// - `name[field=value]` steps into the first element of the array `name` whose `field` is
+///   `value` (`users[type=customer].id`: the customer among a chat's users);
+/// - a leading `^` looks the rest up only in the objects around the record, one `^` per level
+///   skipped (`^id`: the enclosing object's id, not the record's own).
 public struct FieldPath: Sendable {
     /// One step of a dotted path: a key (`keys[start..<end]`), and for a step of several, its
-    /// array index if it is a number.
+    /// array index if it is a number; `filter`: the (key, value) ranges in `keys` an array
+    /// element must have.
     struct Step: Sendable {
         var start: Int
         var end: Int
         var ascii: Bool
         var index: Int?
+        var filter: (key: Range<Int>, value: Range<Int>)? = nil
     }
     /// The steps of every alternative, one after another; alternative `a` ends at `ends[a]`.
     let steps: [Step]
     let ends: [Int]
+    /// How many enclosing levels alternative `a` skips (its leading `^`s).
+    let skips: [Int]
     let keys: [UInt8]
 
     public init(_ path: String) {
         let alts = path.utf8.contains(124) ? path.split(separator: "|").map(String.init) : (path.isEmpty ? [] : [path])
-        var steps: [Step] = [], ends: [Int] = [], keys: [UInt8] = []
-        for alt in alts {
+        var steps: [Step] = [], ends: [Int] = [], skips: [Int] = [], keys: [UInt8] = []
+        for var alt in alts {
+            var skip = 0
+            while alt.hasPrefix("^") { skip += 1; alt.removeFirst() }
             let parts = alt.utf8.contains(46) ? alt.split(separator: ".", omittingEmptySubsequences: false) : [alt[...]]
-            for part in parts {
+            for var part in parts {
+                var filter: (key: Range<Int>, value: Range<Int>)?
+                if part.hasSuffix("]"), let open = part.firstIndex(of: "["), let eq = part[open...].firstIndex(of: "=") {
+                    let k = part[part.index(after: open)..<eq], v = part[part.index(after: eq)..<part.index(before: part.endIndex)]
+                    let ks = keys.count
+                    keys.append(contentsOf: k.utf8)
+                    let vs = keys.count
+                    keys.append(contentsOf: v.utf8)
+                    filter = (ks..<vs, vs..<keys.count)
+                    part = part[..<open]
+                }
                 let start = keys.count
                 keys.append(contentsOf: part.utf8)
                 steps.append(Step(start: start, end: keys.count, ascii: part.utf8.allSatisfy { $0 < 0x80 },
-                                  index: parts.count > 1 ? Int(part) : nil))
+                                  index: parts.count > 1 ? Int(part) : nil, filter: filter))
             }
             ends.append(steps.count)
+            skips.append(skip)
         }
-        (self.steps, self.ends, self.keys) = (steps, ends, keys)
+        (self.steps, self.ends, self.skips, self.keys) = (steps, ends, skips, keys)
     }
 
     /// The node of the first alternative present and not null in the record at node `root`.
@@ -64,14 +87,35 @@ public struct FieldPath: Sendable {
         find(in: doc, at: root) { doc.kind($0) != .null }
     }
 
+    /// As `find(in:at:)`, then in each of `parents` (innermost last), innermost first: every
+    /// alternative is tried at the record before any in its parents; a `^` alternative only in
+    /// the parents it does not skip.
+    public func find(in doc: JSONDoc, at root: Int, parents: UnsafeBufferPointer<Int>,
+                     where usable: (Int) -> Bool = { _ in true }) -> Int? {
+        let ok: (Int) -> Bool = { doc.kind($0) != .null && usable($0) }
+        if let n = find(in: doc, at: root, level: 0, where: ok) { return n }
+        var level = 1
+        for p in parents.reversed() {
+            if let n = find(in: doc, at: p, level: level, where: ok) { return n }
+            level += 1
+        }
+        return nil
+    }
+
     /// The node of the first alternative present in the record at node `root` for which `usable`
     /// is true (a reader's own rule for values that do not count, such as `"-"`).
     public func find(in doc: JSONDoc, at root: Int = 0, where usable: (Int) -> Bool) -> Int? {
+        find(in: doc, at: root, level: 0, where: usable)
+    }
+
+    /// `find(in:at:where:)` among the alternatives that may be looked up `level` objects out.
+    func find(in doc: JSONDoc, at root: Int, level: Int, where usable: (Int) -> Bool) -> Int? {
         keys.withUnsafeBufferPointer { keys in
             steps.withUnsafeBufferPointer { steps in
                 var from = 0
-                for end in ends {
+                for (a, end) in ends.enumerated() {
                     defer { from = end }
+                    if skips[a] > level { continue }
                     var cur = root
                     var found = true
                     for step in steps[from..<end] {
@@ -84,6 +128,15 @@ public struct FieldPath: Sendable {
                                 break
                             }
                             cur = n
+                        }
+                        if let f = step.filter {
+                            let key = UnsafeBufferPointer(rebasing: keys[f.key]), value = UnsafeBufferPointer(rebasing: keys[f.value])
+                            var match: Int?
+                            for item in doc.items(cur) {
+                                if let m = doc.member(item, key, ascii: false), let t = doc.text(m), JSONDoc.equal(t, value) { match = item; break }
+                            }
+                            guard let match else { found = false; break }
+                            cur = match
                         }
                     }
                     if found, usable(cur) { return cur }

@@ -23,6 +23,8 @@ public struct GenericJSONReader: LogReader {
     let paths: [FieldPath]
     /// The value map's condition fields (`ValueMap.fields`).
     let conditions: [FieldPath]
+    /// Each alternative of the `agent` role, looked up on its own.
+    let agents: [FieldPath]
     /// Where a line's records are (`records:`), nil for the default.
     let records: RecordPath?
     /// The parsed line and reusable buffers (no allocation per line once warm).
@@ -37,6 +39,7 @@ public struct GenericJSONReader: LogReader {
         record = try GenericRecord(options: options, names: map.paths, noun: "field")
         paths = GenericRole.allCases.map { map.path($0.name) }
         conditions = record.valueMap.fields.map(FieldPath.init)
+        agents = (map.paths["agent"] ?? "").split(separator: "|").map { FieldPath(String($0)) }
         records = try options.records.map { p throws(ConfigError) in try RecordPath(p) }
     }
 
@@ -68,7 +71,7 @@ public struct GenericJSONReader: LogReader {
                 case .emitted: made += out.count - before
                 case .skipped: ignored += 1
                 case .rejected(let reason, let detail):
-                    let d = "record [\(i)] of \(found.count): \(detail)"
+                    let d = found.count == 1 ? detail : "record [\(i)] of \(found.count): \(detail)"
                     if first == nil { first = (i, reason, d) }
                     out.rejectEvent(reason, d)
                 }
@@ -83,14 +86,10 @@ public struct GenericJSONReader: LogReader {
 
     /// Judges the record at node `r` (its parents in `self.parents`, innermost last).
     mutating func one(_ doc: JSONDoc, _ r: Int, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
-        let paths = self.paths, conditions = self.conditions
+        let paths = self.paths, conditions = self.conditions, agents = self.agents
         let options = record.options
         return parents.withUnsafeBufferPointer { parents in
-            func find(_ p: FieldPath) -> Int? {
-                if let n = p.find(in: doc, at: r) { return n }
-                for a in parents.reversed() { if let n = p.find(in: doc, at: a) { return n } }
-                return nil
-            }
+            func find(_ p: FieldPath) -> Int? { p.find(in: doc, at: r, parents: parents) }
             return record.build(
                 get: { role in find(paths[role.rawValue]).flatMap(doc.text) },
                 time: {
@@ -98,6 +97,14 @@ public struct GenericJSONReader: LogReader {
                     return (TimeField.parse(doc, v, format: options.timeFormat, offset: options.timezoneOffset), doc.text(v))
                 },
                 field: { i in find(conditions[i]).flatMap(doc.text) },
+                key: { role in
+                    // The first alternative whose value is not one of the record's agent values.
+                    func isAgent(_ n: Int) -> Bool {
+                        guard let t = doc.text(n)?.trimmingSpaces else { return false }
+                        return agents.contains { p in find(p).flatMap(doc.text).map { JSONDoc.equal($0.trimmingSpaces, t) } ?? false }
+                    }
+                    return paths[role.rawValue].find(in: doc, at: r, parents: parents) { doc.kind($0) != .null && !isAgent($0) }.flatMap(doc.text)
+                },
                 origin: origin, into: &out, scratch: &scratch)
         }
     }
@@ -109,20 +116,26 @@ public struct GenericJSONReader: LogReader {
 /// its varying class name). Every object passed through on the way is a parent: a role not
 /// found in the record is looked up in its parents, innermost first.
 /// `|` separates alternatives: the first that finds a record is used (`event-data|items[]`:
-/// Mailgun's webhook body or a page of its events API).
+/// Mailgun's webhook body or a page of its events API); `+` joins paths whose records are all
+/// read, in that order (`source+conversation_parts.conversation_parts[]`: Intercom's first
+/// message and its replies).
 struct RecordPath: Sendable {
     enum Step: Sendable { case member(JSONKey), each, everyMember }
-    /// The steps of each alternative.
-    let alternatives: [[Step]]
+    /// The paths of each alternative (`+` joins paths whose records are all read).
+    let alternatives: [[[Step]]]
 
-    static let topArray = RecordPath(alternatives: [[.each]])
-    static let events = RecordPath(alternatives: [[.member(JSONKey("events")), .each]])
+    static let topArray = RecordPath(alternatives: [[[.each]]])
+    static let events = RecordPath(alternatives: [[[.member(JSONKey("events")), .each]]])
 
-    init(alternatives: [[Step]]) { self.alternatives = alternatives }
+    init(alternatives: [[[Step]]]) { self.alternatives = alternatives }
 
     init(_ text: String) throws(ConfigError) {
-        var alternatives: [[Step]] = []
-        for alt in text.split(separator: "|") { alternatives.append(try Self.steps(String(alt).trimmingSpaces, of: text)) }
+        var alternatives: [[[Step]]] = []
+        for alt in text.split(separator: "|") {
+            var parts: [[Step]] = []
+            for part in alt.split(separator: "+") { parts.append(try Self.steps(String(part).trimmingSpaces, of: text)) }
+            alternatives.append(parts)
+        }
         guard !alternatives.isEmpty else { throw ConfigError("records", "records: names no path") }
         self.alternatives = alternatives
     }
@@ -152,9 +165,9 @@ struct RecordPath: Sendable {
     /// Calls `body` with each record node and its parent objects (outermost first), for the
     /// first alternative that finds any.
     func walk(_ doc: JSONDoc, _ body: (Int, [Int]) -> Void) {
-        for steps in alternatives {
+        for parts in alternatives {
             var found = false
-            walk(doc, steps) { n, p in found = true; body(n, p) }
+            for steps in parts { walk(doc, steps) { n, p in found = true; body(n, p) } }
             if found { return }
         }
     }
@@ -162,7 +175,10 @@ struct RecordPath: Sendable {
     private func walk(_ doc: JSONDoc, _ steps: [Step], _ body: (Int, [Int]) -> Void) {
         var parents: [Int] = []
         func go(_ node: Int, _ k: Int) {
-            guard k < steps.count else { body(node, parents); return }
+            guard k < steps.count else {
+                if doc.kind(node) != .null { body(node, parents) } // a null member holds no record
+                return
+            }
             let pushed = doc.kind(node) == .object
             if pushed { parents.append(node) }
             defer { if pushed { parents.removeLast() } }
@@ -188,6 +204,8 @@ struct RecordPath: Sendable {
 enum GenericRole: Int, CaseIterable, Sendable {
     case time, action, visitor, customer, email, chatVisitor, url, referrer, status, value, currency, score, text
     case eventID, conversation, campaign, source, medium
+    /// Where the acting agent's or bot's ids are: never a person's key (see `GenericRecord`).
+    case agent
 
     /// The role's name in `fields:`.
     var name: String {
@@ -227,6 +245,12 @@ struct GenericRecord: Sendable {
     let constants: ConstantBytes
     /// The action names of the value map's outcomes, as bytes, by name.
     let actionBytes: [String: [UInt8]]
+    /// Each role's own value map (`values:`).
+    let values: RoleValues
+    /// Actions the person does themselves: in any other record the `agent` values are no key.
+    static let personActions: [[UInt8]] = ["chat_message_visitor", "chat_started", "chat_rating", "chat_survey", "page_view",
+                                           "purchase", "email_open", "email_click", "email_unsubscribe", "email_resubscribe",
+                                           "email_complaint"].map { Array($0.utf8) }
 
     init(options: ReaderOptions, names: [String: String], noun: String) throws(ConfigError) {
         self.options = options
@@ -242,6 +266,18 @@ struct GenericRecord: Sendable {
             constants[r.rawValue] = Array(value.utf8)
         }
         self.constants = ConstantBytes(constants)
+        var maps = [[([UInt8], UnsafeMutableBufferPointer<UInt8>)]](repeating: [], count: GenericRole.allCases.count)
+        for (role, map) in options.values.sorted(by: { $0.key < $1.key }) {
+            guard let r = GenericRole.allCases.first(where: { $0.name == role }), r != .time, r != .action else {
+                throw ConfigError("values.\(role)", "no role \"\(role)\" takes a value map (the action's is `actions:`); roles: \(GenericRole.allCases.filter { $0 != .time && $0 != .action }.map(\.name).joined(separator: ", "))")
+            }
+            maps[r.rawValue] = map.sorted { $0.key < $1.key }.map { k, v in
+                let b = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: v.utf8.count)
+                _ = b.initialize(from: Array(v.utf8))
+                return (Array(k.utf8), b)
+            }
+        }
+        values = RoleValues(maps)
         var bytes: [String: [UInt8]] = [:]
         for n in options.actions.values {
             let name = String(n.split(separator: ":", maxSplits: 1).first ?? "").trimmingSpaces
@@ -275,8 +311,11 @@ struct GenericRecord: Sendable {
     ///   - time: the parsed time (nil when unreadable) and the raw text (nil when not a scalar),
     ///     or nil when absent.
     ///   - field: the text of the value map's condition field `i` (`ValueMap.fields`).
+    ///   - key: an identity role's value, skipping the record's `agent` values (nil: `get`'s,
+    ///     less a value equal to the `agent` role's).
     func build(get: (GenericRole) -> UnsafeBufferPointer<UInt8>?, time: () -> (Int64?, UnsafeBufferPointer<UInt8>?)?,
-               field: (Int) -> UnsafeBufferPointer<UInt8>? = { _ in nil }, origin: Origin,
+               field: (Int) -> UnsafeBufferPointer<UInt8>? = { _ in nil },
+               key: ((GenericRole) -> UnsafeBufferPointer<UInt8>?)? = nil, origin: Origin,
                into out: inout TouchpointBuffer, scratch: inout [UInt8]) -> LineVerdict {
         func shown(_ b: UnsafeBufferPointer<UInt8>) -> String { JSONLine.cut(String(decoding: b, as: UTF8.self), 40) }
         guard !valueMap.isEmpty else {
@@ -284,9 +323,9 @@ struct GenericRecord: Sendable {
                 guard let c = constants[.action], !c.isEmpty else {
                     return .rejected(.unknownEvent, "no action (\(name(.action)))")
                 }
-                return emit(action: c, kind: nil, get: get, time: time, origin: origin, into: &out, scratch: &scratch)
+                return emit(action: c, kind: nil, get: get, time: time, key: key, origin: origin, into: &out, scratch: &scratch)
             }
-            return emit(action: t, kind: nil, get: get, time: time, origin: origin, into: &out, scratch: &scratch)
+            return emit(action: t, kind: nil, get: get, time: time, key: key, origin: origin, into: &out, scratch: &scratch)
         }
         let raw = get(.action)?.trimmingSpaces
         func resolved(_ v: UnsafeBufferPointer<UInt8>?) -> LineVerdict {
@@ -298,7 +337,7 @@ struct GenericRecord: Sendable {
                 return .skipped(.ignored)
             case .action(let n, let kind):
                 return actionBytes[n, default: []].withUnsafeBufferPointer {
-                    emit(action: $0, kind: kind, get: get, time: time, origin: origin, into: &out, scratch: &scratch)
+                    emit(action: $0, kind: kind, get: get, time: time, key: key, origin: origin, into: &out, scratch: &scratch)
                 }
             }
         }
@@ -308,12 +347,25 @@ struct GenericRecord: Sendable {
 
     /// Judges the rest of a record whose action is known, writing its touchpoint into `out`.
     private func emit(action actionName: UnsafeBufferPointer<UInt8>, kind: String?, get rawGet: (GenericRole) -> UnsafeBufferPointer<UInt8>?,
-                      time: () -> (Int64?, UnsafeBufferPointer<UInt8>?)?, origin: Origin,
+                      time: () -> (Int64?, UnsafeBufferPointer<UInt8>?)?, key agentFree: ((GenericRole) -> UnsafeBufferPointer<UInt8>?)?, origin: Origin,
                       into out: inout TouchpointBuffer, scratch: inout [UInt8]) -> LineVerdict {
-        let constants = self.constants
+        let constants = self.constants, values = self.values
         func get(_ role: GenericRole) -> UnsafeBufferPointer<UInt8>? {
-            if let v = rawGet(role), !v.trimmingSpaces.isEmpty { return v }
-            return constants[role]
+            guard let v = rawGet(role), !v.trimmingSpaces.isEmpty else { return constants[role] }
+            return values.map(role, v)
+        }
+        // An agent's or bot's own ids are no person's key: in a record the person did not act in
+        // (an agent's reply, a bot's greeting, a close), identity values equal to one are dropped.
+        let agentActs = !Self.personActions.contains { $0.count == actionName.count && $0.elementsEqual(actionName) }
+        func key(_ role: GenericRole) -> UnsafeBufferPointer<UInt8>? {
+            guard agentActs else { return get(role) }
+            if let agentFree {
+                guard let v = agentFree(role), !v.trimmingSpaces.isEmpty else { return constants[role] }
+                return values.map(role, v)
+            }
+            guard let v = get(role) else { return nil }
+            if let a = get(.agent)?.trimmingSpaces, !a.isEmpty, JSONDoc.equal(a, v.trimmingSpaces) { return nil }
+            return v
         }
         func text(_ role: GenericRole) -> UnsafeBufferPointer<UInt8>? {
             guard let t = get(role)?.trimmingSpaces, !t.isEmpty else { return nil }
@@ -328,8 +380,8 @@ struct GenericRecord: Sendable {
         guard Timestamp.isPlausible(ms) else {
             return .rejected(.badTimestamp, "time \"\(rawTime())\" (\(name(.time))) is out of range (\(Timestamp.iso(ms)))")
         }
-        let visitor = identity.cleaned(get(.visitor)), customer = identity.cleaned(get(.customer))
-        let email = identity.cleanedEmail(get(.email)), chatVisitor = identity.cleaned(get(.chatVisitor))
+        let visitor = identity.cleaned(key(.visitor)), customer = identity.cleaned(key(.customer))
+        let email = identity.cleanedEmail(key(.email)), chatVisitor = identity.cleaned(key(.chatVisitor))
         guard visitor != nil || customer != nil || email != nil || chatVisitor != nil else {
             let mapped = [GenericRole.visitor, .customer, .email, .chatVisitor].compactMap { r -> String? in
                 guard let n = names[r.name], !n.isEmpty else { return nil }
@@ -420,4 +472,22 @@ final class ConstantBytes: @unchecked Sendable { // immutable after init
     deinit { for v in values { v?.deallocate() } }
 
     subscript(role: GenericRole) -> UnsafeBufferPointer<UInt8>? { values[role.rawValue].map { UnsafeBufferPointer($0) } }
+}
+
+/// Each role's value map (`values: {score: {good: 5, bad: 1}}`): a value equal to a key is
+/// read as the key's value; others as they are. Allocated once for the reader's lifetime.
+final class RoleValues: @unchecked Sendable { // immutable after init
+    private let maps: [[([UInt8], UnsafeMutableBufferPointer<UInt8>)]]
+
+    init(_ maps: [[([UInt8], UnsafeMutableBufferPointer<UInt8>)]]) { self.maps = maps }
+
+    deinit { for m in maps { for (_, b) in m { b.deallocate() } } }
+
+    func map(_ role: GenericRole, _ v: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+        let m = maps[role.rawValue]
+        guard !m.isEmpty else { return v }
+        let t = v.trimmingSpaces
+        for (k, b) in m where k.count == t.count && k.elementsEqual(t) { return UnsafeBufferPointer(b) }
+        return v
+    }
 }

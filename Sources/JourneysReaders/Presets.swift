@@ -19,6 +19,7 @@ public struct Preset: Sendable {
     public let actions: [String: String]
     public var ignore: [String] = []
     public var constants: [String: String] = [:]
+    public var values: [String: [String: String]] = [:]
     /// Auto-detection: a JSON line is this preset's when it contains every one of these strings
     /// of one group (as JSON strings, `"RecordType"`).
     public let detect: [[String]]
@@ -32,6 +33,7 @@ public struct Preset: Sendable {
         r.ignore = Array(Set(ignore).union(o.ignore)).sorted()
         r.constants = constants.merging(o.constants) { _, mine in mine }
         r.records = o.records ?? records
+        r.values = values.merging(o.values) { preset, mine in preset.merging(mine) { _, m in m } }
         return r
     }
 
@@ -54,6 +56,9 @@ public struct Preset: Sendable {
         lines.append("actions: \(map(actions))")
         if !ignore.isEmpty { lines.append("ignore: [" + ignore.sorted().map(quoted).joined(separator: ", ") + "]") }
         if !constants.isEmpty { lines.append("constants: \(map(constants))") }
+        if !values.isEmpty {
+            lines.append("values: {" + values.sorted { $0.key < $1.key }.map { "\(quoted($0.key)): \(map($0.value))" }.joined(separator: ", ") + "}")
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -71,7 +76,8 @@ public struct Preset: Sendable {
 /// its own documentation (`docs`); `fixtures/email/providers/` holds its documented examples
 /// with the expected touchpoints worked out by hand.
 public enum Presets {
-    public static let all: [Preset] = [mailgun, postmark, brevo, mailjet, mandrill, sparkpost, resend, postal, mailersend]
+    public static let all: [Preset] = [mailgun, postmark, brevo, mailjet, mandrill, sparkpost, resend, postal, mailersend,
+                                       intercom, livechat, crisp]
 
     /// Mailgun webhooks (`{"signature":…,"event-data":{…}}`) and pages of its events API
     /// (`{"items":[…],"paging":…}`).
@@ -247,4 +253,78 @@ public enum Presets {
             "activity.spam_complaint": "email_complaint", "activity.unsubscribed": "email_unsubscribe",
         ],
         detect: [["type", "data", "morph"]])
+
+    /// Intercom conversations (REST `GET /conversations/{id}`, or a webhook's `data.item`): the
+    /// first message (`source`), each conversation part, and the rating are records; each takes
+    /// the conversation's id, contact and time when it has none of its own.
+    static let intercom = Preset(
+        name: "intercom", channel: .chat,
+        summary: "Intercom conversations (REST or webhook notifications): source, conversation parts, rating",
+        docs: "developers.intercom.com, REST API 2.14 Conversation model",
+        records: "data.item.source+data.item.conversation_parts.conversation_parts[]+data.item.conversation_rating"
+            + "|source+conversation_parts.conversation_parts[]+conversation_rating",
+        fields: ["time": "created_at", "action": "part_type|type", "chat_visitor": "contact.id|contacts.contacts.0.id",
+                 "customer": "contacts.contacts.0.external_id", "email": "author.email", "conversation": "^id",
+                 "event_id": "id", "text": "body|remark", "score": "rating", "agent": "author.id|author.email|teammate.id"],
+        actions: [
+            // Who wrote a message: author.type (user, lead, contact: the person; admin, team: an
+            // agent; bot, or an admin part sent by Fin, from_ai_agent: a bot).
+            "*[author.type=user]": "chat_message_visitor", "*[author.type=lead]": "chat_message_visitor",
+            "*[author.type=contact]": "chat_message_visitor",
+            "*[author.type=admin]": "chat_message_agent", "*[author.type=team]": "chat_message_agent",
+            "*[author.type=bot]": "chat_message_bot",
+            "*[author.type=admin, author.from_ai_agent=true]": "chat_message_bot",
+            "conversation[rating=*]": "chat_rating",
+            "close": "chat_closed",
+            // A reopen without a message.
+            "open[body=]": "ignore",
+        ],
+        // Internal notes, assignments, snoozes, attribute and app-action logs: not messages.
+        ignore: ["note", "assignment", "assign_and_reopen", "away_mode_assignment", "default_assignment", "snoozed", "unsnoozed",
+                 "timer_unsnooze", "conversation_attribute_updated_by_admin", "conversation_attribute_updated_by_user",
+                 "custom_action_started", "custom_action_finished", "participant_added", "participant_removed",
+                 "conversation_tag_added", "conversation_tag_removed", "language_detection_details", "ticket_state_updated_by_admin"],
+        detect: [["conversation_parts", "contacts"], ["notification_event", "conversation"]])
+
+    /// LiveChat (Text platform API v3): webhooks, `get_chat`, archives and chat objects. The role
+    /// comes from the author's id: LiveChat agent ids are their login e-mails, customer ids are
+    /// not, so an author id with an `@` is an agent's.
+    static let livechat = Preset(
+        name: "livechat", channel: .chat,
+        summary: "LiveChat webhooks, chats and archives (API v3.x): thread events, ratings, chat ends",
+        docs: "platform.text.com/docs/messaging, livechat/livechat-public-docs",
+        records: "payload.event|payload.properties.rating|payload.chat.thread.events[]|thread.events[]|chats[].thread.events[]"
+            + "|threads[].events[]|payload",
+        fields: ["time": "created_at", "action": "type|action", "chat_visitor": "author_id|users[type=customer].id|user_id",
+                 "conversation": "chat_id|^chat_id|^^id", "event_id": "id", "text": "text|comment", "score": "score",
+                 "agent": "author_id"],
+        actions: [
+            "message": "chat_message_visitor", "message[author_id=*@*]": "chat_message_agent",
+            "file": "chat_message_visitor", "file[author_id=*@*]": "chat_message_agent",
+            "rich_message": "chat_message_visitor", "rich_message[author_id=*@*]": "chat_message_agent",
+            "thread_properties_updated[score=*]": "chat_rating", "chat_properties_updated[score=*]": "chat_rating",
+            "chat_deactivated": "chat_closed",
+        ],
+        ignore: ["system_message", "filled_form", "custom", "system", "thread_properties_updated", "chat_properties_updated",
+                 "incoming_chat", "chat_access_granted", "chat_access_revoked", "user_added_to_chat", "user_removed_from_chat",
+                 "thread_tagged", "thread_untagged", "routing_status_set", "incoming_rich_message_postback", "event_properties_updated"],
+        // Rating: score 1 thumbs up ("good"), 0 thumbs down ("bad"), on the chat reader's 1-5 scale.
+        values: ["score": ["1": "4", "0": "2"]],
+        detect: [["webhook_id", "organization_id", "payload"], ["thread", "author_id"], ["threads", "author_id"]])
+
+    /// Crisp web hooks and RTM events: `{website_id, event, data, timestamp}`.
+    static let crisp = Preset(
+        name: "crisp", channel: .chat,
+        summary: "Crisp web hooks (message:send, message:received, …)",
+        docs: "docs.crisp.chat/references/web-hooks/v1",
+        fields: ["time": "data.timestamp|timestamp", "action": "event", "chat_visitor": "data.user.user_id|data.session_id",
+                 "conversation": "data.session_id", "text": "data.content", "event_id": "data.fingerprint", "agent": "data.user.user_id"],
+        actions: [
+            "message:send[data.from=user]": "chat_message_visitor", "message:send[data.from=operator]": "chat_message_agent",
+            "message:received[data.from=user]": "chat_message_visitor", "message:received[data.from=operator]": "chat_message_agent",
+            "message:send": "chat_message_visitor", "message:received": "chat_message_agent",
+        ],
+        ignore: ["message:updated", "message:removed", "message:acknowledge:*", "message:notify:*", "message:compose:*",
+                 "session:*", "people:*", "campaign:*", "email:*", "status:*", "bucket:*", "website:*", "plugin:*", "widget:*"],
+        detect: [["website_id", "event", "data"]])
 }

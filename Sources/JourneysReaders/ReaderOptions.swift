@@ -199,6 +199,8 @@ public struct ReaderOptions: Sendable, Equatable {
     public var ignore: [String] = []
     /// Generic readers: a role's value when its field is absent (`action: chat_rating`).
     public var constants: [String: String] = [:]
+    /// Generic readers: per role, values read as others (`score: {good: "5", bad: "1"}`).
+    public var values: [String: [String: String]] = [:]
     /// `jsonl`: where a line's records are (`items[]`, `msys.*`, `threads[].events[]`); nil:
     /// the line itself, each element of a top-level array, or each of an `events` array.
     public var records: String?

@@ -13,17 +13,19 @@ import JourneysCore
 ///     SubscriptionChange[SuppressSending=false]: email_resubscribe
 ///     "visitor:*": chat_message_visitor
 ///
-/// - A value (or a condition's value) ending in `*` matches by prefix; otherwise values match
-///   exactly, byte for byte. A condition `field=` (nothing after `=`) matches a field that is
-///   absent, null or empty.
+/// - A value (or a condition's value) may hold `*` wildcards, each any run of bytes
+///   (`visitor:*`, `*@*`); `*` alone is any value that is present and not empty. Otherwise
+///   values match exactly, byte for byte. A condition `field=` (nothing after `=`) matches a
+///   field that is absent, null or empty.
 /// - The outcome is an action name (`email_open`, any name of `Action`, or a name of the
 ///   source's own, kept as a custom action), optionally with a kind after a colon
 ///   (`email_bounce:hard`): the kind is put before the touchpoint's text (`hard: 550 …`). The
 ///   outcome `ignore` (or a key listed under `ignore:`) makes the record a counted `ignored`
 ///   skip instead of a touchpoint.
-/// - When several keys match, the one with the most conditions wins, then an exact value over a
-///   prefix, then the longer prefix, then the key that sorts first: the order the keys are
-///   written in never matters.
+/// - When several keys match, one naming the value exactly wins over a wildcard, then the one
+///   with the most conditions, then the one with more literal text, then the key that sorts
+///   first: the order the keys are written in never matters (`note: ignore` beats
+///   `"*[author.type=admin]": chat_message_agent`).
 /// - With a map, a value no key matches is rejected `unknown_event`; without one, the action
 ///   field's value is the action's name.
 public struct ValueMap: Sendable, Equatable {
@@ -32,20 +34,39 @@ public struct ValueMap: Sendable, Equatable {
         case ignore
     }
 
+    /// A value to match: text with `*` wildcards (any run of bytes); `*` alone is any value
+    /// that is present and not empty; the empty pattern is an absent or empty value.
     struct Pattern: Sendable, Equatable {
-        var bytes: [UInt8]
-        var prefix: Bool
+        /// The literal pieces between the `*`s.
+        var pieces: [[UInt8]]
+        var wild: Bool
+        /// Bytes of literal text, for precedence (the more literal, the more specific).
+        var literal: Int { pieces.reduce(0) { $0 + $1.count } }
 
         init(_ s: Substring) {
             let t = String(s).trimmingSpaces
-            prefix = t.hasSuffix("*")
-            bytes = Array((prefix ? String(t.dropLast()) : t).utf8)
+            wild = t.contains("*")
+            pieces = t.split(separator: "*", omittingEmptySubsequences: false).map { Array($0.utf8) }
         }
 
         func matches(_ b: UnsafeBufferPointer<UInt8>?) -> Bool {
-            guard let b, !b.isEmpty else { return bytes.isEmpty }
-            if prefix { return b.count >= bytes.count && b.prefix(bytes.count).elementsEqual(bytes) }
-            return b.count == bytes.count && b.elementsEqual(bytes)
+            guard let b, !b.isEmpty else { return !wild && pieces == [[]] }
+            guard wild else { return b.count == pieces[0].count && b.elementsEqual(pieces[0]) }
+            // First piece anchors the start, last the end, the rest in order between.
+            let first = pieces[0], last = pieces[pieces.count - 1]
+            guard b.count >= first.count + last.count, b.prefix(first.count).elementsEqual(first),
+                  b.suffix(last.count).elementsEqual(last) else { return false }
+            var at = first.count
+            let end = b.count - last.count
+            for piece in pieces.dropFirst().dropLast() where !piece.isEmpty {
+                var found = false
+                while at + piece.count <= end {
+                    if b[at..<(at + piece.count)].elementsEqual(piece) { found = true; at += piece.count; break }
+                    at += 1
+                }
+                if !found { return false }
+            }
+            return true
         }
     }
 
@@ -107,9 +128,9 @@ public struct ValueMap: Sendable, Equatable {
         }
         // Most specific first, whatever order the keys were written in.
         rules.sort { a, b in
+            if a.value.wild != b.value.wild { return !a.value.wild }
             if a.conditions.count != b.conditions.count { return a.conditions.count > b.conditions.count }
-            if a.value.prefix != b.value.prefix { return !a.value.prefix }
-            if a.value.bytes.count != b.value.bytes.count { return a.value.bytes.count > b.value.bytes.count }
+            if a.value.literal != b.value.literal { return a.value.literal > b.value.literal }
             return a.key < b.key
         }
         self.rules = rules

@@ -144,16 +144,25 @@ import Testing
             }
             set(&record, 0)
         }
+        // The person's own click or message, with the values its key's conditions ask for.
+        let key = p.actions.filter { ["email_click", "chat_message_visitor"].contains($0.value) }.keys.sorted()[0]
+        let value = key.split(separator: "[")[0].replacingOccurrences(of: "*", with: "x")
         for (role, path) in p.fields.sorted(by: { $0.key < $1.key }) {
             switch role {
             case "time": put(path, time)
             case "url": put(path, "https://shop.example.com" + url(v))
-            case "action": put(path, p.actions.first { $0.value == "email_click" && !$0.key.contains("[") }!.key)
-            default: put(path, v)
+            case "action": put(path, value)
+            default: put(path.trimmingCharacters(in: CharacterSet(charactersIn: "^")), v)
+            }
+        }
+        if key.contains("[") {
+            for condition in key.split(separator: "[")[1].dropLast().split(separator: ",") {
+                let kv = condition.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                put(kv[0], kv.count > 1 ? kv[1].replacingOccurrences(of: "*", with: "x") : "")
             }
         }
         var doc: Any = record
-        if let records = p.records?.split(separator: "|").first {
+        if let records = p.records?.split(separator: "|").first?.split(separator: "+").first {
             for step in records.split(separator: ".").reversed() {
                 if step == "*" { doc = ["any_event": doc]; continue }
                 if step.hasSuffix("[]") { doc = [doc] }

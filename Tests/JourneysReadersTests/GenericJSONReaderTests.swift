@@ -131,4 +131,47 @@ import Testing
         #expect(try one(#"{"ts":{"a":1},"event":"x","user_id":"u"}"#).rejectReasons == [.badTimestamp])
         #expect(try one(#""just a string""#).rejectReasons == [.badJSON])
     }
+
+    /// A support export of this test's own shape: a ticket holding threads of events, the
+    /// ticket's id and requester shared by every event.
+    @Test("records: nested paths, parent lookups, ^ levels, array filters, constants, role value maps, the agent role")
+    func recordsAndParents() throws {
+        var o = ReaderOptions()
+        o.channel = .chat
+        o.records = "threads[].events[]"
+        o.fields = ["time": "at", "action": "kind", "chat_visitor": "author|people[role=customer].id", "conversation": "^^id",
+                    "event_id": "id", "score": "stars", "agent": "author"]
+        o.actions = ["msg[author=agent-*]": "chat_message_agent", "msg": "chat_message_visitor", "rated": "chat_rating"]
+        o.ignore = ["joined"]
+        o.constants = ["text": "(none)"]
+        o.values = ["score": ["good": "5", "bad": "1"]]
+        // 1791792000 s = 2026-10-12T08:00:00Z (see SendGridEventReaderTests).
+        let line = #"{"id":"T1","people":[{"id":"agent-7","role":"agent"},{"id":"v-42","role":"customer"}],"threads":["#
+            + #"{"id":"TH1","events":[{"id":"e1","kind":"msg","author":"v-42","at":1791792000},"#
+            + #"{"id":"e2","kind":"msg","author":"agent-7","at":1791792060},{"id":"e3","kind":"joined","author":"agent-7","at":1791792000}]},"#
+            + #"{"id":"TH2","events":[{"id":"e4","kind":"rated","stars":"good","at":1791792120},{"id":"e5","kind":"typing","at":1791792130}]}]}"#
+        let r = try read(Array(line.utf8) + [10], format: "jsonl", options: o)
+        #expect(r.touchpoints.map { "\($0.action.name) \($0.keys.chatVisitor ?? "-") \($0.conversation ?? "-") \($0.eventID ?? "-") \($0.score.map { String(Int($0)) } ?? "-") \($0.text ?? "-")" } == [
+            "chat_message_visitor v-42 T1 e1 - (none)",
+            // The agent's reply: its author is the agent, so the visitor is the ticket's customer.
+            "chat_message_agent v-42 T1 e2 - (none)",
+            "chat_rating v-42 T1 e4 5 (none)",
+        ])
+        #expect(r.touchpoints.map(\.time) == [1_791_792_000_000, 1_791_792_060_000, 1_791_792_120_000])
+        // e3 ignored, e5 an unknown event: the line gave touchpoints, so e5 is an event reject.
+        #expect(r.rejects.map(\.detail) == ["record [4] of 5: unknown event \"typing\" (field kind)"])
+        #expect(r.rejects.allSatisfy { $0.eventOnly })
+    }
+
+    @Test("without records:, a top-level array and an {\"events\":[…]} envelope are expanded; an object with the action field is one record")
+    func defaultExpansion() throws {
+        var o = ReaderOptions()
+        o.fields = ["time": "t", "action": "a", "visitor": "v"]
+        let text = #"[{"t":1791792000,"a":"page_view","v":"x"},{"t":1791792001,"a":"page_view","v":"y"}]"# + "\n"
+            + #"{"events":[{"t":1791792002,"a":"purchase","v":"x"}]}"# + "\n"
+            + #"{"t":1791792003,"a":"page_view","v":"z","events":[1,2]}"# + "\n" + "[]\n"
+        let r = try read(Array(text.utf8), format: "jsonl", options: o)
+        #expect(r.touchpoints.map { "\($0.origin.line) \($0.keys.visitor ?? "-") \($0.action.name)" } == ["1 x page_view", "1 y page_view", "2 x purchase", "3 z page_view"])
+        #expect(r.skips[.ignored] == 1) // the empty array holds no record
+    }
 }

@@ -239,6 +239,74 @@ struct PresetTests {
     }
 }
 
+/// The chat and support presets over each tool's documented examples
+/// (`fixtures/chat/providers/`, with `*.SOURCE.md` and the hand-worked `*.EXPECTED.md`).
+/// Rows: line · UTC time · action · chat visitor · customer · email · conversation · score.
+@Suite("Chat presets")
+struct ChatPresetTests {
+    func rows(_ o: ReadOutcome) -> [String] {
+        o.touchpoints.map { t in
+            [String(t.origin.line), Timestamp.iso(t.time), t.action.name, t.keys.chatVisitor ?? "-", t.keys.customer ?? "-",
+             t.keys.email ?? "-", t.conversation ?? "-", t.score.map { String(Int($0)) } ?? "-"].joined(separator: " ")
+        }
+    }
+
+    func load(_ file: String, _ preset: String) throws -> ReadOutcome {
+        let bytes = try fixture("chat/providers/\(file)")
+        let sample = bytes.split(separator: 10).prefix(20).map(Array.init)
+        #expect(ReaderRegistry.detect(sample) == preset, "\(file) is detected as \(preset)")
+        let o = try expectConformance(bytes, format: preset)
+        #expect(o.touchpoints.allSatisfy { $0.channel == .chat })
+        return o
+    }
+
+    @Test("Intercom: source and parts by author type, notes and app logs ignored, the rating's own contact; no admin id or e-mail is a key")
+    func intercom() throws {
+        let o = try load("intercom.ndjson", "intercom")
+        #expect(rows(o) == [
+            "1 2024-12-18T15:59:19.000Z chat_message_agent 6762f1571bb69f9f2193bbbb 70 - 524 -",
+            "1 2024-12-18T15:59:21.000Z chat_message_visitor 6762f1571bb69f9f2193bbbb 70 joe@bloggs.com 524 -",
+            "2 2024-12-18T15:58:31.000Z chat_message_agent 6762f1261bb69f9f2193bba7 70 - 503 -",
+            "2 2022-09-19T14:20:23.000Z chat_message_agent 6762f1261bb69f9f2193bba7 70 - 503 -",
+            "3 2024-12-18T15:59:23.000Z chat_message_agent 6762f15b1bb69f9f2193bbbc 70 - 525 -",
+            "4 2024-12-18T16:00:03.000Z chat_message_agent 6762f1831bb69f9f2193bbcc 70 - 542 -",
+            "5 2024-12-18T15:59:42.000Z chat_message_agent 6762f16e1bb69f9f2193bbc2 70 - 531 -",
+            "5 2024-12-18T15:59:44.000Z chat_closed 6762f16e1bb69f9f2193bbc2 70 - 531 -",
+            "6 2022-12-14T14:41:34.000Z chat_rating 5ba682d23d7cf92bef87bfd4 70 - 1295 5",
+        ])
+        #expect(o.rejects.isEmpty)
+        // No touchpoint carries an admin's id or address (admin212@email.com, operator+…@intercom.io, 991267694 …).
+        #expect(!o.touchpoints.contains { t in [t.keys.email, t.keys.chatVisitor, t.keys.visitor].contains { ($0 ?? "").contains("admin") || ($0 ?? "").contains("intercom.io") || ($0 ?? "").hasPrefix("9912") } })
+    }
+
+    @Test("LiveChat: webhook and thread events, an agent's e-mail id is never the visitor, the customer from users[]")
+    func livechat() throws {
+        let o = try load("livechat.ndjson", "livechat")
+        #expect(rows(o) == [
+            "1 2019-12-05T07:27:08.820Z chat_message_visitor b7eff798-f8df-4364-8059-649c35c9ed0c - - PJ0MRSHTDG -",
+            "2 2019-12-17T07:57:41.512Z chat_message_agent b7eff798-f8df-4364-8059-649c35c9ed0c - - PJ0MRSHTDG -",
+        ])
+        // Row 3 (routing notice) and 7 (pre-chat form) ignored; 4 and 5 carry no time at all;
+        // 6 is an agent's message in a chat whose users[] lists no customer.
+        #expect(o.skips[.ignored] == 2)
+        #expect(o.rejects.map { "\($0.origin.line):\($0.reason.rawValue)" } == ["4:bad_timestamp", "5:bad_timestamp", "6:missing_identity"])
+        // With a time, the rating webhook is a rating (thumbs up: 4 on the 1-5 scale) of that chat.
+        let rated = #"{"webhook_id":"w","organization_id":"o","action":"thread_properties_updated","payload":{"chat_id":"PJ0MRSHTDG","created_at":"2019-12-05T07:30:00.000000Z","user_id":"b7eff798","properties":{"rating":{"score":1,"comment":"Well done!"}}}}"#
+        let r = try read(Array(rated.utf8) + [10], format: "livechat")
+        #expect(rows(r) == ["1 2019-12-05T07:30:00.000Z chat_rating b7eff798 - - PJ0MRSHTDG 4"])
+    }
+
+    @Test("Crisp: message:send from the visitor, epoch milliseconds, the session as conversation")
+    func crisp() throws {
+        let o = try load("crisp.ndjson", "crisp")
+        #expect(rows(o) == ["1 2017-10-02T23:08:16.616Z chat_message_visitor session_36ba3566-9651-4790-afc8-ffedbccc317f - - session_36ba3566-9651-4790-afc8-ffedbccc317f -"])
+        // An operator's message: the operator's user id is never the chat visitor; the session is.
+        let op = #"{"website_id":"w","event":"message:send","data":{"session_id":"session_1","type":"text","content":"Hi","from":"operator","origin":"chat","timestamp":1506985700000,"user":{"user_id":"operator_9","nickname":"Ann"}},"timestamp":1506985700000}"#
+        let r = try read(Array(op.utf8) + [10], format: "crisp")
+        #expect(rows(r) == ["1 2017-10-02T23:08:20.000Z chat_message_agent session_1 - - session_1 -"])
+    }
+}
+
 @Suite("ValueMap")
 struct ValueMapTests {
     func resolve(_ m: ValueMap, _ v: String?, _ fields: [String: String] = [:]) -> String {
@@ -262,7 +330,7 @@ struct ValueMapTests {
         }
     }
 
-    @Test("the most conditions win, then exact over prefix, then the longer prefix; written order never matters")
+    @Test("an exact value wins over a wildcard, then the most conditions, then more literal text; written order never matters")
     func precedence() throws {
         let m = try ValueMap(actions: ["failed": "email_bounce:hard", "failed[severity=temporary]": "email_deferred",
                                        "failed[severity=permanent, reason=suppress-*]": "email_dropped",
@@ -279,6 +347,22 @@ struct ValueMapTests {
         #expect(resolve(m, "list_uploaded") == "ignore")
         #expect(resolve(m, "Failed") == "none") // values match exactly
         #expect(resolve(m, nil) == "none")
+    }
+
+    @Test("wildcards anywhere; * alone is any present value; an exact ignore beats a wildcard with conditions")
+    func wildcards() throws {
+        let m = try ValueMap(actions: ["message[author_id=*@*]": "chat_message_agent", "message": "chat_message_visitor",
+                                       "*[author.type=admin]": "chat_message_agent", "note": "ignore", "conversation[rating=*]": "chat_rating",
+                                       "conversation": "x"], ignore: [])
+        #expect(resolve(m, "message", ["author_id": "smith@example.com"]) == "chat_message_agent")
+        #expect(resolve(m, "message", ["author_id": "b7eff798-f8df"]) == "chat_message_visitor")
+        #expect(resolve(m, "message", ["author_id": "@"]) == "chat_message_agent")
+        #expect(resolve(m, "comment", ["author.type": "admin"]) == "chat_message_agent")
+        #expect(resolve(m, "note", ["author.type": "admin"]) == "ignore")
+        #expect(resolve(m, "conversation", ["rating": "5"]) == "chat_rating")
+        #expect(resolve(m, "conversation", ["rating": ""]) == "x")
+        #expect(resolve(m, "conversation") == "x")
+        #expect(resolve(m, "comment") == "none")
     }
 
     @Test("a condition with nothing after = matches an absent or empty field")

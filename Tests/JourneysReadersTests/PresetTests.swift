@@ -2,6 +2,17 @@ import JourneysCore
 import JourneysReaders
 import Testing
 
+/// Reads a fixture with no options: the preset must be detected from its first lines, read it
+/// the same in every way of feeding it, and give touchpoints of its channel.
+func loadPreset(_ path: String, _ preset: String, _ channel: Channel, sourceLocation: SourceLocation = #_sourceLocation) throws -> ReadOutcome {
+    let bytes = try fixture(path)
+    let sample = bytes.split(separator: 10).prefix(20).map(Array.init)
+    #expect(ReaderRegistry.detect(sample) == preset, "\(path) is detected as \(preset)", sourceLocation: sourceLocation)
+    let o = try expectConformance(bytes, format: preset, sourceLocation: sourceLocation)
+    #expect(o.touchpoints.allSatisfy { $0.channel == channel }, sourceLocation: sourceLocation)
+    return o
+}
+
 /// The built-in email provider presets over each provider's documented examples
 /// (`fixtures/email/providers/`: each `*.SOURCE.md` says where every record comes from, and each
 /// `*.EXPECTED.md` works out its touchpoint by hand from the provider's documentation). The rows
@@ -18,16 +29,7 @@ struct PresetTests {
         }
     }
 
-    /// Reads a fixture with no options: the preset must be detected, and read the same in every
-    /// way of feeding it.
-    func load(_ file: String, _ preset: String) throws -> ReadOutcome {
-        let bytes = try fixture("email/providers/\(file)")
-        let sample = bytes.split(separator: 10, omittingEmptySubsequences: false).prefix(20).map(Array.init)
-        #expect(ReaderRegistry.detect(sample) == preset, "\(file) is detected as \(preset)")
-        let o = try expectConformance(bytes, format: preset)
-        #expect(o.touchpoints.allSatisfy { $0.channel == .email })
-        return o
-    }
+    func load(_ file: String, _ preset: String) throws -> ReadOutcome { try loadPreset("email/providers/\(file)", preset, .email) }
 
     @Test("Mailgun webhooks: failed split by severity and reason, rejected from message.headers.to, Apple proxy opens")
     func mailgunWebhooks() throws {
@@ -251,14 +253,7 @@ struct ChatPresetTests {
         }
     }
 
-    func load(_ file: String, _ preset: String) throws -> ReadOutcome {
-        let bytes = try fixture("chat/providers/\(file)")
-        let sample = bytes.split(separator: 10).prefix(20).map(Array.init)
-        #expect(ReaderRegistry.detect(sample) == preset, "\(file) is detected as \(preset)")
-        let o = try expectConformance(bytes, format: preset)
-        #expect(o.touchpoints.allSatisfy { $0.channel == .chat })
-        return o
-    }
+    func load(_ file: String, _ preset: String) throws -> ReadOutcome { try loadPreset("chat/providers/\(file)", preset, .chat) }
 
     @Test("Intercom: source and parts by author type, notes and app logs ignored, the rating's own contact; no admin id or e-mail is a key")
     func intercom() throws {

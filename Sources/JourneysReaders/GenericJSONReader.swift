@@ -113,14 +113,15 @@ public struct GenericJSONReader: LogReader {
 /// Where the records of a JSON line are (`records:` of the `jsonl` reader): dotted steps,
 /// `name[]` for each element of an array member, `[]` for each element of the line's own
 /// array, `*` for each member value of an object (`msys.*`: SparkPost's one event object under
-/// its varying class name). Every object passed through on the way is a parent: a role not
+/// its varying class name), `@` for the line itself (`chat.messages[]|@`: a transcript's
+/// messages, else the event). Every object passed through on the way is a parent: a role not
 /// found in the record is looked up in its parents, innermost first.
 /// `|` separates alternatives: the first that finds a record is used (`event-data|items[]`:
 /// Mailgun's webhook body or a page of its events API); `+` joins paths whose records are all
 /// read, in that order (`source+conversation_parts.conversation_parts[]`: Intercom's first
 /// message and its replies).
 struct RecordPath: Sendable {
-    enum Step: Sendable { case member(JSONKey), each, everyMember }
+    enum Step: Sendable { case member(JSONKey), each, everyMember, this }
     /// The paths of each alternative (`+` joins paths whose records are all read).
     let alternatives: [[[Step]]]
 
@@ -146,7 +147,9 @@ struct RecordPath: Sendable {
             var name = Substring(part)
             let each = name.hasSuffix("[]")
             if each { name = name.dropLast(2) }
-            if name == "*" {
+            if name == "@", !each {
+                steps.append(.this)
+            } else if name == "*" {
                 steps.append(.everyMember)
             } else if !name.isEmpty {
                 guard !name.contains("["), !name.contains("]") else {
@@ -179,6 +182,7 @@ struct RecordPath: Sendable {
                 if doc.kind(node) != .null { body(node, parents) } // a null member holds no record
                 return
             }
+            if case .this = steps[k] { go(node, k + 1); return }
             let pushed = doc.kind(node) == .object
             if pushed { parents.append(node) }
             defer { if pushed { parents.removeLast() } }
@@ -194,6 +198,8 @@ struct RecordPath: Sendable {
                     go(m + 1, k + 1)
                     m = doc.nodes[m + 1].next
                 }
+            case .this:
+                break
             }
         }
         go(0, 0)

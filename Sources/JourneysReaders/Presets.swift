@@ -77,7 +77,7 @@ public struct Preset: Sendable {
 /// with the expected touchpoints worked out by hand.
 public enum Presets {
     public static let all: [Preset] = [mailgun, postmark, brevo, mailjet, mandrill, sparkpost, resend, postal, mailersend,
-                                       intercom, livechat, crisp]
+                                       intercom, livechat, crisp, zendeskChat, zendeskSupport, hubspot, freshchat, tawkto]
 
     /// Mailgun webhooks (`{"signature":…,"event-data":{…}}`) and pages of its events API
     /// (`{"items":[…],"paging":…}`).
@@ -327,4 +327,107 @@ public enum Presets {
         ignore: ["message:updated", "message:removed", "message:acknowledge:*", "message:notify:*", "message:compose:*",
                  "session:*", "people:*", "campaign:*", "email:*", "status:*", "bucket:*", "website:*", "plugin:*", "widget:*"],
         detect: [["website_id", "event", "data"]])
+
+    /// Zendesk Chat (Zopim) REST chats: an offline message is the visitor's; a chat's messages
+    /// are its `history[]`, each with the chat's visitor and id. `nick` tells who wrote:
+    /// `agent:trigger` a trigger (bot), `agent:system` the system, `agent:<id>` an agent.
+    static let zendeskChat = Preset(
+        name: "zendesk_chat", channel: .chat,
+        summary: "Zendesk Chat REST chats (GET /chats, incremental export): offline messages and chat history",
+        docs: "developer.zendesk.com/api-reference/live-chat/chat-api/chats",
+        records: "chats[].history[]+chats[]|history[]+@",
+        fields: ["time": "timestamp", "action": "type", "chat_visitor": "visitor.id", "email": "visitor.email",
+                 "conversation": "^id|id", "text": "msg|message|new_comment", "score": "new_rating"],
+        actions: [
+            "offline_msg": "chat_message_visitor",
+            "chat.msg": "chat_message_visitor", "chat.msg[nick=agent:*]": "chat_message_agent",
+            "chat.msg[nick=agent:trigger]": "chat_message_bot", "chat.msg[nick=agent:system]": "ignore",
+            "chat.file": "chat_message_visitor", "chat.file[nick=agent:*]": "chat_message_agent",
+            "chat.memberjoin[nick=visitor*]": "chat_started", "chat.memberleave[nick=visitor*]": "chat_closed",
+            "chat.rating[new_rating=*]": "chat_rating",
+        ],
+        // The chat object itself (its messages are the records), agents joining and leaving, a
+        // rating requested or removed, a rating's comment, queue and typing notices.
+        ignore: ["chat", "chat.memberjoin", "chat.memberleave", "chat.request.rating", "chat.rating", "chat.comment",
+                 "chat.event", "chat.queue_position", "chat.wait_queue", "typing", "last_read"],
+        values: ["score": ["good": "4", "bad": "2"]],
+        detect: [["visitor", "offline_msg"], ["visitor", "history", "chat.msg"]])
+
+    /// Zendesk Support: satisfaction ratings (good / bad; offered and unoffered are ignored) and
+    /// tickets (the requester contacting support: a chat start at the ticket's creation). The
+    /// requester is the person; the assignee never is.
+    static let zendeskSupport = Preset(
+        name: "zendesk_support", channel: .chat,
+        summary: "Zendesk Support exports: satisfaction ratings, tickets, ticket events",
+        docs: "developer.zendesk.com/api-reference/ticketing",
+        records: "satisfaction_ratings[]|tickets[]|ticket|ticket_events[].child_events[]|comments[]",
+        fields: ["time": "created_at", "action": "score|event_type|status|type", "customer": "requester_id",
+                 "conversation": "ticket_id|^ticket_id|id", "text": "comment|body", "score": "score",
+                 "event_id": "id", "agent": "assignee_id|author_id"],
+        actions: [
+            "good": "chat_rating", "bad": "chat_rating", "offered": "ignore", "unoffered": "ignore",
+            "new": "chat_started", "open": "chat_started", "pending": "chat_started", "hold": "chat_started",
+            "solved": "chat_started", "closed": "chat_started",
+        ],
+        // A comment names its author but not whether the author is the requester or an agent,
+        // nor (in ticket events and the comments list) the requester: not placed in a journey.
+        ignore: ["Comment", "VoiceComment", "Create", "Change", "Notification"],
+        values: ["score": ["good": "4", "bad": "2"]],
+        detect: [["satisfaction_ratings"], ["tickets", "requester_id"], ["ticket", "requester_id"], ["ticket_events", "child_events"]])
+
+    /// HubSpot Conversations API v3 message lists (`GET …/threads/{id}/messages`) and thread
+    /// lists. The sender's actor id says who wrote: `V-` a visitor, `A-` an agent, `B-` a bot,
+    /// `S-` the system.
+    static let hubspot = Preset(
+        name: "hubspot", channel: .chat,
+        summary: "HubSpot conversations (v3): thread messages and threads",
+        docs: "developers.hubspot.com/docs/api-reference/conversations-conversations-v3",
+        records: "results[]|@",
+        fields: ["time": "createdAt", "action": "type|status", "chat_visitor": "senders.0.actorId|recipients.0.actorId",
+                 "customer": "associatedContactId", "conversation": "conversationsThreadId|id", "text": "text",
+                 "event_id": "id", "agent": "senders.0.actorId"],
+        actions: [
+            "MESSAGE[senders.0.actorId=V-*]": "chat_message_visitor", "MESSAGE[senders.0.actorId=A-*]": "chat_message_agent",
+            "MESSAGE[senders.0.actorId=B-*]": "chat_message_bot", "WELCOME_MESSAGE[senders.0.actorId=B-*]": "chat_message_bot",
+            "OPEN": "chat_started", "CLOSED": "chat_started",
+        ],
+        // Status changes and assignments name no person; system greetings are automatic.
+        ignore: ["THREAD_STATUS_CHANGE", "ASSIGNMENT", "WELCOME_MESSAGE", "COMMENT", "MESSAGE[senders.0.actorId=S-*]"],
+        detect: [["results", "conversationsThreadId"], ["results", "associatedContactId", "threadAssociations"]])
+
+    /// Freshchat webhooks (`message_create`, `conversation_reopen`, …) and API message objects.
+    static let freshchat = Preset(
+        name: "freshchat", channel: .chat,
+        summary: "Freshchat webhooks and API v2 messages",
+        docs: "support.freshchat.com, Freshchat webhooks payload structure",
+        fields: ["time": "data.message.created_time|created_time|action_time", "action": "action|message_type",
+                 "chat_visitor": "data.message.user_id|data.message.actor_id|data.reopen.reopener_id|user_id|actor_id",
+                 "conversation": "data.message.conversation_id|data.reopen.conversation.conversation_id|conversation_id",
+                 "text": "data.message.message_parts.0.text.content|data.message.msg_parts.0.properties.text|message_parts.0.text.content",
+                 "event_id": "data.message.id|id", "agent": "actor.actor_id|org_actor_id|actor_id"],
+        actions: [
+            "message_create[actor.actor_type=user]": "chat_message_visitor", "message_create[actor.actor_type=agent]": "chat_message_agent",
+            "message_create[actor.actor_type=bot]": "chat_message_bot", "message_create[actor.actor_type=system]": "ignore",
+            "normal[actor_type=user]": "chat_message_visitor", "normal[actor_type=agent]": "chat_message_agent",
+            "normal[actor_type=bot]": "chat_message_bot", "normal[actor_type=system]": "ignore",
+            "conversation_reopen[data.reopen.reopener=user]": "chat_started",
+        ],
+        // A resolution or an assignment names only the agent, no person.
+        ignore: ["conversation_resolution", "conversation_assignment", "conversation_reopen", "private"],
+        detect: [["actor", "actor_type", "action_time"], ["actor_type", "conversation_id", "message_parts"]])
+
+    /// tawk.to webhooks: chat start and end, and transcripts (each message a record).
+    static let tawkto = Preset(
+        name: "tawkto", channel: .chat,
+        summary: "tawk.to webhooks: chat:start, chat:end, chat:transcript_created",
+        docs: "developer.tawk.to/webhooks",
+        records: "chat.messages[]|@",
+        fields: ["time": "time", "action": "type|event", "email": "visitor.email|chat.visitor.email",
+                 "conversation": "chatId|chat.id", "text": "message.text|msg"],
+        actions: [
+            "chat:start": "chat_started", "chat:end": "chat_closed",
+            "msg[sender.t=v]": "chat_message_visitor", "msg[sender.t=a]": "chat_message_agent", "msg[sender.t=s]": "ignore",
+        ],
+        ignore: ["ticket:create"],
+        detect: [["event", "chatId", "visitor", "property"], ["chat:transcript_created"]])
 }

@@ -145,7 +145,7 @@ import Testing
             set(&record, 0)
         }
         // The person's own click or message, with the values its key's conditions ask for.
-        let key = p.actions.filter { ["email_click", "chat_message_visitor"].contains($0.value) }.keys.sorted()[0]
+        let key = p.actions.filter { ["email_click", "chat_message_visitor", "chat_rating"].contains($0.value) }.keys.sorted()[0]
         let value = key.split(separator: "[")[0].replacingOccurrences(of: "*", with: "x")
         for (role, path) in p.fields.sorted(by: { $0.key < $1.key }) {
             switch role {
@@ -165,6 +165,7 @@ import Testing
         if let records = p.records?.split(separator: "|").first?.split(separator: "+").first {
             for step in records.split(separator: ".").reversed() {
                 if step == "*" { doc = ["any_event": doc]; continue }
+                if step == "@" { continue }
                 if step.hasSuffix("[]") { doc = [doc] }
                 let name = step.dropLast(step.hasSuffix("[]") ? 2 : 0)
                 if !name.isEmpty { doc = [String(name): doc] }

@@ -302,6 +302,103 @@ struct ChatPresetTests {
     }
 }
 
+/// The tools whose examples the second round of research found (`fixtures/chat/providers/`:
+/// each `*.SOURCE.md` names the repository, path and commit of every line; `*.EXPECTED.md` and
+/// `*.NOTES.md` work out the touchpoints from the tool's docs). Where the table needs a join
+/// with another record (a thread's contact, a ticket's requester), the preset cannot make it:
+/// those rows are ignored, as each test says.
+@Suite("Chat presets, second round")
+struct MoreChatPresetTests {
+    func rows(_ o: ReadOutcome) -> [String] { ChatPresetTests().rows(o) }
+    func load(_ file: String, _ preset: String) throws -> ReadOutcome { try loadPreset("chat/providers/\(file)", preset, .chat) }
+
+    @Test("Zendesk Chat: offline messages from the REST API and its exports; a chat's history by nick")
+    func zendeskChat() throws {
+        let o = try load("zendesk_chat.ndjson", "zendesk_chat")
+        #expect(rows(o) == [
+            "1 2014-10-09T05:28:35.000Z chat_message_visitor 1.12345 - john@example.com 123 -",
+            "2 2021-04-26T13:54:02.000Z chat_message_visitor 3.45678 - visitor_jiny@example.com 2104.10414779.SVhDCJ9flq79a -",
+            "3 2021-04-21T14:36:55.000Z chat_message_visitor 1.12345 - visitor_john@example.com 2104.10414779.SVE9Mo9bE4wR8 -",
+        ])
+        // A chat with history (derived from the documented schema and the Web SDK's event shapes;
+        // see zendesk_chat.SOURCE.md): the visitor joins, writes, an agent joins and answers, the
+        // visitor rates (good: 4 on the 1-5 scale) and leaves.
+        let derived = try fixture("chat/providers/zendesk_chat.DERIVED.ndjson").split(separator: 10).last!
+        let d = try read(Array(derived) + [10], format: "zendesk_chat")
+        let chat = "1.12345 - visitor1@example.com 2311.10414779.DERIVEDexample"
+        #expect(rows(d) == [
+            "1 2023-11-14T22:13:20.000Z chat_started \(chat) -", "1 2023-11-14T22:13:25.000Z chat_message_visitor \(chat) -",
+            "1 2023-11-14T22:14:25.000Z chat_message_agent \(chat) -", "1 2023-11-14T22:15:25.000Z chat_rating \(chat) 4",
+            "1 2023-11-14T22:15:35.000Z chat_closed \(chat) -",
+        ])
+        #expect(d.rejects.isEmpty)
+    }
+
+    @Test("Zendesk Support: a good rating by the requester, tickets as chat starts; offered ratings and comments ignored")
+    func zendeskSupport() throws {
+        let o = try load("zendesk_support.ndjson", "zendesk_support")
+        #expect(rows(o) == [
+            "1 2009-07-20T22:55:29.000Z chat_rating - 20978392 - 35436 4",
+            "2 2009-07-20T22:55:29.000Z chat_started - 20978392 - 35436 -",
+            "6 2022-07-18T10:16:53.000Z chat_started - 360786799676 - 125 -",
+        ])
+        // Lines 3 and 4: comments (their author may be the requester or an agent, and the
+        // requester is not in the record); line 5: two ratings offered, not given.
+        #expect(o.skips[.ignored] == 3)
+        #expect(o.rejects.isEmpty)
+        // Never the assignee (235323).
+        #expect(!o.touchpoints.contains { $0.keys.customer == "235323" })
+    }
+
+    @Test("HubSpot: the sender's actor id decides the role, the visitor of an agent's or bot's reply is its recipient")
+    func hubspot() throws {
+        let o = try load("hubspot.ndjson", "hubspot")
+        #expect(rows(o) == [
+            "1 2022-08-22T12:44:06.152Z chat_message_agent V-1551 - - 3058861870 -",
+            "1 2022-08-22T11:44:36.083Z chat_message_visitor V-1551 - - 3058861870 -",
+            "2 2025-06-18T13:43:16.871Z chat_message_bot V-130157923909 - - 9302608802 -",
+            "2 2025-06-18T13:39:26.341Z chat_message_visitor V-130157923909 - - 9302608802 -",
+            "2 2025-06-18T13:39:26.339Z chat_message_bot V-130157923909 - - 9302608802 -",
+            "3 2022-11-25T17:29:14.142Z chat_message_visitor V-340101 - - 3562432284 -",
+            // Threads: the contact starts the conversation.
+            "4 2022-08-22T11:44:35.985Z chat_started - 1551 - 3058861870 -",
+            "4 2025-06-18T13:39:26.246Z chat_started - 130157923909 - 9302608802 -",
+            "4 2022-11-25T17:29:14.052Z chat_started - 340101 - 3562432284 -",
+        ])
+        // Assignments, status changes (the CLOSED one names no person: the table's chat_closed
+        // needs the thread's contact) and system greetings.
+        #expect(o.rejects.isEmpty)
+    }
+
+    @Test("Freshchat: message_create by actor type, the 2018 and API v2 shapes; resolutions and assignments name no person")
+    func freshchat() throws {
+        let o = try load("freshchat.ndjson", "freshchat")
+        #expect(rows(o) == [
+            "1 2020-04-06T15:59:29.971Z chat_message_visitor 5cac723a-13aa-473e-846b-9cdb7d2c41a5 - - aecf3cc7-138a-4b40-9723-5bf4d1abb97b -",
+            "2 2020-04-06T15:59:44.709Z chat_message_agent 5cac723a-13aa-473e-846b-9cdb7d2c41a5 - - aecf3cc7-138a-4b40-9723-5bf4d1abb97b -",
+            "4 2020-04-06T15:59:50.314Z chat_started 5cac723a-13aa-473e-846b-9cdb7d2c41a5 - - aecf3cc7-138a-4b40-9723-5bf4d1abb97b -",
+            "6 2022-11-22T10:55:23.126Z chat_message_agent 9047e655-1e83-463e-b1b6-4a44beb1f07f - - 35e80ec8-c697-42e4-8ce9-a47a050b1d1a -",
+            "7 2022-11-22T10:55:22.272Z chat_started 9047e655-1e83-463e-b1b6-4a44beb1f07f - - 35e80ec8-c697-42e4-8ce9-a47a050b1d1a -",
+            "8 2021-08-17T08:06:22.803Z chat_message_agent Denise_aliasc26ddeed24ad9e8b19a68eb119d6e37c - - ac2175df14d36caf64e9a578fad89070 -",
+            "9 2018-10-19T10:16:07.973Z chat_message_visitor dbec0910-b4d6-4d81-8015-81f560a918de - - 11de8840-6ce8-48ac-a418-7c2ae81a1b57_dbec0910-b4d6-4d81-8015-81f560a918de_feedback -",
+            "10 2025-07-10T19:47:55.442Z chat_message_visitor d108c12a-7e7d-474c-94d2-be08551c8400 - - 7e673110-64fc-461f-bcec-cc8e9a47a568 -",
+        ])
+        #expect(o.skips[.ignored] == 2) // line 3 (resolution), line 5 (assignment)
+        #expect(o.touchpoints.map(\.text).prefix(2) == ["User here, I am going", "Hi!!! Agent this side"])
+    }
+
+    @Test("tawk.to: chat start and end, a transcript's messages by sender; the visitor's e-mail is the key")
+    func tawkto() throws {
+        let o = try load("tawkto.ndjson", "tawkto")
+        let chat = "hello@example.com 70fe3290-99ad-11e9-a30a-51567162179f -"
+        #expect(rows(o) == [
+            "1 2019-06-28T14:03:04.646Z chat_started - - \(chat)", "2 2019-06-28T14:04:08.718Z chat_closed - - \(chat)",
+            "3 2024-07-03T01:02:48.176Z chat_message_visitor - - \(chat)",
+        ])
+        #expect(o.rejects.isEmpty)
+    }
+}
+
 @Suite("ValueMap")
 struct ValueMapTests {
     func resolve(_ m: ValueMap, _ v: String?, _ fields: [String: String] = [:]) -> String {

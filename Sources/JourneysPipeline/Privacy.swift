@@ -498,7 +498,8 @@ enum PIIText {
     /// them or fewer with one `::`, the last two possibly an IPv4 address (`::ffff:192.0.2.1`),
     /// then an optional zone (`%eth0`, `%25eth0`). Not inside a word or a longer run, so
     /// `10:20:30`, `aa:bb:cc:dd:ee:ff`, `std::vector` and `12:34:56.789` are not addresses. An
-    /// address after an encoded `[` (`%5B`) is found too.
+    /// address after an encoded `[` (`%5B`) is found too, and one followed by a port
+    /// (`2001:db8:0:0:0:0:0:7:443`, as load balancers write `client:port`).
     static func ipv6Match(_ u: [UInt8], at start: Int) -> Range<Int>? {
         if start > 0 {
             let p = u[start - 1]
@@ -519,7 +520,8 @@ enum PIIText {
             guard digits <= 4 else { return nil }
             i += digits
             groups += 1
-            guard i + 1 < u.count, u[i] == 58, isHex(u[i + 1]) || u[i + 1] == 58 else { break }
+            // Eight groups make a whole address: a `:` after them starts a port (`…:7334:443`).
+            guard groups < 8, i + 1 < u.count, u[i] == 58, isHex(u[i + 1]) || u[i + 1] == 58 else { break }
             if u[i + 1] == 58 {
                 guard !double else { return nil }
                 double = true

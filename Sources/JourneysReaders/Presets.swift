@@ -1,6 +1,8 @@
 import JourneysCore
 
-/// A named, documented set of `jsonl` reader options for one provider's logs, shipped as data.
+/// A named, documented set of reader options for one source's logs, shipped as data: the
+/// `jsonl` reader with a field and value map (email providers, chat tools), or a web reader with
+/// a log format or field map (load balancers, proxies).
 ///
 /// `format: postmark` (or `--format postmark`, or auto-detection) reads with the preset's
 /// options; a source's own `fields`, `actions`, `ignore`, `constants`, `records` and
@@ -9,25 +11,38 @@ import JourneysCore
 /// one in the form a pipeline takes: copy it into a source with `format: jsonl` and edit it to
 /// read a provider that is not built in.
 public struct Preset: Sendable {
+    /// The reader a preset sets up.
+    public enum Base: Sendable {
+        case jsonl
+        /// The `nginx` reader with this `log_format`.
+        case nginx(logFormat: String)
+        case jsonAccess
+        case w3c
+
+        var isW3C: Bool { if case .w3c = self { true } else { false } }
+    }
+    public var base: Base = .jsonl
     public let name: String
     public let channel: Channel
     public let summary: String
     /// Where the shape and the event names come from.
     public let docs: String
     public var records: String? = nil
-    public let fields: [String: String]
-    public let actions: [String: String]
+    public var fields: [String: String] = [:]
+    public var actions: [String: String] = [:]
     public var ignore: [String] = []
     public var constants: [String: String] = [:]
     public var values: [String: [String: String]] = [:]
     /// Auto-detection: a JSON line is this preset's when it contains every one of these strings
-    /// of one group (as JSON strings, `"RecordType"`).
-    public let detect: [[String]]
+    /// of one group (as JSON strings, `"RecordType"`); a line of a log-format preset when it
+    /// contains every one of a group (as text) and its log format reads it.
+    public var detect: [[String]] = []
 
     /// The preset's options under a source's own.
     public func options(under o: ReaderOptions) -> ReaderOptions {
         var r = o
         r.channel = channel
+        if case .nginx(let f) = base { r.logFormat = o.logFormat ?? f }
         r.fields = fields.merging(o.fields) { _, mine in mine }
         r.actions = actions.merging(o.actions) { _, mine in mine }
         r.ignore = Array(Set(ignore).union(o.ignore)).sorted()
@@ -37,9 +52,21 @@ public struct Preset: Sendable {
         return r
     }
 
-    public func sniff(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard JSONLine.looksLikeJSON(line) else { return false }
-        return detect.contains { group in group.allSatisfy { JSONLine.mentions(line, $0) } }
+    /// - Parameter reader: for a log-format preset, a reader of its format (made once, copied per line).
+    public func sniff(_ line: UnsafeBufferPointer<UInt8>, reader: NginxAccessReader? = nil) -> Bool {
+        switch base {
+        case .jsonl, .jsonAccess:
+            guard JSONLine.looksLikeJSON(line) else { return false }
+            return detect.contains { group in group.allSatisfy { JSONLine.mentions(line, $0) } }
+        case .nginx:
+            guard detect.contains(where: { group in group.allSatisfy { UserAgentClassifier.contains(line, Array($0.utf8)) } }),
+                  var reader else { return false }
+            var out = TouchpointBuffer()
+            if case .rejected = reader.read(line, origin: Origin(input: 0, line: 1, offset: 0), into: &out) { return false }
+            return true
+        case .w3c:
+            return false // the w3c reader recognises its own header
+        }
     }
 
     /// The preset as the keys of a pipeline source (for `journeys formats`).
@@ -50,10 +77,16 @@ public struct Preset: Sendable {
         func map(_ m: [String: String]) -> String {
             "{" + m.sorted { $0.key < $1.key }.map { "\(quoted($0.key)): \(quoted($0.value))" }.joined(separator: ", ") + "}"
         }
-        var lines = ["format: jsonl", "channel: \(channel.rawValue)"]
+        var lines: [String]
+        switch base {
+        case .jsonl: lines = ["format: jsonl", "channel: \(channel.rawValue)"]
+        case .nginx(let f): lines = ["format: nginx", "log_format: '\(f)'"]
+        case .jsonAccess: lines = ["format: json_access"]
+        case .w3c: lines = ["format: w3c"]
+        }
         if let records { lines.append("records: \(quoted(records))") }
-        lines.append("fields: \(map(fields))")
-        lines.append("actions: \(map(actions))")
+        if !fields.isEmpty { lines.append("fields: \(map(fields))") }
+        if !actions.isEmpty { lines.append("actions: \(map(actions))") }
         if !ignore.isEmpty { lines.append("ignore: [" + ignore.sorted().map(quoted).joined(separator: ", ") + "]") }
         if !constants.isEmpty { lines.append("constants: \(map(constants))") }
         if !values.isEmpty {
@@ -64,11 +97,30 @@ public struct Preset: Sendable {
 
     public var descriptor: ReaderDescriptor {
         let preset = self
+        var prototype: NginxAccessReader?
+        if case .nginx(let f) = base { prototype = try? NginxAccessReader(logFormat: f, options: options(under: ReaderOptions())) }
+        let proto = prototype
+        var sniff: (@Sendable (UnsafeBufferPointer<UInt8>) -> Bool)?
+        if !base.isW3C { sniff = { @Sendable line in preset.sniff(line, reader: proto) } }
+        let reader: String = switch base {
+        case .jsonl: "jsonl"
+        case .nginx: "nginx"
+        case .jsonAccess: "json_access"
+        case .w3c: "w3c"
+        }
         return ReaderDescriptor(
-            name: name, channel: channel.rawValue, summary: "\(summary) (preset of jsonl; \(docs))",
-            options: "the jsonl reader's, laid over these:\n" + asSource.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n"),
-            make: { (o: ReaderOptions) throws(ConfigError) -> any LogReader in try GenericJSONReader(options: preset.options(under: o)) },
-            sniff: { preset.sniff($0) })
+            name: name, channel: channel.rawValue, summary: "\(summary) (preset of \(reader); \(docs))",
+            options: "the \(reader) reader's, laid over these:\n" + asSource.split(separator: "\n").map { "      " + $0 }.joined(separator: "\n"),
+            make: { (o: ReaderOptions) throws(ConfigError) -> any LogReader in
+                let r = preset.options(under: o)
+                switch preset.base {
+                case .jsonl: return try GenericJSONReader(options: r)
+                case .nginx(let f): return try NginxAccessReader(logFormat: r.logFormat ?? f, options: r)
+                case .jsonAccess: return try JSONAccessReader(options: r)
+                case .w3c: return W3CExtendedReader(options: r)
+                }
+            },
+            sniff: sniff)
     }
 }
 
@@ -77,7 +129,8 @@ public struct Preset: Sendable {
 /// with the expected touchpoints worked out by hand.
 public enum Presets {
     public static let all: [Preset] = [mailgun, postmark, brevo, mailjet, mandrill, sparkpost, resend, postal, mailersend,
-                                       intercom, livechat, crisp, zendeskChat, zendeskSupport, hubspot, freshchat, tawkto]
+                                       intercom, livechat, crisp, zendeskChat, zendeskSupport, hubspot, freshchat, tawkto,
+                                       alb, elb, s3, cloudfront, ingressNginx, vhostCombined, caddy, traefik]
 
     /// Mailgun webhooks (`{"signature":…,"event-data":{…}}`) and pages of its events API
     /// (`{"items":[…],"paging":…}`).
@@ -430,4 +483,76 @@ public enum Presets {
         ],
         ignore: ["ticket:create"],
         detect: [["event", "chatId", "visitor", "property"], ["chat:transcript_created"]])
+
+    // MARK: Web: load balancers, storage, proxies
+
+    /// AWS Application Load Balancer access logs: the client's port is cut off its address, the
+    /// status is the load balancer's (`elb_status_code`), the response time the target's
+    /// (`target_processing_time`, seconds). Fields AWS appends later are read and ignored.
+    static let alb = Preset(
+        base: .nginx(logFormat: #"$alb_type $time_iso8601 $alb_name $remote_addr:$remote_port $alb_target $alb_request_processing_time $upstream_response_time $alb_response_processing_time $status $alb_target_status $alb_received_bytes $body_bytes_sent "$request" "$http_user_agent" $alb_rest"#),
+        name: "alb", channel: .web,
+        summary: "AWS Application Load Balancer access logs",
+        docs: "docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html",
+        detect: [[" app/"], ["Root="]])
+
+    /// AWS Classic Load Balancer (ELB) access logs.
+    static let elb = Preset(
+        base: .nginx(logFormat: #"$time_iso8601 $elb_name $remote_addr:$remote_port $elb_backend $elb_request_processing_time $upstream_response_time $elb_response_processing_time $status $elb_backend_status $elb_received_bytes $body_bytes_sent "$request" "$http_user_agent" $elb_rest"#),
+        name: "elb", channel: .web,
+        summary: "AWS Classic Load Balancer (ELB) access logs",
+        docs: "docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-collection.html",
+        detect: [["Z "]])
+
+    /// Amazon S3 server access logs: the requester is an AWS account, not a visitor, and is not read.
+    static let s3 = Preset(
+        base: .nginx(logFormat: #"$s3_owner $s3_bucket [$time_local] $remote_addr $s3_requester $s3_request_id $s3_operation $s3_key "$request" $status $s3_error $body_bytes_sent $s3_object_size $s3_total_time $s3_turnaround "$http_referer" "$http_user_agent" $s3_rest"#),
+        name: "s3", channel: .web,
+        summary: "Amazon S3 server access logs",
+        docs: "docs.aws.amazon.com/AmazonS3/latest/userguide/LogFormat.html",
+        detect: [["REST."], ["WEBSITE."]])
+
+    /// Amazon CloudFront standard logs are W3C extended logs (`#Fields:` names the columns):
+    /// the `w3c` reader under another name.
+    static let cloudfront = Preset(
+        base: .w3c, name: "cloudfront", channel: .web,
+        summary: "Amazon CloudFront standard (legacy) logs, W3C extended with #Fields (detected as w3c)",
+        docs: "docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html")
+
+    /// Kubernetes ingress-nginx's default `log-format-upstream`; what follows the upstream name
+    /// (alternative upstream, addresses, lengths, times, statuses, request id) is read and ignored.
+    static let ingressNginx = Preset(
+        base: .nginx(logFormat: #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_length $request_time [$proxy_upstream_name] $ingress_rest"#),
+        name: "ingress_nginx", channel: .web,
+        summary: "Kubernetes ingress-nginx controller access logs (default log-format-upstream)",
+        docs: "kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/log-format",
+        detect: [["] ["]])
+
+    /// Apache's `vhost_combined` (Debian's other_vhosts_access.log): `%v:%p` before combined.
+    static let vhostCombined = Preset(
+        base: .nginx(logFormat: #"$server_name:$server_port $remote_addr $remote_ident $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#),
+        name: "vhost_combined", channel: .web,
+        summary: "Apache vhost_combined (%v:%p %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\")",
+        docs: "httpd.apache.org/docs/current/mod/mod_log_config.html, Debian apache2.conf",
+        detect: [["] \""]])
+
+    /// Caddy's structured access log (`log` directive, JSON encoder).
+    static let caddy = Preset(
+        base: .jsonAccess, name: "caddy", channel: .web,
+        summary: "Caddy access logs (JSON)",
+        docs: "caddyserver.com/docs/caddyfile/directives/log",
+        fields: ["time": "ts", "ip": "request.client_ip|request.remote_ip", "method": "request.method", "uri": "request.uri",
+                 "status": "status", "referrer": "request.headers.Referer.0", "user_agent": "request.headers.User-Agent.0",
+                 "cookie": "request.headers.Cookie.0", "user": "user_id", "response_time": "duration"],
+        detect: [["logger", "http.log.access"], ["request", "resp_headers", "duration"]])
+
+    /// Traefik's JSON access log.
+    static let traefik = Preset(
+        base: .jsonAccess, name: "traefik", channel: .web,
+        summary: "Traefik access logs (JSON format)",
+        docs: "doc.traefik.io/traefik/observability/access-logs",
+        fields: ["time": "StartUTC", "ip": "ClientHost", "method": "RequestMethod", "uri": "RequestPath",
+                 "status": "DownstreamStatus", "referrer": "request_Referer", "user_agent": "request_User-Agent",
+                 "cookie": "request_Cookie", "user": "ClientUsername", "response_time_ns": "Duration"],
+        detect: [["DownstreamStatus", "RequestPath"]])
 }

@@ -120,8 +120,38 @@ import Testing
                 Issue.record("no planted lines for the format \(format)")
                 return []
             }
-            return [presetLine(preset, v, time: "2026-03-02T09:10:\(ts)Z"), presetLine(preset, v, time: v)]
+            switch preset.base {
+            case .jsonl, .jsonAccess: return [presetLine(preset, v, time: "2026-03-02T09:10:\(ts)Z"), presetLine(preset, v, time: v)]
+            case .w3c: return lines("w3c", v, n)
+            case .nginx(let f): return [logFormatLine(f, v, ts: ts, time: nil), logFormatLine(f, v, ts: ts, time: v)]
+            }
         }
+    }
+
+    /// A line of an nginx log format with `v` in every variable it reads (and a time that is
+    /// `v` itself for the line that must be rejected).
+    static func logFormatLine(_ format: String, _ v: String, ts: String, time: String?) -> String {
+        var out = "", i = format.startIndex
+        while i < format.endIndex {
+            guard format[i] == "$" else { out.append(format[i]); i = format.index(after: i); continue }
+            var j = format.index(after: i)
+            while j < format.endIndex, format[j].isLetter || format[j].isNumber || format[j] == "_" { j = format.index(after: j) }
+            let name = String(format[format.index(after: i)..<j])
+            switch name {
+            case "remote_addr": out += ip(v)
+            case "remote_port", "server_port": out += "4711"
+            case "time_local": out += time ?? "10/Oct/2026:09:14:\(ts) +0200"
+            case "time_iso8601": out += time ?? "2026-10-10T09:14:\(ts).000Z"
+            case "request": out += "GET \(url(v)) HTTP/1.1"
+            case "status": out += "200"
+            case "http_referer": out += referrer(v)
+            case "http_user_agent": out += "Mozilla/5.0 (X11; Linux) " + v
+            case "request_time", "upstream_response_time": out += "0.042"
+            default: out += enc(v)
+            }
+            i = j
+        }
+        return out
     }
 
     /// A record of a preset's shape (its records path and field paths, the first alternative of
@@ -143,6 +173,22 @@ import Testing
                 }
             }
             set(&record, 0)
+        }
+        if case .jsonAccess = p.base { // a web request: its roles are those of json_access
+            for (role, path) in p.fields.sorted(by: { $0.key < $1.key }) {
+                switch role {
+                case "time": put(path, time)
+                case "uri": put(path, url(v))
+                case "status": put(path, 200)
+                case "method": put(path, "GET")
+                case "ip": put(path, ip(v))
+                case "user_agent": put(path, "Mozilla/5.0 (X11; Linux) " + v)
+                case "referrer": put(path, referrer(v))
+                case "cookie": put(path, "visitor_id=" + enc(v))
+                default: put(path, v)
+                }
+            }
+            return String(decoding: try! JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
         }
         // The person's own click or message, with the values its key's conditions ask for.
         let key = p.actions.filter { ["email_click", "chat_message_visitor", "chat_rating"].contains($0.value) }.keys.sorted()[0]

@@ -57,6 +57,10 @@ import Testing
         #expect(r("from 2001:db8::1 and [2001:db8::7]:443") == "from \(ip("2001:db8::1")) and [\(ip("2001:db8::7"))]:443")
         #expect(r("x 2001:0db8:85a3:0000:0000:8a2e:0370:7334.") == "x \(ip("2001:0db8:85a3:0000:0000:8a2e:0370:7334")).")
         #expect(r("fe80::1%eth0 ::ffff:198.51.100.9") == "\(ip("fe80::1%eth0")) \(ip("::ffff:198.51.100.9"))")
+        // A full address with a load balancer's client port after it (found by planting one in
+        // the alb preset's client:port).
+        #expect(r("2001:0db8:85a3:0000:0000:8a2e:0370:7334:4711 x") == "\(ip("2001:0db8:85a3:0000:0000:8a2e:0370:7334")):4711 x")
+        #expect(r("2001%3a0db8%3a85a3%3a0000%3a0000%3a8a2e%3a0370%3a7334:4711") == "\(ip("2001:0db8:85a3:0000:0000:8a2e:0370:7334")):4711")
         #expect(r("ip=2001%3Adb8%3A%3A5") == "ip=\(ip("2001:db8::5"))")
         #expect(r("host.198.51.100.77") == "host.\(ip("198.51.100.77"))")
         #expect(r("mail müller@exämple.de—ok") == "mail \(email("müller@exämple.de"))—ok")

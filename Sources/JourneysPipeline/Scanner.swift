@@ -302,7 +302,10 @@ final class InputJob<T: Sendable> {
                 summary.notALog = "no reader recognises its first \(nonBlank) lines"
                 reader = NotALogReader()
             } else if nonBlank > 0 {
-                summary.formatError = "cannot tell the format from the first \(nonBlank) lines; name it with --format (one of: \(ReaderRegistry.names.joined(separator: ", "))) or `format:` in the pipeline"
+                let closest = ReaderRegistry.closest(sample)
+                summary.formatError = "cannot tell the format from the first \(nonBlank) lines"
+                    + (closest.isEmpty ? "" : " (closest: \(closest.joined(separator: "; ")))")
+                    + "; name it with --format (one of: \(ReaderRegistry.names.joined(separator: ", "))) or `format:` in the pipeline"
             }
             let waiting = pending
             pending = []

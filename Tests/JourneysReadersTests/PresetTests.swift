@@ -400,6 +400,28 @@ struct MoreChatPresetTests {
     }
 }
 
+@Suite("Closest formats")
+struct ClosestFormatTests {
+    func lines(_ text: String) -> [[UInt8]] { text.split(separator: "\n").map { Array($0.utf8) } }
+
+    @Test("a file no format matches is told the formats most of its lines look like, and why the first other line fails")
+    func closest() {
+        // One combined line among lines that are not: combined, 1 of 4, and line 2's reason.
+        let mixed = lines(#"1.2.3.4 - - [10/Oct/2026:09:14:03 +0200] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0""# + "\nfoo bar\nbaz\nqux")
+        #expect(ReaderRegistry.detect(mixed) == nil)
+        let c = ReaderRegistry.closest(mixed)
+        #expect(c.count == 1)
+        #expect(c.first?.hasPrefix("combined: 1 of 4 lines look like it; line 2: malformed: ") == true)
+        // JSON lines: the preset whose keys they have most of, and the keys they lack.
+        let brevoish = lines(#"{"evt":"delivered","email":"a@example.com","tx":1520363423000,"message-id":"<x@y>"}"#)
+        #expect(ReaderRegistry.closest(brevoish).first == #"brevo: line 1 lacks "event", "ts_epoch""#)
+        // Text like nothing: the general readers, each with its reason.
+        let prose = ReaderRegistry.closest(lines("hello world\nthis is not a log"))
+        #expect(prose.map { String($0.prefix { $0 != ":" }) } == ["w3c", "json_access", "combined"])
+        #expect(prose.allSatisfy { $0.contains("0 of 2 lines look like it; line 1: ") })
+    }
+}
+
 @Suite("ValueMap")
 struct ValueMapTests {
     func resolve(_ m: ValueMap, _ v: String?, _ fields: [String: String] = [:]) -> String {

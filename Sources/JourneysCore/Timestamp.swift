@@ -115,7 +115,9 @@ public enum Timestamp {
     }
 
     /// nginx / Apache `$time_local`: `10/Oct/2026:13:55:36 -0700`, with or without the brackets.
-    public static func parseCommonLog(_ raw: UnsafeBufferPointer<UInt8>) -> Int64? {
+    /// `defaultOffset`: seconds east of UTC for a time written without an offset (HAProxy's
+    /// `[06/Feb/2009:12:14:14.655]`, in the host's local time).
+    public static func parseCommonLog(_ raw: UnsafeBufferPointer<UInt8>, defaultOffset: Int = 0) -> Int64? {
         var b = raw
         if let f = b.first, f == 91 { b = UnsafeBufferPointer(rebasing: b[1...]) } // [
         if let l = b.last, l == 93 { b = UnsafeBufferPointer(rebasing: b[..<(b.count - 1)]) } // ]
@@ -132,7 +134,7 @@ public enum Timestamp {
             var scale = 100
             while i < b.count, b[i] &- 48 < 10 { ms += Int(b[i] - 48) * scale; scale /= 10; i += 1 }
         }
-        var off = 0
+        var off = defaultOffset
         if i < b.count, b[i] == 32 {
             guard let (o, end) = offset(b, i + 1), end == b.count else { return nil }
             off = o

@@ -193,7 +193,7 @@ public enum TimeField {
         let b = text.trimmingSpaces
         switch format {
         case "iso8601": return Timestamp.parseISO8601(b, defaultOffset: offset)
-        case "common_log": return Timestamp.parseCommonLog(b)
+        case "common_log": return Timestamp.parseCommonLog(b, defaultOffset: offset)
         case "epoch_s", "epoch_ms":
             guard let d = JSONDoc.double(b), d.isFinite else { return nil }
             return format == "epoch_ms" ? Timestamp.millis(d) : Timestamp.millis(d * 1000)

@@ -496,6 +496,7 @@ struct LogFormatLayout: Sendable {
         var upstreamTime: Int64?
         var timeRank = 0
         var notPage = false
+        var dashStatus: Int?
         for k in 0..<steps.count {
             let s = spans[k]
             let v = UnsafeBufferPointer(rebasing: b[s.start..<s.end])
@@ -518,7 +519,7 @@ struct LogFormatLayout: Sendable {
                 let t: Int64? = switch field {
                 case .msec: Timestamp.parseEpoch(v)
                 case .timeISO8601: Timestamp.parseISO8601(v, defaultOffset: defaultOffset)
-                default: Timestamp.parseCommonLog(v)
+                default: Timestamp.parseCommonLog(v, defaultOffset: defaultOffset)
                 }
                 guard let t else {
                     return .rejected(.badTimestamp, "\(variableNames[k]) \"\(Escapes.preview(v))\" is not a valid time")
@@ -546,6 +547,9 @@ struct LogFormatLayout: Sendable {
                 if !v.isEmpty, !dash { args = s }
             case .status:
                 guard let status = NumberRange.integer(v) else {
+                    // A request that was none (`"- - - "` of a load balancer's TCP or SSL
+                    // listener, logged after the status) has no HTTP status either.
+                    if dash { dashStatus = k; continue }
                     return .rejected(.malformed, "\(variableNames[k]) \"\(Escapes.preview(v))\" is not a number")
                 }
                 r.status = status
@@ -575,6 +579,7 @@ struct LogFormatLayout: Sendable {
             }
         }
         if notPage { return .skipped(.ignored) }
+        if let k = dashStatus { return .rejected(.malformed, "\(variableNames[k]) \"-\" is not a number") }
         r.clientIP = forwarded.map { LogFormatLayout.firstAddress(b, $0) } ?? remoteAddr
         if leadIsWords, let a = remoteAddrSpan, let u = userSpan, !a.escaped, !u.escaped {
             LogFormatLayout.readLead(b, from: a.start, to: u.end, forwarded: forwarded != nil, &r)

@@ -130,7 +130,7 @@ public struct Preset: Sendable {
 public enum Presets {
     public static let all: [Preset] = [mailgun, postmark, brevo, mailjet, mandrill, sparkpost, resend, postal, mailersend,
                                        intercom, livechat, crisp, zendeskChat, zendeskSupport, hubspot, freshchat, tawkto,
-                                       alb, elb, s3, cloudfront, ingressNginx, vhostCombined, caddy, traefik]
+                                       alb, elb, s3, cloudfront, haproxy, ingressNginx, vhostCombined, caddy, traefik]
 
     /// Mailgun webhooks (`{"signature":…,"event-data":{…}}`) and pages of its events API
     /// (`{"items":[…],"paging":…}`).
@@ -518,6 +518,17 @@ public enum Presets {
         base: .w3c, name: "cloudfront", channel: .web,
         summary: "Amazon CloudFront standard (legacy) logs, W3C extended with #Fields (detected as w3c)",
         docs: "docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html")
+
+    /// HAProxy's `option httplog` lines as syslog writes them, with captured request and
+    /// response headers (`{…} {…}`, as in the manual's example; without `capture` directives,
+    /// give the format without them as `log_format`). The accept date has no offset: it is the
+    /// host's local time, read in the source's `timezone` (UTC by default).
+    static let haproxy = Preset(
+        base: .nginx(logFormat: #"$syslog_month $syslog_day $syslog_time $syslog_host $syslog_process $remote_addr:$remote_port [$time_local] $haproxy_frontend $haproxy_backend $haproxy_timers $status $body_bytes_sent $haproxy_request_cookie $haproxy_response_cookie $haproxy_termination_state $haproxy_connections $haproxy_queues {$haproxy_request_headers} {$haproxy_response_headers} "$request""#),
+        name: "haproxy", channel: .web,
+        summary: "HAProxy option httplog (syslog lines)",
+        docs: "docs.haproxy.org configuration manual, 8.2.3 HTTP log format",
+        detect: [["haproxy["]])
 
     /// Kubernetes ingress-nginx's default `log-format-upstream`; what follows the upstream name
     /// (alternative upstream, addresses, lengths, times, statuses, request id) is read and ignored.

@@ -10,21 +10,21 @@ import Testing
 
     @Test func commonLogAppliesTheOffset() {
         // 13:55:36 at -07:00 is 20:55:36 UTC.
-        #expect(parse("10/Oct/2026:13:55:36 -0700", Timestamp.parseCommonLog) == 1_791_665_736_000)
-        #expect(parse("[10/Oct/2026:13:55:36 -0700]", Timestamp.parseCommonLog) == 1_791_665_736_000)
+        #expect(parse("10/Oct/2026:13:55:36 -0700", { Timestamp.parseCommonLog($0) }) == 1_791_665_736_000)
+        #expect(parse("[10/Oct/2026:13:55:36 -0700]", { Timestamp.parseCommonLog($0) }) == 1_791_665_736_000)
         // 22:55:36 at +02:00 is the same instant.
-        #expect(parse("10/Oct/2026:22:55:36 +0200", Timestamp.parseCommonLog) == 1_791_665_736_000)
+        #expect(parse("10/Oct/2026:22:55:36 +0200", { Timestamp.parseCommonLog($0) }) == 1_791_665_736_000)
         // Crossing midnight backwards: 01:30 on 1 March at +02:00 is 23:30 on the last day of February.
-        #expect(parse("01/Mar/2026:02:30:00 +0200", Timestamp.parseCommonLog) == 1_772_325_000_000)
+        #expect(parse("01/Mar/2026:02:30:00 +0200", { Timestamp.parseCommonLog($0) }) == 1_772_325_000_000)
     }
 
     @Test func commonLogRejectsGarbage() {
-        #expect(parse("10/Foo/2026:13:55:36 -0700", Timestamp.parseCommonLog) == nil)
-        #expect(parse("31/Apr/2026:13:55:36 +0000", Timestamp.parseCommonLog) == nil)
-        #expect(parse("10/Oct/2026:25:55:36 +0000", Timestamp.parseCommonLog) == nil)
-        #expect(parse("10/Oct/2026:13:55:36 -07", Timestamp.parseCommonLog) != nil) // hour-only offset is accepted
-        #expect(parse("10/Oct/2026:13:55:36 x0700", Timestamp.parseCommonLog) == nil)
-        #expect(parse("", Timestamp.parseCommonLog) == nil)
+        #expect(parse("10/Foo/2026:13:55:36 -0700", { Timestamp.parseCommonLog($0) }) == nil)
+        #expect(parse("31/Apr/2026:13:55:36 +0000", { Timestamp.parseCommonLog($0) }) == nil)
+        #expect(parse("10/Oct/2026:25:55:36 +0000", { Timestamp.parseCommonLog($0) }) == nil)
+        #expect(parse("10/Oct/2026:13:55:36 -07", { Timestamp.parseCommonLog($0) }) != nil) // hour-only offset is accepted
+        #expect(parse("10/Oct/2026:13:55:36 x0700", { Timestamp.parseCommonLog($0) }) == nil)
+        #expect(parse("", { Timestamp.parseCommonLog($0) }) == nil)
     }
 
     @Test func iso8601Forms() {

@@ -495,3 +495,96 @@ struct ValueMapTests {
         #expect(throws: ConfigError.self) { try ValueMap(actions: ["failed": " "], ignore: []) }
     }
 }
+
+/// The web presets over each source's documented example lines (`fixtures/web/presets/`:
+/// `*.SOURCE.md` gives the page or repository of every line, `*.EXPECTED.md` works each field
+/// out by hand). Bots are kept here (most documented examples are `curl`), so every line shows.
+/// Rows: line · UTC time · path · query · status · response ms.
+@Suite("Web presets")
+struct WebPresetTests {
+    func load(_ preset: String, file: String? = nil) throws -> ReadOutcome {
+        let bytes = try fixture("web/presets/\(file ?? preset).log")
+        let sample = bytes.split(separator: 10).prefix(20).map(Array.init)
+        #expect(ReaderRegistry.detect(sample) == (preset == "cloudfront" ? "w3c" : preset), "\(preset) is detected")
+        var o = ReaderOptions()
+        o.skipBots = false
+        o.skipAssets = false
+        return try expectConformance(bytes, format: preset, options: o)
+    }
+
+    func rows(_ o: ReadOutcome) -> [String] {
+        o.touchpoints.map { t in
+            let query = t.query.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+            return "\(t.origin.line) \(Timestamp.iso(t.time)) \(t.path ?? "-") \(query.isEmpty ? "-" : query) \(t.status) \(t.responseTimeMs.map(String.init) ?? "-")"
+        }
+    }
+
+    @Test("ALB: client port cut, the load balancer's status, the target's time; fields appended later ignored")
+    func alb() throws {
+        let o = try load("alb")
+        #expect(rows(o) == ["1 2018-07-02T22:23:00.186Z / - 200 1", "2 2018-07-02T22:23:00.186Z / - 200 48", "3 2018-07-02T22:23:00.186Z / - 200 2",
+                            "4 2018-07-02T22:23:00.186Z / - 101 3", "5 2018-07-02T22:23:00.186Z / - 101 1", "6 2018-11-30T22:23:00.186Z / - 200 1",
+                            "7 2018-11-30T22:23:00.186Z / - 502 1"])
+        #expect(o.touchpoints.first?.keys.visitor?.hasPrefix("ipua-") == true) // 192.168.131.39 without :2817, as the IP + agent key
+    }
+
+    @Test("Classic ELB: HTTP lines read, TCP and SSL listeners' \"- - - \" requests with status - are ignored skips")
+    func elb() throws {
+        let o = try load("elb")
+        #expect(rows(o) == ["1 2015-05-13T23:39:43.945Z / - 200 1", "2 2015-05-13T23:39:43.945Z / - 200 1"])
+        #expect(o.skips[.ignored] == 2 && o.rejects.isEmpty)
+    }
+
+    @Test("S3 server access: bucket paths and subresource queries; a PUT is no page view")
+    func s3() throws {
+        let o = try load("s3")
+        #expect(rows(o) == ["1 2019-02-06T00:00:38.000Z /DOC-EXAMPLE-BUCKET1 versioning= 200 -", "2 2019-02-06T00:00:38.000Z /DOC-EXAMPLE-BUCKET1 logging= 200 -",
+                            "3 2019-02-06T00:00:38.000Z /DOC-EXAMPLE-BUCKET1 policy= 404 -", "4 2019-02-06T00:01:00.000Z /DOC-EXAMPLE-BUCKET1 versioning= 200 -"])
+        #expect(o.skips[.ignored] == 1)
+    }
+
+    @Test("CloudFront standard logs through the w3c reader, under its own name")
+    func cloudfront() throws {
+        let o = try load("cloudfront")
+        #expect(rows(o) == ["3 2019-12-04T21:02:31.000Z /index.html - 200 1", "4 2019-12-04T21:02:31.000Z /index.html - 200 0",
+                            "5 2019-12-04T21:02:31.000Z /index.html - 200 1", "6 2019-12-13T22:36:27.000Z /favicon.ico - 502 102",
+                            "7 2019-12-13T22:36:26.000Z / - 502 107", "8 2019-12-13T22:37:02.000Z / - 502 103"])
+        #expect(o.touchpoints[3].referrerHost == "www.example.com")
+    }
+
+    @Test("HAProxy httplog: syslog prefix, client port cut, an accept date without offset in the source's timezone")
+    func haproxy() throws {
+        let o = try load("haproxy")
+        #expect(rows(o) == ["1 2009-02-06T12:14:14.655Z /index.html - 200 -"])
+        var plus1 = ReaderOptions()
+        plus1.timezoneOffset = 3600
+        let berlin = try read(try fixture("web/presets/haproxy.log"), format: "haproxy", options: plus1)
+        #expect(berlin.touchpoints.map(\.time) == [o.touchpoints[0].time - 3_600_000])
+    }
+
+    @Test("ingress-nginx: combined plus request length, request time and upstream fields")
+    func ingressNginx() throws {
+        let o = try load("ingress_nginx")
+        #expect(rows(o) == ["1 2023-09-11T07:44:14.000Z / - 404 2", "2 2023-09-11T07:44:17.000Z / - 404 1", "3 2023-09-11T07:44:29.000Z / - 404 1",
+                            "4 2023-09-11T07:44:33.000Z / - 404 1", "5 2022-02-03T20:09:14.000Z / - 200 1", "6 2022-02-03T20:09:14.000Z / - 200 0"])
+    }
+
+    @Test("vhost_combined: the virtual host and port before combined, never the client")
+    func vhostCombined() throws {
+        let o = try load("vhost_combined")
+        #expect(rows(o) == ["1 2014-01-19T03:06:20.000Z /non_existent/testcontext key1=value_1 404 -"])
+    }
+
+    @Test("Caddy: the 2021 example; the current docs' example has a trailing comma and is rejected bad_json")
+    func caddy() throws {
+        let o = try load("caddy")
+        #expect(rows(o) == ["2 2020-03-30T19:38:34.769Z / - 200 0"])
+        #expect(o.rejects.map { "\($0.origin.line):\($0.reason.rawValue)" } == ["1:bad_json"])
+    }
+
+    @Test("Traefik: StartUTC, RequestPath, DownstreamStatus, Duration in nanoseconds")
+    func traefik() throws {
+        let o = try load("traefik")
+        #expect(rows(o) == ["1 2020-06-11T19:07:28.798Z /ping - 200 0"])
+    }
+}

@@ -588,3 +588,52 @@ struct WebPresetTests {
         #expect(rows(o) == ["1 2020-06-11T19:07:28.798Z /ping - 200 0"])
     }
 }
+
+/// Every format of the registry, built-in readers and presets alike, is read from a sample of
+/// its own in every way of feeding it (`expectConformance`): a format added without a sample
+/// fails here by name.
+@Suite("Registry conformance")
+struct RegistryConformanceTests {
+    /// Each format's sample and the options it needs.
+    static func sample(_ name: String) throws -> (String, ReaderOptions)? {
+        var o = ReaderOptions()
+        switch name {
+        case "combined": return ("web/access.log", o)
+        case "common": return ("web/common.log", o)
+        case "nginx":
+            o.logFormat = try String(decoding: fixture("web/custom.log_format.txt"), as: UTF8.self)
+                .split(separator: "\n").last { !$0.hasPrefix("#") && !$0.isEmpty }.map(String.init)
+            return ("web/custom.log", o)
+        case "json_access": return ("web/access.json", o)
+        case "w3c": return ("web/iis.log", o)
+        case "sendgrid": return ("email/sendgrid_events.ndjson", o)
+        case "ses": return ("email/ses_events.ndjson", o)
+        case "chat": return ("chat/chat.jsonl", o)
+        case "jsonl":
+            o.fields = ["time": "ts", "action": "event", "visitor": "anonymous_id", "customer": "user_id", "email": "traits.email"]
+            return ("generic/events.jsonl", o)
+        case "csv":
+            o.fields = ["time": "created_at", "action": "event", "customer": "customer_id", "email": "email"]
+            return ("generic/orders.csv", o)
+        default:
+            guard let p = Presets.all.first(where: { $0.name == name }) else { return nil }
+            switch p.base {
+            case .jsonl:
+                let email = "email/providers/\(name).ndjson", chat = "chat/providers/\(name).ndjson"
+                if (try? fixture(email)) != nil { return (email, o) }
+                if (try? fixture(chat)) != nil { return (chat, o) }
+                if name == "mailgun" { return ("email/providers/mailgun_webhooks.ndjson", o) }
+                return nil
+            case .nginx, .jsonAccess, .w3c:
+                o.skipBots = false // most documented examples are curl
+                return ("web/presets/\(name).log", o)
+            }
+        }
+    }
+
+    @Test(arguments: ReaderRegistry.names) func everyFormatReadsItsSample(format: String) throws {
+        let s = try #require(try Self.sample(format), "\(format) has a sample in fixtures/")
+        let o = try expectConformance(try fixture(s.0), format: format, options: s.1)
+        #expect(o.touchpoints.count > 0, "\(format) reads touchpoints from \(s.0)")
+    }
+}

@@ -87,6 +87,8 @@ public struct TouchpointBuffer: Sendable {
     public var eventRejects: [EventReject] = []
     /// The current line's rejected events past `eventRejectLimit`, counted by reason.
     public var moreEventRejects: [RejectReason: Int64] = [:]
+    /// Which of the reader's `watchedFields` some line of the chunk had (bit `i`: field `i`).
+    public var fieldsSeen: UInt64 = 0
     public init() {}
 
     /// How many touchpoints the buffer holds.
@@ -314,10 +316,15 @@ public protocol LogReader: Sendable {
     static var format: String { get }
     /// True when a line's meaning depends on earlier lines of the same input.
     var isStateful: Bool { get }
+    /// The fields a pipeline named (`role (path)`) that the reader reports when no line of an
+    /// input has them (a misspelt field is otherwise silently empty): bit `i` of
+    /// `TouchpointBuffer.fieldsSeen` is field `i`.
+    var watchedFields: [String] { get }
     /// Reads one line (without its terminator), emitting touchpoints into `out`.
     mutating func read(_ line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict
 }
 
 extension LogReader {
     public var isStateful: Bool { false }
+    public var watchedFields: [String] { [] }
 }

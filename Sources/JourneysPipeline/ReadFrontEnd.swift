@@ -210,6 +210,10 @@ public struct ReadFrontEnd: Sendable {
                 status = .noInput
             }
             if let e = s.formatError { messages.append("error: \(s.name): \(e)") ; if status == .ok { status = .dataError } }
+            if s.touchpointLines + s.rejected > 0, !s.fieldsNeverFound.isEmpty {
+                let f = s.fieldsNeverFound
+                messages.append("warning: \(s.name): no line has the field\(f.count == 1 ? "" : "s") \(f.joined(separator: ", ")) (of \(s.lines) lines; check the spelling in `fields:`)")
+            }
             if let why = s.notALog {
                 messages.append("note: skipped \(s.name), not a log: \(why) (it was found in a folder, not named; name its format with --format to read it)")
             }

@@ -68,6 +68,14 @@ public struct InputSummary: Sendable {
     /// A file found in a folder that no reader recognises: why it was skipped (its lines are
     /// `not_a_log` skips).
     public var notALog: String?
+    /// The fields the pipeline named for this input's reader (`LogReader.watchedFields`), and
+    /// which of them some line had (bit `i`: field `i`).
+    public var watchedFields: [String] = []
+    public var fieldsSeen: UInt64 = 0
+    /// The watched fields no line of the input had.
+    public var fieldsNeverFound: [String] {
+        watchedFields.enumerated().filter { fieldsSeen & (1 << UInt64($0.offset)) == 0 }.map(\.element)
+    }
 
     public var rejected: Int64 { rejects.values.reduce(0, +) }
 
@@ -159,11 +167,13 @@ extension ChunkResult {
         public var rejects: [RejectRecord]
         /// The gzip member of the chunk's last byte (0 for plain text).
         public var lastMember: Int
+        /// The reader's watched fields some line of the chunk had (`TouchpointBuffer.fieldsSeen`).
+        public var fieldsSeen: UInt64 = 0
     }
 
     var header: Header {
         Header(input: input, sequence: sequence, lines: lines, touchpoints: Int64(batch.count),
-               touchpointLines: touchpointLines, skips: skips, rejects: rejects, lastMember: lastMember)
+               touchpointLines: touchpointLines, skips: skips, rejects: rejects, lastMember: lastMember, fieldsSeen: batch.fieldsSeen)
     }
 }
 
@@ -172,6 +182,7 @@ extension InputSummary {
         lines += h.lines
         touchpoints += h.touchpoints
         touchpointLines += h.touchpointLines
+        fieldsSeen |= h.fieldsSeen
         skips.add(h.skips)
         for r in h.rejects {
             if r.eventOnly { rejectedEvents[r.reason, default: 0] += r.events } else { rejects[r.reason, default: 0] += 1 }
@@ -192,6 +203,7 @@ extension InputSummary {
         openError = j.openError
         formatError = j.formatError
         notALog = j.notALog
+        watchedFields = j.watchedFields
     }
 }
 
@@ -242,6 +254,7 @@ final class InputJob<T: Sendable> {
         var format = plan.format
         if let f = format {
             reader = try? ReaderRegistry.make(format: f, options: plan.options)
+            summary.watchedFields = reader?.watchedFields ?? []
             summary.format = f
         }
 
@@ -298,6 +311,7 @@ final class InputJob<T: Sendable> {
                 summary.format = f
                 summary.formatDetected = true
                 reader = try? ReaderRegistry.make(format: f, options: plan.options)
+                summary.watchedFields = reader?.watchedFields ?? []
             } else if nonBlank > 0, plan.spec.foundInFolder {
                 summary.notALog = "no reader recognises its first \(nonBlank) lines"
                 reader = NotALogReader()

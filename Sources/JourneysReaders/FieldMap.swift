@@ -152,6 +152,34 @@ public struct FieldPath: Sendable {
     }
 }
 
+/// The fields a pipeline named for a JSON reader, watched until each has been seen in a line
+/// (`LogReader.watchedFields`): at most 64, in role order; once all are seen, nothing is looked up.
+struct FieldWatch: Sendable {
+    let names: [String]
+    let paths: [FieldPath]
+    var seen: UInt64 = 0
+    let all: UInt64
+
+    /// `roles`: the roles to watch (`ReaderOptions.watchedRoles`, else every role of `fields`).
+    init(_ options: ReaderOptions, map: FieldMap) {
+        let roles = (options.watchedRoles ?? Set(options.fields.keys)).sorted().prefix(64)
+        let kept = roles.filter { !(map.paths[$0] ?? "").isEmpty }
+        names = kept.map { "\($0) (\(map.paths[$0]!))" }
+        paths = kept.map { map.path($0) }
+        all = kept.isEmpty ? 0 : (kept.count == 64 ? ~0 : (UInt64(1) << UInt64(kept.count)) - 1)
+    }
+
+    /// Looks up the fields not seen yet in the record at `root` (and its `parents`); the seen mask.
+    mutating func see(_ doc: JSONDoc, at root: Int = 0, parents: UnsafeBufferPointer<Int>? = nil) -> UInt64 {
+        guard seen != all else { return seen }
+        for (i, p) in paths.enumerated() where seen & (1 << UInt64(i)) == 0 {
+            let found = parents.map { p.find(in: doc, at: root, parents: $0) } ?? p.find(in: doc, at: root)
+            if found != nil { seen |= 1 << UInt64(i) }
+        }
+        return seen
+    }
+}
+
 /// Reads a time from a JSON value or text in one of the known forms.
 public enum TimeField {
     /// - Parameters:

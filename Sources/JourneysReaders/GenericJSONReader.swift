@@ -31,6 +31,8 @@ public struct GenericJSONReader: LogReader {
     var tape = JSONTape()
     var scratch: [UInt8] = []
     var parents: [Int] = []
+    var watch: FieldWatch
+    public var watchedFields: [String] { watch.names }
 
     /// - Throws: `ConfigError` when `fields` is missing, names an unknown role, or leaves time
     ///   or action unmapped, for an unknown `time_format`, a bad `actions:` key or `records:` path.
@@ -41,6 +43,7 @@ public struct GenericJSONReader: LogReader {
         conditions = record.valueMap.fields.map(FieldPath.init)
         agents = (map.paths["agent"] ?? "").split(separator: "|").map { FieldPath(String($0)) }
         records = try options.records.map { p throws(ConfigError) in try RecordPath(p) }
+        watch = FieldWatch(options, map: map)
     }
 
     public mutating func read(_ line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
@@ -89,6 +92,7 @@ public struct GenericJSONReader: LogReader {
         let paths = self.paths, conditions = self.conditions, agents = self.agents
         let options = record.options
         return parents.withUnsafeBufferPointer { parents in
+            out.fieldsSeen |= watch.see(doc, at: r, parents: parents)
             func find(_ p: FieldPath) -> Int? { p.find(in: doc, at: r, parents: parents) }
             return record.build(
                 get: { role in find(paths[role.rawValue]).flatMap(doc.text) },

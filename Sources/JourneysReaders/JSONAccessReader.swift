@@ -87,6 +87,8 @@ public struct JSONAccessReader: LogReader {
     /// The current line's record and parsed JSON (their storage reused from line to line).
     var record = WebRecord()
     var tape = JSONTape()
+    var watch: FieldWatch
+    public var watchedFields: [String] { watch.names }
 
     public init(options: ReaderOptions = ReaderOptions()) throws(ConfigError) {
         var defaults = Self.defaultPaths
@@ -105,6 +107,7 @@ public struct JSONAccessReader: LogReader {
         timeFormat = options.timeFormat
         timezoneOffset = options.timezoneOffset
         builder = WebRecordBuilder(options: options)
+        watch = FieldWatch(options, map: map)
     }
 
     /// A JSON object line that mentions a status key and a URI-ish key.
@@ -159,6 +162,7 @@ public struct JSONAccessReader: LogReader {
 
     mutating func read(_ doc: JSONDoc, line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
         guard doc.kind(0) == .object else { return .rejected(.badJSON, "the line is JSON but not an object") }
+        out.fieldsSeen |= watch.see(doc)
         record.reset()
         guard let tv = Self.value(time, doc) else {
             return .rejected(.badTimestamp, "no time field (fields.time: \(time.spelled))")

@@ -42,6 +42,7 @@ public struct Preset: Sendable {
     public func options(under o: ReaderOptions) -> ReaderOptions {
         var r = o
         r.channel = channel
+        r.watchedRoles = o.watchedRoles ?? Set(o.fields.keys)
         if case .nginx(let f) = base { r.logFormat = o.logFormat ?? f }
         r.fields = fields.merging(o.fields) { _, mine in mine }
         r.actions = actions.merging(o.actions) { _, mine in mine }

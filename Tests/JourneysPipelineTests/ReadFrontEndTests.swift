@@ -151,5 +151,21 @@ import Testing
         #expect(named.status == 65, "\(named.stderr)")
         #expect(named.stderr.contains("cannot tell the format"), "\(named.stderr)")
     }
-}
 
+    /// Issue 11 (e): a field the pipeline names that no line of an input has (a misspelling) is
+    /// a warning naming the role, the path and the input, not a silently empty column.
+    @Test func aFieldNoLineHasIsAWarning() throws {
+        let dir = TempDir()
+        let log = dir.write("access.json", Array((#"{"time":"2026-10-01T10:00:00Z","request_uri":"/","status":200,"user_agent":"Mozilla/5.0","custid":"C1"}"# + "\n").utf8))
+        func run(_ fields: String) throws -> RunResult {
+            let p = dir.write("p.yaml", Array("sources:\n  - path: \(log)\n    format: json_access\n    fields: {\(fields)}\n".utf8))
+            return try journeys(["events", "--pipeline", p, "--pii", "clear"])
+        }
+        let typo = try run("customer: cust_id, user_agent: user_agent")
+        #expect(typo.status == 0)
+        #expect(typo.stderr.contains("warning: \(log): no line has the field customer (cust_id) (of 1 lines; check the spelling in `fields:`)"), "\(typo.stderr)")
+        let right = try run("customer: custid")
+        #expect(!right.stderr.contains("no line has"), "\(right.stderr)")
+        #expect(right.stdout.contains(#""customer":"C1""#))
+    }
+}

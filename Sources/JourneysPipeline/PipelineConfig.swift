@@ -209,7 +209,7 @@ struct YAMLReader {
         let m = try mapping(n, path)
         try onlyKeys(m, ["path", "format", "log_format", "fields", "timezone", "time_format", "channel", "delimiter",
                          "skip_bots", "skip_assets", "asset_extensions", "value_param", "currency_param", "text_limit",
-                         "actions", "ignore", "constants", "values", "records"], at: path)
+                         "actions", "ignore", "constants", "values", "records", "unwrap"], at: path)
         guard let p = m["path"] else { throw error(n, path, "a source needs a `path` (a file, glob, directory or -)") }
         var o = ReaderOptions()
         o.identity = identity
@@ -250,6 +250,7 @@ struct YAMLReader {
             o.values = all
         }
         if let v = m["records"] { o.records = try string(v, "\(path).records") }
+        if let v = m["unwrap"] { o.unwrap = try string(v, "\(path).unwrap") }
         if let v = m["timezone"] {
             let tz = try string(v, "\(path).timezone")
             guard let off = TimezoneOffset.parse(tz) else {

@@ -27,6 +27,9 @@ public struct GenericJSONReader: LogReader {
     let agents: [FieldPath]
     /// Where a line's records are (`records:`), nil for the default.
     let records: RecordPath?
+    /// A field whose string value is the JSON to read (`unwrap:`), and its spelling.
+    let unwrap: FieldPath?
+    let unwrapSpelled: String
     /// The parsed line and reusable buffers (no allocation per line once warm).
     var tape = JSONTape()
     var scratch: [UInt8] = []
@@ -43,6 +46,8 @@ public struct GenericJSONReader: LogReader {
         conditions = record.valueMap.fields.map(FieldPath.init)
         agents = (map.paths["agent"] ?? "").split(separator: "|").map { FieldPath(String($0)) }
         records = try options.records.map { p throws(ConfigError) in try RecordPath(p) }
+        unwrap = options.unwrap.map(FieldPath.init)
+        unwrapSpelled = options.unwrap ?? ""
         watch = FieldWatch(options, map: map)
     }
 
@@ -51,38 +56,57 @@ public struct GenericJSONReader: LogReader {
         swap(&tape, &self.tape)
         defer { swap(&tape, &self.tape) }
         if let e = JSONLine.parse(line, into: &tape) { return .rejected(.badJSON, e.description) }
-        return tape.withDoc(line) { doc in
-            if records == nil, doc.kind(0) == .object {
-                // The common case: the line is the record.
-                if paths[GenericRole.action.rawValue].find(in: doc) != nil || doc.member(0, Self.events).map({ doc.kind($0) != .array }) ?? true {
-                    parents.removeAll(keepingCapacity: true)
-                    return one(doc, 0, origin: origin, into: &out)
+        if let unwrap {
+            // JSON inside a string (an SNS envelope's `Message`, a form field): read that instead.
+            var inner: [UInt8]?
+            tape.withDoc(line) { doc in
+                if let n = unwrap.find(in: doc), doc.kind(n) == .string { inner = Array(doc.bytes(n)) }
+            }
+            if let inner {
+                var innerTape = JSONTape()
+                return inner.withUnsafeBufferPointer { b in
+                    if let e = JSONLine.parse(b, into: &innerTape) {
+                        return .rejected(.badJSON, "the JSON in field \(unwrapSpelled): \(e.description)")
+                    }
+                    return innerTape.withDoc(b) { doc in read(doc, origin: origin, into: &out) }
                 }
             }
-            guard doc.kind(0) == .object || doc.kind(0) == .array else { return .rejected(.badJSON, "the line is JSON but not an object or array") }
-            // Several records: each stands alone, as the elements of a SendGrid webhook array.
-            var found: [(node: Int, parents: [Int])] = []
-            let path = records ?? (doc.kind(0) == .array ? RecordPath.topArray : RecordPath.events)
-            path.walk(doc) { node, parents in found.append((node, parents)) }
-            if found.isEmpty { return .skipped(.ignored) }
-            var made = 0, ignored = 0
-            var first: (index: Int, reason: RejectReason, detail: String)?
-            for (i, r) in found.enumerated() {
-                parents = r.parents
-                let before = out.count
-                switch doc.kind(r.node) == .object ? one(doc, r.node, origin: origin, into: &out) : .rejected(.malformed, "not a JSON object") {
-                case .emitted: made += out.count - before
-                case .skipped: ignored += 1
-                case .rejected(let reason, let detail):
-                    let d = found.count == 1 ? detail : "record [\(i)] of \(found.count): \(detail)"
-                    if first == nil { first = (i, reason, d) }
-                    out.rejectEvent(reason, d)
-                }
-            }
-            if made > 0 { return .emitted(made) }
-            if let first { return .rejected(first.reason, first.detail + (found.count > 1 ? " (no record of the line was kept)" : "")) }
-            return .skipped(.ignored)
         }
+        return tape.withDoc(line) { doc in read(doc, origin: origin, into: &out) }
+    }
+
+    /// Reads the records of a parsed line (or of the JSON a string of it held).
+    mutating func read(_ doc: JSONDoc, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
+        if records == nil, doc.kind(0) == .object {
+            // The common case: the line is the record.
+            if paths[GenericRole.action.rawValue].find(in: doc) != nil || doc.member(0, Self.events).map({ doc.kind($0) != .array }) ?? true {
+                parents.removeAll(keepingCapacity: true)
+                return one(doc, 0, origin: origin, into: &out)
+            }
+        }
+        guard doc.kind(0) == .object || doc.kind(0) == .array else { return .rejected(.badJSON, "the line is JSON but not an object or array") }
+        // Several records: each stands alone, as the elements of a SendGrid webhook array.
+        var found: [(node: Int, parents: [Int])] = []
+        let path = records ?? (doc.kind(0) == .array ? RecordPath.topArray : RecordPath.events)
+        path.walk(doc) { node, parents in found.append((node, parents)) }
+        if found.isEmpty { return .skipped(.ignored) }
+        var made = 0, ignored = 0
+        var first: (index: Int, reason: RejectReason, detail: String)?
+        for (i, r) in found.enumerated() {
+            parents = r.parents
+            let before = out.count
+            switch doc.kind(r.node) == .object ? one(doc, r.node, origin: origin, into: &out) : .rejected(.malformed, "not a JSON object") {
+            case .emitted: made += out.count - before
+            case .skipped: ignored += 1
+            case .rejected(let reason, let detail):
+                let d = found.count == 1 ? detail : "record [\(i)] of \(found.count): \(detail)"
+                if first == nil { first = (i, reason, d) }
+                out.rejectEvent(reason, d)
+            }
+        }
+        if made > 0 { return .emitted(made) }
+        if let first { return .rejected(first.reason, first.detail + (found.count > 1 ? " (no record of the line was kept)" : "")) }
+        return .skipped(.ignored)
     }
 
     static let events = JSONKey("events")

@@ -28,6 +28,7 @@ public struct Preset: Sendable {
     /// Where the shape and the event names come from.
     public let docs: String
     public var records: String? = nil
+    public var unwrap: String? = nil
     public var fields: [String: String] = [:]
     public var actions: [String: String] = [:]
     public var ignore: [String] = []
@@ -49,6 +50,7 @@ public struct Preset: Sendable {
         r.ignore = Array(Set(ignore).union(o.ignore)).sorted()
         r.constants = constants.merging(o.constants) { _, mine in mine }
         r.records = o.records ?? records
+        r.unwrap = o.unwrap ?? unwrap
         r.values = values.merging(o.values) { preset, mine in preset.merging(mine) { _, m in m } }
         return r
     }
@@ -85,6 +87,7 @@ public struct Preset: Sendable {
         case .jsonAccess: lines = ["format: json_access"]
         case .w3c: lines = ["format: w3c"]
         }
+        if let unwrap { lines.append("unwrap: \(quoted(unwrap))") }
         if let records { lines.append("records: \(quoted(records))") }
         if !fields.isEmpty { lines.append("fields: \(map(fields))") }
         if !actions.isEmpty { lines.append("actions: \(map(actions))") }
@@ -216,7 +219,8 @@ public enum Presets {
         name: "mandrill", channel: .email,
         summary: "Mandrill (Mailchimp Transactional) webhooks: {\"mandrill_events\":[…]} or the bare array",
         docs: "mailchimp.com/developer/transactional/guides/track-respond-activity-webhooks",
-        records: "mandrill_events[]|[]",
+        // The form field as posted holds the events as a JSON string; decoded, as an array.
+        records: "mandrill_events[]|[]", unwrap: "mandrill_events",
         fields: ["time": "ts", "email": "msg.email", "action": "event|type", "url": "url", "text": "msg.diag|msg.bounce_description",
                  "event_id": "_id"],
         actions: [

@@ -204,6 +204,9 @@ public struct ReaderOptions: Sendable, Equatable {
     /// `jsonl`: where a line's records are (`items[]`, `msys.*`, `threads[].events[]`); nil:
     /// the line itself, each element of a top-level array, or each of an `events` array.
     public var records: String?
+    /// `jsonl`: a field (`|` alternatives) whose string value is itself the JSON to read (an
+    /// SNS envelope's `Message`, a form field such as Mandrill's `mandrill_events`).
+    public var unwrap: String?
     /// The `fields` roles a reader reports when no line has them (nil: all of `fields`; a
     /// preset watches only the roles the source itself named).
     public var watchedRoles: Set<String>?

@@ -174,4 +174,18 @@ import Testing
         #expect(r.touchpoints.map { "\($0.origin.line) \($0.keys.visitor ?? "-") \($0.action.name)" } == ["1 x page_view", "1 y page_view", "2 x purchase", "3 z page_view"])
         #expect(r.skips[.ignored] == 1) // the empty array holds no record
     }
+
+    @Test("unwrap: JSON inside a string (an SNS envelope's Message) is read as the line")
+    func unwrapJSONInAString() throws {
+        var o = ReaderOptions()
+        o.unwrap = "Message"
+        o.channel = .email
+        o.fields = ["time": "ts", "action": "kind", "email": "to"]
+        let inner = #"{\"kind\":\"email_open\",\"ts\":1791792000,\"to\":\"a@example.com\"}"#
+        let r = try read(Array(#"{"Type":"Notification","Message":"\#(inner)","Timestamp":"2026-10-12T08:00:01Z"}"#.utf8) + [10]
+                         + Array(#"{"kind":"email_click","ts":1791792060,"to":"b@example.com"}"#.utf8) + [10], format: "jsonl", options: o)
+        // 1791792000 s = 2026-10-12T08:00:00Z; the second line has no Message and is read as it is.
+        #expect(r.touchpoints.map { "\($0.action.name) \($0.keys.email ?? "-") \($0.time)" } == [
+            "email_open a@example.com 1791792000000", "email_click b@example.com 1791792060000"])
+    }
 }

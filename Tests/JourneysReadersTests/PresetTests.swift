@@ -141,6 +141,21 @@ struct PresetTests {
         #expect(o.rejects.isEmpty)
     }
 
+    @Test("Mandrill's form field as posted, the events a JSON string, reads as the decoded form")
+    func mandrillFormField() throws {
+        let decoded = try fixture("email/providers/mandrill.ndjson")
+        // Re-encode `mandrill_events` as the string a form post carries: {"mandrill_events":"[…]"}.
+        let text = String(decoding: decoded, as: UTF8.self).trimmingSpaces
+        let array = String(text.dropFirst(#"{"mandrill_events":"#.count).dropLast())
+        let escaped = array.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        let posted = Array((#"{"mandrill_events":""# + escaped + "\"}\n").utf8)
+        #expect(ReaderRegistry.detect([posted]) == "mandrill")
+        let a = try read(decoded, format: "mandrill"), b = try read(posted, format: "mandrill")
+        #expect(rows(b) == rows(a) && rows(a).count == 9)
+        let broken = try read(Array(#"{"mandrill_events":"[{\"event\":"}"#.utf8) + [10], format: "mandrill")
+        #expect(broken.rejects.first?.detail.hasPrefix("the JSON in field mandrill_events: ") == true)
+    }
+
     @Test("SparkPost: msys.<class>_event records, bounce classes, string epochs and ISO times")
     func sparkpost() throws {
         let o = try load("sparkpost.ndjson", "sparkpost")

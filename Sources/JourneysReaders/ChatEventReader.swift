@@ -23,7 +23,10 @@ import JourneysCore
 ///   with none of them is `missing_identity`. A visitor id read from a path under `author`
 ///   (`author.id`, `author_id`) is the visitor only when the author *is* the visitor: on an
 ///   agent's or bot's record it is the agent's id and is ignored, so agents never join the
-///   people they talk to into one person.
+///   people they talk to into one person. The `agent` role (no default) extends this to any
+///   path: on an agent's or bot's record, a visitor, email or customer value equal to one of
+///   its values (`|` alternatives, all read) is no key, and the visitor's next alternative is
+///   tried (`visitor: data.user.user_id|data.session_id`, `agent: data.user.user_id`).
 /// - `rating` (rating events → `score`): a number 1–5, or a word mapped onto that five-point
 ///   scale: terrible / awful / horrible / very bad → 1; bad / poor / negative / unsatisfied /
 ///   dissatisfied / thumbs down → 2; ok / okay / neutral / average / fair → 3; good / positive /
@@ -52,6 +55,7 @@ public struct ChatEventReader: LogReader {
         "score": "survey_score|nps|score",
         "event_id": "id|event_id",
         "url": "page_url|url",
+        "agent": "",
     ]
 
     public static let descriptor = ReaderDescriptor(
@@ -76,6 +80,9 @@ public struct ChatEventReader: LogReader {
     let identity: IdentityBytes
     /// The visitor role's alternatives, each with whether it lies under the record's author.
     let visitorPaths: [(path: FieldPath, underAuthor: Bool)]
+    /// Each alternative of the `agent` role: on an agent's or bot's record, no identity value
+    /// equal to one of these is a person's key, whatever field it was read from.
+    let agentPaths: [FieldPath]
     /// Each role's path (`fields`), ready for lookups.
     let time, conversation, email, customer, role, event, text, rating, score, eventID, url: FieldPath
     /// The parsed line and a reusable byte buffer (no allocation per line once warm).
@@ -98,6 +105,7 @@ public struct ChatEventReader: LogReader {
             let p = String(alt)
             return (FieldPath(p), p.hasPrefix("author.") || p.hasPrefix("author_"))
         }
+        agentPaths = (fields.paths["agent"] ?? "").split(separator: "|").map { FieldPath(String($0)) }
         (self.time, conversation, email, customer, role, event) = (fields.path("time"), fields.path("conversation"), fields.path("email"),
                                                                   fields.path("customer"), fields.path("role"), fields.path("event"))
         (text, rating, score, eventID, url) = (fields.path("text"), fields.path("rating"), fields.path("score"), fields.path("event_id"), fields.path("url"))
@@ -250,14 +258,21 @@ public struct ChatEventReader: LogReader {
         }
 
         // Who.
+        /// True for an agent's or bot's own id on their record (the `agent` role's values).
+        func isAgent(_ v: UnsafeBufferPointer<UInt8>?) -> Bool {
+            guard agentSide, let t = v?.trimmingSpaces, !t.isEmpty else { return false }
+            return agentPaths.contains { p in p.text(in: doc).map { JSONDoc.equal($0.trimmingSpaces, t) } ?? false }
+        }
         var visitor: UnsafeBufferPointer<UInt8>?
         for alt in visitorPaths {
             guard let v = alt.path.find(in: doc) else { continue }
+            if isAgent(doc.text(v)) { continue } // the agent's id: the next alternative may be the visitor's
             if !(alt.underAuthor && agentSide) { visitor = identity.cleaned(doc.text(v)) }
             break
         }
-        let email = identity.cleanedEmail(email.text(in: doc))
-        let customer = identity.cleaned(customer.text(in: doc))
+        let emailText = email.text(in: doc), customerText = customer.text(in: doc)
+        let email = isAgent(emailText) ? nil : identity.cleanedEmail(emailText)
+        let customer = isAgent(customerText) ? nil : identity.cleaned(customerText)
         guard visitor != nil || email != nil || customer != nil else {
             return .rejected(.missingIdentity, "no visitor, email or customer (fields \(field("visitor")); \(field("email")); \(field("customer")))")
         }

@@ -295,4 +295,23 @@ import Testing
         #expect(ReaderRegistry.detect(lines) == "chat")
         #expect(ReaderRegistry.descriptor(named: "chat")?.channel == "chat")
     }
+
+    /// Issue 11: with a field map like Crisp's, the operator's id sits at `data.user.user_id`,
+    /// not under `author`, and used to become the visitor key, joining every customer the
+    /// operator talked to. The `agent` role keeps it out whatever its path.
+    @Test("the agent role: an operator's id is no visitor key on its own message, whatever the path")
+    func agentRoleAnyPath() throws {
+        var o = ReaderOptions()
+        o.fields = ["time": "data.timestamp", "event": "event", "role": "data.from", "visitor": "data.user.user_id|data.session_id",
+                    "conversation": "data.session_id", "text": "data.content", "agent": "data.user.user_id"]
+        // 1506985696616 ms = 2017-10-02T23:08:16.616Z (Crisp's documented example).
+        let visitor = #"{"event":"message","data":{"session_id":"session_1","from":"user","content":"Hey","timestamp":1506985696616,"user":{"user_id":"visitor_7"}}}"#
+        let operatorReply = #"{"event":"message","data":{"session_id":"session_1","from":"operator","content":"Hi","timestamp":1506985700000,"user":{"user_id":"operator_9"}}}"#
+        let r = try read(Array((visitor + "\n" + operatorReply + "\n").utf8), format: "chat", options: o)
+        #expect(r.touchpoints.map { "\($0.action.name) \($0.keys.chatVisitor ?? "-")" } == ["chat_message_visitor visitor_7", "chat_message_agent session_1"])
+        // Without the agent role, the operator's id was the key of the reply.
+        o.fields["agent"] = nil
+        let before = try read(Array((operatorReply + "\n").utf8), format: "chat", options: o)
+        #expect(before.touchpoints.map(\.keys.chatVisitor) == ["operator_9"])
+    }
 }

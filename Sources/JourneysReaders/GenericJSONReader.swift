@@ -305,6 +305,9 @@ struct GenericRecord: Sendable {
             guard let r = GenericRole.allCases.first(where: { $0.name == role }), r != .time, r != .action else {
                 throw ConfigError("values.\(role)", "no role \"\(role)\" takes a value map (the action's is `actions:`); roles: \(GenericRole.allCases.filter { $0 != .time && $0 != .action }.map(\.name).joined(separator: ", "))")
             }
+            for (k, v) in map where k.filter({ $0 == "*" }).count > 1 || (v.contains("*") && (v != "*" || !k.contains("*"))) {
+                throw ConfigError("values.\(role).\(k)", "a key may hold one `*`, and its value is a literal or `*` (what the key's `*` matched), not \"\(v)\"")
+            }
             maps[r.rawValue] = map.sorted { $0.key < $1.key }.map { k, v in
                 let b = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: v.utf8.count)
                 _ = b.initialize(from: Array(v.utf8))
@@ -509,7 +512,9 @@ final class ConstantBytes: @unchecked Sendable { // immutable after init
 }
 
 /// Each role's value map (`values: {score: {good: 5, bad: 1}}`): a value equal to a key is
-/// read as the key's value; others as they are. Allocated once for the reader's lifetime.
+/// read as the key's value; others as they are. A key with one `*` matches by prefix and
+/// suffix; its value is a literal, or `*` for what the `*` matched (`chat_visitor: {"V-*": "*"}`
+/// reads HubSpot's `V-1551` as `1551`). Allocated once for the reader's lifetime.
 final class RoleValues: @unchecked Sendable { // immutable after init
     private let maps: [[([UInt8], UnsafeMutableBufferPointer<UInt8>)]]
 
@@ -522,6 +527,13 @@ final class RoleValues: @unchecked Sendable { // immutable after init
         guard !m.isEmpty else { return v }
         let t = v.trimmingSpaces
         for (k, b) in m where k.count == t.count && k.elementsEqual(t) { return UnsafeBufferPointer(b) }
+        for (k, b) in m {
+            guard let star = k.firstIndex(of: 42) else { continue }
+            let head = k[..<star], tail = k[(star + 1)...]
+            guard t.count >= k.count - 1, t.prefix(head.count).elementsEqual(head), t.suffix(tail.count).elementsEqual(tail) else { continue }
+            // `*`: the matched part, a view into the line; else the literal.
+            return b.count == 1 && b[0] == 42 ? UnsafeBufferPointer(rebasing: t[head.count..<(t.count - tail.count)]) : UnsafeBufferPointer(b)
+        }
         return v
     }
 }

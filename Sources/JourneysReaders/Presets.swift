@@ -133,7 +133,7 @@ public struct Preset: Sendable {
 /// with the expected touchpoints worked out by hand.
 public enum Presets {
     public static let all: [Preset] = [mailgun, postmark, brevo, mailjet, mandrill, sparkpost, resend, postal, mailersend,
-                                       intercom, livechat, crisp, zendeskChat, zendeskSupport, hubspot, freshchat, tawkto,
+                                       intercom, livechat, crisp, zendeskChat, zendeskSupport, hubspot, freshchat, tawkto, drift,
                                        alb, elb, s3, cloudfront, haproxy, ingressNginx, vhostCombined, caddy, traefik]
 
     /// Mailgun webhooks (`{"signature":…,"event-data":{…}}`) and pages of its events API
@@ -360,10 +360,11 @@ public enum Presets {
             "message": "chat_message_visitor", "message[author_id=*@*]": "chat_message_agent",
             "file": "chat_message_visitor", "file[author_id=*@*]": "chat_message_agent",
             "rich_message": "chat_message_visitor", "rich_message[author_id=*@*]": "chat_message_agent",
-            "thread_properties_updated[score=*]": "chat_rating", "chat_properties_updated[score=*]": "chat_rating",
-            "chat_deactivated": "chat_closed",
+            // With a time of its own (an archive's thread properties), a rating is a rating.
+            "thread_properties_updated[score=*, created_at=*]": "chat_rating", "chat_properties_updated[score=*, created_at=*]": "chat_rating",
         ],
-        ignore: ["system_message", "filled_form", "custom", "system", "thread_properties_updated", "chat_properties_updated",
+        // LiveChat's rating and chat_deactivated webhooks carry no time: not placeable, ignored.
+        ignore: ["system_message", "filled_form", "custom", "system", "thread_properties_updated", "chat_properties_updated", "chat_deactivated",
                  "incoming_chat", "chat_access_granted", "chat_access_revoked", "user_added_to_chat", "user_removed_from_chat",
                  "thread_tagged", "thread_untagged", "routing_status_set", "incoming_rich_message_postback", "event_properties_updated"],
         // Rating: score 1 thumbs up ("good"), 0 thumbs down ("bad"), on the chat reader's 1-5 scale.
@@ -435,15 +436,14 @@ public enum Presets {
 
     /// HubSpot Conversations API v3 message lists (`GET …/threads/{id}/messages`) and thread
     /// lists. The sender's actor id says who wrote: `V-` a visitor, `A-` an agent, `B-` a bot,
-    /// `S-` the system.
+    /// `S-` the system; a visitor's `V-1551` is contact 1551, the thread's `associatedContactId`.
     static let hubspot = Preset(
         name: "hubspot", channel: .chat,
         summary: "HubSpot conversations (v3): thread messages and threads",
         docs: "developers.hubspot.com/docs/api-reference/conversations-conversations-v3",
         records: "results[]|@",
-        fields: ["time": "createdAt", "action": "type|status", "chat_visitor": "senders.0.actorId|recipients.0.actorId",
-                 "customer": "associatedContactId", "conversation": "conversationsThreadId|id", "text": "text",
-                 "event_id": "id", "agent": "senders.0.actorId"],
+        fields: ["time": "createdAt", "action": "type|status", "chat_visitor": "senders.0.actorId|recipients.0.actorId|associatedContactId",
+                 "conversation": "conversationsThreadId|id", "text": "text", "event_id": "id", "agent": "senders.0.actorId"],
         actions: [
             "MESSAGE[senders.0.actorId=V-*]": "chat_message_visitor", "MESSAGE[senders.0.actorId=A-*]": "chat_message_agent",
             "MESSAGE[senders.0.actorId=B-*]": "chat_message_bot", "WELCOME_MESSAGE[senders.0.actorId=B-*]": "chat_message_bot",
@@ -451,6 +451,8 @@ public enum Presets {
         ],
         // Status changes and assignments name no person; system greetings are automatic.
         ignore: ["THREAD_STATUS_CHANGE", "ASSIGNMENT", "WELCOME_MESSAGE", "COMMENT", "MESSAGE[senders.0.actorId=S-*]"],
+        // A visitor's actor id is `V-` and the contact's id: one key for messages and threads.
+        values: ["chat_visitor": ["V-*": "*"]],
         detect: [["results", "conversationsThreadId"], ["results", "associatedContactId", "threadAssociations"]])
 
     /// Freshchat webhooks (`message_create`, `conversation_reopen`, …) and API message objects.
@@ -488,6 +490,25 @@ public enum Presets {
         ],
         ignore: ["ticket:create"],
         detect: [["event", "chatId", "visitor", "property"], ["chat:transcript_created"]])
+
+    /// Drift: conversations (the person is `contactId`) and messages (`new_message` webhooks'
+    /// `data`, or a message list's `data.messages[]`). An agent's message names no contact, so
+    /// it is ignored: only the contact's own messages and conversation starts are the person's.
+    static let drift = Preset(
+        name: "drift", channel: .chat,
+        summary: "Drift conversations and messages (API and new_message webhooks)",
+        docs: "devdocs.drift.com/docs/conversation-model, message-model",
+        records: "data.messages[]|data|@",
+        fields: ["time": "createdAt", "action": "type|status", "chat_visitor": "author.id|contactId",
+                 "conversation": "conversationId|id", "text": "body", "event_id": "id"],
+        actions: [
+            "chat[author.type=contact]": "chat_message_visitor", "chat[author.type=contact, author.bot=true]": "chat_message_bot",
+            "open": "chat_started", "closed": "chat_started", "pending": "chat_started",
+        ],
+        // Agents' messages (no contact in the record), private notes and prompts, bulk sends.
+        ignore: ["chat", "private_note", "private_prompt", "suggestion", "edit", "bulk_sent", "new_command_message",
+                 "contact_identified", "conversation_status_updated"],
+        detect: [["contactId", "inboxId"], ["messages", "conversationId", "author"]])
 
     // MARK: Web: load balancers, storage, proxies
 

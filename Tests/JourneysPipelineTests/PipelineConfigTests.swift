@@ -55,7 +55,8 @@ import Testing
         // records step: errors naming the key, at parse time.
         for (bad, path) in [("actions: {\"x[y]\": email_open}", "sources[0].actions.x[y]"),
                             ("constants: {time: now}", "sources[0].constants.time"),
-                            ("records: \"a..b\"", "sources[0].records")] {
+                            ("records: \"a..b\"", "sources[0].records"),
+                            ("values: {chat_visitor: {\"V-*\": \"x*\"}}", "sources[0].values.chat_visitor.V-*")] {
             let y = "sources:\n  - path: a\n    format: jsonl\n    fields: {time: t, action: a}\n    \(bad)\n"
             #expect { try PipelineConfig.parse(y, file: "p.yaml") } throws: { e in (e as? PipelineError)?.path == path }
         }

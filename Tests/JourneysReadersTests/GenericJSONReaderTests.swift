@@ -144,7 +144,7 @@ import Testing
         o.actions = ["msg[author=agent-*]": "chat_message_agent", "msg": "chat_message_visitor", "rated": "chat_rating"]
         o.ignore = ["joined"]
         o.constants = ["text": "(none)"]
-        o.values = ["score": ["good": "5", "bad": "1"]]
+        o.values = ["score": ["good": "5", "bad": "1"], "conversation": ["T*": "*"]]
         // 1791792000 s = 2026-10-12T08:00:00Z (see SendGridEventReaderTests).
         let line = #"{"id":"T1","people":[{"id":"agent-7","role":"agent"},{"id":"v-42","role":"customer"}],"threads":["#
             + #"{"id":"TH1","events":[{"id":"e1","kind":"msg","author":"v-42","at":1791792000},"#
@@ -152,10 +152,11 @@ import Testing
             + #"{"id":"TH2","events":[{"id":"e4","kind":"rated","stars":"good","at":1791792120},{"id":"e5","kind":"typing","at":1791792130}]}]}"#
         let r = try read(Array(line.utf8) + [10], format: "jsonl", options: o)
         #expect(r.touchpoints.map { "\($0.action.name) \($0.keys.chatVisitor ?? "-") \($0.conversation ?? "-") \($0.eventID ?? "-") \($0.score.map { String(Int($0)) } ?? "-") \($0.text ?? "-")" } == [
-            "chat_message_visitor v-42 T1 e1 - (none)",
+            // The conversation T1 read through "T*": "*" as 1.
+            "chat_message_visitor v-42 1 e1 - (none)",
             // The agent's reply: its author is the agent, so the visitor is the ticket's customer.
-            "chat_message_agent v-42 T1 e2 - (none)",
-            "chat_rating v-42 T1 e4 5 (none)",
+            "chat_message_agent v-42 1 e2 - (none)",
+            "chat_rating v-42 1 e4 5 (none)",
         ])
         #expect(r.touchpoints.map(\.time) == [1_791_792_000_000, 1_791_792_060_000, 1_791_792_120_000])
         // e3 ignored, e5 an unknown event: the line gave touchpoints, so e5 is an event reject.

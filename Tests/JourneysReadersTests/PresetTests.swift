@@ -297,10 +297,11 @@ struct ChatPresetTests {
             "1 2019-12-05T07:27:08.820Z chat_message_visitor b7eff798-f8df-4364-8059-649c35c9ed0c - - PJ0MRSHTDG -",
             "2 2019-12-17T07:57:41.512Z chat_message_agent b7eff798-f8df-4364-8059-649c35c9ed0c - - PJ0MRSHTDG -",
         ])
-        // Row 3 (routing notice) and 7 (pre-chat form) ignored; 4 and 5 carry no time at all;
-        // 6 is an agent's message in a chat whose users[] lists no customer.
-        #expect(o.skips[.ignored] == 2)
-        #expect(o.rejects.map { "\($0.origin.line):\($0.reason.rawValue)" } == ["4:bad_timestamp", "5:bad_timestamp", "6:missing_identity"])
+        // Row 3 (routing notice) and 7 (pre-chat form) ignored; so are 4 and 5, the rating and
+        // chat_deactivated webhooks, which carry no time at all; 6 is an agent's message in a
+        // chat whose users[] lists no customer.
+        #expect(o.skips[.ignored] == 4)
+        #expect(o.rejects.map { "\($0.origin.line):\($0.reason.rawValue)" } == ["6:missing_identity"])
         // With a time, the rating webhook is a rating (thumbs up: 4 on the 1-5 scale) of that chat.
         let rated = #"{"webhook_id":"w","organization_id":"o","action":"thread_properties_updated","payload":{"chat_id":"PJ0MRSHTDG","created_at":"2019-12-05T07:30:00.000000Z","user_id":"b7eff798","properties":{"rating":{"score":1,"comment":"Well done!"}}}}"#
         let r = try read(Array(rated.utf8) + [10], format: "livechat")
@@ -369,17 +370,18 @@ struct MoreChatPresetTests {
     @Test("HubSpot: the sender's actor id decides the role, the visitor of an agent's or bot's reply is its recipient")
     func hubspot() throws {
         let o = try load("hubspot.ndjson", "hubspot")
+        // A visitor's V-1551 is contact 1551: one key for the messages and the thread.
         #expect(rows(o) == [
-            "1 2022-08-22T12:44:06.152Z chat_message_agent V-1551 - - 3058861870 -",
-            "1 2022-08-22T11:44:36.083Z chat_message_visitor V-1551 - - 3058861870 -",
-            "2 2025-06-18T13:43:16.871Z chat_message_bot V-130157923909 - - 9302608802 -",
-            "2 2025-06-18T13:39:26.341Z chat_message_visitor V-130157923909 - - 9302608802 -",
-            "2 2025-06-18T13:39:26.339Z chat_message_bot V-130157923909 - - 9302608802 -",
-            "3 2022-11-25T17:29:14.142Z chat_message_visitor V-340101 - - 3562432284 -",
+            "1 2022-08-22T12:44:06.152Z chat_message_agent 1551 - - 3058861870 -",
+            "1 2022-08-22T11:44:36.083Z chat_message_visitor 1551 - - 3058861870 -",
+            "2 2025-06-18T13:43:16.871Z chat_message_bot 130157923909 - - 9302608802 -",
+            "2 2025-06-18T13:39:26.341Z chat_message_visitor 130157923909 - - 9302608802 -",
+            "2 2025-06-18T13:39:26.339Z chat_message_bot 130157923909 - - 9302608802 -",
+            "3 2022-11-25T17:29:14.142Z chat_message_visitor 340101 - - 3562432284 -",
             // Threads: the contact starts the conversation.
-            "4 2022-08-22T11:44:35.985Z chat_started - 1551 - 3058861870 -",
-            "4 2025-06-18T13:39:26.246Z chat_started - 130157923909 - 9302608802 -",
-            "4 2022-11-25T17:29:14.052Z chat_started - 340101 - 3562432284 -",
+            "4 2022-08-22T11:44:35.985Z chat_started 1551 - - 3058861870 -",
+            "4 2025-06-18T13:39:26.246Z chat_started 130157923909 - - 9302608802 -",
+            "4 2022-11-25T17:29:14.052Z chat_started 340101 - - 3562432284 -",
         ])
         // Assignments, status changes (the CLOSED one names no person: the table's chat_closed
         // needs the thread's contact) and system greetings.
@@ -401,6 +403,20 @@ struct MoreChatPresetTests {
         ])
         #expect(o.skips[.ignored] == 2) // line 3 (resolution), line 5 (assignment)
         #expect(o.touchpoints.map(\.text).prefix(2) == ["User here, I am going", "Hi!!! Agent this side"])
+    }
+
+    @Test("Drift: conversations by their contact, the contact's own messages; agents' messages name no contact and are ignored")
+    func drift() throws {
+        // Line 1 is Drift's documented create-conversation response; lines 2-4 are the public
+        // go-drift SDK's test fixtures (drift.SOURCE.md). Times are epoch milliseconds.
+        let o = try load("drift.ndjson", "drift")
+        #expect(rows(o) == [
+            "1 2019-01-28T18:27:44.840Z chat_started 1261122150 - - 464032472 -",
+            "2 2018-06-06T13:51:07.340Z chat_started 903182234 - - 116119985 -",
+            "3 2023-06-09T09:55:45.000Z chat_message_visitor 903182234 - - 116119985 -",
+        ])
+        #expect(o.rejects.isEmpty)
+        #expect(o.skips[.ignored] == 1) // line 4: only an agent's message
     }
 
     @Test("tawk.to: chat start and end, a transcript's messages by sender; the visitor's e-mail is the key")

@@ -113,7 +113,7 @@ public struct GenericJSONReader: LogReader {
 
     /// Judges the record at node `r` (its parents in `self.parents`, innermost last).
     mutating func one(_ doc: JSONDoc, _ r: Int, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
-        let paths = self.paths, conditions = self.conditions, agents = self.agents
+        let paths = self.paths, conditions = self.conditions, agents = self.agents, values = record.values
         let options = record.options
         return parents.withUnsafeBufferPointer { parents in
             out.fieldsSeen |= watch.see(doc, at: r, parents: parents)
@@ -125,13 +125,14 @@ public struct GenericJSONReader: LogReader {
                     return (TimeField.parse(doc, v, format: options.timeFormat, offset: options.timezoneOffset), doc.text(v))
                 },
                 field: { i in find(conditions[i]).flatMap(doc.text) },
-                key: { role in
-                    // The first alternative whose value is not one of the record's agent values.
-                    func isAgent(_ n: Int) -> Bool {
-                        guard let t = doc.text(n)?.trimmingSpaces else { return false }
-                        return agents.contains { p in find(p).flatMap(doc.text).map { JSONDoc.equal($0.trimmingSpaces, t) } ?? false }
+                key: { role, agentActs in
+                    // The first alternative with a value that names someone (not one a value map
+                    // empties) and, on a record the person did not act in, is not an agent's.
+                    func usable(_ n: Int) -> Bool {
+                        guard let t = doc.text(n)?.trimmingSpaces, !t.isEmpty, !values.map(role, t).trimmingSpaces.isEmpty else { return false }
+                        return !agentActs || !agents.contains { p in find(p).flatMap(doc.text).map { JSONDoc.equal($0.trimmingSpaces, t) } ?? false }
                     }
-                    return paths[role.rawValue].find(in: doc, at: r, parents: parents) { doc.kind($0) != .null && !isAgent($0) }.flatMap(doc.text)
+                    return paths[role.rawValue].find(in: doc, at: r, parents: parents, where: usable).flatMap(doc.text)
                 },
                 origin: origin, into: &out, scratch: &scratch)
         }
@@ -348,11 +349,12 @@ struct GenericRecord: Sendable {
     ///   - time: the parsed time (nil when unreadable) and the raw text (nil when not a scalar),
     ///     or nil when absent.
     ///   - field: the text of the value map's condition field `i` (`ValueMap.fields`).
-    ///   - key: an identity role's value, skipping the record's `agent` values (nil: `get`'s,
-    ///     less a value equal to the `agent` role's).
+    ///   - key: an identity role's value, skipping values a value map empties and, when the
+    ///     flag is set, the record's `agent` values (nil: `get`'s, less a value equal to the
+    ///     `agent` role's).
     func build(get: (GenericRole) -> UnsafeBufferPointer<UInt8>?, time: () -> (Int64?, UnsafeBufferPointer<UInt8>?)?,
                field: (Int) -> UnsafeBufferPointer<UInt8>? = { _ in nil },
-               key: ((GenericRole) -> UnsafeBufferPointer<UInt8>?)? = nil, origin: Origin,
+               key: ((GenericRole, Bool) -> UnsafeBufferPointer<UInt8>?)? = nil, origin: Origin,
                into out: inout TouchpointBuffer, scratch: inout [UInt8]) -> LineVerdict {
         func shown(_ b: UnsafeBufferPointer<UInt8>) -> String { JSONLine.cut(String(decoding: b, as: UTF8.self), 40) }
         guard !valueMap.isEmpty else {
@@ -384,7 +386,7 @@ struct GenericRecord: Sendable {
 
     /// Judges the rest of a record whose action is known, writing its touchpoint into `out`.
     private func emit(action actionName: UnsafeBufferPointer<UInt8>, kind: String?, get rawGet: (GenericRole) -> UnsafeBufferPointer<UInt8>?,
-                      time: () -> (Int64?, UnsafeBufferPointer<UInt8>?)?, key agentFree: ((GenericRole) -> UnsafeBufferPointer<UInt8>?)?, origin: Origin,
+                      time: () -> (Int64?, UnsafeBufferPointer<UInt8>?)?, key agentFree: ((GenericRole, Bool) -> UnsafeBufferPointer<UInt8>?)?, origin: Origin,
                       into out: inout TouchpointBuffer, scratch: inout [UInt8]) -> LineVerdict {
         let constants = self.constants, values = self.values
         func get(_ role: GenericRole) -> UnsafeBufferPointer<UInt8>? {
@@ -395,11 +397,11 @@ struct GenericRecord: Sendable {
         // (an agent's reply, a bot's greeting, a close), identity values equal to one are dropped.
         let agentActs = !Self.personActions.contains { $0.count == actionName.count && $0.elementsEqual(actionName) }
         func key(_ role: GenericRole) -> UnsafeBufferPointer<UInt8>? {
-            guard agentActs else { return get(role) }
             if let agentFree {
-                guard let v = agentFree(role), !v.trimmingSpaces.isEmpty else { return constants[role] }
+                guard let v = agentFree(role, agentActs), !v.trimmingSpaces.isEmpty else { return constants[role] }
                 return values.map(role, v)
             }
+            guard agentActs else { return get(role) }
             guard let v = get(role) else { return nil }
             if let a = get(.agent)?.trimmingSpaces, !a.isEmpty, JSONDoc.equal(a, v.trimmingSpaces) { return nil }
             return v

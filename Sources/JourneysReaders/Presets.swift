@@ -395,8 +395,8 @@ public enum Presets {
         summary: "Zendesk Chat REST chats (GET /chats, incremental export): offline messages and chat history",
         docs: "developer.zendesk.com/api-reference/live-chat/chat-api/chats",
         records: "chats[].history[]+chats[]|history[]+@",
-        fields: ["time": "timestamp", "action": "type", "chat_visitor": "visitor.id", "email": "visitor.email",
-                 "conversation": "^id|id", "text": "msg|message|new_comment", "score": "new_rating"],
+        fields: ["time": "timestamp", "action": "type", "chat_visitor": "visitor.id|nick", "email": "visitor.email",
+                 "conversation": "^id|id", "text": "msg|message|new_comment", "score": "new_rating", "agent": "nick"],
         actions: [
             "offline_msg": "chat_message_visitor",
             "chat.msg": "chat_message_visitor", "chat.msg[nick=agent:*]": "chat_message_agent",
@@ -409,7 +409,8 @@ public enum Presets {
         // rating requested or removed, a rating's comment, queue and typing notices.
         ignore: ["chat", "chat.memberjoin", "chat.memberleave", "chat.request.rating", "chat.rating", "chat.comment",
                  "chat.event", "chat.queue_position", "chat.wait_queue", "typing", "last_read"],
-        values: ["score": ["good": "4", "bad": "2"]],
+        // A nick `visitor:<id>` names the visitor; a bare `visitor` names nobody.
+        values: ["score": ["good": "4", "bad": "2"], "chat_visitor": ["visitor:*": "*", "visitor": ""]],
         detect: [["visitor", "offline_msg"], ["visitor", "history", "chat.msg"]])
 
     /// Zendesk Support: satisfaction ratings (good / bad; offered and unoffered are ignored) and

@@ -349,6 +349,14 @@ struct MoreChatPresetTests {
             "1 2023-11-14T22:15:35.000Z chat_closed \(chat) -",
         ])
         #expect(d.rejects.isEmpty)
+        // Messages whose nick carries the visitor's id (`visitor:123`), without a chat around them:
+        // the id is the key; an agent's nick (`agent:456`) never is; a bare `visitor` names nobody.
+        let nicks = #"{"type":"chat.msg","nick":"visitor:123","msg":"Hi","timestamp":1700000005000}"# + "\n"
+            + #"{"type":"chat.msg","nick":"agent:456","msg":"Hello","timestamp":1700000010000,"visitor":{"id":"123"}}"# + "\n"
+            + #"{"type":"chat.msg","nick":"visitor","msg":"?","timestamp":1700000015000}"# + "\n"
+        let n = try read(Array(nicks.utf8), format: "zendesk_chat")
+        #expect(n.touchpoints.map { "\($0.action.name) \($0.keys.chatVisitor ?? "-")" } == ["chat_message_visitor 123", "chat_message_agent 123"])
+        #expect(n.rejects.map(\.reason) == [.missingIdentity])
     }
 
     @Test("Zendesk Support: a good rating by the requester, tickets as chat starts; offered ratings and comments ignored")

@@ -89,6 +89,9 @@ public struct TouchpointBuffer: Sendable {
     public var moreEventRejects: [RejectReason: Int64] = [:]
     /// Which of the reader's `watchedFields` some line of the chunk had (bit `i`: field `i`).
     public var fieldsSeen: UInt64 = 0
+    /// Records of the current line that were ignored on purpose (`ignore:`) while others of it
+    /// were emitted; counted as ignored events when the line's verdict is `.emitted`.
+    public var ignoredEvents: Int64 = 0
     public init() {}
 
     /// How many touchpoints the buffer holds.
@@ -299,6 +302,7 @@ public struct TouchpointBuffer: Sendable {
 
     /// Forgets the current line's rejected events (the runner, after each line).
     public mutating func clearEventRejects() {
+        ignoredEvents = 0
         guard !eventRejects.isEmpty else { return }
         eventRejects.removeAll()
         moreEventRejects.removeAll()

@@ -47,6 +47,8 @@ public struct ChunkResult: Sendable {
     public var lines: Int64 = 0
     /// Lines that produced at least one touchpoint.
     public var touchpointLines: Int64 = 0
+    /// Records ignored on purpose within lines that gave touchpoints.
+    public var ignoredEvents: Int64 = 0
     /// The gzip member of the chunk's last byte.
     public var lastMember: Int = 0
 
@@ -110,6 +112,7 @@ public enum ChunkProcessor {
                     return
                 }
                 result.touchpointLines += 1
+                result.ignoredEvents += buffer.ignoredEvents
                 if !buffer.eventRejects.isEmpty {
                     appendEventRejects(buffer.eventRejects, more: buffer.moreEventRejects, origin: origin, line: raw, to: &result.rejects)
                 }

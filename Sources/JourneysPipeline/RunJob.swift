@@ -98,6 +98,7 @@ public enum RunJob {
         s.skips.subtract(m.counts.skips)
         subtract(m.counts.rejects, from: &s.rejects)
         subtract(m.counts.rejectedEvents, from: &s.rejectedEvents)
+        s.ignoredEvents -= m.counts.ignoredEvents
         s.rejects[.damagedInput, default: 0] += lines
         s.discardedLines = lines
         return s
@@ -225,6 +226,7 @@ public enum RunJob {
                     for reason in SkipReason.allCases where s.skips[reason] > 0 { stats.skipped[reason.rawValue, default: 0] += s.skips[reason] }
                     for (reason, n) in s.rejects { stats.rejects[reason.rawValue, default: 0] += n }
                     for (reason, n) in s.rejectedEvents { stats.rejectedEvents[reason.rawValue, default: 0] += n }
+                    stats.ignoredEvents += s.ignoredEvents
                 }
                 stats.persons = built.persons
                 stats.mergesBlocked = built.mergesBlocked
@@ -239,6 +241,7 @@ public enum RunJob {
                     d.duplicates = s.duplicates
                     for (reason, n) in s.rejects where n > 0 { d.rejected[reason.rawValue] = n }
                     for (reason, n) in s.rejectedEvents { d.rejectedEvents[reason.rawValue] = n }
+                    d.ignoredEvents = s.ignoredEvents
                     d.damage = s.damageText ?? s.openError.map { "\($0)" }
                     return d
                 }

@@ -49,6 +49,9 @@ public struct InputSummary: Sendable {
     public var rejects: [RejectReason: Int64] = [:]
     /// Events rejected within lines that also gave touchpoints (not lines: see `EventReject`).
     public var rejectedEvents: [RejectReason: Int64] = [:]
+    /// Records ignored on purpose (`ignore:`) within lines that gave touchpoints: not lines, so
+    /// outside the line balance, but counted, so nothing disappears.
+    public var ignoredEvents: Int64 = 0
     /// Lines whose every touchpoint repeated one read before (set by `journeys run`).
     public var duplicates: Int64 = 0
     /// Lines of a gzip member whose check failed, dropped whatever the reader made of them
@@ -169,11 +172,12 @@ extension ChunkResult {
         public var lastMember: Int
         /// The reader's watched fields some line of the chunk had (`TouchpointBuffer.fieldsSeen`).
         public var fieldsSeen: UInt64 = 0
+        public var ignoredEvents: Int64 = 0
     }
 
     var header: Header {
         Header(input: input, sequence: sequence, lines: lines, touchpoints: Int64(batch.count),
-               touchpointLines: touchpointLines, skips: skips, rejects: rejects, lastMember: lastMember, fieldsSeen: batch.fieldsSeen)
+               touchpointLines: touchpointLines, skips: skips, rejects: rejects, lastMember: lastMember, fieldsSeen: batch.fieldsSeen, ignoredEvents: ignoredEvents)
     }
 }
 
@@ -183,6 +187,7 @@ extension InputSummary {
         touchpoints += h.touchpoints
         touchpointLines += h.touchpointLines
         fieldsSeen |= h.fieldsSeen
+        ignoredEvents += h.ignoredEvents
         skips.add(h.skips)
         for r in h.rejects {
             if r.eventOnly { rejectedEvents[r.reason, default: 0] += r.events } else { rejects[r.reason, default: 0] += 1 }

@@ -104,7 +104,10 @@ public struct GenericJSONReader: LogReader {
                 out.rejectEvent(reason, d)
             }
         }
-        if made > 0 { return .emitted(made) }
+        if made > 0 {
+            out.ignoredEvents += Int64(ignored)
+            return .emitted(made)
+        }
         if let first { return .rejected(first.reason, first.detail + (found.count > 1 ? " (no record of the line was kept)" : "")) }
         return .skipped(.ignored)
     }

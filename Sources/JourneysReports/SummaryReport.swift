@@ -19,6 +19,8 @@ public struct RunStatistics: Sendable, Equatable {
     /// Events rejected by reason code within lines that also gave touchpoints (one element of a
     /// SendGrid webhook array); those lines count as touchpoint lines, not here.
     public var rejectedEvents: [String: Int64] = [:]
+    /// Records ignored on purpose (`ignore:`) within lines that also gave touchpoints.
+    public var ignoredEvents: Int64 = 0
     public var persons = 0
     /// Links not used to merge persons because a key had too many partners (`mergeLimit`).
     public var mergesBlocked = 0
@@ -45,6 +47,8 @@ public struct InputDetail: Sendable, Equatable {
     public var rejected: [String: Int64] = [:]
     /// Events rejected within lines counted under `touchpoints` (see `RunStatistics.rejectedEvents`).
     public var rejectedEvents: [String: Int64] = [:]
+    /// Records ignored within lines counted under `touchpoints` (see `RunStatistics.ignoredEvents`).
+    public var ignoredEvents: Int64 = 0
     /// The damage found, as in the warning (`byte N, gzip member M: kind: text`), or nil.
     public var damage: String?
 
@@ -72,11 +76,11 @@ public struct InputDetail: Sendable, Equatable {
 ///               "median_hours_from_previous": …}, …],
 ///   "run": {"inputs": …, "damaged_inputs": …, "bytes": …, "lines": …, "touchpoints": …,
 ///           "skipped": {reason: count}, "rejects": {reason: count},
-///           "rejected_events": {reason: count}, "persons": …,
+///           "rejected_events": {reason: count}, "ignored_events": …, "persons": …,
 ///           "merges_blocked": …, "elapsed_seconds": …, "duplicates": …,
 ///           "inputs_detail": [{"name": …, "format": …, "format_detected": …, "lines": …, "touchpoints": …,
 ///                              "skipped": {reason: count}, "duplicates": …,
-///                              "rejected": {reason: count}, "rejected_events": {reason: count},
+///                              "rejected": {reason: count}, "rejected_events": {reason: count}, "ignored_events": …,
 ///                              "damage": … or null}, …]}
 /// }
 /// ```
@@ -174,7 +178,7 @@ public struct SummaryReport: JourneyAggregate {
             ("run", .object([
                 ("inputs", .int(s.inputs)), ("damaged_inputs", .int(s.damagedInputs)), ("bytes", .int(s.bytes)),
                 ("lines", .int(s.lines)), ("touchpoints", .int(s.touchpoints)), ("skipped", counts(s.skipped)),
-                ("rejects", counts(s.rejects)), ("rejected_events", counts(s.rejectedEvents)), ("persons", .int(s.persons)), ("merges_blocked", .int(s.mergesBlocked)),
+                ("rejects", counts(s.rejects)), ("rejected_events", counts(s.rejectedEvents)), ("ignored_events", .int(Int(s.ignoredEvents))), ("persons", .int(s.persons)), ("merges_blocked", .int(s.mergesBlocked)),
                 ("elapsed_seconds", cell(.decimal(s.elapsedSeconds, places: 3))),
                 ("duplicates", .int(s.duplicates)),
                 ("inputs_detail", .array(s.inputsDetail.map { d in
@@ -183,7 +187,7 @@ public struct SummaryReport: JourneyAggregate {
                         ("format_detected", .raw(d.formatDetected ? "true" : "false")),
                         ("lines", .int(d.lines)), ("touchpoints", .int(d.touchpoints)), ("skipped", counts(d.skipped)),
                         ("duplicates", .int(d.duplicates)), ("rejected", counts(d.rejected)),
-                        ("rejected_events", counts(d.rejectedEvents)),
+                        ("rejected_events", counts(d.rejectedEvents)), ("ignored_events", .int(Int(d.ignoredEvents))),
                         ("damage", d.damage.map { .string($0) } ?? .raw("null")),
                     ])
                 })),

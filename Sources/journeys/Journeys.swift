@@ -261,7 +261,11 @@ enum Summary {
         let rejectParts = rejects.keys.sorted().map { "\($0.rawValue) \(rejects[$0]!)" }
         t += ", rejected \(rejectTotal)" + (rejectParts.isEmpty ? "" : " (\(rejectParts.joined(separator: ", ")))")
         let events = inputs.reduce(Int64(0)) { $0 + $1.rejectedEvents.values.reduce(0, +) }
-        if events > 0 { t += ", and \(events) events rejected within lines that gave touchpoints" }
+        let ignored = inputs.reduce(Int64(0)) { $0 + $1.ignoredEvents }
+        if events > 0 || ignored > 0 {
+            let parts = (events > 0 ? ["\(events) events rejected"] : []) + (ignored > 0 ? ["\(ignored) ignored"] : [])
+            t += ", and " + parts.joined(separator: " and ") + " within lines that gave touchpoints"
+        }
         return (detected(inputs) + [t]).joined(separator: "\n")
     }
 

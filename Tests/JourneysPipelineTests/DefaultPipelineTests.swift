@@ -45,5 +45,13 @@ import Testing
         let run = summary["run"] as! [String: Any]
         #expect(run["rejects"] as? [String: Int] == ["bad_timestamp": 1, "bad_json": 1, "missing_identity": 1])
         #expect(run["rejected_events"] as? [String: Int] == ["bad_timestamp": 3])
+        // Records ignored on purpose inside lines that gave touchpoints are counted, not lost:
+        // Mailgun's events page has one `stored` event; Intercom's conversations 2, 3, 4 hold
+        // three app-action and attribute parts, a note and an assignment; tawk.to's transcript
+        // a system message.
+        let ignored = Dictionary(uniqueKeysWithValues: inputs.map { ($0["name"] as! String, $0["ignored_events"] as! Int) })
+        #expect(ignored["fixtures/email/providers/mailgun_events.ndjson"] == 1 && ignored["fixtures/chat/providers/intercom.ndjson"] == 5
+                && ignored["fixtures/chat/providers/tawkto.ndjson"] == 1)
+        #expect(r.stderr.contains("ignored within lines that gave touchpoints"), "\(r.stderr)")
     }
 }

@@ -20,6 +20,7 @@ import JourneysStages
         stats.skipped = ["static_asset": 60, "bot": 30]
         stats.rejects = ["bad_timestamp": 7]
         stats.rejectedEvents = ["unknown_event": 1] // one element of a webhook array whose line gave a touchpoint
+        stats.ignoredEvents = 4 // records ignored on purpose inside lines that gave touchpoints
         stats.persons = 2
         stats.mergesBlocked = 1
         stats.elapsedSeconds = 0.25
@@ -33,6 +34,7 @@ import JourneysStages
         detail.duplicates = 2
         detail.rejected = ["bad_timestamp": 7]
         detail.rejectedEvents = ["unknown_event": 1] // not a line: the balance does not count it
+        detail.ignoredEvents = 4 // nor these
         #expect(detail.balances)
         stats.inputsDetail = [detail]
         let text = String(decoding: SummaryReport(journeys: js, config: JourneyConfig(), statistics: stats).encode(), as: UTF8.self)
@@ -61,6 +63,7 @@ import JourneysStages
             "skipped": {"bot": 30, "static_asset": 60},
             "rejects": {"bad_timestamp": 7},
             "rejected_events": {"unknown_event": 1},
+            "ignored_events": 4,
             "persons": 2,
             "merges_blocked": 1,
             "elapsed_seconds": 0.250,
@@ -76,6 +79,7 @@ import JourneysStages
                 "duplicates": 2,
                 "rejected": {"bad_timestamp": 7},
                 "rejected_events": {"unknown_event": 1},
+                "ignored_events": 4,
                 "damage": null
               }
             ]

@@ -22,6 +22,9 @@ public struct ReadRequest: Sendable {
     public var maxRejectRatio: Double?
     /// Any damaged or unreadable input makes the job fail (65; 66 for a missing input).
     public var strict = false
+    /// `run --allow-empty`: publish reports of zero lines read (else that is a failure, 65: an
+    /// empty stdin from a failed `zcat` must not replace yesterday's reports).
+    public var allowEmpty = false
 
     public init(threads: Int) { self.threads = threads }
 }
@@ -74,12 +77,14 @@ public struct ReadFrontEnd: Sendable {
     public let notes: [String]
     /// No key, so emails and IPs are left out (`Purpose.inspection`).
     let withheld: Bool
+    let purpose: Purpose
 
     /// Plans the reading and checks it: a usage error (64) for an option no input would use, a
     /// configuration error (78) for reader options a reader refuses or a bad pseudonym key, 66
     /// when every input is the output folder (`excluding`) or in it.
     public init(_ request: ReadRequest, for purpose: Purpose, excluding outputFolder: String? = nil) throws(ReadFailure) {
         self.request = request
+        self.purpose = purpose
         if request.logFormat != nil, !Self.formats(request).contains("nginx") {
             throw ReadFailure(status: .usage, messages: ["error: --log-format is the log_format of the nginx format, and no input here is read as nginx (name it with --format nginx)"])
         }
@@ -181,7 +186,8 @@ public struct ReadFrontEnd: Sendable {
 
     /// The verdict on what was read: the inputs' messages and status (`report`), then the
     /// job's policies in turn — `--strict` (65, or 66 for a missing input), no input readable
-    /// (66), rejected lines over the reject ratio (65) — the first that fails being `failure`.
+    /// (66), no line read at all for reports without `--allow-empty` (65), rejected lines over
+    /// the reject ratio (65) — the first that fails being `failure`.
     public func judge(_ summaries: [InputSummary]) -> JobReport {
         var r = Self.report(summaries)
         if withheld {
@@ -193,6 +199,9 @@ public struct ReadFrontEnd: Sendable {
         } else if !summaries.isEmpty, summaries.allSatisfy({ $0.openError != nil }) {
             r.status = .noInput
             r.failure = "no input could be read"
+        } else if purpose == .reports, !request.allowEmpty, summaries.allSatisfy({ $0.lines == 0 }) {
+            r.status = .dataError
+            r.failure = "no line was read (an empty standard input or empty files: a failed zcat?); pass --allow-empty to publish empty reports"
         } else if let m = RejectRatio.check(summaries, max: maxRejectRatio) {
             r.status = .dataError
             r.failure = m

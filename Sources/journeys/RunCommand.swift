@@ -45,6 +45,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "When another run holds the output directory's lock, wait for it instead of failing with 75.")
     var wait = false
 
+    @Flag(name: .long, help: "Publish reports even when no line was read. Without it, zero lines (an empty stdin, empty files) is exit 65 and the previous reports stay.")
+    var allowEmpty = false
+
     @Option(name: .long, help: ArgumentHelp("""
         Memory for touchpoints, identity keys and persons, e.g. 512M or 4G (K, M, G, T are powers of 1024), \
         plus a fixed overhead of some 30-40 MB. Beyond half of it, touchpoints and the keys' text go to \
@@ -59,7 +62,9 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         ProcessSetup.forStreaming()
-        var req = RunRequest(read: try read.request(command: "run"))
+        var readRequest = try read.request(command: "run")
+        readRequest.allowEmpty = allowEmpty
+        var req = RunRequest(read: readRequest)
         if noBom, !req.pipeline.outputs.formats.contains("csv") {
             throw ValidationError("--no-bom leaves the byte-order mark out of CSV files, and the pipeline's outputs.formats writes none")
         }

@@ -313,4 +313,24 @@ import Glibc
         #expect(r.stderr.contains("error: <stdin>: standard input was closed when journeys started"), "\(r.stderr)")
         #expect(!names(out).contains("journeys.csv"))
     }
+
+    /// Issue 12: `zcat access.log.1.gz | journeys run` after a failed zcat reads an empty stdin.
+    /// That is no night without visitors: exit 65, and yesterday's reports stay as they were
+    /// (byte for byte); `--allow-empty` publishes empty reports when that is what is meant.
+    @Test func anEmptyStdinKeepsYesterdaysReports() throws {
+        let dir = TempDir()
+        let out = dir.url.appendingPathComponent("out").path
+        let first = try journeys(["run", "--out", out, web])
+        #expect(first.status == 0, "\(first.stderr)")
+        // Every report byte for byte (the lock file holds the last run's process id).
+        func reports() -> [(String, String?)] { names(out).filter { $0 != ".journeys.lock" }.map { ($0, text(out + "/" + $0)) } }
+        let before = reports()
+        let empty = try journeys(["run", "--out", out, "-"], stdin: [])
+        #expect(empty.status == 65, "\(empty.stderr)")
+        #expect(empty.stderr.contains("no line was read") && empty.stderr.contains("--allow-empty"), "\(empty.stderr)")
+        #expect(reports().elementsEqual(before, by: ==))
+        let allowed = try journeys(["run", "--out", out, "--allow-empty", "-"], stdin: [])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(text(out + "/summary.json")?.contains(#""lines": 0"#) == true)
+    }
 }

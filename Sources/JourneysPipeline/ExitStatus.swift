@@ -28,11 +28,27 @@ public enum ExitStatus: Int32, Sendable {
     published when none could be, or under --strict); 70 internal error; 73 cannot create \
     outputs; 74 I/O error (disk full, broken output); 75 another run holds the output \
     directory's lock; 78 configuration error; 130 / 143 interrupted by SIGINT / SIGTERM before \
-    publishing (nothing published; a signal after publishing leaves the run's own status).
+    publishing (nothing published; a signal after publishing leaves the run's own status). \
+    Over several inputs the status is the worst of theirs, whatever their order: 65 over 66 over 3.
     """
 }
 
 extension ExitStatus {
+    /// How bad an input's outcome is, for taking the worst over all inputs whatever their order:
+    /// bad data (65) over a missing input (66) over damage (3) over success.
+    var severity: Int {
+        switch self {
+        case .ok: 0
+        case .partial: 1
+        case .noInput: 2
+        case .dataError: 3
+        default: 4
+        }
+    }
+
+    /// The more severe of two statuses.
+    func worst(_ other: ExitStatus) -> ExitStatus { other.severity > severity ? other : self }
+
     /// The status of a failed output: 73 when it cannot be created where it must go
     /// (permissions, a read-only file system, a directory in the way, a symbolic link), else 74
     /// (disk full, EIO, a failed fsync, and errors that are not a file operation's).

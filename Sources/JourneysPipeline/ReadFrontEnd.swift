@@ -216,9 +216,9 @@ public struct ReadFrontEnd: Sendable {
         for s in summaries {
             if let e = s.openError {
                 messages.append("error: \(e)")
-                status = .noInput
+                status = status.worst(.noInput)
             }
-            if let e = s.formatError { messages.append("error: \(s.name): \(e)") ; if status == .ok { status = .dataError } }
+            if let e = s.formatError { messages.append("error: \(s.name): \(e)"); status = status.worst(.dataError) }
             if s.touchpointLines + s.rejected > 0, !s.fieldsNeverFound.isEmpty {
                 let f = s.fieldsNeverFound
                 messages.append("warning: \(s.name): no line has the field\(f.count == 1 ? "" : "s") \(f.joined(separator: ", ")) (of \(s.lines) lines; check the spelling in `fields:`)")
@@ -233,7 +233,7 @@ public struct ReadFrontEnd: Sendable {
             }
             for g in s.gaps {
                 messages.append(warning(g.damage, line: g.lastLine))
-                if status == .ok { status = .partial }
+                status = status.worst(.partial)
             }
             if let d = s.damage {
                 var m = warning(d, line: s.lastKeptLine ?? s.lines) + "; "
@@ -244,7 +244,7 @@ public struct ReadFrontEnd: Sendable {
                 }
                 if s.droppedPartialBytes > 0 { m += ", dropped a partial line of \(s.droppedPartialBytes) bytes" }
                 messages.append(m)
-                if status == .ok { status = .partial }
+                status = status.worst(.partial)
             }
         }
         return JobReport(inputs: summaries, status: status, messages: messages)

@@ -333,4 +333,19 @@ import Glibc
         #expect(allowed.status == 0, "\(allowed.stderr)")
         #expect(text(out + "/summary.json")?.contains(#""lines": 0"#) == true)
     }
+
+    /// Issue 12: the exit status is the worst outcome over all inputs, whatever their order: an
+    /// input whose format cannot be told (65) and a truncated gzip (3) give 65 both ways round, a
+    /// missing input (66) and a truncated one give 66 both ways round.
+    @Test func theExitStatusIsTheWorstWhateverTheOrder() throws {
+        let dir = TempDir()
+        let gz = try Data(contentsOf: repo.appendingPathComponent(web))
+        let truncated = dir.write("cut.log.gz", Array(gz.prefix(gz.count - 20)))
+        let unknown = dir.write("notes.log", Array("hello there\nnothing to see\n".utf8))
+        let missing = dir.url.appendingPathComponent("missing.log.gz").path
+        for (inputs, status) in [([unknown, truncated], Int32(65)), ([truncated, unknown], 65), ([missing, truncated], 66), ([truncated, missing], 66)] {
+            let r = try journeys(["run", "--out", dir.url.appendingPathComponent("out").path, "--max-reject-ratio", "1"] + inputs)
+            #expect(r.status == status, "\(inputs.map { URL(fileURLWithPath: $0).lastPathComponent }): \(r.stderr)")
+        }
+    }
 }

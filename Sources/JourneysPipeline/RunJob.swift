@@ -264,8 +264,12 @@ public enum RunJob {
             // Once every file is renamed into place the run has published, even if the
             // directory's fsync then fails (74, and it says so rather than "unchanged").
             defer { Self.published = directory.isPublished }
-            try directory.commit()
+            // Outputs of an earlier run that this one does not write (a table the pipeline
+            // dropped, JSON no longer asked for) go, so the folder is always one run's output.
+            let ours = ReportKind.allCases.flatMap { k in TableFormat.allCases.map { k.fileName($0) } } + ["summary.json", "rejects.ndjson"]
+            let kept = try directory.commit(removing: ours)
             var report = judged
+            for k in kept { report.messages.append("warning: could not remove an earlier run's output \(k)") }
             if ProcessInfo.processInfo.environment["JOURNEYS_TIMINGS"] == "1" {
                 func s(_ seconds: Double) -> String { String(format: "%.2f s", seconds) }
                 func s(_ a: Date, _ b: Date) -> String { s(b.timeIntervalSince(a)) }

@@ -164,10 +164,13 @@ public final class OutputDirectory {
         try write(name, mode: mode) { try $0.write(bytes) }
     }
 
-    /// Publishes every file written: renames each temp over its final name and fsyncs the
+    /// Publishes every file written: renames each temp over its final name, removes the files
+    /// named in `stale` (outputs of an earlier run that this one does not write, so the folder
+    /// holds one run's outputs; removing a link never touches what it points to) and fsyncs the
     /// directory. Throws without renaming anything when a write failed before or a final name
-    /// is a directory.
-    public func commit() throws(FileError) {
+    /// is a directory. Returns the stale files that could not be removed, with why.
+    @discardableResult
+    public func commit(removing stale: [String] = []) throws(FileError) -> [String] {
         guard state == .open else {
             throw FileError(path: path, operation: state == .failed ? "commit after a failed write" : "commit twice", errno: ECANCELED)
         }
@@ -190,7 +193,14 @@ public final class OutputDirectory {
         }
         pending = []
         state = .committed
+        var kept: [String] = []
+        for name in stale where !published.contains(name) {
+            var st = stat()
+            guard fstatat(dirFD, name, &st, AT_SYMLINK_NOFOLLOW) == 0, (st.st_mode & S_IFMT) != S_IFDIR else { continue }
+            if unlinkat(dirFD, name, 0) != 0, errno != ENOENT { kept.append("\(join(name)): \(String(cString: strerror(errno)))") }
+        }
         if fsync(dirFD) != 0 { throw FileError(path: path, operation: "fsync directory", errno: errno) }
+        return kept
     }
 
     /// Removes every temp written so far; nothing is published. (Also done when the directory

@@ -348,4 +348,26 @@ import Glibc
             #expect(r.status == status, "\(inputs.map { URL(fileURLWithPath: $0).lastPathComponent }): \(r.stderr)")
         }
     }
+
+    /// Issue 12: after a pipeline stops writing a table or a format, its old files go when the
+    /// new set is published, so the folder is always one run's output. Files journeys does not
+    /// write stay; a link in an output's place is removed itself, never what it points to.
+    @Test func outputsAnEarlierRunWroteAndThisOneDoesNotAreRemoved() throws {
+        let dir = TempDir()
+        let out = dir.url.appendingPathComponent("out").path
+        func pipeline(_ outputs: String) -> String {
+            dir.write("p.yaml", Array("sources:\n  - path: \(repo.path)/\(web)\noutputs: \(outputs)\n".utf8))
+        }
+        let all = try journeys(["run", "--pipeline", pipeline("{tables: [journeys, funnel, daily], formats: [csv, json]}"), "--out", out])
+        #expect(all.status == 0, "\(all.stderr)")
+        #expect(names(out).contains("funnel.json") && names(out).contains("daily.csv"))
+        let notes = dir.write("out/notes.txt", Array("mine\n".utf8))
+        let target = dir.write("precious.txt", Array("keep me\n".utf8))
+        unlink(out + "/journeys.json")
+        #expect(symlink(target, out + "/journeys.json") == 0)
+        let fewer = try journeys(["run", "--pipeline", pipeline("{tables: [journeys, funnel], formats: [csv]}"), "--out", out])
+        #expect(fewer.status == 0, "\(fewer.stderr)")
+        #expect(names(out).filter { !$0.hasPrefix(".") } == ["funnel.csv", "journeys.csv", "notes.txt", "rejects.ndjson", "summary.json"])
+        #expect(text(notes) == "mine\n" && text(target) == "keep me\n")
+    }
 }

@@ -270,7 +270,7 @@ public enum RejectRatio {
         guard lines > 0, Double(rejected) / Double(lines) > max else { return nil }
         let top = byReason.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(3)
         let ratio = Double(rejected) / Double(lines)
-        return "\(rejected) of \(lines) lines rejected (ratio \(fmt(ratio))), over --max-reject-ratio \(fmt(max)); top reasons: \(top.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")) (see rejects.ndjson)"
+        return "\(rejected) of \(lines) lines rejected (ratio \(fmt(ratio))), over --max-reject-ratio \(fmt(max)); top reasons: \(top.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", "))"
     }
 
     static func fmt(_ x: Double) -> String {

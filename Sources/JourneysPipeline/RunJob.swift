@@ -66,6 +66,10 @@ public enum RunJob {
     /// that it has written nothing there, and a temp named with its PID is another run's.
     nonisolated(unsafe) public static var holdsLock = false
 
+    /// Where a failed run leaves its rejects (`OUT/.failed/rejects.ndjson`): never read as input,
+    /// replaced by the next failed run, left alone by a successful one.
+    static let failedFolder = ".failed"
+
     /// What the lines of the gzip member being read became so far, and where its rejects start
     /// in rejects.ndjson, so that the member can be taken back whole if its check fails.
     struct MemberLines {
@@ -182,7 +186,10 @@ public enum RunJob {
         let readRSS = MemoryUse.current()
         let judged = front.judge(summaries)
         if let failure = judged.failure {
-            return fail(judged.status, judged.messages + ["error: \(failure); nothing was published, the previous outputs in \(req.outDir) are unchanged"])
+            // The rejects of a failed run are kept where the message can point to them.
+            var whereRejects = ""
+            if let kept = try? directory.salvage("rejects.ndjson", into: Self.failedFolder) { whereRejects = "; this run's rejects are in \(kept)" }
+            return fail(judged.status, judged.messages + ["error: \(failure); nothing was published, the previous outputs in \(req.outDir) are unchanged\(whereRejects)"])
         }
 
         // Stitch, drop repeats (the same record read twice — a file named twice, overlapping
@@ -268,6 +275,7 @@ public enum RunJob {
             // dropped, JSON no longer asked for) go, so the folder is always one run's output.
             let ours = ReportKind.allCases.flatMap { k in TableFormat.allCases.map { k.fileName($0) } } + ["summary.json", "rejects.ndjson"]
             let kept = try directory.commit(removing: ours)
+            directory.removeSalvaged("rejects.ndjson", in: Self.failedFolder) // an earlier failed run's
             var report = judged
             for k in kept { report.messages.append("warning: could not remove an earlier run's output \(k)") }
             if ProcessInfo.processInfo.environment["JOURNEYS_TIMINGS"] == "1" {

@@ -207,6 +207,39 @@ public final class OutputDirectory {
     /// is released without `commit()`.)
     public func discard() { fail() }
 
+    /// After a run that published: removes what `salvage` left in `folder` (and the folder when
+    /// that empties it), never through a link.
+    public func removeSalvaged(_ name: String, in folder: String) {
+        let sub = openat(dirFD, folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard sub >= 0 else { return }
+        _ = unlinkat(sub, name, 0)
+        close(sub)
+        _ = unlinkat(dirFD, folder, AT_REMOVEDIR) // only when empty
+    }
+
+    /// For a run that fails: moves the written file `name` into the subfolder `folder` (mode
+    /// 0700, created when missing, never through a link), replacing what an earlier failed run
+    /// left there, and discards every other file; nothing is published. Returns its path.
+    public func salvage(_ name: String, into folder: String) throws(FileError) -> String {
+        defer { fail() }
+        guard state == .open, let p = pending.first(where: { $0.name == name }) else {
+            throw FileError(path: join(name), operation: "keep a failed run's file", errno: ENOENT)
+        }
+        if mkdirat(dirFD, folder, 0o700) != 0, errno != EEXIST {
+            throw FileError(path: join(folder), operation: "create", errno: errno)
+        }
+        let sub = openat(dirFD, folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard sub >= 0 else { throw FileError(path: join(folder), operation: "open", errno: errno) }
+        defer { close(sub) }
+        if renameat(dirFD, p.temp, sub, name) != 0 {
+            throw FileError(path: join(folder) + "/" + name, operation: "rename from \(p.temp)", errno: errno)
+        }
+        pending.removeAll { $0.name == name }
+        _ = fsync(sub)
+        _ = fsync(dirFD)
+        return join(folder) + "/" + name
+    }
+
     // MARK: - Internals
 
     private func checkOpen(_ name: String) throws(FileError) {

@@ -370,4 +370,24 @@ import Glibc
         #expect(names(out).filter { !$0.hasPrefix(".") } == ["funnel.csv", "journeys.csv", "notes.txt", "rejects.ndjson", "summary.json"])
         #expect(text(notes) == "mine\n" && text(target) == "keep me\n")
     }
+
+    /// Issue 12: a run that fails over its reject ratio says where its rejects are, and they are
+    /// there (`OUT/.failed/rejects.ndjson`, mode 0600) while the reports stay yesterday's; the
+    /// next run that publishes removes them.
+    @Test func aFailedRunKeepsItsRejectsWhereItSays() throws {
+        let dir = TempDir()
+        let out = dir.url.appendingPathComponent("out").path
+        #expect(try journeys(["run", "--out", out, web]).status == 0)
+        let summary = text(out + "/summary.json")
+        let bad = dir.write("bad.log", Array("garbage one\ngarbage two\n".utf8))
+        let r = try journeys(["run", "--out", out, "--format", "combined", bad], asGiven: true)
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("this run's rejects are in \(out)/.failed/rejects.ndjson"), "\(r.stderr)")
+        let kept = text(out + "/.failed/rejects.ndjson") ?? ""
+        #expect(kept.split(separator: "\n").count == 2 && kept.contains("garbage one"))
+        #expect(mode(out + "/.failed/rejects.ndjson") == 0o600)
+        #expect(text(out + "/summary.json") == summary)
+        #expect(try journeys(["run", "--out", out, web]).status == 0)
+        #expect(!names(out).contains(".failed"))
+    }
 }

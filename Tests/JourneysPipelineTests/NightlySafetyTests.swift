@@ -136,7 +136,8 @@ import Glibc
         let strictOut = dir.url.appendingPathComponent("strict").path
         let s = try journeys(["run", "--strict", "--format", "combined", "--out", strictOut, web, missing])
         #expect(s.status == 66, "\(s.stderr)")
-        #expect(names(strictOut) == [".journeys.lock"])
+        #expect(names(strictOut) == [".failed", ".journeys.lock"]) // the run's rejects, kept aside
+        #expect(names(strictOut + "/.failed") == ["rejects.ndjson"])
 
         // With no input readable at all there is nothing to publish: yesterday's reports stay.
         let n = try journeys(["run", "--format", "combined", "--out", alone, missing])
@@ -322,8 +323,9 @@ import Glibc
         let out = dir.url.appendingPathComponent("out").path
         let first = try journeys(["run", "--out", out, web])
         #expect(first.status == 0, "\(first.stderr)")
-        // Every report byte for byte (the lock file holds the last run's process id).
-        func reports() -> [(String, String?)] { names(out).filter { $0 != ".journeys.lock" }.map { ($0, text(out + "/" + $0)) } }
+        // Every report byte for byte (the lock file holds the last run's process id; the failed
+        // run's rejects are set aside in .failed/).
+        func reports() -> [(String, String?)] { names(out).filter { !$0.hasPrefix(".") }.map { ($0, text(out + "/" + $0)) } }
         let before = reports()
         let empty = try journeys(["run", "--out", out, "-"], stdin: [])
         #expect(empty.status == 65, "\(empty.stderr)")

@@ -20,6 +20,7 @@ struct Journeys: ParsableCommand {
 
         \(ExitStatus.helpText)
         """,
+        version: JourneysVersion.string,
         subcommands: [RunCommand.self, CheckCommand.self, EventsCommand.self, FormatsCommand.self, GenerateCommand.self]
     )
 

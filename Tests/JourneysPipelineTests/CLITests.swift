@@ -1,4 +1,6 @@
 import Foundation
+import JourneysPipeline
+import JourneysReaders
 import Testing
 
 /// The built `journeys` binary (next to the test bundle in the build folder).
@@ -69,9 +71,16 @@ func fixtureBytes(_ path: String) throws -> [UInt8] {
     @Test func formatsListsEveryFormat() throws {
         let r = try journeys(["formats"])
         #expect(r.status == 0)
-        for name in ["combined", "common", "nginx", "json_access", "w3c", "sendgrid", "ses", "chat", "jsonl", "csv"] {
+        for name in ["combined", "common", "nginx", "json_access", "w3c", "sendgrid", "ses", "chat", "jsonl", "csv"]
+                + Presets.all.map(\.name) {
             #expect(r.stdout.contains("\n\(name) (") || r.stdout.hasPrefix("\(name) ("), "\(name)")
         }
+    }
+
+    @Test func versionIsPrinted() throws {
+        let r = try journeys(["--version"])
+        #expect(r.status == 0)
+        #expect(r.stdout == JourneysVersion.string + "\n")
     }
 
     @Test func helpExplainsEveryCommand() throws {

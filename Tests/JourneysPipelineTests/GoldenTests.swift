@@ -49,13 +49,13 @@ import Testing
     /// Every shipped pipeline runs out of the box, as a user would start it (no --max-reject-ratio):
     /// the format pipelines over deliberately bad sample lines say how many rejects they accept in
     /// `outputs.max_reject_ratio`, and a ratio on the command line still wins over it. The default
-    /// pipeline has no sources: its inputs come from the command line, as its header says (here
-    /// the demo logs; with none, an empty stdin is no report, see `anEmptyStdinKeepsYesterdaysReports`).
+    /// pipeline reads the bundled demo logs (the embedded default reads what it is given; with
+    /// nothing, an empty stdin is no report, see `anEmptyStdinKeepsYesterdaysReports`).
     @Test(arguments: GoldenTests.pipelines + ["default"])
     func shippedPipelineRunsOutOfTheBox(_ name: String) throws {
         let dir = TempDir()
         let out = dir.url.appendingPathComponent("out").path
-        let r = try journeys(["run", "--pipeline", "pipelines/\(name).yaml", "--out", out] + (name == "default" ? ["fixtures/demo"] : []), asGiven: true)
+        let r = try journeys(["run", "--pipeline", "pipelines/\(name).yaml", "--out", out], asGiven: true)
         #expect(r.status == 0, "\(name): \(r.stderr)")
     }
 

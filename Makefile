@@ -15,8 +15,11 @@ TSAN_FILTER ?= EngineTests|ScannerTests|JourneyBuilderTests|StitcherTests|Golden
 # Arguments of journeys-microbench (e.g. --reps 9 --filter nginx) and its build directory.
 MICROBENCH_ARGS ?=
 MICROBENCH_BUILD_DIR ?= .build
+# The installed binary: the Swift runtime and Foundation linked in, so it runs where Swift is not.
+STATIC_BUILD_DIR ?= .build-static
+STATIC_BIN := $(STATIC_BUILD_DIR)/release/journeys
 
-.PHONY: build test demo bench microbench golden check-spreadsheet check-hostile fuzz test-asan test-tsan install clean help
+.PHONY: build test demo bench microbench golden check-spreadsheet check-hostile fuzz test-asan test-tsan static install uninstall check-install clean help
 
 build: ## Build the journeys binary (release).
 	$(SWIFT) build -c $(CONFIG) --product journeys
@@ -74,12 +77,21 @@ microbench: ## Microbenchmarks of the hot paths on one thread (gunzip + line spl
 	$(SWIFT) build -c release --scratch-path $(MICROBENCH_BUILD_DIR) --product journeys-microbench
 	$(MICROBENCH_BUILD_DIR)/release/journeys-microbench $(MICROBENCH_ARGS)
 
-install: build ## Install journeys into $(PREFIX)/bin.
+static: ## Build the release binary with the Swift runtime and Foundation linked in statically ($(STATIC_BIN)).
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(STATIC_BUILD_DIR) --product journeys
+
+install: static ## Install the static journeys binary into $(DESTDIR)$(PREFIX)/bin (runs on a server without Swift).
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/journeys
+	install -m 0755 $(STATIC_BIN) $(DESTDIR)$(PREFIX)/bin/journeys
+
+uninstall: ## Remove what make install put in $(DESTDIR)$(PREFIX).
+	rm -f $(DESTDIR)$(PREFIX)/bin/journeys
+
+check-install: static ## Check the static binary: ldd shows no libswift*, libFoundation* or libdispatch*, and it runs from another folder with an empty environment.
+	bash Tests/tools/check-install.sh $(STATIC_BIN)
 
 clean: ## Remove build products and demo output.
-	rm -rf .build demo-out
+	rm -rf .build $(STATIC_BUILD_DIR) demo-out
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 12

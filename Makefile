@@ -19,7 +19,7 @@ MICROBENCH_BUILD_DIR ?= .build
 STATIC_BUILD_DIR ?= .build-static
 STATIC_BIN := $(STATIC_BUILD_DIR)/release/journeys
 
-.PHONY: build test demo bench microbench golden check-spreadsheet check-hostile fuzz test-asan test-tsan static install uninstall check-install clean help
+.PHONY: build test demo bench microbench golden check-spreadsheet check-hostile fuzz test-asan test-tsan static man install uninstall check-install clean help
 
 build: ## Build the journeys binary (release).
 	$(SWIFT) build -c $(CONFIG) --product journeys
@@ -80,15 +80,35 @@ microbench: ## Microbenchmarks of the hot paths on one thread (gunzip + line spl
 static: ## Build the release binary with the Swift runtime and Foundation linked in statically ($(STATIC_BIN)).
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(STATIC_BUILD_DIR) --product journeys
 
-install: static ## Install the static journeys binary into $(DESTDIR)$(PREFIX)/bin (runs on a server without Swift).
-	install -d $(DESTDIR)$(PREFIX)/bin
+# Where make install puts the manual page and the shell completions, under $(DESTDIR)$(PREFIX).
+MAN1 := share/man/man1
+BASH_COMPLETIONS := share/bash-completion/completions
+ZSH_COMPLETIONS := share/zsh/site-functions
+FISH_COMPLETIONS := share/fish/vendor_completions.d
+
+man: ## Generate the manual page (swift-argument-parser's generate-manual) into $(STATIC_BUILD_DIR)/man/journeys.1.
+	mkdir -p $(STATIC_BUILD_DIR)/man
+	$(SWIFT) package --allow-writing-to-directory $(STATIC_BUILD_DIR)/man generate-manual --output-directory $(STATIC_BUILD_DIR)/man
+
+install: static man ## Install the static journeys binary (runs on a server without Swift), its manual page and bash / zsh / fish completions under $(DESTDIR)$(PREFIX).
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/$(MAN1) $(DESTDIR)$(PREFIX)/$(BASH_COMPLETIONS) \
+	  $(DESTDIR)$(PREFIX)/$(ZSH_COMPLETIONS) $(DESTDIR)$(PREFIX)/$(FISH_COMPLETIONS)
 	install -m 0755 $(STATIC_BIN) $(DESTDIR)$(PREFIX)/bin/journeys
+	install -m 0644 $(STATIC_BUILD_DIR)/man/journeys.1 $(DESTDIR)$(PREFIX)/$(MAN1)/journeys.1
+	$(STATIC_BIN) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/$(BASH_COMPLETIONS)/journeys
+	$(STATIC_BIN) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/$(ZSH_COMPLETIONS)/_journeys
+	$(STATIC_BIN) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/$(FISH_COMPLETIONS)/journeys.fish
 
 uninstall: ## Remove what make install put in $(DESTDIR)$(PREFIX).
-	rm -f $(DESTDIR)$(PREFIX)/bin/journeys
+	rm -f $(DESTDIR)$(PREFIX)/bin/journeys $(DESTDIR)$(PREFIX)/$(MAN1)/journeys.1 $(DESTDIR)$(PREFIX)/$(BASH_COMPLETIONS)/journeys \
+	  $(DESTDIR)$(PREFIX)/$(ZSH_COMPLETIONS)/_journeys $(DESTDIR)$(PREFIX)/$(FISH_COMPLETIONS)/journeys.fish
 
-check-install: static ## Check the static binary: ldd shows no libswift*, libFoundation* or libdispatch*, and it runs from another folder with an empty environment.
+check-install: static ## Check make install: the binary links no libswift*, libFoundation* or libdispatch* and runs from another folder with an empty environment; man page, completions; uninstall removes it all.
 	bash Tests/tools/check-install.sh $(STATIC_BIN)
+	rm -rf $(STATIC_BUILD_DIR)/dest $(STATIC_BUILD_DIR)/dest-gone
+	$(MAKE) --no-print-directory install uninstall DESTDIR=$(abspath $(STATIC_BUILD_DIR))/dest-gone >/dev/null
+	$(MAKE) --no-print-directory install DESTDIR=$(abspath $(STATIC_BUILD_DIR))/dest >/dev/null
+	bash Tests/tools/check-installed.sh $(abspath $(STATIC_BUILD_DIR))/dest$(PREFIX) $(abspath $(STATIC_BUILD_DIR))/dest-gone$(PREFIX)
 
 clean: ## Remove build products and demo output.
 	rm -rf .build $(STATIC_BUILD_DIR) demo-out

@@ -23,8 +23,8 @@ public enum ExitStatus: Int32, Sendable {
 
     public static let helpText = """
     Exit statuses: 0 success; 3 completed but some inputs were damaged; 64 usage error; \
-    65 bad data (rejects over --max-reject-ratio, damage under --strict, a format that could not \
-    be detected); 66 an input is missing or unreadable (the others are read; nothing is \
+    65 bad data (rejects over --max-reject-ratio, damage under --strict, no line read by run \
+    without --allow-empty, a format that could not be detected); 66 an input is missing or unreadable (the others are read; nothing is \
     published when none could be, or under --strict); 70 internal error; 73 cannot create \
     outputs; 74 I/O error (disk full, broken output); 75 another run holds the output \
     directory's lock; 78 configuration error; 130 / 143 interrupted by SIGINT / SIGTERM before \

@@ -34,10 +34,12 @@ struct Journeys: ParsableCommand {
 
 /// Options shared by subcommands that read logs.
 struct ReadOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Log format of every input read, named or the pipeline's sources (default: a source's own format, else detected; see `journeys formats`).", valueName: "format"))
+    @Option(name: .long, help: ArgumentHelp("Log format of every input read, named or the pipeline's sources (default: a source's own format, else detected; see `journeys formats`).", valueName: "format"),
+            completion: .list(["auto"] + ReaderRegistry.names))
     var format: String = "auto"
 
-    @Option(name: .long, help: ArgumentHelp("Pipeline file (YAML) with sources, per-format options and identity settings. Inputs named on the command line replace its sources.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Pipeline file (YAML) with sources, per-format options and identity settings. Inputs named on the command line replace its sources.", valueName: "file"),
+            completion: .file(extensions: ["yaml", "yml"]))
     var pipeline: String?
 
     @Option(name: .long, help: ArgumentHelp("nginx log_format string of the inputs read as nginx (--format nginx, or a pipeline source's); refused when none is.", valueName: "string"))

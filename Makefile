@@ -19,7 +19,7 @@ MICROBENCH_BUILD_DIR ?= .build
 STATIC_BUILD_DIR ?= .build-static
 STATIC_BIN := $(STATIC_BUILD_DIR)/release/journeys
 
-.PHONY: build test demo bench microbench golden check-spreadsheet check-hostile fuzz test-asan test-tsan static man install uninstall check-install clean help
+.PHONY: build test demo bench microbench golden check-spreadsheet check-hostile fuzz test-asan test-tsan static man install uninstall deb check-install clean help
 
 build: ## Build the journeys binary (release).
 	$(SWIFT) build -c $(CONFIG) --product journeys
@@ -102,6 +102,9 @@ install: static man ## Install the static journeys binary (runs on a server with
 uninstall: ## Remove what make install put in $(DESTDIR)$(PREFIX).
 	rm -f $(DESTDIR)$(PREFIX)/bin/journeys $(DESTDIR)$(PREFIX)/$(MAN1)/journeys.1 $(DESTDIR)$(PREFIX)/$(BASH_COMPLETIONS)/journeys \
 	  $(DESTDIR)$(PREFIX)/$(ZSH_COMPLETIONS)/_journeys $(DESTDIR)$(PREFIX)/$(FISH_COMPLETIONS)/journeys.fish
+
+deb: static man ## Build $(STATIC_BUILD_DIR)/journeys_VERSION_ARCH.deb with dpkg-deb (the static binary under /usr, its manual page and completions); install it with apt install ./journeys_*.deb.
+	bash Tests/tools/make-deb.sh $(STATIC_BUILD_DIR)
 
 check-install: static ## Check make install: the binary links no libswift*, libFoundation* or libdispatch* and runs from another folder with an empty environment; man page, completions; uninstall removes it all.
 	bash Tests/tools/check-install.sh $(STATIC_BIN)

@@ -141,8 +141,8 @@ public struct TouchpointBuffer: Sendable {
             beginRow(time: time, channel: channel, action: Action(name: String(decoding: name, as: UTF8.self)), origin: origin)
             return
         }
-        let named = Action.named.firstIndex { n in n.0.utf8.count == name.count && n.0.utf8.elementsEqual(name) }
-        beginRow(time: time, channel: channel, action: named.map { Action.named[$0].1 } ?? .pageView, origin: origin)
+        let named = Action.named(name)
+        beginRow(time: time, channel: channel, action: named ?? .pageView, origin: origin)
         if named == nil {
             columns.action[last] = TouchpointColumns.customAction
             columns.actionName[last] = strings.values.intern(name)

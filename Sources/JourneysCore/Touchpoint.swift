@@ -33,6 +33,25 @@ public enum Action: Sendable, Hashable {
         ("purchase", .purchase), ("email_machine_open", .emailMachineOpen),
     ]
 
+    /// Whether it is something the person did: it can open and extend a session, and on its
+    /// record an id is the person's own (on an agent's reply, a bot's greeting, a delivery, an id
+    /// may be the agent's). A custom action is.
+    public var isPersonInitiated: Bool {
+        switch self {
+        case .pageView, .emailOpen, .emailClick, .emailUnsubscribe, .emailResubscribe,
+             .chatStarted, .chatMessageVisitor, .chatRating, .chatSurvey, .purchase, .custom:
+            true
+        case .emailProcessed, .emailDelivered, .emailDeferred, .emailDropped, .emailBounce, .emailComplaint,
+             .chatMessageAgent, .chatMessageBot, .chatClosed, .emailMachineOpen:
+            false
+        }
+    }
+
+    /// The named action spelled by `name`, byte for byte; nil for a custom action's name.
+    public static func named(_ name: UnsafeBufferPointer<UInt8>) -> Action? {
+        Action.named.first { n in n.0.utf8.count == name.count && n.0.utf8.elementsEqual(name) }?.1
+    }
+
     /// The snake_case name used in outputs and pipeline files.
     public var name: String {
         switch self {

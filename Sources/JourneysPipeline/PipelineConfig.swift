@@ -175,6 +175,13 @@ struct YAMLReader {
         }
     }
 
+    /// A mapping of strings to strings (`fields:`, `actions:`, …), each value's error naming its key.
+    func stringMap(_ n: Node, _ path: String) throws(PipelineError) -> [String: String] {
+        var out: [String: String] = [:]
+        for (k, x) in try mapping(n, path) { out[k] = try string(x, "\(path).\(k)") }
+        return out
+    }
+
     /// A list of text values, each at most once (a repeat is a mistake: a table written twice,
     /// a model counted twice); `nonEmpty` when an empty list would mean nothing or everything.
     func strings(_ n: Node, _ path: String, nonEmpty: Bool = false) throws(PipelineError) -> [String] {
@@ -224,29 +231,13 @@ struct YAMLReader {
             }
         }
         if let v = m["log_format"] { o.logFormat = try string(v, "\(path).log_format") }
-        if let v = m["fields"] {
-            var f: [String: String] = [:]
-            for (k, x) in try mapping(v, "\(path).fields") { f[k] = try string(x, "\(path).fields.\(k)") }
-            o.fields = f
-        }
-        if let v = m["actions"] {
-            var a: [String: String] = [:]
-            for (k, x) in try mapping(v, "\(path).actions") { a[k] = try string(x, "\(path).actions.\(k)") }
-            o.actions = a
-        }
+        if let v = m["fields"] { o.fields = try stringMap(v, "\(path).fields") }
+        if let v = m["actions"] { o.actions = try stringMap(v, "\(path).actions") }
         if let v = m["ignore"] { o.ignore = try strings(v, "\(path).ignore") }
-        if let v = m["constants"] {
-            var c: [String: String] = [:]
-            for (k, x) in try mapping(v, "\(path).constants") { c[k] = try string(x, "\(path).constants.\(k)") }
-            o.constants = c
-        }
+        if let v = m["constants"] { o.constants = try stringMap(v, "\(path).constants") }
         if let v = m["values"] {
             var all: [String: [String: String]] = [:]
-            for (role, x) in try mapping(v, "\(path).values") {
-                var one: [String: String] = [:]
-                for (k, y) in try mapping(x, "\(path).values.\(role)") { one[k] = try string(y, "\(path).values.\(role).\(k)") }
-                all[role] = one
-            }
+            for (role, x) in try mapping(v, "\(path).values") { all[role] = try stringMap(x, "\(path).values.\(role)") }
             o.values = all
         }
         if let v = m["records"] { o.records = try string(v, "\(path).records") }

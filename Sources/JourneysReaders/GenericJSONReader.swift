@@ -116,7 +116,7 @@ public struct GenericJSONReader: LogReader {
 
     /// Judges the record at node `r` (its parents in `self.parents`, innermost last).
     mutating func one(_ doc: JSONDoc, _ r: Int, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
-        let paths = self.paths, conditions = self.conditions, agents = self.agents, values = record.values
+        let paths = self.paths, conditions = self.conditions, agents = self.agents, values = record.text
         let options = record.options
         return parents.withUnsafeBufferPointer { parents in
             out.fieldsSeen |= watch.see(doc, at: r, parents: parents)
@@ -279,16 +279,10 @@ struct GenericRecord: Sendable {
 
     /// `actions:` / `ignore:` (empty: the action field's value is the action's name).
     let valueMap: ValueMap
-    /// Each role's constant (`constants:`), indexed by `GenericRole.rawValue`.
-    let constants: ConstantBytes
+    /// Each role's constant (`constants:`) and value map (`values:`).
+    let text: RoleText
     /// The action names of the value map's outcomes, as bytes, by name.
     let actionBytes: [String: [UInt8]]
-    /// Each role's own value map (`values:`).
-    let values: RoleValues
-    /// Actions the person does themselves: in any other record the `agent` values are no key.
-    static let personActions: [[UInt8]] = ["chat_message_visitor", "chat_started", "chat_rating", "chat_survey", "page_view",
-                                           "purchase", "email_open", "email_click", "email_unsubscribe", "email_resubscribe",
-                                           "email_complaint"].map { Array($0.utf8) }
 
     init(options: ReaderOptions, names: [String: String], noun: String) throws(ConfigError) {
         self.options = options
@@ -303,8 +297,7 @@ struct GenericRecord: Sendable {
             }
             constants[r.rawValue] = Array(value.utf8)
         }
-        self.constants = ConstantBytes(constants)
-        var maps = [[([UInt8], UnsafeMutableBufferPointer<UInt8>)]](repeating: [], count: GenericRole.allCases.count)
+        var maps = [[([UInt8], [UInt8])]](repeating: [], count: GenericRole.allCases.count)
         for (role, map) in options.values.sorted(by: { $0.key < $1.key }) {
             guard let r = GenericRole.allCases.first(where: { $0.name == role }), r != .time, r != .action else {
                 throw ConfigError("values.\(role)", "no role \"\(role)\" takes a value map (the action's is `actions:`); roles: \(GenericRole.allCases.filter { $0 != .time && $0 != .action }.map(\.name).joined(separator: ", "))")
@@ -312,13 +305,9 @@ struct GenericRecord: Sendable {
             for (k, v) in map where k.filter({ $0 == "*" }).count > 1 || (v.contains("*") && (v != "*" || !k.contains("*"))) {
                 throw ConfigError("values.\(role).\(k)", "a key may hold one `*`, and its value is a literal or `*` (what the key's `*` matched), not \"\(v)\"")
             }
-            maps[r.rawValue] = map.sorted { $0.key < $1.key }.map { k, v in
-                let b = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: v.utf8.count)
-                _ = b.initialize(from: Array(v.utf8))
-                return (Array(k.utf8), b)
-            }
+            maps[r.rawValue] = map.sorted { $0.key < $1.key }.map { (Array($0.key.utf8), Array($0.value.utf8)) }
         }
-        values = RoleValues(maps)
+        text = RoleText(constants: constants, maps: maps)
         var bytes: [String: [UInt8]] = [:]
         for n in options.actions.values {
             let name = String(n.split(separator: ":", maxSplits: 1).first ?? "").trimmingSpaces
@@ -362,7 +351,7 @@ struct GenericRecord: Sendable {
         func shown(_ b: UnsafeBufferPointer<UInt8>) -> String { JSONLine.cut(String(decoding: b, as: UTF8.self), 40) }
         guard !valueMap.isEmpty else {
             guard let t = get(.action)?.trimmingSpaces, !t.isEmpty else {
-                guard let c = constants[.action], !c.isEmpty else {
+                guard let c = text.constant(.action), !c.isEmpty else {
                     return .rejected(.unknownEvent, "no action (\(name(.action)))")
                 }
                 return emit(action: c, kind: nil, get: get, time: time, key: key, origin: origin, into: &out, scratch: &scratch)
@@ -383,7 +372,7 @@ struct GenericRecord: Sendable {
                 }
             }
         }
-        if raw == nil || raw!.isEmpty, let c = constants[.action] { return resolved(c) }
+        if raw == nil || raw!.isEmpty, let c = text.constant(.action) { return resolved(c) }
         return resolved(raw)
     }
 
@@ -391,18 +380,18 @@ struct GenericRecord: Sendable {
     private func emit(action actionName: UnsafeBufferPointer<UInt8>, kind: String?, get rawGet: (GenericRole) -> UnsafeBufferPointer<UInt8>?,
                       time: () -> (Int64?, UnsafeBufferPointer<UInt8>?)?, key agentFree: ((GenericRole, Bool) -> UnsafeBufferPointer<UInt8>?)?, origin: Origin,
                       into out: inout TouchpointBuffer, scratch: inout [UInt8]) -> LineVerdict {
-        let constants = self.constants, values = self.values
+        let roleText = self.text
         func get(_ role: GenericRole) -> UnsafeBufferPointer<UInt8>? {
-            guard let v = rawGet(role), !v.trimmingSpaces.isEmpty else { return constants[role] }
-            return values.map(role, v)
+            guard let v = rawGet(role), !v.trimmingSpaces.isEmpty else { return roleText.constant(role) }
+            return roleText.map(role, v)
         }
         // An agent's or bot's own ids are no person's key: in a record the person did not act in
         // (an agent's reply, a bot's greeting, a close), identity values equal to one are dropped.
-        let agentActs = !Self.personActions.contains { $0.count == actionName.count && $0.elementsEqual(actionName) }
+        let agentActs = !(Action.named(actionName)?.isPersonInitiated ?? true)
         func key(_ role: GenericRole) -> UnsafeBufferPointer<UInt8>? {
             if let agentFree {
-                guard let v = agentFree(role, agentActs), !v.trimmingSpaces.isEmpty else { return constants[role] }
-                return values.map(role, v)
+                guard let v = agentFree(role, agentActs), !v.trimmingSpaces.isEmpty else { return roleText.constant(role) }
+                return roleText.map(role, v)
             }
             guard agentActs else { return get(role) }
             guard let v = get(role) else { return nil }
@@ -497,35 +486,34 @@ struct GenericRecord: Sendable {
     }
 }
 
-/// The bytes of each role's constant, allocated once for the reader's lifetime.
-final class ConstantBytes: @unchecked Sendable { // immutable after init
-    private let values: [UnsafeMutableBufferPointer<UInt8>?]
-
-    init(_ values: [[UInt8]?]) {
-        self.values = values.map { v in
-            v.map { bytes in
-                let b = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bytes.count)
-                _ = b.initialize(from: bytes)
-                return b
-            }
-        }
-    }
-
-    deinit { for v in values { v?.deallocate() } }
-
-    subscript(role: GenericRole) -> UnsafeBufferPointer<UInt8>? { values[role.rawValue].map { UnsafeBufferPointer($0) } }
-}
-
-/// Each role's value map (`values: {score: {good: 5, bad: 1}}`): a value equal to a key is
+/// Each role's constant (`constants:`) and value map (`values:`), their bytes allocated once
+/// for the reader's lifetime, so lookups hand out views and allocate nothing.
+///
+/// A value map (`values: {score: {good: 5, bad: 1}}`): a value equal to a key is
 /// read as the key's value; others as they are. A key with one `*` matches by prefix and
 /// suffix; its value is a literal, or `*` for what the `*` matched (`chat_visitor: {"V-*": "*"}`
-/// reads HubSpot's `V-1551` as `1551`). Allocated once for the reader's lifetime.
-final class RoleValues: @unchecked Sendable { // immutable after init
+/// reads HubSpot's `V-1551` as `1551`).
+final class RoleText: @unchecked Sendable { // immutable after init
+    private let constants: [UnsafeMutableBufferPointer<UInt8>?]
     private let maps: [[([UInt8], UnsafeMutableBufferPointer<UInt8>)]]
 
-    init(_ maps: [[([UInt8], UnsafeMutableBufferPointer<UInt8>)]]) { self.maps = maps }
+    /// `constants` and `maps` indexed by `GenericRole.rawValue`.
+    init(constants: [[UInt8]?], maps: [[([UInt8], [UInt8])]]) {
+        func pinned(_ bytes: [UInt8]) -> UnsafeMutableBufferPointer<UInt8> {
+            let b = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bytes.count)
+            _ = b.initialize(from: bytes)
+            return b
+        }
+        self.constants = constants.map { $0.map(pinned) }
+        self.maps = maps.map { m in m.map { ($0.0, pinned($0.1)) } }
+    }
 
-    deinit { for m in maps { for (_, b) in m { b.deallocate() } } }
+    deinit {
+        for c in constants { c?.deallocate() }
+        for m in maps { for (_, b) in m { b.deallocate() } }
+    }
+
+    func constant(_ role: GenericRole) -> UnsafeBufferPointer<UInt8>? { constants[role.rawValue].map { UnsafeBufferPointer($0) } }
 
     func map(_ role: GenericRole, _ v: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
         let m = maps[role.rawValue]

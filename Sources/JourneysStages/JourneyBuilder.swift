@@ -128,22 +128,10 @@ public struct JourneyBuilder: Sendable {
 
     /// `isPersonInitiated` by `TouchpointColumns` action code (a custom action is).
     static let personInitiated: [Bool] = (0..<256).map { c in
-        c < Action.named.count ? isPersonInitiated(Action.named[c].1) : true
+        c < Action.named.count ? Action.named[c].1.isPersonInitiated : true
     }
 
     static func isPersonInitiated(code: UInt8) -> Bool { personInitiated[Int(code)] }
-
-    /// Whether a touchpoint is something the person did (it can open and extend a session).
-    public static func isPersonInitiated(_ a: Action) -> Bool {
-        switch a {
-        case .pageView, .emailOpen, .emailClick, .emailUnsubscribe, .emailResubscribe,
-             .chatStarted, .chatMessageVisitor, .chatRating, .chatSurvey, .purchase, .custom:
-            true
-        case .emailProcessed, .emailDelivered, .emailDeferred, .emailDropped, .emailBounce, .emailComplaint,
-             .chatMessageAgent, .chatMessageBot, .chatClosed, .emailMachineOpen:
-            false
-        }
-    }
 
     /// The stage name a pain point shows when no stage had been reached.
     public static let noStage = "none"

@@ -27,7 +27,8 @@ build: ## Build the journeys binary (release).
 test: ## Run the test suite (Swift Testing).
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build 2>&1 | tee .build/test-output.txt; status=$${PIPESTATUS[0]}; \
-	  grep -E "Test run with .* (passed|failed)" .build/test-output.txt | tail -1; exit $$status
+	  grep -E "Test run with .* (passed|failed)" .build/test-output.txt | tail -1; [ $$status -eq 0 ] || exit $$status; \
+	  bash Tests/tools/nightly-state.sh .build/debug/journeys
 
 demo: build ## Run the shop pipeline over the bundled demo logs (fixtures/demo/) into demo-out/.
 	@# The demo logs are synthetic; a fixed demo key shows how emails and IPs leave as pseudonyms.

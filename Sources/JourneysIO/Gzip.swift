@@ -54,10 +54,14 @@ public protocol DecodedBytesConsumer {
     /// Bytes that were not gzip were skipped between members (`damage.kind == .garbage`);
     /// what comes next is the next member.
     mutating func skipped(_ damage: InputDamage)
+    /// The first byte to come is at this decoded offset and starts this line (a prefix read on
+    /// an earlier night is left out: `ContentGate`).
+    mutating func startAt(offset: Int64, line: Int64)
 }
 
 extension DecodedBytesConsumer {
     public mutating func skipped(_ damage: InputDamage) {}
+    public mutating func startAt(offset: Int64, line: Int64) {}
 }
 
 /// Reads a file descriptor to its end, inflating gzip (every member) or passing plain text through.

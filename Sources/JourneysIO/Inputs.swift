@@ -1,4 +1,5 @@
 import CZlib
+import JourneysCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -20,6 +21,8 @@ public struct InputSpec: Sendable, Hashable {
     /// Found by listing a folder, not named: if no reader recognises it, it is a stray file (a
     /// README, notes) that is reported and skipped rather than a reason to fail the run.
     public var foundInFolder = false
+    /// Standard input copied to a file (`Inputs.spool`), read from there instead.
+    public var spooled: String?
 
     public init(path: String, format: String? = nil, problem: InputError? = nil, foundInFolder: Bool = false) {
         self.path = path
@@ -132,13 +135,13 @@ public enum Inputs {
     /// Opens an input for reading and returns its file descriptor (0 for stdin).
     public static func open(_ spec: InputSpec) throws(InputError) -> Int32 {
         if let problem = spec.problem { throw problem }
-        if spec.isStdin {
+        if spec.isStdin, spec.spooled == nil {
             if StandardDescriptors.closedAtStart.contains(0) {
                 throw InputError(kind: .unreadable, path: spec.displayName, reason: "standard input was closed when journeys started")
             }
             return 0
         }
-        let fd = Glibc.open(spec.path, O_RDONLY | O_CLOEXEC)
+        let fd = Glibc.open(spec.spooled ?? spec.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let e = errno
             throw InputError(kind: e == ENOENT ? .missing : .unreadable, path: spec.path, reason: String(cString: strerror(e)))
@@ -149,6 +152,33 @@ public enum Inputs {
             throw InputError(kind: .notAFile, path: spec.path, reason: "is a directory")
         }
         return fd
+    }
+
+    /// Copies standard input, as it comes, to an unnamed file in `directory` (so that it can be
+    /// read twice), and returns a path that opens it (`/proc/self/fd/N`) for `InputSpec.spooled`;
+    /// the file goes when the process ends, however it ends.
+    public static func spool(into directory: String) throws(InputError) -> String {
+        if StandardDescriptors.closedAtStart.contains(0) {
+            throw InputError(kind: .unreadable, path: "<stdin>", reason: "standard input was closed when journeys started")
+        }
+        var template = Array((directory + "/.journeys-stdin-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw InputError(kind: .unreadable, path: "<stdin>", reason: "cannot copy it to \(directory): \(String(cString: strerror(errno)))")
+        }
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        let read = reader(fd: 0)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read($0) }
+            if n == 0 { break }
+            let err = n < 0 ? Int32(-n) : WriteAll.write(fd, Array(buf[..<n]))
+            if let err {
+                close(fd)
+                throw InputError(kind: .unreadable, path: "<stdin>", reason: "cannot copy it to \(directory): \(String(cString: strerror(err)))")
+            }
+        }
+        return "/proc/self/fd/\(fd)"
     }
 
     /// A read function over a file descriptor for `ByteStreamDecoder`: bytes read, 0 at end, `-errno`.
@@ -193,6 +223,18 @@ public struct InputScan: Sendable {
     public var droppedPartialBytes: Int
     /// Garbage skipped between gzip members.
     public var gaps: [InputGap]
+    /// With `known`: the whole content's fingerprint, the prefix left out as read before, and
+    /// whether the input must be read again skipping only `restart!` (see `ContentGate`).
+    public var content: ContentFingerprint?
+    public var matched: ContentFingerprint?
+    public var restart: ContentFingerprint??
+
+    public init(decoder: ByteStreamDecoder.Report, lines: Int64, droppedPartialBytes: Int, gaps: [InputGap]) {
+        self.decoder = decoder
+        self.lines = lines
+        self.droppedPartialBytes = droppedPartialBytes
+        self.gaps = gaps
+    }
 }
 
 public enum InputScanner {
@@ -200,16 +242,32 @@ public enum InputScanner {
     ///
     /// A truncated or corrupt gzip input keeps the complete lines decoded before the damage;
     /// the partial line at the cut is dropped and counted. When `stop` returns true the input
-    /// is treated as ended (the consumer has gone away).
+    /// is treated as ended (the consumer has gone away). With `known` (`journeys run --state`)
+    /// a prefix matching content read before is left out and the content fingerprinted
+    /// (`ContentGate`); `skip` leaves out a prefix already matched.
     public static func scan(fd: Int32, input: Int32, chunkSize: Int = 1 << 20, maxLineLength: Int = 1 << 20,
                             bufferSize: Int = ByteStreamDecoder.defaultBufferSize,
+                            known: [ContentFingerprint]? = nil, skip: ContentFingerprint? = nil,
                             stop: @escaping () -> Bool = { false },
                             emit: @escaping (LineChunk) -> Void) -> InputScan {
-        var chunker = LineChunker(input: input, chunkSize: chunkSize, maxLineLength: maxLineLength, emit: emit)
+        let chunker = LineChunker(input: input, chunkSize: chunkSize, maxLineLength: maxLineLength, emit: emit)
         let read = Inputs.reader(fd: fd)
-        let report = ByteStreamDecoder(bufferSize: bufferSize).decode(read: { stop() ? 0 : read($0) }, into: &chunker)
-        let dropped = chunker.finish(keepPartialLine: report.lastLineIsWhole)
-        return InputScan(decoder: report, lines: chunker.linesSeen, droppedPartialBytes: dropped, gaps: chunker.gaps)
+        let decoder = ByteStreamDecoder(bufferSize: bufferSize)
+        guard let known else {
+            var chunker = chunker
+            let report = decoder.decode(read: { stop() ? 0 : read($0) }, into: &chunker)
+            let dropped = chunker.finish(keepPartialLine: report.lastLineIsWhole)
+            return InputScan(decoder: report, lines: chunker.linesSeen, droppedPartialBytes: dropped, gaps: chunker.gaps)
+        }
+        var gate = ContentGate(chunker, known: known, skip: skip)
+        let report = decoder.decode(read: { stop() ? 0 : read($0) }, into: &gate)
+        gate.end()
+        let dropped = gate.inner.finish(keepPartialLine: report.lastLineIsWhole)
+        var scan = InputScan(decoder: report, lines: gate.inner.linesSeen, droppedPartialBytes: dropped, gaps: gate.inner.gaps)
+        scan.content = gate.fingerprint(lines: gate.inner.linesSeen)
+        scan.matched = gate.matched
+        scan.restart = gate.restart
+        return scan
     }
 }
 

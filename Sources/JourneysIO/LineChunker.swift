@@ -115,6 +115,11 @@ public struct LineChunker: DecodedBytesConsumer {
 
     public mutating func memberVerified(_ member: Int) { verifiedMembers = member }
 
+    public mutating func startAt(offset: Int64, line: Int64) {
+        bufferOffset = offset
+        nextLine = line
+    }
+
     /// A line cut by the gap ends there, as at the end of an input: the next member starts a line.
     public mutating func skipped(_ damage: InputDamage) {
         finish(keepPartialLine: true)

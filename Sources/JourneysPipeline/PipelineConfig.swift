@@ -43,6 +43,8 @@ public struct PipelineConfig: Sendable {
     public var identity = IdentityOptions()
     /// `privacy:` settings: where the pseudonym key is kept.
     public var privacy = PrivacyConfig()
+    /// `state:` settings: the folder that keeps earlier nights, and for how long.
+    public var state = StateSettings()
     /// The file it came from (for messages), or `<default>`.
     public var file = "<default>"
 
@@ -89,7 +91,7 @@ public struct PipelineConfig: Sendable {
         let r = YAMLReader(file: file)
         let top = try r.mapping(root, "")
         try r.onlyKeys(top, ["version", "sources", "identity", "sessions", "channels", "stages", "attribution", "paths",
-                             "pain_points", "outputs", "privacy"], at: "")
+                             "pain_points", "outputs", "privacy", "state"], at: "")
         if let v = top["version"] {
             guard try r.int(v, "version", in: 0...Int.max) == 1 else { throw r.error(v, "version", "only version 1 is known") }
         }
@@ -104,11 +106,19 @@ public struct PipelineConfig: Sendable {
         if let pv = top["privacy"] {
             let m = try r.mapping(pv, "privacy")
             try r.onlyKeys(m, ["key_file"], at: "privacy")
-            if let v = m["key_file"] {
-                var kf = try r.string(v, "privacy.key_file")
-                let baseDir = (file as NSString).deletingLastPathComponent
-                if !kf.hasPrefix("/"), !baseDir.isEmpty { kf = SourcePaths.normalise(baseDir + "/" + kf) }
-                c.privacy.keyFile = kf
+            if let v = m["key_file"] { c.privacy.keyFile = try r.path(v, "privacy.key_file") }
+        }
+        if let st = top["state"] {
+            let m = try r.mapping(st, "state")
+            try r.onlyKeys(m, ["dir", "retention"], at: "state")
+            if let v = m["dir"] { c.state.dir = try r.path(v, "state.dir") }
+            if let v = m["retention"] {
+                var text = try r.string(v, "state.retention")
+                if text.hasSuffix("d") { text.removeLast() }
+                guard let days = Int(text), (1...100_000).contains(days) else {
+                    throw r.error(v, "state.retention", "must be a number of days, such as 400 or 400d")
+                }
+                c.state.retentionDays = days
             }
         }
         if let srcs = top["sources"] {
@@ -153,6 +163,13 @@ struct YAMLReader {
         for (k, v) in m.sorted(by: { ($0.value.mark?.line ?? 0) < ($1.value.mark?.line ?? 0) }) where !allowed.contains(k) {
             throw error(v, join(path, k), "unknown key; known keys here: \(allowed.joined(separator: ", "))")
         }
+    }
+
+    /// A file or folder path; a relative one is relative to the pipeline file's folder.
+    func path(_ n: Node, _ key: String) throws(PipelineError) -> String {
+        let p = try string(n, key)
+        let baseDir = (file as NSString).deletingLastPathComponent
+        return !p.hasPrefix("/") && !baseDir.isEmpty ? SourcePaths.normalise(baseDir + "/" + p) : p
     }
 
     func string(_ n: Node, _ path: String) throws(PipelineError) -> String {

@@ -68,7 +68,7 @@ public struct ReadFrontEnd: Sendable {
 
     let request: ReadRequest
     /// The inputs, in the order they are read (see `canonicalOrder`).
-    public let plans: [InputPlan]
+    public private(set) var plans: [InputPlan]
     /// Their names, as rejects and touchpoints give them.
     public let names: [String]
     public let pii: PIIPolicy
@@ -116,6 +116,19 @@ public struct ReadFrontEnd: Sendable {
         }
         pii = policy
         maxRejectRatio = request.maxRejectRatio ?? (purpose == .reports ? request.pipeline.outputs.maxRejectRatio : 1)
+    }
+
+    /// `run --state`: every input leaves out a prefix that is content read before (`known`) and
+    /// is fingerprinted; standard input is first copied to an unnamed file in `spoolDirectory`
+    /// so that it can be read again from its start.
+    public mutating func remember(_ known: [ContentFingerprint], spoolDirectory: String) throws(ReadFailure) {
+        for i in plans.indices {
+            plans[i].known = known
+            guard plans[i].spec.isStdin else { continue }
+            do throws(InputError) { plans[i].spec.spooled = try Inputs.spool(into: spoolDirectory) } catch {
+                throw ReadFailure(status: .noInput, messages: ["error: \(error)"])
+            }
+        }
     }
 
     /// The formats the inputs are read with (nil: detected), before the inputs are expanded.
@@ -199,7 +212,7 @@ public struct ReadFrontEnd: Sendable {
         } else if !summaries.isEmpty, summaries.allSatisfy({ $0.openError != nil }) {
             r.status = .noInput
             r.failure = "no input could be read"
-        } else if purpose == .reports, !request.allowEmpty, summaries.allSatisfy({ $0.lines == 0 }) {
+        } else if purpose == .reports, !request.allowEmpty, summaries.allSatisfy({ $0.lines == 0 && ($0.readBefore?.lines ?? 0) == 0 }) {
             r.status = .dataError
             r.failure = "no line was read (an empty standard input or empty files: a failed zcat?); pass --allow-empty to publish empty reports"
         } else if let m = RejectRatio.check(summaries, max: maxRejectRatio) {

@@ -15,6 +15,8 @@ public struct RunRequest: Sendable {
     public var waitForLock = false
     /// Touchpoints held in memory beyond this many bytes spill to temporary files (see `TouchpointStore`).
     public var memoryLimit = RunJob.defaultMemoryLimit
+    /// `--state DIR` / the pipeline's `state:`: what earlier nights read (see `StateFile`).
+    public var state = StateSettings()
     /// Called now and then (on the calling thread) with lines and touchpoints read so far.
     public var progress: (@Sendable (Int64, Int64) -> Void)?
 
@@ -110,12 +112,24 @@ public enum RunJob {
 
     public static func run(_ req: RunRequest) -> RunReport {
         let started = Date()
-        let front: ReadFrontEnd
+        var front: ReadFrontEnd
         do throws(ReadFailure) { front = try ReadFrontEnd(req.read, for: .reports, excluding: req.outDir) } catch {
             return RunReport(status: error.status, messages: error.messages, inputs: [], statistics: RunStatistics(), published: [])
         }
-        let notes = front.notes
+        var notes = front.notes
         let names = front.names
+
+        // The state folder: locked for the whole run; what it remembers is left out of the inputs.
+        var state: OpenState?
+        if let dir = req.state.dir {
+            do throws(ReadFailure) {
+                let s = try OpenState(dir: dir, outDir: req.outDir, wait: req.waitForLock, keyCheck: StateFile.keyCheck(front.pii))
+                try front.remember(s.header.inputs.compactMap(\.content), spoolDirectory: dir)
+                state = s
+            } catch {
+                return RunReport(status: error.status, messages: notes + error.messages, inputs: [], statistics: RunStatistics(), published: [])
+            }
+        }
 
         // Open the directory, take its lock, and only then remove temps that killed runs left:
         // under the lock no other run can be writing here.
@@ -180,6 +194,7 @@ public enum RunJob {
 
         func fail(_ status: ExitStatus, _ messages: [String]) -> RunReport {
             directory.discard()
+            state?.directory.discard()
             return RunReport(status: status, messages: notes + messages, inputs: summaries, statistics: RunStatistics(), published: [])
         }
         let readDone = Date()
@@ -190,6 +205,22 @@ public enum RunJob {
             var whereRejects = ""
             if let kept = try? directory.salvage("rejects.ndjson", into: Self.failedFolder) { whereRejects = "; this run's rejects are in \(kept)" }
             return fail(judged.status, judged.messages + ["error: \(failure); nothing was published, the previous outputs in \(req.outDir) are unchanged\(whereRejects)"])
+        }
+
+        // The state's touchpoints join this run's (as inputs after this run's), and the new state
+        // is written beside the old one, to be renamed into place before the reports are.
+        var discard = TouchpointStore.Discard(fromMember: discardFrom)
+        var inputNames = names
+        if let s = state {
+            do {
+                let updated = try s.update(store: store, summaries: summaries, retentionDays: req.state.retentionDays,
+                                           discard: &discard)
+                inputNames += updated.storedNames
+                notes += updated.notes
+            } catch {
+                s.directory.discard()
+                return fail(error is StateError ? .dataError : .writing(error), ["error: state \(s.path): \(error); nothing was published, the previous outputs in \(req.outDir) and the state are unchanged"])
+            }
         }
 
         // Stitch, drop repeats (the same record read twice — a file named twice, overlapping
@@ -206,7 +237,7 @@ public enum RunJob {
         do {
             try Reports.write(config: req.pipeline.journey, options: ReportOptions(kinds: kinds, formats: formats, bom: req.bom),
                               into: directory) { add in
-                built = try store.build(inputNames: names, config: req.pipeline.journey, threads: req.threads, discardFrom: discardFrom,
+                built = try store.build(inputNames: inputNames, config: req.pipeline.journey, threads: req.threads, discard: discard,
                                         emit: add)
                 builtDone = Date()
                 builtRSS = MemoryUse.current()
@@ -267,6 +298,14 @@ public enum RunJob {
             if ProcessInfo.processInfo.environment["JOURNEYS_TEST_FAULT"] == "sigterm-while-publishing" {
                 kill(getpid(), SIGTERM) // a test hook: the signal arrives while the outputs are renamed
                 usleep(500_000)
+            }
+            // The state first: once it is in place, any later failure is repaired by the next
+            // run, whose reports are rebuilt from it.
+            if let s = state {
+                let fault = ProcessInfo.processInfo.environment["JOURNEYS_TEST_FAULT"]
+                if fault == "kill-before-state-commit" { kill(getpid(), SIGKILL) } // test hooks: a crash either side
+                try s.directory.commit()
+                if fault == "kill-after-state-commit" { kill(getpid(), SIGKILL) }
             }
             // Once every file is renamed into place the run has published, even if the
             // directory's fsync then fails (74, and it says so rather than "unchanged").

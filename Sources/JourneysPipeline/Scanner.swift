@@ -10,6 +10,9 @@ public struct InputPlan: Sendable {
     /// The format name, or nil to detect it from the first lines.
     public var format: String?
     public var options: ReaderOptions
+    /// `journeys run --state`: content read on earlier nights, left out where the input starts
+    /// with it (`ContentGate`); nil reads everything without fingerprinting.
+    public var known: [ContentFingerprint]?
 
     public init(spec: InputSpec, format: String?, options: ReaderOptions) {
         self.spec = spec
@@ -75,6 +78,10 @@ public struct InputSummary: Sendable {
     /// which of them some line had (bit `i`: field `i`).
     public var watchedFields: [String] = []
     public var fieldsSeen: UInt64 = 0
+    /// With `--state`: the fingerprint of the input's whole content, and the prefix of it that
+    /// was read on an earlier night and left out (its lines are not among `lines`).
+    public var content: ContentFingerprint?
+    public var readBefore: ContentFingerprint?
     /// The watched fields no line of the input had.
     public var fieldsNeverFound: [String] {
         watchedFields.enumerated().filter { fieldsSeen & (1 << UInt64($0.offset)) == 0 }.map(\.element)
@@ -209,6 +216,8 @@ extension InputSummary {
         formatError = j.formatError
         notALog = j.notALog
         watchedFields = j.watchedFields
+        content = j.content
+        readBefore = j.readBefore
     }
 }
 
@@ -333,15 +342,31 @@ final class InputJob<T: Sendable> {
         }
 
         let cancel = self.cancel
-        let scan = InputScanner.scan(fd: fd, input: index, chunkSize: options.chunkSize, maxLineLength: options.maxLineLength,
-                                     stop: { cancel.isSet }) { chunk in
-            if format == nil {
-                pending.append(chunk)
-                detect(force: false)
-            } else {
-                dispatch(chunk)
+        func read(known: [ContentFingerprint]?, skip: ContentFingerprint?) -> InputScan {
+            InputScanner.scan(fd: fd, input: index, chunkSize: options.chunkSize, maxLineLength: options.maxLineLength,
+                              known: known, skip: skip, stop: { cancel.isSet }) { chunk in
+                if format == nil {
+                    pending.append(chunk)
+                    detect(force: false)
+                } else {
+                    dispatch(chunk)
+                }
             }
         }
+        var scan = read(known: plan.known, skip: nil)
+        if let again = scan.restart {
+            // The start matched content read before, the rest did not: read again from the start
+            // (no chunk was handed out), leaving out only what matched whole. Inputs read with
+            // `known` are regular files (standard input is copied to one first).
+            guard lseek(fd, 0, SEEK_SET) == 0 else {
+                summary.openError = InputError(kind: .unreadable, path: plan.spec.displayName,
+                                               reason: "cannot read it again from its start: \(String(cString: strerror(errno)))")
+                return
+            }
+            scan = read(known: [], skip: again)
+        }
+        summary.content = scan.content
+        summary.readBefore = scan.matched
         if format == nil { detect(force: true) }
         summary.isGzip = scan.decoder.isGzip
         summary.compressedBytes = scan.decoder.compressedBytes

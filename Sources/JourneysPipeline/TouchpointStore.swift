@@ -26,15 +26,18 @@ import JourneysStages
 /// temporary file per partition in a single pass; a store in memory is walked by offset.
 /// Either way the journeys, and so every output, are the same bytes as with no limit at all.
 final class TouchpointStore {
-    private(set) var graph: IdentityGraph
+    var graph: IdentityGraph
     /// The run's string tables: every record's string ids point into them.
-    private(set) var strings = TouchpointColumns.Strings()
-    private let store: SpillStore
+    var strings = TouchpointColumns.Strings()
+    let store: SpillStore
     /// The identity keys' text (`IdentityGraph.drainText`), spilled with the records.
-    private let keyText: SpillStore
+    let keyText: SpillStore
     private let directory: String
     let memoryLimit: Int64
     private(set) var count: Int64 = 0
+    /// The first and last touchpoint times (UTC ms) stored.
+    private(set) var firstTime = Int64.max
+    private(set) var lastTime = Int64.min
     private var scratch: [UInt8] = []
 
     /// Bytes a decoded touchpoint takes while its partition's journeys are built (with its
@@ -134,12 +137,29 @@ final class TouchpointStore {
             graph.link(slots)
             var row = b.columns[i]
             row.remap(paths: paths, values: values)
+            noteTime(row.time)
             let h = TouchpointRecord.Header(origin: row.origin, member: c.member, lineTouchpoints: c.lineTouchpoints[i],
                                             slots: slots)
             TouchpointRecord.append(header: h, row: row, rest: c.rests[i], to: &scratch)
         }
         count += Int64(b.count)
         try store.append(scratch)
+        try spillIfNeeded()
+    }
+
+    @inline(__always) func noteTime(_ t: Int64) {
+        if t < firstTime { firstTime = t }
+        if t > lastTime { lastTime = t }
+    }
+
+    /// Appends records already in the run's ids (`load(state:)`).
+    func appendLoaded(_ records: [UInt8], count n: Int) throws {
+        count += Int64(n)
+        try store.append(records)
+        try spillIfNeeded()
+    }
+
+    private func spillIfNeeded() throws {
         try graph.drainText { try keyText.append($0) }
         // The keys count against the limit with the records: past it, both go to files.
         if !store.isSpilled, store.size + keyText.size + Int64(strings.heldBytes) > memoryLimit / 2 || Self.residentBytes() > memoryLimit / 10 * 6 {
@@ -166,18 +186,32 @@ final class TouchpointStore {
         var journeySeconds = 0.0
     }
 
+    /// Touchpoints left out of the journeys (and of the state).
+    struct Discard: Sendable {
+        /// `fromMember[input]`: that input's touchpoints from this gzip member on (the member
+        /// failed its check).
+        var fromMember: [Int32: Int] = [:]
+        /// Touchpoints before this time (UTC ms): older than the state's retention.
+        var before = Int64.min
+
+        func drops(_ h: TouchpointRecord.Header, time: Int64) -> Bool {
+            if time < before { return true }
+            guard let m = fromMember[h.origin.input] else { return false }
+            return h.member >= m
+        }
+    }
+
     /// Builds every journey and hands them to `emit` a partition at a time, in `person_id` order
-    /// (nothing keeps them). `discardFrom[input]`: that input's touchpoints from this gzip member
-    /// on are dropped (the member failed its check).
-    func build(inputNames: [String], config: JourneyConfig, threads: Int, discardFrom: [Int32: Int],
+    /// (nothing keeps them), leaving out what `discard` drops.
+    func build(inputNames: [String], config: JourneyConfig, threads: Int, discard: Discard,
                emit: ([Journey]) throws -> Void) throws -> Built {
-        if !discardFrom.isEmpty {
+        if !discard.fromMember.isEmpty || discard.before > firstTime {
             // Links seen only on discarded touchpoints must not join persons.
             graph.removeLinks()
             try store.forEachRecord { b in
                 var r = TouchpointRecord.Reader(b)
                 let h = r.header()
-                if !Self.isDiscarded(h, discardFrom) { graph.link(h.slots) }
+                if !discard.drops(h, time: r.body(origin: h.origin).0.time) { graph.link(h.slots) }
             }
         }
         let resolution = try graph.resolve { each in try keyText.forEachRecord { each($0) } }
@@ -240,7 +274,7 @@ final class TouchpointStore {
             feeds = parts.map { p in { body in try p.forEachRecord(body); p.release() } }
         }
 
-        let decoder = PartitionDecoder(resolution: resolution, inputs: inputNames.count, discardFrom: discardFrom,
+        let decoder = PartitionDecoder(resolution: resolution, inputs: inputNames.count, discard: discard,
                                        expected: Int(count / Int64(partitions)))
         let builder = JourneyBuilder(config: config, inputNames: inputNames, strings: strings)
         func journeys(_ d: PartitionDecoder.Decoded, threads: Int) throws {
@@ -270,13 +304,6 @@ final class TouchpointStore {
         built.decodeSeconds = decoder.seconds
         for (line, n) in decoder.repeatedLines where n.dropped >= n.of { built.duplicateLines[Int(line.input)] += 1 }
         return built
-    }
-
-    /// Whether the record comes from a gzip member at or after the first that failed its check
-    /// (`discardFrom[input]`).
-    static func isDiscarded(_ h: TouchpointRecord.Header, _ discardFrom: [Int32: Int]) -> Bool {
-        guard let m = discardFrom[h.origin.input] else { return false }
-        return h.member >= m
     }
 
     /// Hands memory freed by a partition back to the kernel, but only near the limit: doing it
@@ -310,7 +337,7 @@ final class PartitionDecoder {
     }
 
     let resolution: IdentityResolution
-    let discardFrom: [Int32: Int]
+    let discard: TouchpointStore.Discard
     private(set) var touchpoints: [Int64]
     private(set) var duplicates: Int64 = 0
     /// Lines some of whose touchpoints were dropped as repeats: (dropped, of how many).
@@ -322,9 +349,9 @@ final class PartitionDecoder {
     /// Person key → its number in the partition being grouped, -1 otherwise (kept between partitions).
     private var localOf: [Int32] = []
 
-    init(resolution: IdentityResolution, inputs: Int, discardFrom: [Int32: Int], expected: Int) {
+    init(resolution: IdentityResolution, inputs: Int, discard: TouchpointStore.Discard, expected: Int) {
         self.resolution = resolution
-        self.discardFrom = discardFrom
+        self.discard = discard
         self.expected = expected + expected / 10
         touchpoints = [Int64](repeating: 0, count: inputs)
     }
@@ -352,8 +379,8 @@ final class PartitionDecoder {
         try feed { b in
             var r = TouchpointRecord.Reader(b)
             let h = r.header()
-            if TouchpointStore.isDiscarded(h, discardFrom) { return }
             let (row, rest) = r.body(origin: h.origin)
+            if discard.drops(h, time: row.time) { return }
             let fingerprint = Duplicates.fingerprint(row, h.slots, rest: rest)
             var mask = index.count - 1
             var at = Int(truncatingIfNeeded: fingerprint) & mask

@@ -114,7 +114,7 @@ public struct KeySlots: Sendable, Equatable {
     }
 
     /// Slot `i` (0 customer, 1 email, 2 visitor, 3 chat visitor).
-    @inline(__always) subscript(i: Int) -> Int32 {
+    @inline(__always) public subscript(i: Int) -> Int32 {
         switch i {
         case 0: customer
         case 1: email
@@ -198,7 +198,7 @@ public struct IdentityGraph: Sendable {
     private var distinctLinks = 0
     /// Key text not drained yet: `varint length` + UTF-8, one per key, in id order.
     private var text: [UInt8] = []
-    let chatVisitorIsWebVisitor: Bool
+    public let chatVisitorIsWebVisitor: Bool
     let mergeLimit: Int
 
     public init(config: JourneyConfig) {
@@ -208,6 +208,9 @@ public struct IdentityGraph: Sendable {
 
     /// Distinct keys so far.
     public var keyCount: Int { keys.count }
+
+    /// The kind of key `id`.
+    public func kind(_ id: Int32) -> KeyKind { KeyTable.kinds[Int(keys.kinds[Int(id)])] }
 
     /// Interns the keys of one touchpoint (empty values are no keys). With
     /// `chatVisitorIsWebVisitor`, a chat visitor id is a `visitor` key.

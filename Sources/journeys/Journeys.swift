@@ -21,7 +21,7 @@ struct Journeys: ParsableCommand {
         \(ExitStatus.helpText)
         """,
         version: JourneysVersion.string,
-        subcommands: [RunCommand.self, CheckCommand.self, EventsCommand.self, FormatsCommand.self, GenerateCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, EventsCommand.self, FormatsCommand.self, StateCommand.self, GenerateCommand.self]
     )
 
     /// Puts /dev/null on closed standard descriptors before anything opens a file (see

@@ -49,6 +49,15 @@ struct RunCommand: ParsableCommand {
     var allowEmpty = false
 
     @Option(name: .long, help: ArgumentHelp("""
+        Keep what each run reads in this folder (the pipeline's state.dir), and write every report over \
+        all of it within the retention (state.retention, default 400 days): a nightly run then reads only \
+        what is new. Inputs are recognised by their content, not their names, so rotated and \
+        compressed copies are not read twice and a log that grew adds only its new lines. See \
+        `journeys state --help`.
+        """, valueName: "dir"))
+    var state: String?
+
+    @Option(name: .long, help: ArgumentHelp("""
         Memory for touchpoints, identity keys and persons, e.g. 512M or 4G (K, M, G, T are powers of 1024), \
         plus a fixed overhead of some 30-40 MB. Beyond half of it, touchpoints and the keys' text go to \
         unnamed temporary files in the output directory and journeys are built in partitions, with the \
@@ -72,6 +81,8 @@ struct RunCommand: ParsableCommand {
         req.bom = !noBom
         req.waitForLock = wait
         if let m = memoryLimit { req.memoryLimit = m }
+        req.state = req.pipeline.state
+        if let state { req.state.dir = state }
         Interrupts.removeTempsOnSignal(outDir: req.outDir)
         let interactive = isatty(2) == 1 && !quiet
         if interactive {

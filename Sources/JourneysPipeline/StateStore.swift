@@ -1,0 +1,674 @@
+import Foundation
+import JourneysCore
+import JourneysIO
+import JourneysReports
+import JourneysStages
+
+/// `--state DIR` / `state:`: where `journeys run` keeps what it read on earlier nights.
+public struct StateSettings: Sendable, Equatable {
+    /// The state folder (nil: no state; every run sees only its own inputs).
+    public var dir: String?
+    /// Touchpoints older than this many days before the newest one kept are dropped.
+    public var retentionDays = StateSettings.defaultRetentionDays
+    /// 400 days: thirteen months and a bit, so this month can be set beside the same month a
+    /// year ago.
+    public static let defaultRetentionDays = 400
+
+    public init() {}
+}
+
+/// What the state file says about itself (its first frame, JSON).
+struct StateHeader: Codable, Equatable {
+    static let formatName = "journeys-state"
+    static let currentVersion = 1
+
+    var format = StateHeader.formatName
+    var version = StateHeader.currentVersion
+    /// `journeys --version` of the run that wrote it.
+    var writtenBy = JourneysVersion.string
+    /// Runs that added to it, this one included.
+    var runs = 0
+    /// Which pseudonym key made its emails and IPs ("" with none): a run with another key would
+    /// not recognise its own visitors, so it is refused.
+    var keyCheck = ""
+    var retentionDays = StateSettings.defaultRetentionDays
+    /// Touchpoints older than this (UTC ms) were dropped; nil when none was ever dropped.
+    var keptFrom: Int64?
+    /// Every input that gave touchpoints or content (`index` in records is a position here).
+    var inputs: [StateInput] = []
+
+    enum CodingKeys: String, CodingKey {
+        case format, version, writtenBy = "written_by", runs, keyCheck = "key_check", retentionDays = "retention_days"
+        case keptFrom = "kept_from", inputs
+    }
+}
+
+/// One input a run read, as the state remembers it.
+struct StateInput: Codable, Equatable {
+    /// Its name when it was read.
+    var name: String
+    var format: String?
+    /// The run (1, 2 …) that read it.
+    var run: Int
+    /// Its content as read then (nil for a damaged input: it is not recognised later, and the
+    /// touchpoints read again from it are dropped as repeats).
+    var content: ContentFingerprint?
+    /// Touchpoints of it kept in the state, and their first and last times (UTC ms).
+    var touchpoints: Int64 = 0
+    var first: Int64?
+    var last: Int64?
+}
+
+/// Why the state could not be read or written.
+public struct StateError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ d: String) { description = d }
+}
+
+/// The state file, `DIR/journeys.state`: the touchpoints of every night still within the
+/// retention, the strings and identity keys they use, and the fingerprints of every input read.
+///
+/// **Format (version 1).** A sequence of gzip members, each one frame: a tag byte, a varint
+/// length and that many bytes. Every member carries its own CRC-32 and length, so damage is
+/// found, and named with its byte offset, wherever it is. Frames, in order: `J` the header
+/// (`StateHeader`, JSON); `P` and `V` the URL paths and the other strings (varint length and
+/// bytes each, ids 1, 2 … in order); `K` the identity keys (kind byte, varint length, bytes;
+/// ids 0, 1 … in order); `R` touchpoint records (`TouchpointRecord`, each with its varint
+/// length; `input` is a position in the header's inputs, member 0); `E` the end: varint counts
+/// of paths, values, keys and records, which must match what came before. A file without its
+/// `E` frame is incomplete and is never used.
+///
+/// **Updates.** A run writes the whole new state to a temp file in the folder, fsyncs it and
+/// renames it over the old one (then fsyncs the folder), before it publishes its reports. A
+/// crash, `kill -9` or a full disk before the rename leaves the previous state as it was (the
+/// temp is removed by the next run); after it, the next run's reports are rebuilt from it. The
+/// folder is locked (`.journeys.lock`) for the whole run.
+enum StateFile {
+    static let fileName = "journeys.state"
+    static let frameBytes = 1 << 20
+
+    enum Tag: UInt8 {
+        case header = 0x4A, paths = 0x50, values = 0x56, keys = 0x4B, records = 0x52, end = 0x45
+    }
+
+    /// The key check of a pseudonym policy: a pseudonym of a fixed text, or "" with no key.
+    static func keyCheck(_ pii: PIIPolicy) -> String {
+        guard case .pseudonymise(let key) = pii.mode else { return "" }
+        return PIIPolicy.pseudonym("journeys state key check", prefix: "k_", key: key)
+    }
+
+    // MARK: reading
+
+    /// Splits decoded bytes into frames and hands each to `frame`.
+    struct FrameSplitter: DecodedBytesConsumer {
+        var buffer: [UInt8] = []
+        var offset: Int64 = 0
+        var failure: StateError?
+        let frame: (Tag, UnsafeRawBufferPointer) throws -> Void
+
+        mutating func consume(_ bytes: UnsafeBufferPointer<UInt8>, member: Int) {
+            guard failure == nil else { return }
+            buffer.append(contentsOf: bytes)
+            var at = 0
+            buffer.withUnsafeBytes { b in
+                while failure == nil, at < b.count {
+                    guard let tag = Tag(rawValue: b[at]) else {
+                        failure = StateError("unknown frame \(b[at]) at decoded byte \(offset + Int64(at))")
+                        return
+                    }
+                    guard let (start, end) = Varint.record(in: b, at: at + 1) else { return } // not all there yet
+                    guard end - start <= 64 << 20 else {
+                        failure = StateError("a frame of \(end - start) bytes at decoded byte \(offset + Int64(at))")
+                        return
+                    }
+                    do { try frame(tag, UnsafeRawBufferPointer(rebasing: b[start..<end])) } catch {
+                        failure = error as? StateError ?? StateError("\(error)")
+                        return
+                    }
+                    at = end
+                }
+            }
+            buffer.removeFirst(at)
+            offset += Int64(at)
+        }
+
+        mutating func memberVerified(_ member: Int) {}
+    }
+
+    /// Reads the state file at `path` frame by frame. Damage, a frame out of place or counts that
+    /// do not match are a `StateError` naming the file and where.
+    static func read(path: String, frame: @escaping (Tag, UnsafeRawBufferPointer) throws -> Void) throws(StateError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StateError("\(path): cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var order: [Tag] = []
+        var counts = (paths: 0, values: 0, keys: 0, records: 0)
+        var end: (Int, Int, Int, Int)?
+        let decoded: ByteStreamDecoder.Report
+        var splitter = FrameSplitter(frame: { tag, b in
+                guard end == nil else { throw StateError("a frame after the end frame") }
+                if let last = order.last, last != tag {
+                    let rank: [Tag: Int] = [.header: 0, .paths: 1, .values: 2, .keys: 3, .records: 4, .end: 5]
+                    guard rank[tag]! > rank[last]! else { throw StateError("frame \(Character(UnicodeScalar(tag.rawValue))) out of place") }
+                }
+                if order.last != tag { order.append(tag) }
+                switch tag {
+                case .header: guard order == [.header] else { throw StateError("a second header") }
+                case .paths: counts.paths += Self.count(b, strings: true)
+                case .values: counts.values += Self.count(b, strings: true)
+                case .keys: counts.keys += Self.count(b, strings: false)
+                case .records: counts.records += Self.count(b, strings: true)
+                case .end:
+                    var at = 0
+                    func next() -> Int {
+                        var v: UInt64 = 0, shift: UInt64 = 0
+                        while at < b.count { let x = b[at]; at += 1; v |= UInt64(x & 0x7F) << shift; if x < 0x80 { break }; shift += 7 }
+                        return Int(v)
+                    }
+                    end = (next(), next(), next(), next())
+                }
+                try frame(tag, b)
+            })
+        decoded = ByteStreamDecoder().decode(read: Inputs.reader(fd: fd), into: &splitter)
+        if let d = decoded.damage { throw StateError("\(path): damaged at \(d)") }
+        if let f = splitter.failure { throw StateError("\(path): \(f)") }
+        guard decoded.isGzip else { throw StateError("\(path): not a journeys state file (not gzip)") }
+        guard order.first == .header else { throw StateError("\(path): no header: not a journeys state file") }
+        guard let e = end else { throw StateError("\(path): incomplete: no end frame (a write that did not finish)") }
+        guard splitter.buffer.isEmpty else { throw StateError("\(path): \(splitter.buffer.count) bytes after the end frame") }
+        guard e == (counts.paths, counts.values, counts.keys, counts.records) else {
+            throw StateError("\(path): the end frame counts \(e.0) paths, \(e.1) strings, \(e.2) keys and \(e.3) records; the file holds \(counts.paths), \(counts.values), \(counts.keys) and \(counts.records)")
+        }
+    }
+
+    /// Entries in a frame: length-prefixed strings or records, or keys (a kind byte first).
+    static func count(_ b: UnsafeRawBufferPointer, strings: Bool) -> Int {
+        var n = 0, at = 0
+        while at < b.count {
+            if !strings { at += 1 }
+            guard let (_, end) = Varint.record(in: b, at: at) else { return -1 }
+            at = end
+            n += 1
+        }
+        return n
+    }
+
+    /// Each length-prefixed entry of a frame (after a kind byte with `kinds`).
+    static func entries(_ b: UnsafeRawBufferPointer, kinds: Bool = false, _ body: (UInt8, UnsafeRawBufferPointer) throws -> Void) rethrows {
+        var at = 0
+        while at < b.count {
+            var kind: UInt8 = 0
+            if kinds { kind = b[at]; at += 1 }
+            guard let (start, end) = Varint.record(in: b, at: at) else { return }
+            try body(kind, UnsafeRawBufferPointer(rebasing: b[start..<end]))
+            at = end
+        }
+    }
+
+    /// Just the header.
+    static func header(path: String) throws(StateError) -> StateHeader {
+        struct Stop: Error {}
+        var header: StateHeader?
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StateError("\(path): cannot open: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var splitter = FrameSplitter { tag, b in
+            if tag == .header { header = try decodeHeader(b, path: path) }
+            throw StateError("stop")
+        }
+        _ = ByteStreamDecoder().decode(read: Inputs.reader(fd: fd), into: &splitter)
+        guard let header else { throw StateError("\(path): no header: not a journeys state file, or damaged at its start") }
+        return header
+    }
+
+    static func decodeHeader(_ b: UnsafeRawBufferPointer, path: String) throws -> StateHeader {
+        let h: StateHeader
+        do { h = try JSONDecoder().decode(StateHeader.self, from: Data(b)) } catch {
+            throw StateError("\(path): the header is not a journeys state header: \(error)")
+        }
+        guard h.format == StateHeader.formatName else { throw StateError("\(path): not a journeys state file") }
+        guard h.version == StateHeader.currentVersion else {
+            throw StateError("\(path): state format version \(h.version), written by journeys \(h.writtenBy); this journeys (\(JourneysVersion.string)) reads version \(StateHeader.currentVersion)")
+        }
+        return h
+    }
+
+    // MARK: writing
+
+    /// Writes frames as gzip members through `file`, at most `frameBytes` each.
+    final class FrameWriter {
+        let file: OutputFile
+        var tag = Tag.header
+        var payload: [UInt8] = []
+        var counts = [0, 0, 0, 0]
+
+        init(file: OutputFile) { self.file = file }
+
+        func begin(_ t: Tag) throws {
+            try flush()
+            tag = t
+        }
+
+        /// One entry (`appendEntry` callers write it into `payload`), then a flush when full.
+        func entryAdded() throws { if payload.count >= StateFile.frameBytes { try flush() } }
+
+        func flush() throws {
+            guard !payload.isEmpty else { return }
+            var frame: [UInt8] = [tag.rawValue]
+            Varint.append(UInt64(payload.count), to: &frame)
+            frame += payload
+            payload.removeAll(keepingCapacity: true)
+            try file.write(GzipCompressor.compress(frame, level: 1))
+        }
+    }
+}
+
+extension TouchpointStore {
+    /// What loading a state file added.
+    struct Loaded {
+        var header: StateHeader
+        var records: Int64 = 0
+        var dropped: Int64 = 0
+    }
+
+    /// Adds the touchpoints of the state file at `path` (whose inputs become inputs
+    /// `firstInput`, `firstInput + 1` …), leaving out those older than `keptFrom`: its strings
+    /// join the run's tables and its keys the identity graph, as a chunk's would.
+    func load(state path: String, firstInput: Int32, keptFrom cutoff: Int64) throws -> Loaded {
+        var paths = StringTable(), values = StringTable()
+        var pathMap: [UInt32] = [], valueMap: [UInt32] = []
+        var keyMap: [Int32] = []
+        var loaded: Loaded?
+        let chatKind = KeyFingerprints.chatVisitorKind(chatVisitorIsWebVisitor: graph.chatVisitorIsWebVisitor)
+        try StateFile.read(path: path) { [self] tag, b in
+            switch tag {
+            case .header:
+                let h = try StateFile.decodeHeader(b, path: path)
+                loaded = Loaded(header: h)
+            case .paths: StateFile.entries(b) { _, s in _ = paths.intern(s.assumingMemoryBound(to: UInt8.self)) }
+            case .values: StateFile.entries(b) { _, s in _ = values.intern(s.assumingMemoryBound(to: UInt8.self)) }
+            case .keys:
+                try StateFile.entries(b, kinds: true) { kind, s in
+                    guard Int(kind) < KeyKind.allCases.count else { throw StateError("\(path): a key of unknown kind \(kind)") }
+                    let k = KeyKind.allCases[Int(kind)]
+                    let slot = switch k { case .customer: 0; case .email: 1; case .visitor: 2; case .chatVisitor: 3 }
+                    let bytes = s.assumingMemoryBound(to: UInt8.self)
+                    let f = KeyFingerprint(slot == 3 ? chatKind : k, bytes)
+                    keyMap.append(graph.key(slot: slot, f) { $0(bytes) })
+                }
+            case .records:
+                if pathMap.isEmpty {
+                    pathMap = strings.paths.merge(paths)
+                    valueMap = strings.values.merge(values)
+                    paths = StringTable()
+                    values = StringTable()
+                    try graph.drainText { try keyText.append($0) }
+                }
+                var scratch: [UInt8] = []
+                scratch.reserveCapacity(b.count + b.count / 4)
+                var bad: String?
+                var kept = 0
+                StateFile.entries(b) { _, rec in
+                    guard bad == nil else { return }
+                    var r = TouchpointRecord.Reader(rec)
+                    var h = r.header()
+                    var (row, rest) = r.body(origin: h.origin)
+                    if row.time < cutoff { loaded!.dropped += 1; return }
+                    let inputs = loaded!.header.inputs.count
+                    guard Int(h.origin.input) < inputs, Int(row.path) < pathMap.count, Int(row.eventID) < valueMap.count else {
+                        bad = "a record points past the tables"
+                        return
+                    }
+                    for i in 0..<4 where h.slots[i] >= 0 {
+                        guard Int(h.slots[i]) < keyMap.count else { bad = "a record points past the keys"; return }
+                    }
+                    func key(_ k: Int32) -> Int32 { k < 0 ? -1 : keyMap[Int(k)] }
+                    h.slots = KeySlots(key(h.slots.customer), key(h.slots.email), key(h.slots.visitor), key(h.slots.chatVisitor))
+                    h.origin.input += firstInput
+                    h.member = 0
+                    row.input = h.origin.input
+                    row.remap(paths: pathMap, values: valueMap)
+                    graph.link(h.slots)
+                    noteTime(row.time)
+                    TouchpointRecord.append(header: h, row: row, rest: rest, to: &scratch)
+                    kept += 1
+                }
+                if let bad { throw StateError("\(path): \(bad)") }
+                loaded!.records += Int64(kept)
+                try appendLoaded(scratch, count: kept)
+            case .end: break
+            }
+        }
+        guard let loaded else { throw StateError("\(path): no header") }
+        return loaded
+    }
+
+    /// Writes the state: every record not dropped by `discard`, with only the strings and keys
+    /// they use (renumbered densely), and the inputs `inputs` (indexed as the run's inputs:
+    /// `inputOrder[i]` is run input `i`'s position in the state's list, nil to leave its records out).
+    func writeState(to file: OutputFile, header: StateHeader, inputOrder: [Int?], discard: Discard) throws -> StateHeader {
+        var header = header
+        // Pass 1: what the kept records use, and each input's touchpoints and times.
+        var usedPaths = [Bool](repeating: false, count: strings.paths.count + 1)
+        var usedValues = [Bool](repeating: false, count: strings.values.count + 1)
+        var usedKeys = [Bool](repeating: false, count: graph.keyCount)
+        for i in header.inputs.indices { header.inputs[i].touchpoints = 0; header.inputs[i].first = nil; header.inputs[i].last = nil }
+        try store.forEachRecord { b in
+            var r = TouchpointRecord.Reader(b)
+            let h = r.header()
+            let (row, _) = r.body(origin: h.origin)
+            guard !discard.drops(h, time: row.time), let at = inputOrder[Int(h.origin.input)] else { return }
+            for i in 0..<4 where h.slots[i] >= 0 { usedKeys[Int(h.slots[i])] = true }
+            usedPaths[Int(row.path)] = true
+            for v in [row.actionName, row.referrer, row.source, row.medium, row.campaign, row.term, row.content, row.clickKind,
+                      row.clickValue, row.currency, row.conversation, row.eventID] { usedValues[Int(v)] = true }
+            header.inputs[at].touchpoints += 1
+            header.inputs[at].first = min(header.inputs[at].first ?? row.time, row.time)
+            header.inputs[at].last = max(header.inputs[at].last ?? row.time, row.time)
+        }
+        func dense(_ used: [Bool], from first: Int) -> [UInt32] {
+            var map = [UInt32](repeating: 0, count: used.count)
+            var next = UInt32(first)
+            for i in first..<used.count where used[i] { map[i] = next; next += 1 }
+            return map
+        }
+        let pathMap = dense(usedPaths, from: 1), valueMap = dense(usedValues, from: 1)
+        var keyMap = [Int32](repeating: -1, count: usedKeys.count)
+        var nextKey: Int32 = 0
+        for i in usedKeys.indices where usedKeys[i] { keyMap[i] = nextKey; nextKey += 1 }
+
+        let w = StateFile.FrameWriter(file: file)
+        var counts = (paths: 0, values: 0, keys: 0, records: 0)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        w.payload = Array(try encoder.encode(header))
+        try w.flush()
+        func writeStrings(_ table: StringTable, _ used: [Bool], _ tag: StateFile.Tag) throws -> Int {
+            try w.begin(tag)
+            var n = 0
+            for id in 1..<used.count where used[id] {
+                table.withBytes(UInt32(id)) { s in
+                    Varint.append(UInt64(s.count), to: &w.payload)
+                    w.payload.append(contentsOf: s)
+                }
+                n += 1
+                try w.entryAdded()
+            }
+            return n
+        }
+        counts.paths = try writeStrings(strings.paths, usedPaths, .paths)
+        counts.values = try writeStrings(strings.values, usedValues, .values)
+        try w.begin(.keys)
+        try graph.drainText { try keyText.append($0) }
+        var id = 0
+        try keyText.forEachRecord { text in
+            defer { id += 1 }
+            guard usedKeys[id] else { return }
+            w.payload.append(UInt8(KeyKind.allCases.firstIndex(of: graph.kind(Int32(id)))!))
+            Varint.append(UInt64(text.count), to: &w.payload)
+            w.payload.append(contentsOf: text)
+            counts.keys += 1
+            try w.entryAdded()
+        }
+        try w.begin(.records)
+        try store.forEachRecord { b in
+            var r = TouchpointRecord.Reader(b)
+            var h = r.header()
+            var (row, rest) = r.body(origin: h.origin)
+            guard !discard.drops(h, time: row.time), let at = inputOrder[Int(h.origin.input)] else { return }
+            func key(_ k: Int32) -> Int32 { k < 0 ? -1 : keyMap[Int(k)] }
+            h.slots = KeySlots(key(h.slots.customer), key(h.slots.email), key(h.slots.visitor), key(h.slots.chatVisitor))
+            h.origin.input = Int32(at)
+            h.member = 0
+            row.input = h.origin.input
+            row.remap(paths: pathMap, values: valueMap)
+            TouchpointRecord.append(header: h, row: row, rest: rest, to: &w.payload)
+            counts.records += 1
+            try w.entryAdded()
+        }
+        try w.begin(.end)
+        for n in [counts.paths, counts.values, counts.keys, counts.records] { Varint.append(UInt64(n), to: &w.payload) }
+        try w.flush()
+        return header
+    }
+}
+
+/// The state folder of one run: locked, its header read, its new file written by `update`.
+final class OpenState {
+    let dir: String
+    let path: String
+    let directory: OutputDirectory
+    let lock: RunLock
+    let header: StateHeader
+    let exists: Bool
+
+    /// Opens (or creates) the folder and takes its lock. Another run holding it is 75; a state
+    /// that cannot be read is 65, one made with another pseudonym key 78, the output folder
+    /// named as the state folder 64.
+    init(dir: String, outDir: String, wait: Bool, keyCheck: String?) throws(ReadFailure) {
+        self.dir = dir
+        path = (dir.hasSuffix("/") ? dir : dir + "/") + StateFile.fileName
+        do {
+            directory = try OutputDirectory(path: dir)
+            if !outDir.isEmpty, Self.resolved(dir) == Self.resolved(outDir) {
+                throw ReadFailure(status: .usage, messages: ["error: --state \(dir) is the output folder; the state needs a folder of its own"])
+            }
+            lock = try RunLock(directory: directory, wait: wait)
+            try directory.removeStaleTemps()
+        } catch let e as ReadFailure {
+            throw e
+        } catch {
+            let status: ExitStatus = if case .held? = error as? RunLock.Failure { .tempFail } else { .cannotCreate }
+            throw ReadFailure(status: status, messages: ["error: state \(dir): \(error)"])
+        }
+        exists = access(path, F_OK) == 0
+        guard exists else {
+            var h = StateHeader()
+            h.keyCheck = keyCheck ?? ""
+            header = h
+            return
+        }
+        do throws(StateError) { header = try StateFile.header(path: path) } catch {
+            throw ReadFailure(status: .dataError, messages: ["error: state \(error); nothing was read or published. `journeys state verify \(dir)` says more; to start over, move the folder away"])
+        }
+        if let keyCheck, header.keyCheck != keyCheck {
+            throw ReadFailure(status: .config, messages: ["error: state \(dir) was made with \(header.keyCheck.isEmpty ? "no pseudonym key" : "another pseudonym key"), and this run has \(keyCheck.isEmpty ? "none" : "another"): its emails and IPs would not match this run's. Use the key it was made with, or start a new state folder"])
+        }
+    }
+
+    /// The absolute path with links resolved; for a path that does not exist yet, its parent's
+    /// resolved and its own name after it.
+    static func resolved(_ path: String) -> String {
+        var p = path
+        while p.count > 1, p.hasSuffix("/") { p.removeLast() }
+        if let r = realpath(p, nil) { defer { free(r) }; return String(cString: r) }
+        let parent = (p as NSString).deletingLastPathComponent
+        return resolved(parent.isEmpty ? "." : parent) + "/" + (p as NSString).lastPathComponent
+    }
+
+    /// What `update` adds to the run.
+    struct Update {
+        /// The names of the state's inputs, which are the run's inputs after its own.
+        var storedNames: [String]
+        var notes: [String]
+    }
+
+    /// Adds the state's touchpoints to `store` (the run's are in it already), drops those older
+    /// than the retention (in `discard`), and writes the new state (not yet renamed into place).
+    func update(store: TouchpointStore, summaries: [InputSummary], retentionDays: Int,
+                discard: inout TouchpointStore.Discard) throws -> Update {
+        var notes: [String] = []
+        let old = header.inputs
+        let run = header.runs + 1
+        // This run's inputs that add something: touchpoints, or content to recognise later.
+        var added: [StateInput] = []
+        var order: [Int?] = []
+        var known: [String] = []
+        for s in summaries {
+            if let before = s.readBefore, let was = old.last(where: { $0.content == before }) {
+                if s.lines == 0 { known.append(s.name) } else {
+                    let place = "run \(was.run)\(was.name == s.name ? "" : ", as \(was.name)")"
+                    notes.append("note: \(s.name): its first \(before.lines) lines were read before (\(place)); read the \(s.lines) after them")
+                }
+            }
+            let whole = s.openError == nil && !s.isDamaged && s.droppedPartialBytes == 0
+            let content = whole ? s.content : nil
+            if s.openError != nil || s.content?.length == 0 || (s.lines == 0 && s.readBefore != nil && s.readBefore == s.content) {
+                order.append(nil)
+                continue
+            }
+            order.append(old.count + added.count)
+            added.append(StateInput(name: s.name, format: s.format, run: run, content: content))
+        }
+        order += old.indices.map { Optional($0) }
+        if !known.isEmpty {
+            notes.append("note: \(known.count) input\(known.count == 1 ? " was" : "s were") read before, whatever their names now, and hold nothing new: \(known.prefix(3).joined(separator: ", "))\(known.count > 3 ? ", …" : "")")
+        }
+
+        // Retention: from the newest touchpoint, the state's or this run's.
+        let newest = max(store.lastTime, old.compactMap(\.last).max() ?? .min)
+        let cutoff = newest == .min ? Int64.min : newest - Int64(retentionDays) * 86_400_000
+        discard.before = cutoff
+        var stored = Int64(0), dropped = Int64(0)
+        if exists {
+            let loaded = try store.load(state: path, firstInput: Int32(summaries.count), keptFrom: cutoff)
+            stored = loaded.records
+            dropped = loaded.dropped
+        }
+        var h = header
+        h.runs = run
+        h.retentionDays = retentionDays
+        h.writtenBy = JourneysVersion.string
+        if dropped > 0 || cutoff > store.firstTime { h.keptFrom = cutoff }
+        h.inputs = old + added
+        try directory.write(StateFile.fileName, mode: 0o600) { file in
+            h = try store.writeState(to: file, header: h, inputOrder: order, discard: discard)
+        }
+        let kept = h.keptFrom.map { ", kept from \(Timestamp.iso($0))" } ?? ""
+        notes.append("note: state \(dir): run \(run); \(stored) touchpoints of \(old.count) input\(old.count == 1 ? "" : "s") from earlier runs joined this run's\(dropped > 0 ? ", \(dropped) older than \(retentionDays) days dropped" : "")\(kept)")
+        return Update(storedNames: old.map(\.name), notes: notes)
+    }
+}
+
+/// `journeys state info | verify | prune | export`: the state folder looked at and kept, outside a run.
+public enum StateMaintenance {
+    static func statePath(_ dir: String) -> String { (dir.hasSuffix("/") ? dir : dir + "/") + StateFile.fileName }
+
+    /// A text description of the state: its header, then one line per input.
+    public static func info(dir: String) throws(StateError) -> String {
+        let path = statePath(dir)
+        let h = try StateFile.header(path: path)
+        var st = stat()
+        let size = stat(path, &st) == 0 ? Int64(st.st_size) : 0
+        let total = h.inputs.reduce(Int64(0)) { $0 + $1.touchpoints }
+        let first = h.inputs.compactMap(\.first).min(), last = h.inputs.compactMap(\.last).max()
+        var t = "state: \(path)\n"
+        t += "format: \(h.format) version \(h.version), written by journeys \(h.writtenBy)\n"
+        t += "size: \(size) bytes\n"
+        t += "runs: \(h.runs)\n"
+        t += "pseudonym key: \(h.keyCheck.isEmpty ? "none" : "set (check \(h.keyCheck))")\n"
+        t += "retention: \(h.retentionDays) days\(h.keptFrom.map { "; touchpoints before \(Timestamp.iso($0)) were dropped" } ?? "")\n"
+        t += "touchpoints: \(total)\(first.map { " from \(Timestamp.iso($0))" } ?? "")\(last.map { " to \(Timestamp.iso($0))" } ?? "")\n"
+        t += "inputs: \(h.inputs.count)\n"
+        for i in h.inputs {
+            let span = i.first.map { " \(Timestamp.iso($0)) to \(Timestamp.iso(i.last!))" } ?? ""
+            let content = i.content.map { "\($0.lines) lines, \($0.length) bytes" } ?? "damaged: not recognised again"
+            t += "  run \(i.run): \(i.name) (\(i.format ?? "no format"); \(content)): \(i.touchpoints) touchpoints\(span)\n"
+        }
+        return t
+    }
+
+    /// Reads the whole state as a run would, checking every frame's CRC, the counts and every
+    /// record's references. Returns a one-line verdict.
+    public static func verify(dir: String, config: JourneyConfig = JourneyConfig()) throws -> String {
+        let path = statePath(dir)
+        let scratch = try scratchFolder()
+        defer { rmdir(scratch) }
+        let store = TouchpointStore(config: config, directory: scratch, memoryLimit: RunJob.defaultMemoryLimit)
+        let loaded = try store.load(state: path, firstInput: 0, keptFrom: .min)
+        let listed = loaded.header.inputs.reduce(Int64(0)) { $0 + $1.touchpoints }
+        guard listed == loaded.records else {
+            throw StateError("\(path): the header lists \(listed) touchpoints, the file holds \(loaded.records)")
+        }
+        return "ok: \(path): \(loaded.records) touchpoints of \(loaded.header.inputs.count) inputs, \(store.graph.keyCount) identity keys, \(loaded.header.runs) runs"
+    }
+
+    /// Drops the touchpoints before `cutoff` (UTC ms), under the folder's lock; the inputs stay
+    /// known. Returns how many were dropped.
+    public static func prune(dir: String, before cutoff: Int64, config: JourneyConfig = JourneyConfig(), wait: Bool) throws -> String {
+        let open: OpenState
+        do throws(ReadFailure) { open = try OpenState(dir: dir, outDir: "", wait: wait, keyCheck: nil) } catch {
+            throw StateError(error.messages.joined(separator: "; ").replacingOccurrences(of: "error: state ", with: ""))
+        }
+        _ = open.lock
+        let store = TouchpointStore(config: config, directory: dir, memoryLimit: RunJob.defaultMemoryLimit)
+        let loaded = try store.load(state: open.path, firstInput: 0, keptFrom: cutoff)
+        var h = loaded.header
+        h.keptFrom = max(h.keptFrom ?? .min, cutoff)
+        try open.directory.write(StateFile.fileName, mode: 0o600) { file in
+            h = try store.writeState(to: file, header: h, inputOrder: h.inputs.indices.map { $0 }, discard: .init())
+        }
+        try open.directory.commit()
+        return "pruned \(open.path): dropped \(loaded.dropped) touchpoints before \(Timestamp.iso(cutoff)), kept \(loaded.records)"
+    }
+
+    /// Every touchpoint of the state as a JSON line, in stored order: input name, line, time,
+    /// channel, action, path, referrer host, campaign fields, click id, status, device, value,
+    /// currency, score, conversation, event id and identity keys (as the reports hold them:
+    /// emails and IPs pseudonymised).
+    public static func export(dir: String, config: JourneyConfig = JourneyConfig(), to sink: ([UInt8]) throws -> Void) throws {
+        let path = statePath(dir)
+        let scratch = try scratchFolder()
+        defer { rmdir(scratch) }
+        let store = TouchpointStore(config: config, directory: scratch, memoryLimit: RunJob.defaultMemoryLimit)
+        let loaded = try store.load(state: path, firstInput: 0, keptFrom: .min)
+        try store.graph.drainText { try store.keyText.append($0) }
+        var keys: [String] = []
+        try store.keyText.forEachRecord { keys.append(String(decoding: $0, as: UTF8.self)) }
+        let names = loaded.header.inputs.map(\.name)
+        var o: [UInt8] = []
+        func field(_ name: String, _ value: String?) {
+            guard let value else { return }
+            o += Array(",\"\(name)\":".utf8)
+            JSONText.appendString(value, to: &o)
+        }
+        try store.store.forEachRecord { b in
+            var r = TouchpointRecord.Reader(b)
+            let h = r.header()
+            let (row, _) = r.body(origin: h.origin)
+            let t = row.touchpoint(store.strings)
+            o += Array("{\"input\":".utf8)
+            JSONText.appendString(names[Int(h.origin.input)], to: &o)
+            o += Array(",\"line\":\(h.origin.line),\"time\":\"\(Timestamp.iso(row.time))\"".utf8)
+            field("channel", t.channel.rawValue)
+            field("action", t.action.name)
+            field("path", t.path)
+            field("referrer_host", t.referrerHost)
+            field("utm_source", t.campaign.source); field("utm_medium", t.campaign.medium); field("utm_campaign", t.campaign.name)
+            field("utm_term", t.campaign.term); field("utm_content", t.campaign.content)
+            field("click_id_kind", t.clickID?.kind); field("click_id", t.clickID?.value)
+            if t.status != 0 { o += Array(",\"status\":\(t.status)".utf8) }
+            field("device", t.device.rawValue)
+            if let v = t.value { o += Array(",\"value\":\(v)".utf8) }
+            field("currency", t.currency)
+            if let s = t.score { o += Array(",\"score\":\(s)".utf8) }
+            field("conversation", t.conversation)
+            field("event_id", t.eventID)
+            for (i, kind) in ["customer", "email", "visitor", "chat_visitor"].enumerated() where h.slots[i] >= 0 {
+                field(kind, keys[Int(h.slots[i])])
+            }
+            o += Array("}\n".utf8)
+            if o.count >= 1 << 20 { try sink(o); o.removeAll(keepingCapacity: true) }
+        }
+        try sink(o)
+    }
+
+    /// An empty folder for a store's spill files (`verify` and `export` read, never write, the state folder).
+    static func scratchFolder() throws -> String {
+        var template = Array((NSTemporaryDirectory() + "/journeys-state-XXXXXX").utf8CString)
+        guard let p = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw StateError("cannot make a temporary folder: \(String(cString: strerror(errno)))")
+        }
+        return String(cString: p)
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import JourneysIO
+import JourneysPipeline
+import Testing
+
+/// Collects what a `ContentGate` forwards, and where it said the forwarded bytes start.
+private struct Collect: DecodedBytesConsumer {
+    var bytes: [UInt8] = []
+    var start: (offset: Int64, line: Int64)?
+    mutating func consume(_ b: UnsafeBufferPointer<UInt8>, member: Int) { bytes += b }
+    mutating func memberVerified(_ member: Int) {}
+    mutating func startAt(offset: Int64, line: Int64) { start = (offset, line) }
+}
+
+/// Feeds `input` to a gate in pieces of `piece` bytes, as a decoder would.
+private func gate(_ input: [UInt8], known: [ContentFingerprint], piece: Int = 10_000) -> ContentGate<Collect> {
+    var g = ContentGate(Collect(), known: known)
+    var at = 0
+    while at < input.count {
+        let end = min(input.count, at + piece)
+        input[at..<end].withUnsafeBufferPointer { g.consume($0, member: 0) }
+        at = end
+    }
+    g.end()
+    return g
+}
+
+/// `n` numbered lines of about 60 bytes.
+private func lines(_ range: Range<Int>, tag: String = "a") -> [UInt8] {
+    Array(range.map { "line \($0) \(tag) " + String(repeating: "x", count: 40) + "\n" }.joined().utf8)
+}
+
+@Suite struct ContentGateTests {
+    /// A log read last night (about 120 KB, beyond the 64 KiB head) that grew: only the lines
+    /// after the known ones are forwarded, starting at the known length and the next line.
+    @Test func aLogThatGrewForwardsOnlyItsNewLines() {
+        let old = lines(0..<2000)
+        let known = gate(old, known: []).fingerprint(lines: 2000)
+        #expect(known.length == Int64(old.count))
+        let grown = old + lines(2000..<2100)
+        let g = gate(grown, known: [known])
+        #expect(g.inner.bytes == lines(2000..<2100))
+        #expect(g.inner.start?.offset == Int64(old.count))
+        #expect(g.inner.start?.line == 2001)
+        #expect(g.matched == known)
+        #expect(g.restart == nil)
+        // The whole input is fingerprinted, prefix included.
+        #expect(g.fingerprint(lines: 2100) == gate(grown, known: []).fingerprint(lines: 2100))
+    }
+
+    @Test func contentReadBeforeForwardsNothing() {
+        let old = lines(0..<2000)
+        let known = gate(old, known: []).fingerprint(lines: 2000)
+        let g = gate(old, known: [known], piece: 7)
+        #expect(g.inner.bytes.isEmpty)
+        #expect(g.matched == known)
+    }
+
+    /// The same first 64 KiB and different content after them: the bytes held back are gone, so
+    /// the gate asks to read the input again from its start, leaving nothing out.
+    @Test func aMatchingHeadWithOtherContentAfterItAsksForARestart() {
+        let old = lines(0..<2000)
+        let known = gate(old, known: []).fingerprint(lines: 2000)
+        let other = lines(0..<1500) + lines(1500..<2100, tag: "b")
+        let g = gate(other, known: [known])
+        #expect(g.restart != nil)
+        #expect(g.restart! == nil) // from the start: nothing matched whole
+        #expect(g.inner.bytes.isEmpty)
+    }
+
+    /// Unrelated content: decided at the head, forwarded whole, no restart.
+    @Test func otherContentIsForwardedWhole() {
+        let known = gate(lines(0..<2000), known: []).fingerprint(lines: 2000)
+        let other = lines(0..<300, tag: "c")
+        let g = gate(other, known: [known], piece: 4096)
+        #expect(g.inner.bytes == other)
+        #expect(g.inner.start == nil)
+        #expect(g.restart == nil)
+    }
+
+    /// Of two known contents, one a prefix of the other (last night's log and the night
+    /// before's), the longer one that matches is left out.
+    @Test func theLongestKnownPrefixIsLeftOut() {
+        let a = lines(0..<100), b = lines(0..<1500)
+        let fa = gate(a, known: []).fingerprint(lines: 100), fb = gate(b, known: []).fingerprint(lines: 1500)
+        let g = gate(lines(0..<1600), known: [fa, fb])
+        #expect(g.inner.bytes == lines(1500..<1600))
+        #expect(g.inner.start?.line == 1501)
+    }
+}
+
+@Suite(.serialized) struct StateRunTests {
+    private func web(_ day: Int, persons: Int = 3) -> [UInt8] {
+        var s = ""
+        for p in 0..<persons {
+            s += "10.1.\(day).\(p) - - [\(String(format: "%02d", day))/Oct/2026:10:00:0\(p) +0000] \"GET /products/\(p)?cid=C\(p) HTTP/1.1\" 200 10 \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\"\n"
+        }
+        return Array(s.utf8)
+    }
+
+    /// Two nights, one log each, with a customer seen on both: one person per customer over the
+    /// two nights, as one run over both files finds; the second night run again reads nothing.
+    @Test func twoNightsMakeTheReportsOfOneRunOverBoth() throws {
+        let d = TempDir()
+        let a = d.write("access-1.log", web(1)), b = d.write("access-2.log", web(2))
+        let state = d.url.appendingPathComponent("state").path
+        #expect(try journeys(["run", "--format", "combined", "--out", d.url.appendingPathComponent("n").path, "--state", state, a]).status == 0)
+        let second = try journeys(["run", "--format", "combined", "--out", d.url.appendingPathComponent("n").path, "--state", state, a, b])
+        #expect(second.status == 0)
+        #expect(second.stderr.contains("note: 1 input was read before, whatever their names now, and hold nothing new: \(a)"))
+        #expect(second.stderr.contains("3 touchpoints of 1 input from earlier runs joined this run's"))
+        #expect(try journeys(["run", "--format", "combined", "--out", d.url.appendingPathComponent("all").path, a, b]).status == 0)
+        for f in ["journeys.csv", "funnel.csv", "channels.csv", "daily.csv", "paths.csv", "attribution.csv"] {
+            let n = try Data(contentsOf: d.url.appendingPathComponent("n/\(f)"))
+            let all = try Data(contentsOf: d.url.appendingPathComponent("all/\(f)"))
+            #expect(n == all, "\(f)")
+        }
+        // Three customers over two days: three persons, each with two touchpoints.
+        let journeysCSV = try Data(contentsOf: d.url.appendingPathComponent("n/journeys.csv"))
+        #expect(journeysCSV.filter { $0 == 10 }.count == 4) // a header and three persons
+        let again = try journeys(["run", "--format", "combined", "--out", d.url.appendingPathComponent("n").path, "--state", state, b])
+        #expect(again.status == 0)
+        #expect(try Data(contentsOf: d.url.appendingPathComponent("n/journeys.csv")) == journeysCSV)
+    }
+
+    @Test func aStateMadeWithAnotherKeyIsRefused() throws {
+        let d = TempDir()
+        let a = d.write("access-1.log", web(1))
+        let state = d.url.appendingPathComponent("state").path
+        #expect(try journeys(["run", "--format", "combined", "--out", d.url.appendingPathComponent("o").path, "--state", state, a]).status == 0)
+        let r = try journeys(["run", "--format", "combined", "--out", d.url.appendingPathComponent("o").path, "--state", state, a],
+                             piiKey: "another-key-not-secret-0123456789-abcdef")
+        #expect(r.status == 78)
+        #expect(r.stderr.contains("was made with another pseudonym key"))
+    }
+
+    @Test func theOutputFolderCannotBeTheState() throws {
+        let d = TempDir()
+        let a = d.write("access-1.log", web(1))
+        let both = d.url.appendingPathComponent("reports").path
+        let r = try journeys(["run", "--format", "combined", "--out", both, "--state", both + "/", a])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("is the output folder"))
+    }
+
+    /// A state whose bytes were damaged (one byte flipped inside a gzip member) stops the run
+    /// (65) with the file and the place named; nothing is published; `state verify` says the same.
+    @Test func aDamagedStateIsNamedAndNothingIsPublished() throws {
+        let d = TempDir()
+        let a = d.write("access-1.log", web(1)), b = d.write("access-2.log", web(2))
+        let state = d.url.appendingPathComponent("state")
+        let out = d.url.appendingPathComponent("o")
+        #expect(try journeys(["run", "--format", "combined", "--out", out.path, "--state", state.path, a]).status == 0)
+        #expect(try journeys(["state", "verify", state.path]).status == 0)
+        let file = state.appendingPathComponent("journeys.state")
+        var bytes = [UInt8](try Data(contentsOf: file))
+        bytes[bytes.count - 30] ^= 0x55 // inside the last member's deflate data or trailer
+        try Data(bytes).write(to: file)
+        let before = try Data(contentsOf: out.appendingPathComponent("journeys.csv"))
+        let r = try journeys(["run", "--format", "combined", "--out", out.path, "--state", state.path, b])
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("journeys.state: damaged at byte"))
+        #expect(try Data(contentsOf: out.appendingPathComponent("journeys.csv")) == before)
+        let v = try journeys(["state", "verify", state.path])
+        #expect(v.status == 65)
+        #expect(v.stderr.contains("damaged at byte"))
+    }
+
+    /// Retention: touchpoints more than `state.retention` days older than the newest are dropped
+    /// from the reports and the state; `state info` says from when.
+    @Test func retentionDropsOldTouchpoints() throws {
+        let d = TempDir()
+        let old = d.write("old.log", Array("10.9.9.9 - - [01/Jan/2026:10:00:00 +0000] \"GET /old?cid=OLD HTTP/1.1\" 200 10 \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\"\n".utf8))
+        let new = d.write("new.log", web(10))
+        let pipeline = d.write("p.yaml", Array("state:\n  dir: state\n  retention: 100d\n".utf8))
+        let out = d.url.appendingPathComponent("o").path
+        #expect(try journeys(["run", "--pipeline", pipeline, "--format", "combined", "--out", out, old]).status == 0)
+        #expect(try String(contentsOfFile: out + "/journeys.csv", encoding: .utf8).contains("OLD"))
+        let r = try journeys(["run", "--pipeline", pipeline, "--format", "combined", "--out", out, new])
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("1 older than 100 days dropped"))
+        let csv = try String(contentsOfFile: out + "/journeys.csv", encoding: .utf8)
+        #expect(!csv.contains("OLD"))
+        #expect(csv.utf8.filter { $0 == 10 }.count == 4)
+        let info = try journeys(["state", "info", d.url.appendingPathComponent("state").path])
+        #expect(info.stdout.contains("retention: 100 days; touchpoints before 2026-07-02T10:00:02.000Z were dropped"))
+        #expect(info.stdout.contains("touchpoints: 3 from 2026-10-10T10:00:00.000Z"))
+    }
+}

@@ -3,7 +3,7 @@
 /// All results are UTC milliseconds since the Unix epoch. Calendar arithmetic uses the
 /// proleptic Gregorian calendar (Howard Hinnant's `days_from_civil`), so there is no DST or
 /// locale involved: an offset in the text is applied, and text without an offset is taken in
-/// the caller's fixed `defaultOffsetSeconds`.
+/// the caller's `Zone`.
 public enum Timestamp {
     /// Earliest and latest instants accepted (1990-01-01 and 2100-01-01): anything outside is
     /// almost surely a unit mix-up or garbage.
@@ -115,9 +115,9 @@ public enum Timestamp {
     }
 
     /// nginx / Apache `$time_local`: `10/Oct/2026:13:55:36 -0700`, with or without the brackets.
-    /// `defaultOffset`: seconds east of UTC for a time written without an offset (HAProxy's
+    /// `zone`: where a time written without an offset was taken (HAProxy's
     /// `[06/Feb/2009:12:14:14.655]`, in the host's local time).
-    public static func parseCommonLog(_ raw: UnsafeBufferPointer<UInt8>, defaultOffset: Int = 0) -> Int64? {
+    public static func parseCommonLog(_ raw: UnsafeBufferPointer<UInt8>, zone: Zone = .utc) -> Int64? {
         var b = raw
         if let f = b.first, f == 91 { b = UnsafeBufferPointer(rebasing: b[1...]) } // [
         if let l = b.last, l == 93 { b = UnsafeBufferPointer(rebasing: b[..<(b.count - 1)]) } // ]
@@ -134,20 +134,20 @@ public enum Timestamp {
             var scale = 100
             while i < b.count, b[i] &- 48 < 10 { ms += Int(b[i] - 48) * scale; scale /= 10; i += 1 }
         }
-        var off = defaultOffset
         if i < b.count, b[i] == 32 {
             guard let (o, end) = offset(b, i + 1), end == b.count else { return nil }
-            off = o
+            return millis(y, mIndex + 1, d, h, mi, s, ms, offset: o)
         } else if i != b.count { return nil }
-        return millis(y, mIndex + 1, d, h, mi, s, ms, offset: off)
+        return local(millis(y, mIndex + 1, d, h, mi, s, ms, offset: 0), zone)
     }
 
     /// ISO-8601 / RFC 3339: `2026-10-10T13:55:36Z`, `2026-10-10 13:55:36.123+02:00`,
-    /// `2026-10-10T13:55:36` (taken at `defaultOffset`), or a bare date `2026-10-10`.
-    public static func parseISO8601(_ b: UnsafeBufferPointer<UInt8>, defaultOffset: Int = 0) -> Int64? {
+    /// `2026-10-10T13:55:36` (a wall-clock time in `zone`), or a bare date `2026-10-10` (its
+    /// midnight in `zone`).
+    public static func parseISO8601(_ b: UnsafeBufferPointer<UInt8>, zone: Zone = .utc) -> Int64? {
         guard b.count >= 10, let y = digits(b, 0, 4), b[4] == 45, let mo = digits(b, 5, 2), b[7] == 45,
               let d = digits(b, 8, 2) else { return nil }
-        if b.count == 10 { return millis(y, mo, d, 0, 0, 0, 0, offset: defaultOffset) }
+        if b.count == 10 { return local(millis(y, mo, d, 0, 0, 0, 0, offset: 0), zone) }
         guard b.count >= 16, b[10] == 84 || b[10] == 116 || b[10] == 32, let h = digits(b, 11, 2), b[13] == 58,
               let mi = digits(b, 14, 2) else { return nil }
         var i = 16
@@ -165,13 +165,18 @@ public enum Timestamp {
             while i < b.count, b[i] &- 48 < 10 { ms += Int(b[i] - 48) * scale; scale /= 10; i += 1 }
             guard i > start else { return nil }
         }
-        var off = defaultOffset
         if i < b.count {
             if b[i] == 32 { i += 1 } // "2026-10-10 13:55:36 +0200"
             guard let (o, end) = offset(b, i), end == b.count else { return nil }
-            off = o
+            return millis(y, mo, d, h, mi, s, ms, offset: o)
         }
-        return millis(y, mo, d, h, mi, s, ms, offset: off)
+        return local(millis(y, mo, d, h, mi, s, ms, offset: 0), zone)
+    }
+
+    /// A wall-clock time in `zone` (milliseconds as if it were UTC) as a UTC instant.
+    @inline(__always) static func local(_ wall: Int64?, _ zone: Zone) -> Int64? {
+        guard let wall else { return nil }
+        return zone.isUTC ? wall : zone.utc(local: wall)
     }
 
     /// Epoch time as text: seconds (`1791640536`), milliseconds (`1791640536123`), or float seconds
@@ -214,16 +219,16 @@ public enum Timestamp {
     }
 
     /// Any of the text forms above: ISO-8601, common-log, or epoch.
-    public static func parseAny(_ b: UnsafeBufferPointer<UInt8>, defaultOffset: Int = 0) -> Int64? {
-        if b.count >= 10, b[4] == 45 { return parseISO8601(b, defaultOffset: defaultOffset) }
+    public static func parseAny(_ b: UnsafeBufferPointer<UInt8>, zone: Zone = .utc) -> Int64? {
+        if b.count >= 10, b[4] == 45 { return parseISO8601(b, zone: zone) }
         if b.count >= 20, b.first == 91 || b[2] == 47 { return parseCommonLog(b) }
         return parseEpoch(b)
     }
 
     /// `parseAny` over a String.
-    public static func parseAny(_ s: String, defaultOffset: Int = 0) -> Int64? {
+    public static func parseAny(_ s: String, zone: Zone = .utc) -> Int64? {
         var s = s
-        return s.withUTF8 { parseAny($0, defaultOffset: defaultOffset) }
+        return s.withUTF8 { parseAny($0, zone: zone) }
     }
 
     /// True when the instant lies in the accepted range.

@@ -54,6 +54,7 @@ public struct PipelineConfig: Sendable {
     public var defaultReaderOptions: ReaderOptions {
         var o = ReaderOptions()
         o.identity = identity
+        o.timezone = journey.zone
         return o
     }
 
@@ -91,7 +92,8 @@ public struct PipelineConfig: Sendable {
         let r = YAMLReader(file: file)
         let top = try r.mapping(root, "")
         try r.onlyKeys(top, ["version", "sources", "identity", "sessions", "channels", "stages", "attribution", "paths",
-                             "pain_points", "outputs", "privacy", "state"], at: "")
+                             "pain_points", "outputs", "privacy", "state", "timezone"], at: "")
+        if let v = top["timezone"] { c.journey.zone = try r.zone(v, "timezone") }
         if let v = top["version"] {
             guard try r.int(v, "version", in: 0...Int.max) == 1 else { throw r.error(v, "version", "only version 1 is known") }
         }
@@ -124,7 +126,7 @@ public struct PipelineConfig: Sendable {
         if let srcs = top["sources"] {
             guard case .sequence(let seq) = srcs else { throw r.error(srcs, "sources", "must be a list") }
             for (i, s) in seq.enumerated() {
-                c.sources.append(try r.source(s, "sources[\(i)]", identity: c.identity, baseDir: (file as NSString).deletingLastPathComponent))
+                c.sources.append(try r.source(s, "sources[\(i)]", identity: c.identity, zone: c.journey.zone, baseDir: (file as NSString).deletingLastPathComponent))
             }
         }
         return c
@@ -229,7 +231,13 @@ struct YAMLReader {
         return id
     }
 
-    func source(_ n: Node, _ path: String, identity: IdentityOptions, baseDir: String) throws(PipelineError) -> SourceConfig {
+    /// A time zone: an IANA name (`Europe/Berlin`), a fixed offset (`+02:00`) or `UTC`.
+    func zone(_ n: Node, _ key: String) throws(PipelineError) -> Zone {
+        let text = try string(n, key)
+        do throws(Zone.Unknown) { return try Zone.named(text) } catch { throw self.error(n, key, "\(error)") }
+    }
+
+    func source(_ n: Node, _ path: String, identity: IdentityOptions, zone: Zone, baseDir: String) throws(PipelineError) -> SourceConfig {
         let m = try mapping(n, path)
         try onlyKeys(m, ["path", "format", "log_format", "fields", "timezone", "time_format", "channel", "delimiter",
                          "skip_bots", "skip_assets", "asset_extensions", "value_param", "currency_param", "text_limit",
@@ -237,6 +245,7 @@ struct YAMLReader {
         guard let p = m["path"] else { throw error(n, path, "a source needs a `path` (a file, glob, directory or -)") }
         var o = ReaderOptions()
         o.identity = identity
+        o.timezone = zone
         var format: String?
         if let v = m["format"] {
             let f = try string(v, "\(path).format")
@@ -259,13 +268,7 @@ struct YAMLReader {
         }
         if let v = m["records"] { o.records = try string(v, "\(path).records") }
         if let v = m["unwrap"] { o.unwrap = try string(v, "\(path).unwrap") }
-        if let v = m["timezone"] {
-            let tz = try string(v, "\(path).timezone")
-            guard let off = TimezoneOffset.parse(tz) else {
-                throw error(v, "\(path).timezone", "must be a fixed offset such as +02:00, -0500 or UTC (named zones with daylight saving are not supported)")
-            }
-            o.timezoneOffset = off
-        }
+        if let v = m["timezone"] { o.timezone = try self.zone(v, "\(path).timezone") }
         if let v = m["time_format"] {
             let tf = try string(v, "\(path).time_format")
             guard TimeField.formats.contains(tf) else {
@@ -303,21 +306,6 @@ struct YAMLReader {
             sourcePath = SourcePaths.normalise(baseDir + "/" + sourcePath)
         }
         return SourceConfig(path: sourcePath, format: format, options: o)
-    }
-}
-
-/// Fixed UTC offsets written as `+02:00`, `-0500`, `+2`, `Z` or `UTC`.
-public enum TimezoneOffset {
-    public static func parse(_ s: String) -> Int? {
-        let t = s.trimmingSpaces
-        if t == "Z" || t.uppercased() == "UTC" || t.uppercased() == "GMT" { return 0 }
-        guard let sign = t.first, sign == "+" || sign == "-" else { return nil }
-        let digits = t.dropFirst().filter { $0 != ":" }
-        guard digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber), [1, 2, 4].contains(digits.count) else { return nil }
-        let h = Int(digits.prefix(digits.count == 4 ? 2 : digits.count))!
-        let m = digits.count == 4 ? Int(digits.suffix(2))! : 0
-        guard h <= 14, m < 60 else { return nil }
-        return (sign == "-" ? -1 : 1) * (h * 3600 + m * 60)
     }
 }
 

@@ -12,8 +12,9 @@ public struct ReadRequest: Sendable {
     public var format: String?
     /// `--log-format`: the nginx `log_format` of every input read as `nginx`.
     public var logFormat: String?
-    /// `--timezone`: seconds east of UTC for times written without an offset, in every input.
-    public var timezoneOffset: Int?
+    /// `--timezone`: the zone of times written without an offset, in every input (and the
+    /// report's zone: `ReadOptions` sets the pipeline's too).
+    public var timezone: Zone?
     public var threads: Int
     public var maxLineLength = 1 << 20
     /// Emails and IPs: pseudonyms (needs a key once one would be written) or `--pii clear`.
@@ -145,7 +146,7 @@ public struct ReadFrontEnd: Sendable {
         func overridden(_ options: ReaderOptions) -> ReaderOptions {
             var o = options
             if let lf = request.logFormat { o.logFormat = lf }
-            if let tz = request.timezoneOffset { o.timezoneOffset = tz }
+            if let tz = request.timezone { o.timezone = tz }
             return o
         }
         var plans: [InputPlan] = []

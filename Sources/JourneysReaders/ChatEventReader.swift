@@ -250,7 +250,7 @@ public struct ChatEventReader: LogReader {
         guard let rawTime = time.find(in: doc) else {
             return .rejected(.badTimestamp, "no time (field \(field("time")))")
         }
-        guard let time = TimeField.parse(doc, rawTime, format: options.timeFormat, offset: options.timezoneOffset) else {
+        guard let time = TimeField.parse(doc, rawTime, format: options.timeFormat, zone: options.timezone) else {
             return .rejected(.badTimestamp, "time \(show(rawTime)) (field \(field("time"))) is not a \(options.timeFormat == "auto" ? "known time format" : options.timeFormat + " time")")
         }
         guard Timestamp.isPlausible(time) else {

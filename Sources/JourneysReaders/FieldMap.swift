@@ -185,19 +185,19 @@ public enum TimeField {
     /// - Parameters:
     ///   - format: `auto`, `iso8601`, `epoch_s`, `epoch_ms`, `common_log`.
     ///   - offset: seconds east of UTC for text without an offset.
-    public static func parse(_ v: JSONValue, format: String = "auto", offset: Int = 0) -> Int64? {
+    public static func parse(_ v: JSONValue, format: String = "auto", zone: Zone = .utc) -> Int64? {
         switch v {
         case .number(var n): return n.withUTF8 { parse(number: $0, format: format) }
-        case .string(var s): return s.withUTF8 { parse(text: $0, format: format, offset: offset) }
+        case .string(var s): return s.withUTF8 { parse(text: $0, format: format, zone: zone) }
         default: return nil
         }
     }
 
     /// The time of node `i` of a parsed line (a number or a string, as `parse(_:format:offset:)`).
-    public static func parse(_ doc: JSONDoc, _ i: Int, format: String = "auto", offset: Int = 0) -> Int64? {
+    public static func parse(_ doc: JSONDoc, _ i: Int, format: String = "auto", zone: Zone = .utc) -> Int64? {
         switch doc.kind(i) {
         case .number: return parse(number: doc.bytes(i), format: format)
-        case .string: return parse(text: doc.bytes(i), format: format, offset: offset)
+        case .string: return parse(text: doc.bytes(i), format: format, zone: zone)
         default: return nil
         }
     }
@@ -212,20 +212,20 @@ public enum TimeField {
         }
     }
 
-    public static func parse(text: String, format: String = "auto", offset: Int = 0) -> Int64? {
+    public static func parse(text: String, format: String = "auto", zone: Zone = .utc) -> Int64? {
         var s = text
-        return s.withUTF8 { parse(text: $0, format: format, offset: offset) }
+        return s.withUTF8 { parse(text: $0, format: format, zone: zone) }
     }
 
-    public static func parse(text: UnsafeBufferPointer<UInt8>, format: String = "auto", offset: Int = 0) -> Int64? {
+    public static func parse(text: UnsafeBufferPointer<UInt8>, format: String = "auto", zone: Zone = .utc) -> Int64? {
         let b = text.trimmingSpaces
         switch format {
-        case "iso8601": return Timestamp.parseISO8601(b, defaultOffset: offset)
-        case "common_log": return Timestamp.parseCommonLog(b, defaultOffset: offset)
+        case "iso8601": return Timestamp.parseISO8601(b, zone: zone)
+        case "common_log": return Timestamp.parseCommonLog(b, zone: zone)
         case "epoch_s", "epoch_ms":
             guard let d = JSONDoc.double(b), d.isFinite else { return nil }
             return format == "epoch_ms" ? Timestamp.millis(d) : Timestamp.millis(d * 1000)
-        default: return Timestamp.parseAny(b, defaultOffset: offset)
+        default: return Timestamp.parseAny(b, zone: zone)
         }
     }
 

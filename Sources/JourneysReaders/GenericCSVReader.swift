@@ -102,7 +102,7 @@ public struct GenericCSVReader: LogReader {
                     get: get,
                     time: {
                         guard let raw = get(.time), !raw.trimmingSpaces.isEmpty else { return nil }
-                        return (TimeField.parse(text: raw, format: options.timeFormat, offset: options.timezoneOffset), raw)
+                        return (TimeField.parse(text: raw, format: options.timeFormat, zone: options.timezone), raw)
                     },
                     origin: origin, into: &out, scratch: &scratch)
             }

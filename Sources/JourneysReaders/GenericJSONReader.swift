@@ -125,7 +125,7 @@ public struct GenericJSONReader: LogReader {
                 get: { role in find(paths[role.rawValue]).flatMap(doc.text) },
                 time: {
                     guard let v = find(paths[GenericRole.time.rawValue]) else { return nil }
-                    return (TimeField.parse(doc, v, format: options.timeFormat, offset: options.timezoneOffset), doc.text(v))
+                    return (TimeField.parse(doc, v, format: options.timeFormat, zone: options.timezone), doc.text(v))
                 },
                 field: { i in find(conditions[i]).flatMap(doc.text) },
                 key: { role, agentActs in

@@ -82,7 +82,7 @@ public struct JSONAccessReader: LogReader {
     let time, ip, method, uri, request, path, query, status, referrer, agent, cookie: Role
     let visitor, customer, user, seconds, millis, nanos: Role
     let timeFormat: String
-    let timezoneOffset: Int
+    let timezone: Zone
     var builder: WebRecordBuilder
     /// The current line's record and parsed JSON (their storage reused from line to line).
     var record = WebRecord()
@@ -105,7 +105,7 @@ public struct JSONAccessReader: LogReader {
         visitor = Role(p["visitor"]); customer = Role(p["customer"]); user = Role(p["user"])
         seconds = Role(p["response_time"]); millis = Role(p["response_time_ms"]); nanos = Role(p["response_time_ns"])
         timeFormat = options.timeFormat
-        timezoneOffset = options.timezoneOffset
+        timezone = options.timezone
         builder = WebRecordBuilder(options: options)
         watch = FieldWatch(options, map: map)
     }
@@ -167,7 +167,7 @@ public struct JSONAccessReader: LogReader {
         guard let tv = Self.value(time, doc) else {
             return .rejected(.badTimestamp, "no time field (fields.time: \(time.spelled))")
         }
-        guard let t = TimeField.parse(doc, tv, format: timeFormat, offset: timezoneOffset) else {
+        guard let t = TimeField.parse(doc, tv, format: timeFormat, zone: timezone) else {
             return .rejected(.badTimestamp, "time \"\(doc.text(tv).map { String(decoding: $0, as: UTF8.self) } ?? "")\" is not a \(timeFormat) time")
         }
         record.time = t

@@ -80,7 +80,7 @@ public struct NginxAccessReader: LogReader {
 
     public mutating func read(_ line: UnsafeBufferPointer<UInt8>, origin: Origin, into out: inout TouchpointBuffer) -> LineVerdict {
         record.reset()
-        if let rejection = layout.extract(line, defaultOffset: builder.options.timezoneOffset, into: &record) { return rejection }
+        if let rejection = layout.extract(line, zone: builder.options.timezone, into: &record) { return rejection }
         return builder.build(record, line: line, origin: origin, into: &out)
     }
 
@@ -397,13 +397,13 @@ struct LogFormatLayout: Sendable {
     }
 
     /// Cuts `line` by the format and fills `r`; returns the reject verdict, or nil when the line was read.
-    /// `defaultOffset` (seconds east of UTC) applies to an ISO-8601 time written without an offset.
-    func extract(_ line: UnsafeBufferPointer<UInt8>, defaultOffset: Int = 0, into r: inout WebRecord) -> LineVerdict? {
+    /// `zone` is where a time written without an offset was taken.
+    func extract(_ line: UnsafeBufferPointer<UInt8>, zone: Zone = .utc, into r: inout WebRecord) -> LineVerdict? {
         literals.withUnsafeBufferPointer { lits in
             steps.withUnsafeBufferPointer { steps in
                 withUnsafeTemporaryAllocation(of: Span.self, capacity: steps.count) { spans in
                     if let failed = split(line, lits, steps, spans.baseAddress!) { return failed }
-                    return interpret(line, steps, UnsafeBufferPointer(spans), defaultOffset, &r)
+                    return interpret(line, steps, UnsafeBufferPointer(spans), zone, &r)
                 }
             }
         }
@@ -484,7 +484,7 @@ struct LogFormatLayout: Sendable {
 
     /// Second pass: reads the spans the format defines into the record.
     func interpret(_ b: UnsafeBufferPointer<UInt8>, _ steps: UnsafeBufferPointer<Step>, _ spans: UnsafeBufferPointer<Span>,
-                   _ defaultOffset: Int, _ r: inout WebRecord) -> LineVerdict? {
+                   _ zone: Zone, _ r: inout WebRecord) -> LineVerdict? {
         var target: Span?
         var uri: Span?
         var args: Span?
@@ -518,8 +518,8 @@ struct LogFormatLayout: Sendable {
                 guard rank > timeRank else { continue }
                 let t: Int64? = switch field {
                 case .msec: Timestamp.parseEpoch(v)
-                case .timeISO8601: Timestamp.parseISO8601(v, defaultOffset: defaultOffset)
-                default: Timestamp.parseCommonLog(v, defaultOffset: defaultOffset)
+                case .timeISO8601: Timestamp.parseISO8601(v, zone: zone)
+                default: Timestamp.parseCommonLog(v, zone: zone)
                 }
                 guard let t else {
                     return .rejected(.badTimestamp, "\(variableNames[k]) \"\(Escapes.preview(v))\" is not a valid time")

@@ -171,8 +171,9 @@ public struct ReaderOptions: Sendable, Equatable {
     public var logFormat: String?
     /// Field map for JSON / CSV readers: role (`time`, `visitor`, `action`, …) → field name or dotted path.
     public var fields: [String: String] = [:]
-    /// Offset east of UTC, in seconds, for timestamps written without one.
-    public var timezoneOffset: Int = 0
+    /// The zone of timestamps written without an offset (a fixed offset, or a named zone with
+    /// its daylight-saving rules).
+    public var timezone: Zone = .utc
     /// How the generic readers read their `time` field: `auto`, `iso8601`, `epoch_s`, `epoch_ms`, `common_log`.
     public var timeFormat: String = "auto"
     /// Channel for generic readers (`web`, `email`, `chat`).

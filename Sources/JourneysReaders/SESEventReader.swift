@@ -155,7 +155,7 @@ public struct SESEventReader: LogReader {
                 let text = doc.bytes(m)
                 // The envelope's own time, for an event that has none.
                 let envelopeTime = doc.member(0, Key.snsTimestamp).flatMap {
-                    TimeField.parse(doc, $0, format: "iso8601", offset: 0)
+                    TimeField.parse(doc, $0, format: "iso8601")
                 }.flatMap { Timestamp.isPlausible($0) ? $0 : nil }
                 if let e = JSONLine.parse(text, into: &message) { return .rejected(.badJSON, "SNS \"Message\": \(e.description)") }
                 return message.withDoc(text) { inner in
@@ -195,7 +195,7 @@ public struct SESEventReader: LogReader {
         let time: Int64
         if let (rawTime, timeField) = member(Key.timestamp).flatMap({ doc.kind($0) != .null ? ($0, spec.objectKey + ".timestamp") : nil })
             ?? doc.member(mail, Key.timestamp).flatMap({ doc.kind($0) != .null ? ($0, "mail.timestamp") : nil }) {
-            guard let t = TimeField.parse(doc, rawTime, format: options.timeFormat, offset: options.timezoneOffset),
+            guard let t = TimeField.parse(doc, rawTime, format: options.timeFormat, zone: options.timezone),
                   Timestamp.isPlausible(t) else {
                 return .rejected(.badTimestamp, "timestamp \(EmailJSON.show(doc.value(rawTime))) is not a time between 1990 and 2100 (field \"\(timeField)\")")
             }

@@ -192,7 +192,7 @@ public struct SendGridEventReader: LogReader {
         guard let rawTime = time.find(in: doc, at: r) else {
             throw EmailRejection(.badTimestamp, "no timestamp (field \"\(path("time"))\")")
         }
-        guard let time = TimeField.parse(doc, rawTime, format: options.timeFormat, offset: options.timezoneOffset),
+        guard let time = TimeField.parse(doc, rawTime, format: options.timeFormat, zone: options.timezone),
               Timestamp.isPlausible(time) else {
             throw EmailRejection(.badTimestamp, "timestamp \(EmailJSON.show(doc.value(rawTime))) is not a time between 1990 and 2100 (field \"\(path("time"))\")")
         }

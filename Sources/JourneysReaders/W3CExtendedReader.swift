@@ -215,7 +215,7 @@ public struct W3CExtendedReader: LogReader {
             guard let tod = Self.timeOfDay(timeLocal) else {
                 return .rejected(.badTimestamp, "time-local \"\(String(decoding: timeLocal, as: UTF8.self))\" is not hh:mm:ss")
             }
-            record.time = d + tod - Int64(builder.options.timezoneOffset) * 1000
+            record.time = builder.options.timezone.utc(local: d + tod)
             return rest(line, stem: stem, query: query, uri: uri, status: status, taken: taken, agent: agent, cookie: cookie,
                         origin: origin, into: &out)
         }

@@ -1,7 +1,7 @@
 import JourneysCore
 import JourneysStages
 
-/// `daily.csv`: activity per UTC day and touchpoint channel (`web`, `email`, `chat`), sorted by
+/// `daily.csv`: activity per day (in the pipeline's `timezone`, UTC by default) and touchpoint channel (`web`, `email`, `chat`), sorted by
 /// date, then channel.
 ///
 /// `touchpoints` that day on that channel; `persons` with at least one of them; `sessions` that
@@ -13,7 +13,7 @@ public struct DailyReport: JourneyAggregate {
     public static let columns = ["date", "channel", "touchpoints", "persons", "sessions", "orders", "revenue"]
 
     public struct Row: Sendable, Equatable {
-        /// Days since 1970-01-01 (UTC).
+        /// Days since 1970-01-01 (the local date in the report's zone).
         public var day: Int64
         public var channel: Channel
         public var touchpoints = 0
@@ -28,7 +28,9 @@ public struct DailyReport: JourneyAggregate {
     private var by: [Key: Row] = [:]
     public var rows: [Row] { by.values.sorted { ($0.day, $0.channel.rawValue) < ($1.day, $1.channel.rawValue) } }
 
-    public init(config: JourneyConfig) {}
+    let zone: Zone
+
+    public init(config: JourneyConfig) { zone = config.zone }
 
     public mutating func add(_ j: Journey) {
         for a in j.activity { // one entry per (day, channel) of the journey
@@ -38,11 +40,12 @@ public struct DailyReport: JourneyAggregate {
         }
         for s in j.sessions {
             guard let c = j.touchpointChannel(of: s) else { continue }
-            by[Key(day: Fixed.dayNumber(s.start), channel: c), default: Row(day: Fixed.dayNumber(s.start), channel: c)].sessions += 1
+            let k = Key(day: zone.day(s.start), channel: c)
+            by[k, default: Row(day: k.day, channel: c)].sessions += 1
         }
         for o in j.orders {
             guard let c = o.channel else { continue } // the model always sets it
-            let k = Key(day: Fixed.dayNumber(o.time), channel: c)
+            let k = Key(day: zone.day(o.time), channel: c)
             by[k, default: Row(day: k.day, channel: c)].orders += 1
             by[k]!.revenue += o.cents
         }

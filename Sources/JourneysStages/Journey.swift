@@ -145,7 +145,8 @@ public struct Journey: Sendable {
     /// A journey without its touchpoint list, from the time and channel of each of its
     /// touchpoints in journey order (what `JourneyBuilder` uses, so no touchpoint is copied).
     init(personID: String, customerID: String?, times: [Int64], channels: [Channel],
-         sessions: [Session], stageTimes: [Int64?], orders: [Order], painPoints: [PainPoint], nps: Double?, csat: Double?) {
+         sessions: [Session], stageTimes: [Int64?], orders: [Order], painPoints: [PainPoint], nps: Double?, csat: Double?,
+         zone: Zone = .utc) {
         self.personID = personID
         self.customerID = customerID
         self.touchpoints = []
@@ -163,7 +164,7 @@ public struct Journey: Sendable {
             let t = times[i], c = channels[i]
             if first.map({ t < $0 }) ?? true { first = t }
             if last.map({ t > $0 }) ?? true { last = t }
-            let d = t >= 0 ? t / 86_400_000 : (t - 86_399_999) / 86_400_000
+            let d = zone.day(t)
             if let k = days.lastIndex(where: { $0.day == d && $0.channel == c }) {
                 days[k].touchpoints += 1
             } else {

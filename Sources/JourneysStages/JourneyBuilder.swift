@@ -314,8 +314,6 @@ struct Plan: Sendable {
         static let chatMessageAgent = code(.chatMessageAgent)
     }
 
-    static func day(_ ms: Int64) -> Int64 { ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000 }
-
     static func containsASCII(_ s: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
         let w = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
         guard s.count >= w.count else { return false }
@@ -367,7 +365,7 @@ struct Plan: Sendable {
                 let prev = tps[last].time
                 if time - prev > config.sessionTimeoutMs {
                     open = true
-                } else if config.breakAtMidnight, Self.day(time) != Self.day(prev) {
+                } else if config.breakAtMidnight, config.zone.day(time) != config.zone.day(prev) {
                     open = true
                 } else if config.breakOnCampaignChange, let key, webSeen, key != campaign {
                     open = true
@@ -513,6 +511,6 @@ struct Plan: Sendable {
             touchpointChannels.append(tps[i].touchpointChannel)
         }
         return Journey(personID: person.personID, customerID: person.customerID, times: times, channels: touchpointChannels, sessions: sessions,
-                       stageTimes: stageTimes, orders: orders, painPoints: pains, nps: nps, csat: csat)
+                       stageTimes: stageTimes, orders: orders, painPoints: pains, nps: nps, csat: csat, zone: config.zone)
     }
 }

@@ -17,8 +17,11 @@ public struct JourneyConfig: Sendable, Equatable {
     // MARK: Sessions
     /// Inactivity timeout: a gap longer than this starts a new session.
     public var sessionTimeoutMs: Int64 = 30 * 60 * 1000
-    /// Also start a new session at midnight UTC.
+    /// Also start a new session at midnight (in `zone`).
     public var breakAtMidnight = false
+    /// The report's zone: where days start and end (midnight breaks, each journey's days of
+    /// activity, `daily.csv`). The pipeline's `timezone:`.
+    public var zone = Zone.utc
     /// Also start a new session when a web touchpoint arrives with a different campaign (utm_source / utm_campaign / click id).
     public var breakOnCampaignChange = false
 

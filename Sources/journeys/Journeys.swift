@@ -45,7 +45,7 @@ struct ReadOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("nginx log_format string of the inputs read as nginx (--format nginx, or a pipeline source's); refused when none is.", valueName: "string"))
     var logFormat: String?
 
-    @Option(name: .long, help: ArgumentHelp("Fixed UTC offset for timestamps written without one (e.g. +02:00), in every input read (over a pipeline source's timezone).", valueName: "offset"))
+    @Option(name: .long, help: ArgumentHelp("Time zone of the reports' days (midnight breaks, daily.csv) and of timestamps written without an offset in every input read (over the pipeline's timezone and a source's): an IANA name such as Europe/Berlin (daylight saving included, from the system's tz database), a fixed offset such as +02:00, or UTC.", valueName: "zone"))
     var timezone: String?
 
     @Option(name: .long, help: ArgumentHelp("Worker threads (default: the number of cores). Output is the same for any count.", valueName: "n"))
@@ -75,8 +75,8 @@ struct ReadOptions: ParsableArguments {
             throw ValidationError("--max-line-length must be from 1 to \(LineChunker.maxLineLengthCap) (64 MiB)")
         }
         if let r = maxRejectRatio, !(r >= 0 && r <= 1) { throw ValidationError("--max-reject-ratio must be between 0 and 1") }
-        if let tz = timezone, TimezoneOffset.parse(tz) == nil {
-            throw ValidationError("--timezone must be a fixed offset such as +02:00, -0500 or UTC")
+        if let tz = timezone {
+            do throws(Zone.Unknown) { _ = try Zone.named(tz) } catch { throw ValidationError("--timezone: \(error)") }
         }
     }
 
@@ -95,7 +95,10 @@ struct ReadOptions: ParsableArguments {
         r.inputs = inputs
         r.format = format == "auto" ? nil : format
         r.logFormat = logFormat
-        r.timezoneOffset = timezone.flatMap(TimezoneOffset.parse)
+        if let tz = timezone.flatMap({ try? Zone.named($0) }) {
+            r.timezone = tz
+            r.pipeline.journey.zone = tz
+        }
         r.maxLineLength = maxLineLength
         r.pii = pii
         r.maxRejectRatio = maxRejectRatio

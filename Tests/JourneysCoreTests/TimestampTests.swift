@@ -36,7 +36,7 @@ import Testing
         #expect(parse("2024-02-29T23:59:59Z", { Timestamp.parseISO8601($0) }) == 1_709_251_199_000)
         #expect(parse("2023-02-29T23:59:59Z", { Timestamp.parseISO8601($0) }) == nil)
         // Without an offset the caller's fixed offset applies: 22:55:36 at +02:00.
-        #expect(parse("2026-10-10T22:55:36", { Timestamp.parseISO8601($0, defaultOffset: 7200) }) == 1_791_665_736_000)
+        #expect(parse("2026-10-10T22:55:36", { Timestamp.parseISO8601($0, zone: Zone(offset: 7200)) }) == 1_791_665_736_000)
         #expect(parse("2000-01-01", { Timestamp.parseISO8601($0) }) == 946_684_800_000)
         #expect(parse("2026-10-10T20:55:36Zjunk", { Timestamp.parseISO8601($0) }) == nil)
     }

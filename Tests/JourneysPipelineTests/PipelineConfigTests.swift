@@ -1,4 +1,5 @@
 import JourneysPipeline
+import JourneysCore
 import JourneysReaders
 import Testing
 
@@ -22,7 +23,7 @@ import Testing
         #expect(c.sources.count == 2)
         #expect(c.sources[0].path == "/etc/journeys/logs/access-*.log.gz") // relative to the pipeline file
         #expect(c.sources[0].format == "nginx")
-        #expect(c.sources[0].options.timezoneOffset == 7200)
+        #expect(c.sources[0].options.timezone == Zone(offset: 7200))
         #expect(c.sources[0].options.identity.visitorCookies == ["vid"])
         #expect(c.sources[0].options.identity.fallbackVisitor == false)
         #expect(c.sources[1].path == "-")
@@ -80,7 +81,8 @@ import Testing
     @Test func badValuesAreErrors() {
         let cases: [(String, String)] = [
             ("sources:\n  - path: a\n    format: nope\n", "sources[0].format"),
-            ("sources:\n  - path: a\n    timezone: Europe/Paris\n", "sources[0].timezone"),
+            ("sources:\n  - path: a\n    timezone: Europe/Atlantis\n", "sources[0].timezone"),
+            ("timezone: \"+25:00\"\n", "timezone"),
             ("sources:\n  - format: combined\n", "sources[0]"),
             ("identity:\n  fallback_visitor: maybe\n", "identity.fallback_visitor"),
             ("version: 2\n", "version"),
@@ -174,11 +176,11 @@ import Testing
     }
 
     @Test func timezoneOffsets() {
-        #expect(TimezoneOffset.parse("+02:00") == 7200)
-        #expect(TimezoneOffset.parse("-0530") == -19800)
-        #expect(TimezoneOffset.parse("+2") == 7200)
-        #expect(TimezoneOffset.parse("UTC") == 0)
-        #expect(TimezoneOffset.parse("Europe/Paris") == nil)
-        #expect(TimezoneOffset.parse("+25:00") == nil)
+        #expect(Zone.fixedOffset("+02:00") == 7200)
+        #expect(Zone.fixedOffset("-0530") == -19800)
+        #expect(Zone.fixedOffset("+2") == 7200)
+        #expect(Zone.fixedOffset("UTC") == 0)
+        #expect(Zone.fixedOffset("Europe/Paris") == nil)
+        #expect(Zone.fixedOffset("+25:00") == nil)
     }
 }

@@ -29,7 +29,8 @@ import Testing
     }
 
     /// `--timezone` is applied by `run` as by `events`, to named inputs and over a pipeline
-    /// source's own `timezone`: 01:30 at +02:00 is 23:30 UTC the day before.
+    /// source's own `timezone`: 01:30 at +02:00 is 23:30 UTC the day before. It is also the
+    /// report's zone, so daily.csv counts the chat on the local day, 2 March.
     @Test func timezoneAppliesInRunAsInEvents() throws {
         let dir = TempDir()
         let input = dir.write("chat.jsonl", Array(Self.naiveChat.utf8))
@@ -40,7 +41,7 @@ import Testing
             #expect(r.status == 0, "\(r.stderr)")
             // first_seen, last_seen, touchpoints of the one person.
             #expect(try text(out + "/journeys.csv").contains(",2026-03-01T23:30:00.000Z,2026-03-01T23:31:00.000Z,2,"), "\(source)")
-            #expect(try text(out + "/daily.csv").contains("\n2026-03-01,chat,2,1,"), "\(source)")
+            #expect(try text(out + "/daily.csv").contains("\n2026-03-02,chat,2,1,"), "\(source)")
             let ev = try journeys(["events", "--timezone", "+02:00"] + source)
             #expect(ev.status == 0, "\(ev.stderr)")
             #expect(times(ev.stdout) == ["2026-03-01T23:30:00.000Z", "2026-03-01T23:31:00.000Z"], "\(source)")

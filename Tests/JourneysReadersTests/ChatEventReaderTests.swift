@@ -246,7 +246,7 @@ import Testing
         #expect(try one(head + "1772409600.5}").touchpoints.map(\.time) == [1_772_409_600_500])
         // no offset in the text: the timezone option (+02:00) applies; 10:00 local = 08:00Z
         var options = ReaderOptions()
-        options.timezoneOffset = 7200
+        options.timezone = Zone(offset: 7200)
         #expect(try one(head + #""2026-03-02 10:00:00"}"#, options: options).touchpoints.map(\.time) == [1_772_409_600_000 + 8 * 3_600_000])
         // epoch_ms makes a small number milliseconds
         options = ReaderOptions()

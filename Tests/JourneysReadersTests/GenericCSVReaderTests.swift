@@ -15,7 +15,7 @@ import Testing
     private var orderOptions: ReaderOptions {
         var o = ReaderOptions()
         o.fields = Self.orderFields
-        o.timezoneOffset = 3600
+        o.timezone = Zone(offset: 3600)
         return o
     }
 

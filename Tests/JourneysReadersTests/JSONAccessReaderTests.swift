@@ -304,7 +304,7 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
     @Test func timezoneOffsetAppliesToTimesWithoutOne() throws {
         var o = ReaderOptions()
-        o.timezoneOffset = 3600
+        o.timezone = Zone(offset: 3600)
         let line = #"{"time":"2026-03-04T10:00:00","request_uri":"/","status":200,"remote_addr":"192.0.2.1"}"#
         let got = try read(bytes(line + "\n"), format: "json_access", options: o)
         #expect(got.touchpoints.first?.time == mar4 + hms(9, 0, 0))

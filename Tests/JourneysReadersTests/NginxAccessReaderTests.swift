@@ -572,7 +572,7 @@ struct NginxAccessReaderTests {
         #expect(o.touchpoints.first?.time == 1_791_623_643_000) // 09:14:03Z = 1,791,590,400 + 33,243 s
         #expect(o.touchpoints.first?.keys.visitor == fallbackKey(ip: "198.51.100.7", ua: ""))
         var opts = options(logFormat: #""$request" [$time_iso8601] $remote_addr"#)
-        opts.timezoneOffset = 7200
+        opts.timezone = Zone(offset: 7200)
         o = try read(Array(#""GET /x HTTP/1.1" [2026-10-10T09:14:03] 198.51.100.7"#.utf8), format: "nginx", options: opts)
         #expect(o.touchpoints.first?.time == 1_791_616_443_000) // 09:14:03 at +02:00 = 07:14:03Z
         // A paste in single quotes is unwrapped.

@@ -596,7 +596,7 @@ struct WebPresetTests {
         let o = try load("haproxy")
         #expect(rows(o) == ["1 2009-02-06T12:14:14.655Z /index.html - 200 -"])
         var plus1 = ReaderOptions()
-        plus1.timezoneOffset = 3600
+        plus1.timezone = Zone(offset: 3600)
         let berlin = try read(try fixture("web/presets/haproxy.log"), format: "haproxy", options: plus1)
         #expect(berlin.touchpoints.map(\.time) == [o.touchpoints[0].time - 3_600_000])
     }

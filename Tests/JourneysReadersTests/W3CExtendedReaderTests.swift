@@ -312,7 +312,7 @@ private func lines(_ text: String) -> [UInt8] { Array(text.utf8) }
         // time in the source's zone (+01:00: 10:00 local is 09:00 UTC), and a stem holding `#` and
         // `?`, which are path bytes there.
         var o = ReaderOptions()
-        o.timezoneOffset = 3600
+        o.timezone = Zone(offset: 3600)
         let text = "#Fields: date-local time-local c-ip cs-method cs-uri-stem cs-uri-query sc-status cs(User-Agent)\n"
             + #""2026-03-02" "10:00:00" "192.0.2.1" "GET" "/a b#c?d" "utm_source=x" "200" "\#(Self.firefox)""# + "\n"
         let got = try read(lines(text), format: "w3c", options: o)

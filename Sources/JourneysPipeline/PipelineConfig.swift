@@ -268,7 +268,10 @@ struct YAMLReader {
         }
         if let v = m["records"] { o.records = try string(v, "\(path).records") }
         if let v = m["unwrap"] { o.unwrap = try string(v, "\(path).unwrap") }
-        if let v = m["timezone"] { o.timezone = try self.zone(v, "\(path).timezone") }
+        if let v = m["timezone"] {
+            o.timezone = try self.zone(v, "\(path).timezone")
+            o.timezoneIsSources = true
+        }
         if let v = m["time_format"] {
             let tf = try string(v, "\(path).time_format")
             guard TimeField.formats.contains(tf) else {

@@ -146,7 +146,7 @@ public struct ReadFrontEnd: Sendable {
         func overridden(_ options: ReaderOptions) -> ReaderOptions {
             var o = options
             if let lf = request.logFormat { o.logFormat = lf }
-            if let tz = request.timezone { o.timezone = tz }
+            if let tz = request.timezone { o.timezone = tz; o.timezoneIsSources = true }
             return o
         }
         var plans: [InputPlan] = []

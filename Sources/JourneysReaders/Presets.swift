@@ -34,6 +34,9 @@ public struct Preset: Sendable {
     public var ignore: [String] = []
     public var constants: [String: String] = [:]
     public var values: [String: [String: String]] = [:]
+    /// The zone the provider writes offset-less times in (Brevo's `date` is Paris time); a
+    /// source's own `timezone` wins, the pipeline's does not.
+    public var timezone: String? = nil
     /// Auto-detection: a JSON line is this preset's when it contains every one of these strings
     /// of one group (as JSON strings, `"RecordType"`); a line of a log-format preset when it
     /// contains every one of a group (as text) and its log format reads it.
@@ -52,6 +55,7 @@ public struct Preset: Sendable {
         r.records = o.records ?? records
         r.unwrap = o.unwrap ?? unwrap
         r.values = values.merging(o.values) { preset, mine in preset.merging(mine) { _, m in m } }
+        if let timezone, !o.timezoneIsSources, let z = try? Zone.named(timezone) { r.timezone = z }
         return r
     }
 
@@ -90,6 +94,7 @@ public struct Preset: Sendable {
         if let unwrap { lines.append("unwrap: \(quoted(unwrap))") }
         if let records { lines.append("records: \(quoted(records))") }
         if !fields.isEmpty { lines.append("fields: \(map(fields))") }
+        if let timezone { lines.append("timezone: \(timezone)") }
         if !actions.isEmpty { lines.append("actions: \(map(actions))") }
         if !ignore.isEmpty { lines.append("ignore: [" + ignore.sorted().map(quoted).joined(separator: ", ") + "]") }
         if !constants.isEmpty { lines.append("constants: \(map(constants))") }
@@ -187,7 +192,8 @@ public enum Presets {
         name: "brevo", channel: .email,
         summary: "Brevo (Sendinblue) transactional webhooks",
         docs: "developers.brevo.com/docs/transactional-webhooks",
-        fields: ["time": "ts_epoch|ts_event", "email": "email", "action": "event", "url": "link", "text": "reason", "campaign": "tags.0"],
+        // ts_epoch and ts_event are UTC; `date` is in Paris time ("CET/CEST Timezone"), the last resort.
+        fields: ["time": "ts_epoch|ts_event|date", "email": "email", "action": "event", "url": "link", "text": "reason", "campaign": "tags.0"],
         actions: [
             "request": "email_processed", "delivered": "email_delivered", "deferred": "email_deferred",
             "blocked": "email_dropped", "invalid_email": "email_dropped", "error": "email_dropped",
@@ -197,6 +203,7 @@ public enum Presets {
             "click": "email_click", "spam": "email_complaint", "complaint": "email_complaint",
             "unsubscribe": "email_unsubscribe", "unsubscribed": "email_unsubscribe",
         ],
+        timezone: "Europe/Paris",
         detect: [["event", "email", "ts_epoch"], ["event", "email", "ts_event"], ["event", "email", "message-id", "proxy_open"]])
 
     /// Mailjet event API: one event, or an array of them when "group events" is on.

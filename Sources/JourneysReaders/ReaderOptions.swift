@@ -174,6 +174,8 @@ public struct ReaderOptions: Sendable, Equatable {
     /// The zone of timestamps written without an offset (a fixed offset, or a named zone with
     /// its daylight-saving rules).
     public var timezone: Zone = .utc
+    /// The source (or `--timezone`) named `timezone` itself: a preset's zone does not replace it.
+    public var timezoneIsSources = false
     /// How the generic readers read their `time` field: `auto`, `iso8601`, `epoch_s`, `epoch_ms`, `common_log`.
     public var timeFormat: String = "auto"
     /// Channel for generic readers (`web`, `email`, `chat`).

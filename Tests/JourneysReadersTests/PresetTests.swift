@@ -89,7 +89,7 @@ struct PresetTests {
         #expect(o.rejects.isEmpty)
     }
 
-    @Test("Brevo: ts_epoch in ms or s, hard and soft bounces, proxy opens are machine opens; a record with only `date` is rejected")
+    @Test("Brevo: ts_epoch in ms or s, hard and soft bounces, proxy opens are machine opens; a record with only `date` is read in Paris time")
     func brevo() throws {
         let o = try load("brevo.ndjson", "brevo")
         #expect(rows(o) == [
@@ -102,13 +102,22 @@ struct PresetTests {
             "7 2018-03-06T19:10:23.000Z email_bounce recipient@no-mx.example.com  soft",
             "8 2018-03-06T19:10:23.000Z email_open recipient@example.com",
             "9 2018-03-06T19:10:23.000Z email_open recipient@example.com",
+            // Only `date`, "2020-10-09 00:00:00" in Paris time: CEST (UTC+2) on that day.
+            "10 2020-10-08T22:00:00.000Z email_machine_open example@example.com",
             "11 2018-03-06T19:10:23.000Z email_click recipient@example.com /click/me",
             "12 2018-03-06T19:10:23.000Z email_complaint recipient@example.com",
             "13 2018-03-06T19:10:23.000Z email_unsubscribe recipient@example.com",
             "14 2020-11-09T14:53:43.000Z email_dropped example@example.com",
         ])
-        // Row 10 (proxy_open) has only `date`, in Paris time: not read with a fixed offset.
-        #expect(o.rejects.map { "\($0.origin.line):\($0.reason.rawValue)" } == ["10:bad_timestamp"])
+        #expect(o.rejects.isEmpty)
+        // A source's own timezone wins over the preset's Paris time; the pipeline's does not.
+        var utc = ReaderOptions()
+        utc.timezone = Zone(offset: 0)
+        utc.timezoneIsSources = true
+        #expect(Presets.all.first { $0.name == "brevo" }!.options(under: utc).timezone == Zone(offset: 0))
+        var pipelineWide = ReaderOptions()
+        pipelineWide.timezone = Zone(offset: 3600)
+        #expect(Presets.all.first { $0.name == "brevo" }!.options(under: pipelineWide).timezone == (try Zone.named("Europe/Paris")))
         // The same record with an epoch time is a machine open.
         let proxy = try read(Array(#"{"event":"proxy_open","email":"a@example.com","ts_epoch":1604933654000}"#.utf8) + [10], format: "brevo")
         #expect(proxy.touchpoints.map(\.action) == [.emailMachineOpen])

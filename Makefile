@@ -19,7 +19,7 @@ MICROBENCH_BUILD_DIR ?= .build
 STATIC_BUILD_DIR ?= .build-static
 STATIC_BIN := $(STATIC_BUILD_DIR)/release/journeys
 
-.PHONY: build test demo bench microbench golden check-spreadsheet check-hostile fuzz test-asan test-tsan static man install uninstall deb check-install clean help
+.PHONY: build test demo bench microbench golden check-spreadsheet check-hostile fuzz test-asan test-tsan static man install uninstall deb check-install check-deb clean help
 
 build: ## Build the journeys binary (release).
 	$(SWIFT) build -c $(CONFIG) --product journeys
@@ -39,7 +39,7 @@ demo: build ## Run the shop pipeline over the bundled demo logs (fixtures/demo/)
 golden: build ## Regenerate the expected outputs of every shipped pipeline (review the diff before committing).
 	rm -rf fixtures/expected
 	for p in pipelines/*.yaml; do n=$$(basename $$p .yaml); [ $$n = default ] && continue; \
-	  JOURNEYS_PII_KEY=$(TEST_PII_KEY) $(BIN) run --quiet --threads 1 --pipeline $$p --out fixtures/expected/$$n || exit 1; \
+	  SOURCE_DATE_EPOCH=0 JOURNEYS_PII_KEY=$(TEST_PII_KEY) $(BIN) run --quiet --threads 1 --pipeline $$p --out fixtures/expected/$$n || exit 1; \
 	  rm -f fixtures/expected/$$n/.journeys.lock; \
 	  sed -i 's/"elapsed_seconds": [0-9.]*/"elapsed_seconds": 0/' fixtures/expected/$$n/summary.json; done
 	git --no-pager diff --stat -- fixtures/expected || true
@@ -106,6 +106,9 @@ uninstall: ## Remove what make install put in $(DESTDIR)$(PREFIX).
 
 deb: static man ## Build $(STATIC_BUILD_DIR)/journeys_VERSION_ARCH.deb with dpkg-deb (the static binary under /usr, its manual page and completions); install it with apt install ./journeys_*.deb.
 	bash Tests/tools/make-deb.sh $(STATIC_BUILD_DIR)
+
+check-deb: deb ## Install the .deb on a clean Debian bookworm made with debootstrap (DEBROOT= reuses one), run it there without Swift, and remove it (needs root).
+	bash Tests/tools/check-deb.sh $$(ls -t $(STATIC_BUILD_DIR)/journeys_*.deb | head -1)
 
 check-install: static ## Check make install: the binary links no libswift*, libFoundation* or libdispatch* and runs from another folder with an empty environment; man page, completions; uninstall removes it all.
 	bash Tests/tools/check-install.sh $(STATIC_BIN)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import JourneysCore
 import JourneysIO
@@ -47,6 +48,9 @@ public struct PipelineConfig: Sendable {
     public var state = StateSettings()
     /// The file it came from (for messages), or `<default>`.
     public var file = "<default>"
+    /// The SHA-256 of the file's bytes, in hex (nil for the embedded default): `summary.json`
+    /// names the pipeline that made it.
+    public var sha256: String?
 
     public init() {}
 
@@ -71,7 +75,9 @@ public struct PipelineConfig: Sendable {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw PipelineError(file: file, line: nil, path: "", message: "cannot read the pipeline file: it is not UTF-8")
         }
-        return try parse(text, file: file)
+        var c = try parse(text, file: file)
+        c.sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        return c
     }
 
     public static func parse(_ text: String, file: String) throws(PipelineError) -> PipelineConfig {

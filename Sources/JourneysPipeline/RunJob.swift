@@ -17,6 +17,10 @@ public struct RunRequest: Sendable {
     public var memoryLimit = RunJob.defaultMemoryLimit
     /// `--state DIR` / the pipeline's `state:`: what earlier nights read (see `StateFile`).
     public var state = StateSettings()
+    /// `--since` / `--until`: the first and last day (`YYYY-MM-DD`, in the pipeline's zone) the
+    /// reports cover.
+    public var since: String?
+    public var until: String?
     /// Called now and then (on the calling thread) with lines and touchpoints read so far.
     public var progress: (@Sendable (Int64, Int64) -> Void)?
 
@@ -211,17 +215,24 @@ public enum RunJob {
         // is written beside the old one, to be renamed into place before the reports are.
         var discard = TouchpointStore.Discard(fromMember: discardFrom)
         var inputNames = names
+        var stateStatistics: StateStatistics?
         if let s = state {
             do {
                 let updated = try s.update(store: store, summaries: summaries, retentionDays: req.state.retentionDays,
                                            discard: &discard)
                 inputNames += updated.storedNames
                 notes += updated.notes
+                stateStatistics = updated.statistics
             } catch {
                 s.directory.discard()
                 return fail(error is StateError ? .dataError : .writing(error), ["error: state \(s.path): \(error); nothing was published, the previous outputs in \(req.outDir) and the state are unchanged"])
             }
         }
+
+        // The reports' window (the state, written above, keeps what is outside it).
+        let zone = req.pipeline.journey.zone
+        if let d = req.since.flatMap(Self.dayNumber) { discard.windowFrom = zone.utc(local: d * 86_400_000) }
+        if let d = req.until.flatMap(Self.dayNumber) { discard.windowTo = zone.utc(local: (d + 1) * 86_400_000) }
 
         // Stitch, drop repeats (the same record read twice — a file named twice, overlapping
         // rotations — counts once) and build the journeys, partition by partition; each
@@ -239,6 +250,15 @@ public enum RunJob {
                               into: directory) { add in
                 built = try store.build(inputNames: inputNames, config: req.pipeline.journey, threads: req.threads, discard: discard,
                                         emit: add)
+                stats.version = JourneysVersion.string
+                stats.generatedAt = Self.now()
+                stats.pipeline = req.pipeline.file
+                stats.pipelineSHA256 = req.pipeline.sha256
+                stats.timezone = zone.name
+                stats.since = req.since
+                stats.until = req.until
+                stats.outsideWindow = built.outsideWindow
+                stats.state = stateStatistics
                 builtDone = Date()
                 builtRSS = MemoryUse.current()
                 for i in summaries.indices {
@@ -325,6 +345,10 @@ public enum RunJob {
             if store.isSpilled {
                 report.messages.append("note: \(store.storedBytes / 1_000_000) MB of touchpoints were over half the memory limit (\(req.memoryLimit / 1_048_576) MiB) and went to temporary files; journeys were built in \(built.partitions) partitions")
             }
+            if built.outsideWindow > 0 {
+                let window = [req.since.map { "--since \($0)" }, req.until.map { "--until \($0)" }].compactMap { $0 }.joined(separator: " ")
+                report.messages.append("note: \(built.outsideWindow) touchpoints outside \(window) (days in \(zone.name)) were left out of the reports")
+            }
             if !built.blockedKeys.isEmpty {
                 report.messages.append("note: \(built.mergesBlocked) merges blocked: keys linked to more than \(req.pipeline.journey.mergeLimit) others of one kind (\(built.blockedKeys.prefix(5).joined(separator: ", "))\(built.blockedKeys.count > 5 ? ", …" : ""))")
             }
@@ -337,6 +361,23 @@ public enum RunJob {
                 : partial ? "" : "; the previous outputs in \(req.outDir) are unchanged"
             return RunReport(status: .writing(error), messages: notes + ["error: \(error)\(tail)"], inputs: summaries, statistics: stats, published: [])
         }
+    }
+}
+
+extension RunJob {
+    /// Days since 1970-01-01 of a `YYYY-MM-DD` date, nil when it is not one.
+    public static func dayNumber(_ text: String) -> Int64? {
+        let p = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard text.utf8.count == 10, p.count == 3, let y = Int(p[0]), let m = Int(p[1]), let d = Int(p[2]),
+              p[0].count == 4, (1...12).contains(m), d >= 1, d <= Timestamp.daysInMonth(y, m) else { return nil }
+        return Timestamp.daysFromCivil(year: y, month: m, day: d)
+    }
+
+    /// Now, in UTC ms: `SOURCE_DATE_EPOCH` (seconds) when set, as reproducible builds do, so that
+    /// outputs made again can be compared byte for byte.
+    static func now() -> Int64 {
+        if let s = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], let v = Int64(s) { return v * 1000 }
+        return Int64((Date().timeIntervalSince1970 * 1000).rounded())
     }
 }
 

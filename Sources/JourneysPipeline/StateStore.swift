@@ -491,6 +491,8 @@ final class OpenState {
         /// The names of the state's inputs, which are the run's inputs after its own.
         var storedNames: [String]
         var notes: [String]
+        /// For `summary.json`.
+        var statistics: StateStatistics
     }
 
     /// Adds the state's touchpoints to `store` (the run's are in it already), drops those older
@@ -546,7 +548,8 @@ final class OpenState {
         }
         let kept = h.keptFrom.map { ", kept from \(Timestamp.iso($0))" } ?? ""
         notes.append("note: state \(dir): run \(run); \(stored) touchpoints of \(old.count) input\(old.count == 1 ? "" : "s") from earlier runs joined this run's\(dropped > 0 ? ", \(dropped) older than \(retentionDays) days dropped" : "")\(kept)")
-        return Update(storedNames: old.map(\.name), notes: notes)
+        return Update(storedNames: old.map(\.name), notes: notes,
+                      statistics: StateStatistics(dir: dir, run: run, earlierTouchpoints: stored, inputsReadBefore: known.count, keptFrom: h.keptFrom))
     }
 }
 

@@ -180,6 +180,8 @@ final class TouchpointStore {
         /// Lines whose every touchpoint repeated an earlier one, per input.
         var duplicateLines: [Int64]
         var duplicates: Int64 = 0
+        /// Touchpoints left out as outside `--since` / `--until`.
+        var outsideWindow: Int64 = 0
         var partitions = 1
         /// Seconds spent decoding records (and dropping repeats), and building journeys from them.
         var decodeSeconds = 0.0
@@ -193,9 +195,15 @@ final class TouchpointStore {
         var fromMember: [Int32: Int] = [:]
         /// Touchpoints before this time (UTC ms): older than the state's retention.
         var before = Int64.min
+        /// `--since` / `--until`: the reports' window, [from, to) in UTC ms (the state keeps what
+        /// is outside it).
+        var windowFrom = Int64.min
+        var windowTo = Int64.max
+
+        func outsideWindow(_ time: Int64) -> Bool { time < windowFrom || time >= windowTo }
 
         func drops(_ h: TouchpointRecord.Header, time: Int64) -> Bool {
-            if time < before { return true }
+            if time < before || outsideWindow(time) { return true }
             guard let m = fromMember[h.origin.input] else { return false }
             return h.member >= m
         }
@@ -205,7 +213,7 @@ final class TouchpointStore {
     /// (nothing keeps them), leaving out what `discard` drops.
     func build(inputNames: [String], config: JourneyConfig, threads: Int, discard: Discard,
                emit: ([Journey]) throws -> Void) throws -> Built {
-        if !discard.fromMember.isEmpty || discard.before > firstTime {
+        if !discard.fromMember.isEmpty || discard.before > firstTime || discard.windowFrom > firstTime || discard.windowTo <= lastTime {
             // Links seen only on discarded touchpoints must not join persons.
             graph.removeLinks()
             try store.forEachRecord { b in
@@ -300,6 +308,7 @@ final class TouchpointStore {
             }
         }
         built.duplicates = decoder.duplicates
+        built.outsideWindow = decoder.outsideWindow
         built.touchpoints = decoder.touchpoints
         built.decodeSeconds = decoder.seconds
         for (line, n) in decoder.repeatedLines where n.dropped >= n.of { built.duplicateLines[Int(line.input)] += 1 }
@@ -340,6 +349,7 @@ final class PartitionDecoder {
     let discard: TouchpointStore.Discard
     private(set) var touchpoints: [Int64]
     private(set) var duplicates: Int64 = 0
+    private(set) var outsideWindow: Int64 = 0
     /// Lines some of whose touchpoints were dropped as repeats: (dropped, of how many).
     private(set) var repeatedLines: [Origin: (dropped: Int, of: Int)] = [:]
     private(set) var seconds = 0.0
@@ -380,7 +390,10 @@ final class PartitionDecoder {
             var r = TouchpointRecord.Reader(b)
             let h = r.header()
             let (row, rest) = r.body(origin: h.origin)
-            if discard.drops(h, time: row.time) { return }
+            if discard.drops(h, time: row.time) {
+                if row.time >= discard.before, discard.outsideWindow(row.time) { outsideWindow += 1 }
+                return
+            }
             let fingerprint = Duplicates.fingerprint(row, h.slots, rest: rest)
             var mask = index.count - 1
             var at = Int(truncatingIfNeeded: fingerprint) & mask

@@ -29,8 +29,39 @@ public struct RunStatistics: Sendable, Equatable {
     public var duplicates: Int64 = 0
     /// Per input: where each line went.
     public var inputsDetail: [InputDetail] = []
+    /// What made these outputs: the journeys version, when (UTC ms; `SOURCE_DATE_EPOCH` when
+    /// set), the pipeline file and the SHA-256 of its bytes (nil for the embedded default).
+    public var version = ""
+    public var generatedAt: Int64 = 0
+    public var pipeline = "<default>"
+    public var pipelineSHA256: String?
+    /// The report's zone, and `--since` / `--until` (dates in it) when given.
+    public var timezone = "UTC"
+    public var since: String?
+    public var until: String?
+    /// Touchpoints left out as outside `--since` / `--until`.
+    public var outsideWindow: Int64 = 0
+    /// With `--state`: the folder, this run's number, the touchpoints of earlier runs joined,
+    /// the inputs recognised as read before, and the retention's cut (UTC ms).
+    public var state: StateStatistics?
 
     public init() {}
+}
+
+/// `summary.json`'s `run.state`.
+public struct StateStatistics: Sendable, Equatable {
+    public var dir: String
+    public var run: Int
+    public var earlierTouchpoints: Int64
+    public var inputsReadBefore: Int
+    public var keptFrom: Int64?
+    public init(dir: String, run: Int, earlierTouchpoints: Int64, inputsReadBefore: Int, keptFrom: Int64?) {
+        self.dir = dir
+        self.run = run
+        self.earlierTouchpoints = earlierTouchpoints
+        self.inputsReadBefore = inputsReadBefore
+        self.keptFrom = keptFrom
+    }
 }
 
 /// Where one input's lines went: `lines == touchpoints + skipped + duplicates + rejected`, where
@@ -74,7 +105,11 @@ public struct InputDetail: Sendable, Equatable {
 ///              "nps": …, "first_seen": "…", "last_seen": "…"},
 ///   "funnel": [{"stage": …, "persons": …, "pct_of_start": …, "pct_of_previous": …,
 ///               "median_hours_from_previous": …}, …],
-///   "run": {"inputs": …, "damaged_inputs": …, "bytes": …, "lines": …, "touchpoints": …,
+///   "run": {"journeys_version": …, "generated_at": …, "pipeline": …, "pipeline_sha256": …,
+///           "timezone": …, "since": …, "until": …, "outside_window": …,
+///           "state": {"dir": …, "run": …, "earlier_touchpoints": …, "inputs_read_before": …,
+///                     "kept_from": …} or null,
+///           "inputs": …, "damaged_inputs": …, "bytes": …, "lines": …, "touchpoints": …,
 ///           "skipped": {reason: count}, "rejects": {reason: count},
 ///           "rejected_events": {reason: count}, "ignored_events": …, "persons": …,
 ///           "merges_blocked": …, "elapsed_seconds": …, "duplicates": …,
@@ -176,6 +211,15 @@ public struct SummaryReport: JourneyAggregate {
             ])),
             ("funnel", .array((0..<funnelTable.count).map { JSONWriter.object(funnelTable, row: $0) })),
             ("run", .object([
+                ("journeys_version", .string(s.version)), ("generated_at", cell(.timestamp(s.generatedAt))),
+                ("pipeline", .string(s.pipeline)), ("pipeline_sha256", s.pipelineSHA256.map { .string($0) } ?? .raw("null")),
+                ("timezone", .string(s.timezone)),
+                ("since", s.since.map { .string($0) } ?? .raw("null")), ("until", s.until.map { .string($0) } ?? .raw("null")),
+                ("outside_window", .int(Int(s.outsideWindow))),
+                ("state", s.state.map { st in
+                    .object([("dir", .string(st.dir)), ("run", .int(st.run)), ("earlier_touchpoints", .int(Int(st.earlierTouchpoints))),
+                             ("inputs_read_before", .int(st.inputsReadBefore)), ("kept_from", cell(.timestamp(st.keptFrom)))])
+                } ?? .raw("null")),
                 ("inputs", .int(s.inputs)), ("damaged_inputs", .int(s.damagedInputs)), ("bytes", .int(s.bytes)),
                 ("lines", .int(s.lines)), ("touchpoints", .int(s.touchpoints)), ("skipped", counts(s.skipped)),
                 ("rejects", counts(s.rejects)), ("rejected_events", counts(s.rejectedEvents)), ("ignored_events", .int(Int(s.ignoredEvents))), ("persons", .int(s.persons)), ("merges_blocked", .int(s.mergesBlocked)),

@@ -57,6 +57,21 @@ struct RunCommand: ParsableCommand {
         """, valueName: "dir"))
     var state: String?
 
+    @Option(name: .long, help: ArgumentHelp("The first day the reports cover (YYYY-MM-DD, a day of the pipeline's timezone); touchpoints before it are left out of them (the state keeps them).", valueName: "date"))
+    var since: String?
+
+    @Option(name: .long, help: ArgumentHelp("The last day the reports cover (YYYY-MM-DD, included, a day of the pipeline's timezone).", valueName: "date"))
+    var until: String?
+
+    func validate() throws {
+        for (name, value) in [("--since", since), ("--until", until)] {
+            if let v = value, RunJob.dayNumber(v) == nil { throw ValidationError("\(name): \"\(v)\" is not a date such as 2026-10-01") }
+        }
+        if let a = since.flatMap(RunJob.dayNumber), let b = until.flatMap(RunJob.dayNumber), a > b {
+            throw ValidationError("--since \(since!) is after --until \(until!)")
+        }
+    }
+
     @Option(name: .long, help: ArgumentHelp("""
         Memory for touchpoints, identity keys and persons, e.g. 512M or 4G (K, M, G, T are powers of 1024), \
         plus a fixed overhead of some 30-40 MB. Beyond half of it, touchpoints and the keys' text go to \
@@ -83,6 +98,8 @@ struct RunCommand: ParsableCommand {
         if let m = memoryLimit { req.memoryLimit = m }
         req.state = req.pipeline.state
         if let state { req.state.dir = state }
+        req.since = since
+        req.until = until
         Interrupts.removeTempsOnSignal(outDir: req.outDir)
         let interactive = isatty(2) == 1 && !quiet
         if interactive {

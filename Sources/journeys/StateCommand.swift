@@ -55,9 +55,8 @@ struct StateCommand: ParsableCommand {
         @Flag(name: .long, help: "When a run holds the folder's lock, wait for it instead of failing with 75.")
         var wait = false
         func run() throws {
-            let parts = before.split(separator: "-").compactMap { Int($0) }
-            guard parts.count == 3, before.count == 10 else { throw ValidationError("--before: \"\(before)\" is not a date such as 2026-01-31") }
-            let cutoff = Timestamp.daysFromCivil(year: parts[0], month: parts[1], day: parts[2]) * 86_400_000
+            guard let day = RunJob.dayNumber(before) else { throw ValidationError("--before: \"\(before)\" is not a date such as 2026-01-31") }
+            let cutoff = day * 86_400_000
             try StateCommand.answer {
                 try StandardOutput.write(try StateMaintenance.prune(dir: folder.dir, before: cutoff, wait: wait) + "\n")
             }

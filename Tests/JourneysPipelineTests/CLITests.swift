@@ -50,6 +50,7 @@ func journeys(_ args: [String], stdin: [UInt8] = [], piiKey: String? = testPIIKe
     }
     var env = ProcessInfo.processInfo.environment
     env["JOURNEYS_PII_KEY"] = piiKey
+    env["SOURCE_DATE_EPOCH"] = "0" // summary.json's generated_at, as the golden outputs have it
     env.merge(environment) { $1 }
     p.environment = env
     p.currentDirectoryURL = repo

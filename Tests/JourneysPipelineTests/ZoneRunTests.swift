@@ -22,15 +22,39 @@ import Testing
         }.joined().utf8)
     }
 
-    func daily(_ pipeline: String) throws -> [String] {
+    func daily(_ pipeline: String, _ options: [String] = [], summary: ((String) -> Void)? = nil) throws -> [String] {
         let d = TempDir()
         let input = d.write("access.log", log())
         let p = d.write("p.yaml", Array(pipeline.utf8))
         let out = d.url.appendingPathComponent("o").path
-        let r = try journeys(["run", "--pipeline", p, "--format", "combined", "--out", out, input])
+        let r = try journeys(["run", "--pipeline", p, "--format", "combined", "--out", out] + options + [input])
         #expect(r.status == 0, "\(r.stderr)")
+        summary?(try String(contentsOfFile: out + "/summary.json", encoding: .utf8))
         let text = try String(contentsOfFile: out + "/daily.csv", encoding: .utf8)
         return text.replacingOccurrences(of: "\u{FEFF}", with: "").components(separatedBy: "\r\n").filter { !$0.isEmpty }
+    }
+
+    /// `--since` / `--until` are Berlin days: from 29 March 00:00 CET (23:00Z on the 28th) to the
+    /// end of 25 October (23:00Z, CET); the visits on 28 March and 26 October are left out, and
+    /// summary.json says so, with the zone, the version and the pipeline's SHA-256.
+    @Test func sinceAndUntilAreDaysOfTheZone() throws {
+        let pipeline = "timezone: Europe/Berlin\n"
+        var summary = ""
+        #expect(try daily(pipeline, ["--since", "2026-03-29", "--until", "2026-10-25"], summary: { summary = $0 }) == [
+            "date,channel,touchpoints,persons,sessions,orders,revenue",
+            "2026-03-29,web,2,2,2,0,0.00",
+            "2026-03-30,web,1,1,1,0,0.00",
+            "2026-10-25,web,2,2,2,0,0.00",
+        ])
+        #expect(summary.contains("\"since\": \"2026-03-29\",\n    \"until\": \"2026-10-25\",\n    \"outside_window\": 2,"))
+        #expect(summary.contains("\"timezone\": \"Europe/Berlin\","))
+        #expect(summary.contains("\"journeys_version\": \"\(JourneysVersion.string)\","))
+        #expect(summary.contains("\"generated_at\": \"1970-01-01T00:00:00.000Z\",")) // SOURCE_DATE_EPOCH=0
+        // SHA-256 of the 24 bytes "timezone: Europe/Berlin\n", as sha256sum prints it.
+        #expect(summary.contains("\"pipeline_sha256\": \"68de1577ebdcc3ed97d2a7be68a2fd36cfac86272e817a7497c452eb6c6db572\","))
+        let bad = try journeys(["run", "--since", "2026-10-26", "--until", "2026-10-25", "fixtures/web/access.log"])
+        #expect(bad.status == 64)
+        #expect(try journeys(["run", "--since", "2026-02-30", "fixtures/web/access.log"]).status == 64)
     }
 
     @Test func dailyCSVHasBerlinDays() throws {

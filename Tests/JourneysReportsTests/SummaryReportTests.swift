@@ -25,6 +25,14 @@ import JourneysStages
         stats.mergesBlocked = 1
         stats.elapsedSeconds = 0.25
         stats.duplicates = 2
+        stats.version = "9.9.9"
+        stats.generatedAt = 1_791_590_400_000 // 2026-10-10T00:00:00Z
+        stats.pipeline = "pipelines/shop.yaml"
+        stats.pipelineSHA256 = "ab12"
+        stats.timezone = "Europe/Berlin"
+        stats.since = "2026-10-01"
+        stats.outsideWindow = 5
+        stats.state = StateStatistics(dir: "/var/lib/journeys", run: 3, earlierTouchpoints: 40, inputsReadBefore: 2, keptFrom: nil)
         // 100 lines = 1 touchpoint line + 90 skipped + 2 duplicates + 7 rejected.
         var detail = InputDetail(name: "a.log", format: "combined")
         detail.formatDetected = true
@@ -55,6 +63,15 @@ import JourneysStages
             {"stage": "advocacy", "persons": 0, "pct_of_start": 0.0000, "pct_of_previous": null, "median_hours_from_previous": null}
           ],
           "run": {
+            "journeys_version": "9.9.9",
+            "generated_at": "2026-10-10T00:00:00.000Z",
+            "pipeline": "pipelines/shop.yaml",
+            "pipeline_sha256": "ab12",
+            "timezone": "Europe/Berlin",
+            "since": "2026-10-01",
+            "until": null,
+            "outside_window": 5,
+            "state": {"dir": "/var/lib/journeys", "run": 3, "earlier_touchpoints": 40, "inputs_read_before": 2, "kept_from": null},
             "inputs": 3,
             "damaged_inputs": 0,
             "bytes": 1234,

@@ -288,7 +288,7 @@ if [ "$MEMLIMIT" = 1 ]; then
     same=no
     if [ -d "$OUT/memlimit-out" ] && [ -d "$OUT/memlimit-ref-out" ] \
         && diff -r -x summary.json -x .journeys.lock "$OUT/memlimit-out" "$OUT/memlimit-ref-out" > "$OUT/memlimit.diff" \
-        && diff <(sed '/elapsed_seconds/d' "$OUT/memlimit-out/summary.json") <(sed '/elapsed_seconds/d' "$OUT/memlimit-ref-out/summary.json") >> "$OUT/memlimit.diff"; then
+        && diff <(sed '/elapsed_seconds/d; /generated_at/d' "$OUT/memlimit-out/summary.json") <(sed '/elapsed_seconds/d; /generated_at/d' "$OUT/memlimit-ref-out/summary.json") >> "$OUT/memlimit.diff"; then
         same=yes
     fi
     # bytes lines limit-wall limit-peak-KB ref-wall ref-peak-KB same

@@ -123,6 +123,29 @@ private func lines(_ range: Range<Int>, tag: String = "a") -> [UInt8] {
         #expect(try Data(contentsOf: d.url.appendingPathComponent("n/journeys.csv")) == journeysCSV)
     }
 
+    /// An empty standard input (a failed zcat) with a state: nothing is published, the state is
+    /// left as it was (65); standard input that holds a night is read as any file would be.
+    @Test func anEmptyStdinChangesNothing() throws {
+        let d = TempDir()
+        let state = d.url.appendingPathComponent("state")
+        let out = d.url.appendingPathComponent("o").path
+        #expect(try journeys(["run", "--format", "combined", "--out", out, "--state", state.path, "-"], stdin: web(1)).status == 0)
+        let reports = try Data(contentsOf: URL(fileURLWithPath: out + "/journeys.csv"))
+        let stateBytes = try Data(contentsOf: state.appendingPathComponent("journeys.state"))
+        let empty = try journeys(["run", "--format", "combined", "--out", out, "--state", state.path, "-"], stdin: [])
+        #expect(empty.status == 65)
+        #expect(empty.stderr.contains("no line was read"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/journeys.csv")) == reports)
+        #expect(try Data(contentsOf: state.appendingPathComponent("journeys.state")) == stateBytes)
+        // The same night on stdin again: recognised, nothing new, the same reports (exit 0).
+        let again = try journeys(["run", "--format", "combined", "--out", out, "--state", state.path, "-"], stdin: web(1))
+        #expect(again.status == 0)
+        #expect(again.stderr.contains("1 input was read before"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/journeys.csv")) == reports)
+        // No copy of standard input is left in the state folder.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: state.path).sorted() == [".journeys.lock", "journeys.state"])
+    }
+
     @Test func aStateMadeWithAnotherKeyIsRefused() throws {
         let d = TempDir()
         let a = d.write("access-1.log", web(1))

@@ -153,6 +153,17 @@ public enum RunJob {
         // Read everything into the touchpoint store; rejects stream into rejects.ndjson (mode
         // 0600: raw lines may hold personal data).
         let store = TouchpointStore(config: req.pipeline.journey, directory: directory.path, memoryLimit: req.memoryLimit)
+        // The state's touchpoints first, in the ids they were stored with (its inputs are the
+        // run's first; those read now come after them, from `base`).
+        if let s = state {
+            do { try s.load(into: store, retentionDays: req.state.retentionDays) } catch {
+                directory.discard()
+                let status: ExitStatus = error is StateError ? .dataError : .writing(error)
+                return RunReport(status: status, messages: notes + ["error: state \(error); nothing was read or published, the previous outputs in \(req.outDir) and the state are unchanged"],
+                                 inputs: [], statistics: RunStatistics(), published: [])
+            }
+        }
+        let base = store.inputBase
         var summaries: [InputSummary] = []
         var linesSoFar: Int64 = 0
         var lastProgress = Date()
@@ -179,7 +190,7 @@ public enum RunJob {
                     // the file so far. They give way to one entry for all its lines (see `takeBack`).
                     guard member.input == Int32(i), let taken = Self.takeBack(member, of: s) else { return }
                     s = taken
-                    discardFrom[member.input] = member.member
+                    discardFrom[base + member.input] = member.member
                     try file.truncate(to: member.rejectsStart)
                     var o: [UInt8] = []
                     RejectsFormat.appendDamage(input: s.name, firstLine: s.lines - member.counts.lines + 1, lines: member.counts.lines,
@@ -216,11 +227,11 @@ public enum RunJob {
         var discard = TouchpointStore.Discard(fromMember: discardFrom)
         var inputNames = names
         var stateStatistics: StateStatistics?
+        if let s = state { inputNames = s.header.inputs.map(\.name) + names }
         if let s = state {
             do {
                 let updated = try s.update(store: store, summaries: summaries, retentionDays: req.state.retentionDays,
                                            discard: &discard)
-                inputNames += updated.storedNames
                 notes += updated.notes
                 stateStatistics = updated.statistics
             } catch {
@@ -262,9 +273,9 @@ public enum RunJob {
                 builtDone = Date()
                 builtRSS = MemoryUse.current()
                 for i in summaries.indices {
-                    summaries[i].touchpoints = built.touchpoints[i]
-                    summaries[i].duplicates = built.duplicateLines[i]
-                    summaries[i].touchpointLines -= built.duplicateLines[i]
+                    summaries[i].touchpoints = built.touchpoints[Int(base) + i]
+                    summaries[i].duplicates = built.duplicateLines[Int(base) + i]
+                    summaries[i].touchpointLines -= built.duplicateLines[Int(base) + i]
                 }
                 if ProcessInfo.processInfo.environment["JOURNEYS_TEST_FAULT"] == "conservation", !summaries.isEmpty {
                     summaries[0].lines += 1 // a test hook: proves the check below stops a run (exit 70)

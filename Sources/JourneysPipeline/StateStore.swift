@@ -1,5 +1,6 @@
 import Foundation
 import JourneysCore
+import JourneysEngine
 import JourneysIO
 import JourneysReports
 import JourneysStages
@@ -36,10 +37,12 @@ struct StateHeader: Codable, Equatable {
     var keptFrom: Int64?
     /// Every input that gave touchpoints or content (`index` in records is a position here).
     var inputs: [StateInput] = []
+    /// Touchpoints dropped (retention) since the state was last written compacted.
+    var droppedSinceCompaction: Int64?
 
     enum CodingKeys: String, CodingKey {
         case format, version, writtenBy = "written_by", runs, keyCheck = "key_check", retentionDays = "retention_days"
-        case keptFrom = "kept_from", inputs
+        case keptFrom = "kept_from", inputs, droppedSinceCompaction = "dropped_since_compaction"
     }
 }
 
@@ -235,12 +238,15 @@ enum StateFile {
 
     // MARK: writing
 
-    /// Writes frames as gzip members through `file`, at most `frameBytes` each.
+    /// Writes frames as gzip members through `file`, at most `frameBytes` each, compressed a few
+    /// at a time on the engine's threads (in order: the bytes do not depend on the thread count).
     final class FrameWriter {
         let file: OutputFile
         var tag = Tag.header
         var payload: [UInt8] = []
-        var counts = [0, 0, 0, 0]
+        /// Frames waiting to be compressed.
+        private var pending: [[UInt8]] = []
+        static let batch = 8
 
         init(file: OutputFile) { self.file = file }
 
@@ -252,13 +258,30 @@ enum StateFile {
         /// One entry (`appendEntry` callers write it into `payload`), then a flush when full.
         func entryAdded() throws { if payload.count >= StateFile.frameBytes { try flush() } }
 
+        /// Ends the frame being written.
         func flush() throws {
             guard !payload.isEmpty else { return }
             var frame: [UInt8] = [tag.rawValue]
             Varint.append(UInt64(payload.count), to: &frame)
             frame += payload
             payload.removeAll(keepingCapacity: true)
-            try file.write(GzipCompressor.compress(frame, level: 1))
+            pending.append(frame)
+            if pending.count >= Self.batch { try drain() }
+        }
+
+        /// Compresses and writes every frame ended so far.
+        func drain() throws {
+            let frames = pending
+            pending = []
+            for member in Engine.map(frames.count, threads: 2, { GzipCompressor.compress(frames[$0], level: 1) }) {
+                try file.write(member)
+            }
+        }
+
+        /// Ends the last frame and writes everything.
+        func finish() throws {
+            try flush()
+            try drain()
         }
     }
 }
@@ -271,101 +294,129 @@ extension TouchpointStore {
         var dropped: Int64 = 0
     }
 
-    /// Adds the touchpoints of the state file at `path` (whose inputs become inputs
-    /// `firstInput`, `firstInput + 1` …), leaving out those older than `keptFrom`: its strings
-    /// join the run's tables and its keys the identity graph, as a chunk's would.
-    func load(state path: String, firstInput: Int32, keptFrom cutoff: Int64) throws -> Loaded {
+    /// Loads the state file at `path` into this store, which must be empty: its strings become
+    /// the run's first strings and its keys the graph's first keys, in order, so every stored
+    /// record keeps its ids and its input number (the state's inputs are the run's first
+    /// inputs) and is appended as it is. Records older than `keptFrom` are left out. Every
+    /// record's ids are checked against the tables first: a state that points past them is a
+    /// `StateError`, never a crash later.
+    func load(state path: String, keptFrom cutoff: Int64) throws -> Loaded {
+        precondition(count == 0 && graph.keyCount == 0 && strings.paths.count == 0 && strings.values.count == 0,
+                     "a state loads into an empty store")
         var paths = StringTable(), values = StringTable()
-        var pathMap: [UInt32] = [], valueMap: [UInt32] = []
-        var keyMap: [Int32] = []
+        var entries = (paths: 0, values: 0)
+        var joined = false
         var loaded: Loaded?
         let chatKind = KeyFingerprints.chatVisitorKind(chatVisitorIsWebVisitor: graph.chatVisitorIsWebVisitor)
+        func join() throws {
+            guard !joined else { return }
+            joined = true
+            // Into empty tables, in order: the same ids, unless the state repeats a string.
+            let pm = strings.paths.merge(paths), vm = strings.values.merge(values)
+            guard entries == (paths.count, values.count), pm.indices.allSatisfy({ pm[$0] == UInt32($0) }),
+                  vm.indices.allSatisfy({ vm[$0] == UInt32($0) }) else { throw StateError("\(path): a string is stored twice") }
+            paths = StringTable()
+            values = StringTable()
+        }
         try StateFile.read(path: path) { [self] tag, b in
             switch tag {
             case .header:
-                let h = try StateFile.decodeHeader(b, path: path)
-                loaded = Loaded(header: h)
-            case .paths: StateFile.entries(b) { _, s in _ = paths.intern(s.assumingMemoryBound(to: UInt8.self)) }
-            case .values: StateFile.entries(b) { _, s in _ = values.intern(s.assumingMemoryBound(to: UInt8.self)) }
+                loaded = Loaded(header: try StateFile.decodeHeader(b, path: path))
+            case .paths: StateFile.entries(b) { _, s in entries.paths += 1; _ = paths.intern(s.assumingMemoryBound(to: UInt8.self)) }
+            case .values: StateFile.entries(b) { _, s in entries.values += 1; _ = values.intern(s.assumingMemoryBound(to: UInt8.self)) }
             case .keys:
+                try join()
                 try StateFile.entries(b, kinds: true) { kind, s in
                     guard Int(kind) < KeyKind.allCases.count else { throw StateError("\(path): a key of unknown kind \(kind)") }
                     let k = KeyKind.allCases[Int(kind)]
                     let slot = switch k { case .customer: 0; case .email: 1; case .visitor: 2; case .chatVisitor: 3 }
                     let bytes = s.assumingMemoryBound(to: UInt8.self)
-                    let f = KeyFingerprint(slot == 3 ? chatKind : k, bytes)
-                    keyMap.append(graph.key(slot: slot, f) { $0(bytes) })
+                    let expected = Int32(graph.keyCount)
+                    guard graph.key(slot: slot, KeyFingerprint(slot == 3 ? chatKind : k, bytes), text: { $0(bytes) }) == expected else {
+                        throw StateError("\(path): a key is stored twice")
+                    }
                 }
+                try graph.drainText { try keyText.append($0) }
             case .records:
-                if pathMap.isEmpty {
-                    pathMap = strings.paths.merge(paths)
-                    valueMap = strings.values.merge(values)
-                    paths = StringTable()
-                    values = StringTable()
-                    try graph.drainText { try keyText.append($0) }
-                }
-                var scratch: [UInt8] = []
-                scratch.reserveCapacity(b.count + b.count / 4)
+                try join()
+                let inputs = loaded!.header.inputs.count, keys = graph.keyCount
+                let pathCount = UInt32(strings.paths.count), valueCount = UInt32(strings.values.count)
+                // Runs of kept records, each appended as it is, with how many records it holds.
+                var kept: [(range: Range<Int>, records: Int)] = []
+                var dropped = 0
                 var bad: String?
-                var kept = 0
-                StateFile.entries(b) { _, rec in
-                    guard bad == nil else { return }
-                    var r = TouchpointRecord.Reader(rec)
-                    var h = r.header()
-                    var (row, rest) = r.body(origin: h.origin)
-                    if row.time < cutoff { loaded!.dropped += 1; return }
-                    let inputs = loaded!.header.inputs.count
-                    guard Int(h.origin.input) < inputs, Int(row.path) < pathMap.count, Int(row.eventID) < valueMap.count else {
-                        bad = "a record points past the tables"
-                        return
+                var at = 0
+                while at < b.count, bad == nil {
+                    guard let (start, end) = Varint.record(in: b, at: at) else { bad = "a record is cut short"; break }
+                    var r = TouchpointRecord.Reader(UnsafeRawBufferPointer(rebasing: b[start..<end]))
+                    let h = r.header()
+                    let (row, _) = r.body(origin: h.origin)
+                    guard h.origin.input >= 0, Int(h.origin.input) < inputs, row.path <= pathCount,
+                          max(row.actionName, row.referrer, row.source, row.medium, row.campaign, row.term, row.content,
+                              row.clickKind, row.clickValue, row.currency, row.conversation, row.eventID) <= valueCount,
+                          (0..<4).allSatisfy({ h.slots[$0] < keys }) else { bad = "a record points past the tables"; break }
+                    if row.time < cutoff {
+                        dropped += 1
+                    } else {
+                        graph.link(h.slots)
+                        noteTime(row.time)
+                        if let last = kept.last, last.range.upperBound == at {
+                            kept[kept.count - 1] = (last.range.lowerBound..<end, last.records + 1)
+                        } else {
+                            kept.append((at..<end, 1))
+                        }
                     }
-                    for i in 0..<4 where h.slots[i] >= 0 {
-                        guard Int(h.slots[i]) < keyMap.count else { bad = "a record points past the keys"; return }
-                    }
-                    func key(_ k: Int32) -> Int32 { k < 0 ? -1 : keyMap[Int(k)] }
-                    h.slots = KeySlots(key(h.slots.customer), key(h.slots.email), key(h.slots.visitor), key(h.slots.chatVisitor))
-                    h.origin.input += firstInput
-                    h.member = 0
-                    row.input = h.origin.input
-                    row.remap(paths: pathMap, values: valueMap)
-                    graph.link(h.slots)
-                    noteTime(row.time)
-                    TouchpointRecord.append(header: h, row: row, rest: rest, to: &scratch)
-                    kept += 1
+                    at = end
                 }
                 if let bad { throw StateError("\(path): \(bad)") }
-                loaded!.records += Int64(kept)
-                try appendLoaded(scratch, count: kept)
-            case .end: break
+                for k in kept { try appendLoaded(UnsafeRawBufferPointer(rebasing: b[k.range]), count: k.records) }
+                loaded!.dropped += Int64(dropped)
+            case .end:
+                try join()
             }
         }
-        guard let loaded else { throw StateError("\(path): no header") }
+        guard var loaded else { throw StateError("\(path): no header") }
+        loaded.records = count
         return loaded
     }
 
-    /// Writes the state: every record not dropped by `discard`, with only the strings and keys
-    /// they use (renumbered densely), and the inputs `inputs` (indexed as the run's inputs:
-    /// `inputOrder[i]` is run input `i`'s position in the state's list, nil to leave its records out).
-    func writeState(to file: OutputFile, header: StateHeader, inputOrder: [Int?], discard: Discard) throws -> StateHeader {
+    /// Writes the state: every record not dropped by `discard`, and the inputs of `header`
+    /// (indexed as the run's inputs: `inputOrder[i]` is run input `i`'s position in the state's
+    /// list, nil to leave its records out). With `compact`, only the strings and keys the kept
+    /// records use, renumbered densely (every record rewritten); without, every string and key in
+    /// the run's ids, and each record whose position stays the same copied as it is.
+    func writeState(to file: OutputFile, header: StateHeader, inputOrder: [Int?], discard: Discard, compact: Bool) throws
+        -> (StateHeader, droppedByAge: Int64) {
         var header = header
-        // Pass 1: what the kept records use, and each input's touchpoints and times.
-        var usedPaths = [Bool](repeating: false, count: strings.paths.count + 1)
-        var usedValues = [Bool](repeating: false, count: strings.values.count + 1)
-        var usedKeys = [Bool](repeating: false, count: graph.keyCount)
+        var droppedByAge: Int64 = 0
+        // Pass 1: which records stay, each input's touchpoints and times, and (compacting) what they use.
+        var usedPaths = [Bool](repeating: !compact, count: strings.paths.count + 1)
+        var usedValues = [Bool](repeating: !compact, count: strings.values.count + 1)
+        var usedKeys = [Bool](repeating: !compact, count: graph.keyCount)
         for i in header.inputs.indices { header.inputs[i].touchpoints = 0; header.inputs[i].first = nil; header.inputs[i].last = nil }
         try store.forEachRecord { b in
             var r = TouchpointRecord.Reader(b)
             let h = r.header()
-            let (row, _) = r.body(origin: h.origin)
-            guard !discard.drops(h, time: row.time), let at = inputOrder[Int(h.origin.input)] else { return }
-            for i in 0..<4 where h.slots[i] >= 0 { usedKeys[Int(h.slots[i])] = true }
-            usedPaths[Int(row.path)] = true
-            for v in [row.actionName, row.referrer, row.source, row.medium, row.campaign, row.term, row.content, row.clickKind,
-                      row.clickValue, row.currency, row.conversation, row.eventID] { usedValues[Int(v)] = true }
+            let time: Int64
+            if compact {
+                let (row, _) = r.body(origin: h.origin)
+                time = row.time
+                guard !discard.drops(h, time: time), inputOrder[Int(h.origin.input)] != nil else { return }
+                for i in 0..<4 where h.slots[i] >= 0 { usedKeys[Int(h.slots[i])] = true }
+                usedPaths[Int(row.path)] = true
+                for v in [row.actionName, row.referrer, row.source, row.medium, row.campaign, row.term, row.content, row.clickKind,
+                          row.clickValue, row.currency, row.conversation, row.eventID] { usedValues[Int(v)] = true }
+            } else {
+                time = r.time()
+            }
+            if time < discard.before { droppedByAge += 1 }
+            guard !discard.drops(h, time: time), let at = inputOrder[Int(h.origin.input)] else { return }
             header.inputs[at].touchpoints += 1
-            header.inputs[at].first = min(header.inputs[at].first ?? row.time, row.time)
-            header.inputs[at].last = max(header.inputs[at].last ?? row.time, row.time)
+            header.inputs[at].first = min(header.inputs[at].first ?? time, time)
+            header.inputs[at].last = max(header.inputs[at].last ?? time, time)
         }
+        // What was dropped and is still in the tables, for the next compaction (see `OpenState.update`).
+        header.droppedSinceCompaction = compact ? 0 : (header.droppedSinceCompaction ?? 0) + droppedByAge
         func dense(_ used: [Bool], from first: Int) -> [UInt32] {
             var map = [UInt32](repeating: 0, count: used.count)
             var next = UInt32(first)
@@ -414,8 +465,16 @@ extension TouchpointStore {
         try store.forEachRecord { b in
             var r = TouchpointRecord.Reader(b)
             var h = r.header()
+            var peek = r
+            guard !discard.drops(h, time: peek.time()), let at = inputOrder[Int(h.origin.input)] else { return }
+            counts.records += 1
+            if !compact, at == Int(h.origin.input) {
+                Varint.append(UInt64(b.count), to: &w.payload) // in place: as it is
+                w.payload.append(contentsOf: b)
+                try w.entryAdded()
+                return
+            }
             var (row, rest) = r.body(origin: h.origin)
-            guard !discard.drops(h, time: row.time), let at = inputOrder[Int(h.origin.input)] else { return }
             func key(_ k: Int32) -> Int32 { k < 0 ? -1 : keyMap[Int(k)] }
             h.slots = KeySlots(key(h.slots.customer), key(h.slots.email), key(h.slots.visitor), key(h.slots.chatVisitor))
             h.origin.input = Int32(at)
@@ -423,13 +482,12 @@ extension TouchpointStore {
             row.input = h.origin.input
             row.remap(paths: pathMap, values: valueMap)
             TouchpointRecord.append(header: h, row: row, rest: rest, to: &w.payload)
-            counts.records += 1
             try w.entryAdded()
         }
         try w.begin(.end)
         for n in [counts.paths, counts.values, counts.keys, counts.records] { Varint.append(UInt64(n), to: &w.payload) }
-        try w.flush()
-        return header
+        try w.finish()
+        return (header, droppedByAge)
     }
 }
 
@@ -482,21 +540,38 @@ final class OpenState {
         var p = path
         while p.count > 1, p.hasSuffix("/") { p.removeLast() }
         if let r = realpath(p, nil) { defer { free(r) }; return String(cString: r) }
-        let parent = (p as NSString).deletingLastPathComponent
-        return resolved(parent.isEmpty ? "." : parent) + "/" + (p as NSString).lastPathComponent
+        guard let slash = p.lastIndex(of: "/") else { return resolved(".") + "/" + p }
+        let parent = slash == p.startIndex ? "/" : String(p[..<slash])
+        return resolved(parent) + "/" + String(p[p.index(after: slash)...])
+    }
+
+    /// Touchpoints of earlier runs that `load` put in the store, and those it left out as older
+    /// than the retention.
+    private(set) var stored: Int64 = 0
+    private(set) var droppedAtLoad: Int64 = 0
+
+    /// Loads the state into `store`, which must be empty (before anything is read): the state's
+    /// inputs are the run's first inputs, the ones read now come after them (`inputBase`).
+    func load(into store: TouchpointStore, retentionDays: Int) throws {
+        store.inputBase = Int32(header.inputs.count)
+        guard exists else { return }
+        let newest = header.inputs.compactMap(\.last).max()
+        let loaded = try store.load(state: path, keptFrom: newest.map { $0 - Int64(retentionDays) * 86_400_000 } ?? .min)
+        stored = loaded.records
+        droppedAtLoad = loaded.dropped
     }
 
     /// What `update` adds to the run.
     struct Update {
-        /// The names of the state's inputs, which are the run's inputs after its own.
-        var storedNames: [String]
         var notes: [String]
         /// For `summary.json`.
         var statistics: StateStatistics
     }
 
-    /// Adds the state's touchpoints to `store` (the run's are in it already), drops those older
-    /// than the retention (in `discard`), and writes the new state (not yet renamed into place).
+    /// Sets the retention's cut in `discard` (from the newest touchpoint, the state's or this
+    /// run's) and writes the new state, not yet renamed into place; the store holds the state's
+    /// touchpoints (`load`) and this run's. A night that adds nothing and drops nothing leaves the
+    /// file as it is.
     func update(store: TouchpointStore, summaries: [InputSummary], retentionDays: Int,
                 discard: inout TouchpointStore.Discard) throws -> Update {
         var notes: [String] = []
@@ -504,7 +579,7 @@ final class OpenState {
         let run = header.runs + 1
         // This run's inputs that add something: touchpoints, or content to recognise later.
         var added: [StateInput] = []
-        var order: [Int?] = []
+        var order: [Int?] = old.indices.map { Optional($0) }
         var known: [String] = []
         for s in summaries {
             if let before = s.readBefore, let was = old.last(where: { $0.content == before }) {
@@ -522,34 +597,36 @@ final class OpenState {
             order.append(old.count + added.count)
             added.append(StateInput(name: s.name, format: s.format, run: run, content: content))
         }
-        order += old.indices.map { Optional($0) }
         if !known.isEmpty {
             notes.append("note: \(known.count) input\(known.count == 1 ? " was" : "s were") read before, whatever their names now, and hold nothing new: \(known.prefix(3).joined(separator: ", "))\(known.count > 3 ? ", …" : "")")
         }
 
-        // Retention: from the newest touchpoint, the state's or this run's.
         let newest = max(store.lastTime, old.compactMap(\.last).max() ?? .min)
         let cutoff = newest == .min ? Int64.min : newest - Int64(retentionDays) * 86_400_000
         discard.before = cutoff
-        var stored = Int64(0), dropped = Int64(0)
-        if exists {
-            let loaded = try store.load(state: path, firstInput: Int32(summaries.count), keptFrom: cutoff)
-            stored = loaded.records
-            dropped = loaded.dropped
-        }
         var h = header
-        h.runs = run
-        h.retentionDays = retentionDays
-        h.writtenBy = JourneysVersion.string
-        if dropped > 0 || cutoff > store.firstTime { h.keptFrom = cutoff }
-        h.inputs = old + added
-        try directory.write(StateFile.fileName, mode: 0o600) { file in
-            h = try store.writeState(to: file, header: h, inputOrder: order, discard: discard)
+        var droppedNow: Int64 = 0
+        if added.isEmpty, droppedAtLoad == 0, cutoff <= store.firstTime, retentionDays == header.retentionDays {
+            notes.append("note: state \(dir): nothing new; \(stored) touchpoints of \(old.count) input\(old.count == 1 ? "" : "s") from earlier runs, the state left as it was")
+        } else {
+            h.runs = run
+            h.retentionDays = retentionDays
+            h.writtenBy = JourneysVersion.string
+            if droppedAtLoad > 0 || cutoff > store.firstTime { h.keptFrom = cutoff }
+            h.inputs = old + added
+            // Strings and keys of dropped touchpoints stay until a fifth of the touchpoints were
+            // dropped since the last compaction; then only what the kept ones use is written.
+            h.droppedSinceCompaction = (header.droppedSinceCompaction ?? 0) + droppedAtLoad
+            let compact = h.droppedSinceCompaction! * 5 > max(1, store.count)
+            try directory.write(StateFile.fileName, mode: 0o600) { file in
+                (h, droppedNow) = try store.writeState(to: file, header: h, inputOrder: order, discard: discard, compact: compact)
+            }
+            let kept = h.keptFrom.map { ", kept from \(Timestamp.iso($0))" } ?? ""
+            let dropped = droppedAtLoad + droppedNow
+            notes.append("note: state \(dir): run \(run); \(stored) touchpoints of \(old.count) input\(old.count == 1 ? "" : "s") from earlier runs joined this run's\(dropped > 0 ? ", \(dropped) older than \(retentionDays) days dropped" : "")\(kept)")
         }
-        let kept = h.keptFrom.map { ", kept from \(Timestamp.iso($0))" } ?? ""
-        notes.append("note: state \(dir): run \(run); \(stored) touchpoints of \(old.count) input\(old.count == 1 ? "" : "s") from earlier runs joined this run's\(dropped > 0 ? ", \(dropped) older than \(retentionDays) days dropped" : "")\(kept)")
-        return Update(storedNames: old.map(\.name), notes: notes,
-                      statistics: StateStatistics(dir: dir, run: run, earlierTouchpoints: stored, inputsReadBefore: known.count, keptFrom: h.keptFrom))
+        return Update(notes: notes,
+                      statistics: StateStatistics(dir: dir, run: h.runs, earlierTouchpoints: stored, inputsReadBefore: known.count, keptFrom: h.keptFrom))
     }
 }
 
@@ -588,7 +665,7 @@ public enum StateMaintenance {
         let scratch = try scratchFolder()
         defer { rmdir(scratch) }
         let store = TouchpointStore(config: config, directory: scratch, memoryLimit: RunJob.defaultMemoryLimit)
-        let loaded = try store.load(state: path, firstInput: 0, keptFrom: .min)
+        let loaded = try store.load(state: path, keptFrom: .min)
         let listed = loaded.header.inputs.reduce(Int64(0)) { $0 + $1.touchpoints }
         guard listed == loaded.records else {
             throw StateError("\(path): the header lists \(listed) touchpoints, the file holds \(loaded.records)")
@@ -605,11 +682,11 @@ public enum StateMaintenance {
         }
         _ = open.lock
         let store = TouchpointStore(config: config, directory: dir, memoryLimit: RunJob.defaultMemoryLimit)
-        let loaded = try store.load(state: open.path, firstInput: 0, keptFrom: cutoff)
+        let loaded = try store.load(state: open.path, keptFrom: cutoff)
         var h = loaded.header
         h.keptFrom = max(h.keptFrom ?? .min, cutoff)
         try open.directory.write(StateFile.fileName, mode: 0o600) { file in
-            h = try store.writeState(to: file, header: h, inputOrder: h.inputs.indices.map { $0 }, discard: .init())
+            h = try store.writeState(to: file, header: h, inputOrder: h.inputs.indices.map { $0 }, discard: .init(), compact: true).0
         }
         try open.directory.commit()
         return "pruned \(open.path): dropped \(loaded.dropped) touchpoints before \(Timestamp.iso(cutoff)), kept \(loaded.records)"
@@ -624,7 +701,7 @@ public enum StateMaintenance {
         let scratch = try scratchFolder()
         defer { rmdir(scratch) }
         let store = TouchpointStore(config: config, directory: scratch, memoryLimit: RunJob.defaultMemoryLimit)
-        let loaded = try store.load(state: path, firstInput: 0, keptFrom: .min)
+        let loaded = try store.load(state: path, keptFrom: .min)
         try store.graph.drainText { try store.keyText.append($0) }
         var keys: [String] = []
         try store.keyText.forEachRecord { keys.append(String(decoding: $0, as: UTF8.self)) }

@@ -169,6 +169,12 @@ enum TouchpointRecord {
                           lineTouchpoints: lineTouchpoints, slots: KeySlots(a, b, c, d))
         }
 
+        /// Just the time, the body's first field (after `header()`).
+        mutating func time() -> Int64 {
+            let zigzag = varint()
+            return Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
+        }
+
         /// The body after `header()` as a row (with the header's origin), and its `restHash`.
         mutating func body(origin: Origin) -> (TouchpointColumns.Row, rest: UInt64) {
             var r = TouchpointColumns.Row()

@@ -35,6 +35,8 @@ final class TouchpointStore {
     private let directory: String
     let memoryLimit: Int64
     private(set) var count: Int64 = 0
+    /// Added to the input number of every chunk's touchpoints: a state's inputs come first.
+    var inputBase: Int32 = 0
     /// The first and last touchpoint times (UTC ms) stored.
     private(set) var firstTime = Int64.max
     private(set) var lastTime = Int64.min
@@ -137,6 +139,7 @@ final class TouchpointStore {
             graph.link(slots)
             var row = b.columns[i]
             row.remap(paths: paths, values: values)
+            row.input += inputBase
             noteTime(row.time)
             let h = TouchpointRecord.Header(origin: row.origin, member: c.member, lineTouchpoints: c.lineTouchpoints[i],
                                             slots: slots)
@@ -153,7 +156,7 @@ final class TouchpointStore {
     }
 
     /// Appends records already in the run's ids (`load(state:)`).
-    func appendLoaded(_ records: [UInt8], count n: Int) throws {
+    func appendLoaded(_ records: UnsafeRawBufferPointer, count n: Int) throws {
         count += Int64(n)
         try store.append(records)
         try spillIfNeeded()

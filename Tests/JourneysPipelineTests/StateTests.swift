@@ -193,20 +193,32 @@ private func lines(_ range: Range<Int>, tag: String = "a") -> [UInt8] {
     /// from the reports and the state; `state info` says from when.
     @Test func retentionDropsOldTouchpoints() throws {
         let d = TempDir()
-        let old = d.write("old.log", Array("10.9.9.9 - - [01/Jan/2026:10:00:00 +0000] \"GET /old?cid=OLD HTTP/1.1\" 200 10 \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\"\n".utf8))
+        // Three customers on 1 January, three on 10 October (each a customer id, so no fallback
+        // visitor key: six keys in all).
+        let oldLines = (1...3).map {
+            "10.9.9.\($0) - - [01/Jan/2026:10:00:0\($0) +0000] \"GET /old?cid=OLD\($0) HTTP/1.1\" 200 10 \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\"\n"
+        }.joined()
+        let old = d.write("old.log", Array(oldLines.utf8))
         let new = d.write("new.log", web(10))
         let pipeline = d.write("p.yaml", Array("state:\n  dir: state\n  retention: 100d\n".utf8))
         let out = d.url.appendingPathComponent("o").path
+        let state = d.url.appendingPathComponent("state").path
         #expect(try journeys(["run", "--pipeline", pipeline, "--format", "combined", "--out", out, old]).status == 0)
-        #expect(try String(contentsOfFile: out + "/journeys.csv", encoding: .utf8).contains("OLD"))
+        #expect(try String(contentsOfFile: out + "/journeys.csv", encoding: .utf8).contains("OLD1"))
         let r = try journeys(["run", "--pipeline", pipeline, "--format", "combined", "--out", out, new])
         #expect(r.status == 0)
-        #expect(r.stderr.contains("1 older than 100 days dropped"))
+        #expect(r.stderr.contains("3 older than 100 days dropped"))
         let csv = try String(contentsOfFile: out + "/journeys.csv", encoding: .utf8)
         #expect(!csv.contains("OLD"))
         #expect(csv.utf8.filter { $0 == 10 }.count == 4)
-        let info = try journeys(["state", "info", d.url.appendingPathComponent("state").path])
+        let info = try journeys(["state", "info", state])
         #expect(info.stdout.contains("retention: 100 days; touchpoints before 2026-07-02T10:00:02.000Z were dropped"))
         #expect(info.stdout.contains("touchpoints: 3 from 2026-10-10T10:00:00.000Z"))
+        // The dropped touchpoints' keys stay in the file until a fifth of the touchpoints were
+        // dropped since the last compaction: 3 of the 6 held at night 11, which compacts.
+        #expect(try journeys(["state", "verify", state]).stdout.hasSuffix("3 touchpoints of 2 inputs, 6 identity keys, 2 runs\n"))
+        #expect(try journeys(["run", "--pipeline", pipeline, "--format", "combined", "--out", out, d.write("next.log", web(11))]).status == 0)
+        #expect(try journeys(["state", "verify", state]).stdout.hasSuffix("6 touchpoints of 3 inputs, 3 identity keys, 3 runs\n"))
+        #expect(try String(contentsOfFile: out + "/journeys.csv", encoding: .utf8).utf8.filter { $0 == 10 }.count == 4)
     }
 }

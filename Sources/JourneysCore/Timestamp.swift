@@ -221,7 +221,7 @@ public enum Timestamp {
     /// Any of the text forms above: ISO-8601, common-log, or epoch.
     public static func parseAny(_ b: UnsafeBufferPointer<UInt8>, zone: Zone = .utc) -> Int64? {
         if b.count >= 10, b[4] == 45 { return parseISO8601(b, zone: zone) }
-        if b.count >= 20, b.first == 91 || b[2] == 47 { return parseCommonLog(b) }
+        if b.count >= 20, b.first == 91 || b[2] == 47 { return parseCommonLog(b, zone: zone) }
         return parseEpoch(b)
     }
 

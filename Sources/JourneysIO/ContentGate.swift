@@ -27,45 +27,70 @@ public struct ContentFingerprint: Sendable, Hashable, Codable {
     public var head: Int64 { min(length, Self.headLength) }
 }
 
+/// Content read on an earlier night, as a candidate for an input: a prefix that may be left out
+/// of a longer input (a log that grew), or, with `wholeOnly`, only the whole input (content that
+/// ends inside a line, whose rest would be read as a line of its own; the inputs of readers
+/// that take a header from their first lines, CSV and W3C, which a skipped prefix would hide).
+public struct KnownContent: Sendable, Hashable {
+    public var fingerprint: ContentFingerprint
+    public var wholeOnly: Bool
+    public init(_ fingerprint: ContentFingerprint, wholeOnly: Bool) {
+        self.fingerprint = fingerprint
+        self.wholeOnly = wholeOnly
+    }
+}
+
 /// Sits between a `ByteStreamDecoder` and a `LineChunker` and leaves out a prefix of the input
-/// that was read before (a `ContentFingerprint` it matches), fingerprinting the whole input on the
-/// way.
+/// that was read before (a `KnownContent` it matches), fingerprinting the input on the way: the
+/// whole of it, and (`lineEnd`) the part up to its last newline.
 ///
-/// **Probing.** Given the fingerprints of content read before, the gate holds the input back
-/// while it could still be one of them: the first 64 KiB in memory, then (once a head matched)
-/// nothing is kept until the candidate's length, where its CRC decides. The longest candidate
-/// that matches whole is the prefix left out; lines then count on from its last line and offsets
-/// from its length. When the bytes held back are all in memory the decision costs nothing; when
-/// a head matched but the rest did not (the same first 64 KiB, other content after), the input
-/// must be read again from its start, skipping only what did match: `restart` says from where,
-/// and the caller rewinds and reads again with that `skip` (a regular file; standard input is
-/// first copied to one).
+/// **Probing.** Given the candidates, the gate holds the input back while it could still be one
+/// of them: the first 64 KiB in memory (the bytes with their gzip member, and the decoder's
+/// other events in their order), then (once a head matched) nothing is kept until the
+/// candidate's length, where its CRC decides. The longest candidate that matches is the prefix
+/// left out (a `wholeOnly` one only if the input ends there); lines then count on from its last
+/// line and offsets from its length, and what was held after it is replayed as it came. When a
+/// head matched but the rest did not (the same first 64 KiB, other content after), the bytes
+/// held back are gone: `restart` says what to leave out when the caller rewinds and reads again
+/// (a regular file; standard input and pipes are first copied to one).
 public struct ContentGate<Inner: DecodedBytesConsumer>: DecodedBytesConsumer {
     public var inner: Inner
     /// Candidates still possible, by length.
-    private var alive: [ContentFingerprint]
-    /// The longest candidate matched whole so far.
+    private var alive: [KnownContent]
+    /// The longest candidate matched so far, and a whole-only one that matches if the input ends here.
     public private(set) var matched: ContentFingerprint?
+    private var wholeAt: ContentFingerprint?
     /// Decoded bytes seen so far, and their CRC-32.
     public private(set) var seen: Int64 = 0
     private var crc = UInt32(crc32(0, nil, 0))
     private var headCRC: UInt32?
-    /// The start of the input, held while probing (up to the head length).
-    private var held: [UInt8] = []
-    /// Bytes past `held` were seen while probing and not kept.
+    /// Where the last newline seen ends, and the CRC-32 up to there.
+    private var lineEndLength: Int64 = 0
+    private var lineEndCRC = UInt32(crc32(0, nil, 0))
+    /// What came while probing, in order, up to the head length.
+    private enum Held { case bytes([UInt8], member: Int), verified(Int), skipped(InputDamage) }
+    private var held: [Held] = []
+    private var heldBytes: Int64 = 0
+    /// Bytes past the head were seen while probing and not kept.
     private var dropped = false
     private var probing: Bool
     /// Bytes left out before forwarding starts (a known prefix), when not probing.
     private var skip: Int64
-    /// Set when the input must be read again, skipping this prefix (nil: from the start).
+    /// Set when the input must be read again, leaving out this prefix (nil: nothing).
     public private(set) var restart: ContentFingerprint??
     private var lastMember = 0
+    /// Candidates the input's gzip trailer vouches for (the CRC-32 and length of the whole
+    /// content match): once the head matches one, the input is that content, read no further.
+    private let whole: [ContentFingerprint]
+    /// Set when the input was recognised from its head and trailer; reading can stop.
+    public let stop = StopFlag()
 
-    /// `known`: fingerprints of content read before. `skip`: a prefix already matched (when
-    /// reading again after a `restart`): left out without probing.
-    public init(_ inner: Inner, known: [ContentFingerprint], skip: ContentFingerprint? = nil) {
+    /// `known`: content read before. `skip`: a prefix already matched (when reading again after
+    /// a `restart`): left out without probing.
+    public init(_ inner: Inner, known: [KnownContent], skip: ContentFingerprint? = nil, whole: [ContentFingerprint] = []) {
         self.inner = inner
-        alive = skip == nil ? known.filter { $0.length > 0 }.sorted { $0.length < $1.length } : []
+        self.whole = whole
+        alive = skip == nil ? known.filter { $0.fingerprint.length > 0 }.sorted { $0.fingerprint.length < $1.fingerprint.length } : []
         matched = skip
         self.skip = skip?.length ?? 0
         probing = !alive.isEmpty
@@ -77,17 +102,26 @@ public struct ContentGate<Inner: DecodedBytesConsumer>: DecodedBytesConsumer {
         ContentFingerprint(length: seen, crc: crc, headCRC: headCRC ?? crc, lines: lines)
     }
 
+    /// The fingerprint of what was seen up to the last newline (nil when there was none).
+    public func lineEnd(lines: Int64) -> ContentFingerprint? {
+        guard lineEndLength > 0 else { return nil }
+        if lineEndLength == seen { return fingerprint(lines: lines) }
+        return ContentFingerprint(length: lineEndLength, crc: lineEndCRC,
+                                  headCRC: lineEndLength >= ContentFingerprint.headLength ? headCRC ?? crc : lineEndCRC, lines: lines - 1)
+    }
+
     public mutating func consume(_ bytes: UnsafeBufferPointer<UInt8>, member: Int) {
         lastMember = member
-        guard restart == nil else { return }
+        guard restart == nil, !stop.isSet else { return }
         var rest = bytes
-        while !rest.isEmpty, restart == nil {
+        while !rest.isEmpty, restart == nil, !stop.isSet {
             // Up to the next place where something is decided: the head's end, a candidate's
             // head or length, the end of the skipped prefix.
             var next = seen + Int64(rest.count)
             if headCRC == nil { next = min(next, ContentFingerprint.headLength) }
             if probing {
-                for c in alive {
+                for k in alive {
+                    let c = k.fingerprint
                     if c.head > seen { next = min(next, c.head) }
                     if c.length > seen { next = min(next, c.length); break }
                 }
@@ -97,13 +131,27 @@ public struct ContentGate<Inner: DecodedBytesConsumer>: DecodedBytesConsumer {
             let n = Int(next - seen)
             let part = UnsafeBufferPointer(rebasing: rest[..<n])
             rest = UnsafeBufferPointer(rebasing: rest[n...])
-            crc = UInt32(crc32(uLong(crc), part.baseAddress, uInt(n)))
+            // The CRC, and the CRC up to the part's last newline.
+            var k = n // after the part's last newline (0: none), found from the end
+            while k > 0, part[k - 1] != 10 { k -= 1 }
+            if k > 0 {
+                lineEndCRC = UInt32(crc32(uLong(crc), part.baseAddress, uInt(k)))
+                lineEndLength = seen + Int64(k)
+                crc = UInt32(crc32(uLong(lineEndCRC), part.baseAddress! + k, uInt(n - k)))
+            } else {
+                crc = UInt32(crc32(uLong(crc), part.baseAddress, uInt(n)))
+            }
             let start = seen
             seen = next
             if seen == ContentFingerprint.headLength { headCRC = crc }
             if probing {
-                if start < ContentFingerprint.headLength { held.append(contentsOf: part) } else { dropped = true }
-                decide(member: member)
+                if start < ContentFingerprint.headLength {
+                    held.append(.bytes(Array(part), member: member))
+                    heldBytes += Int64(n)
+                } else {
+                    dropped = true
+                }
+                decide()
             } else if start >= skip {
                 inner.consume(part, member: member)
             }
@@ -112,31 +160,61 @@ public struct ContentGate<Inner: DecodedBytesConsumer>: DecodedBytesConsumer {
 
     /// After `seen` moved: drops candidates that no longer match, and stops probing when none
     /// is left that could still match longer.
-    private mutating func decide(member: Int) {
-        alive.removeAll { c in
+    private mutating func decide() {
+        if let w = wholeAt, seen > w.length { wholeAt = nil } // the input goes on: not that whole content
+        alive.removeAll { k in
+            let c = k.fingerprint
             if c.head == seen, c.headCRC != crc { return true }
             if c.length == seen {
-                if c.crc == crc { matched = c }
+                if c.crc == crc { if k.wholeOnly { wholeAt = c } else { matched = c } }
                 return true
             }
             return false
         }
-        if !alive.isEmpty { return }
-        finishProbing(member: member)
+        // A head that matched content the gzip trailer vouches for: that content, whole.
+        if let k = alive.first(where: { $0.fingerprint.head == seen && $0.fingerprint.length > seen && whole.contains($0.fingerprint) }) {
+            let c = k.fingerprint
+            matched = c
+            probing = false
+            held = []
+            alive = []
+            seen = c.length
+            crc = c.crc
+            lineEndLength = 0
+            inner.startAt(offset: c.length, line: c.lines + 1)
+            stop.set()
+            return
+        }
+        // Still possible: a longer candidate, or a whole-only one if the input ends right here.
+        if !alive.isEmpty || wholeAt != nil { return }
+        finishProbing()
     }
 
-    private mutating func finishProbing(member: Int) {
+    private mutating func finishProbing() {
         probing = false
         let from = matched?.length ?? 0
         if dropped, seen > from {
             // Bytes after the match were not kept: read again, leaving out only the match.
             restart = .some(matched)
+            held = []
             return
         }
         skip = from
         if let m = matched { inner.startAt(offset: m.length, line: m.lines + 1) }
-        if Int64(held.count) > from {
-            held.withUnsafeBufferPointer { inner.consume(UnsafeBufferPointer(rebasing: $0[Int(from)...]), member: member) }
+        // Replay what was held after the match, in the order it came.
+        var at: Int64 = 0
+        for h in held {
+            switch h {
+            case .bytes(let b, let member):
+                let end = at + Int64(b.count)
+                if end > from {
+                    let cut = Int(max(0, from - at))
+                    b.withUnsafeBufferPointer { inner.consume(UnsafeBufferPointer(rebasing: $0[cut...]), member: member) }
+                }
+                at = end
+            case .verified(let m): inner.memberVerified(m)
+            case .skipped(let d): inner.skipped(d)
+            }
         }
         held = []
     }
@@ -144,12 +222,26 @@ public struct ContentGate<Inner: DecodedBytesConsumer>: DecodedBytesConsumer {
     /// The input ended: what was still being probed is decided now.
     public mutating func end() {
         if headCRC == nil { headCRC = crc }
-        guard probing, restart == nil else { return }
+        guard probing, restart == nil, !stop.isSet else { return }
+        if let w = wholeAt, w.length == seen { matched = w }
         alive = []
-        finishProbing(member: lastMember)
+        finishProbing()
     }
 
-    public mutating func memberVerified(_ member: Int) { inner.memberVerified(member) }
-    public mutating func skipped(_ damage: InputDamage) { inner.skipped(damage) }
+    public mutating func memberVerified(_ member: Int) {
+        if probing, !dropped { held.append(.verified(member)) } else if !probing { inner.memberVerified(member) }
+    }
+
+    public mutating func skipped(_ damage: InputDamage) {
+        if probing, !dropped { held.append(.skipped(damage)) } else if !probing { inner.skipped(damage) }
+    }
+
     public mutating func startAt(offset: Int64, line: Int64) { inner.startAt(offset: offset, line: line) }
+}
+
+/// A flag a gate sets and the reading loop looks at (the gate itself is being written to then).
+public final class StopFlag: @unchecked Sendable {
+    public private(set) var isSet = false
+    public init() {}
+    public func set() { isSet = true }
 }

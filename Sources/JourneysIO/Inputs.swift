@@ -154,31 +154,41 @@ public enum Inputs {
         return fd
     }
 
-    /// Copies standard input, as it comes, to an unnamed file in `directory` (so that it can be
-    /// read twice), and returns a path that opens it (`/proc/self/fd/N`) for `InputSpec.spooled`;
+    /// Copies an input that is no regular file (standard input, a named pipe), as it comes, to an
+    /// unnamed file in `directory` (so that it can be read twice), and returns a path that opens it (`/proc/self/fd/N`) for `InputSpec.spooled`;
     /// the file goes when the process ends, however it ends.
-    public static func spool(into directory: String) throws(InputError) -> String {
-        if StandardDescriptors.closedAtStart.contains(0) {
-            throw InputError(kind: .unreadable, path: "<stdin>", reason: "standard input was closed when journeys started")
-        }
+    public static func spool(from spec: InputSpec, into directory: String) throws(InputError) -> String {
+        let source = try open(spec)
+        defer { if source != 0 { close(source) } }
         var template = Array((directory + "/.journeys-stdin-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
-            throw InputError(kind: .unreadable, path: "<stdin>", reason: "cannot copy it to \(directory): \(String(cString: strerror(errno)))")
+            throw InputError(kind: .unreadable, path: spec.displayName, reason: "cannot copy it to \(directory): \(String(cString: strerror(errno)))")
         }
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         var buf = [UInt8](repeating: 0, count: 1 << 20)
-        let read = reader(fd: 0)
+        let read = reader(fd: source)
         while true {
             let n = buf.withUnsafeMutableBytes { read($0) }
             if n == 0 { break }
             let err = n < 0 ? Int32(-n) : WriteAll.write(fd, Array(buf[..<n]))
             if let err {
                 close(fd)
-                throw InputError(kind: .unreadable, path: "<stdin>", reason: "cannot copy it to \(directory): \(String(cString: strerror(err)))")
+                throw InputError(kind: .unreadable, path: spec.displayName, reason: "cannot copy it to \(directory): \(String(cString: strerror(err)))")
             }
         }
         return "/proc/self/fd/\(fd)"
+    }
+
+    /// The CRC-32 and length (mod 2^32) in the last 8 bytes of a regular file that starts as
+    /// gzip (read with `pread`: the file's offset does not move), else nil.
+    public static func gzipTrailer(fd: Int32) -> (crc: UInt32, length: UInt32)? {
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size >= 20 else { return nil }
+        var magic = [UInt8](repeating: 0, count: 2), tail = [UInt8](repeating: 0, count: 8)
+        guard pread(fd, &magic, 2, 0) == 2, magic == [0x1F, 0x8B], pread(fd, &tail, 8, st.st_size - 8) == 8 else { return nil }
+        func le(_ at: Int) -> UInt32 { (0..<4).reduce(UInt32(0)) { $0 | UInt32(tail[at + $1]) << (8 * UInt32($1)) } }
+        return (le(0), le(4))
     }
 
     /// A read function over a file descriptor for `ByteStreamDecoder`: bytes read, 0 at end, `-errno`.
@@ -226,6 +236,8 @@ public struct InputScan: Sendable {
     /// With `known`: the whole content's fingerprint, the prefix left out as read before, and
     /// whether the input must be read again skipping only `restart!` (see `ContentGate`).
     public var content: ContentFingerprint?
+    /// The content up to its last newline (the same as `content` when it ends with one).
+    public var lineEnd: ContentFingerprint?
     public var matched: ContentFingerprint?
     public var restart: ContentFingerprint??
 
@@ -247,7 +259,7 @@ public enum InputScanner {
     /// (`ContentGate`); `skip` leaves out a prefix already matched.
     public static func scan(fd: Int32, input: Int32, chunkSize: Int = 1 << 20, maxLineLength: Int = 1 << 20,
                             bufferSize: Int = ByteStreamDecoder.defaultBufferSize,
-                            known: [ContentFingerprint]? = nil, skip: ContentFingerprint? = nil,
+                            known: [KnownContent]? = nil, skip: ContentFingerprint? = nil,
                             stop: @escaping () -> Bool = { false },
                             emit: @escaping (LineChunk) -> Void) -> InputScan {
         let chunker = LineChunker(input: input, chunkSize: chunkSize, maxLineLength: maxLineLength, emit: emit)
@@ -259,12 +271,23 @@ public enum InputScanner {
             let dropped = chunker.finish(keepPartialLine: report.lastLineIsWhole)
             return InputScan(decoder: report, lines: chunker.linesSeen, droppedPartialBytes: dropped, gaps: chunker.gaps)
         }
-        var gate = ContentGate(chunker, known: known, skip: skip)
-        let report = decoder.decode(read: { stop() ? 0 : read($0) }, into: &gate)
+        // A gzip file whose trailer (the last member's CRC-32 and length) is that of known content
+        // is that content once its head matches too: logrotate's `access.log.2.gz`, read no further.
+        let whole = skip == nil ? Inputs.gzipTrailer(fd: fd).map { t in
+            known.map(\.fingerprint).filter { $0.crc == t.crc && UInt32(truncatingIfNeeded: $0.length) == t.length }
+        } ?? [] : []
+        var gate = ContentGate(chunker, known: known, skip: skip, whole: whole)
+        let recognised = gate.stop
+        var report = decoder.decode(read: { stop() || recognised.isSet ? 0 : read($0) }, into: &gate)
         gate.end()
+        if recognised.isSet {
+            report.damage = nil // stopped on purpose, not cut short
+            report.decompressedBytes = gate.seen
+        }
         let dropped = gate.inner.finish(keepPartialLine: report.lastLineIsWhole)
         var scan = InputScan(decoder: report, lines: gate.inner.linesSeen, droppedPartialBytes: dropped, gaps: gate.inner.gaps)
         scan.content = gate.fingerprint(lines: gate.inner.linesSeen)
+        scan.lineEnd = gate.lineEnd(lines: gate.inner.linesSeen)
         scan.matched = gate.matched
         scan.restart = gate.restart
         return scan

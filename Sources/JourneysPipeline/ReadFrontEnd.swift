@@ -122,11 +122,14 @@ public struct ReadFrontEnd: Sendable {
     /// `run --state`: every input leaves out a prefix that is content read before (`known`) and
     /// is fingerprinted; standard input is first copied to an unnamed file in `spoolDirectory`
     /// so that it can be read again from its start.
-    public mutating func remember(_ known: [ContentFingerprint], spoolDirectory: String) throws(ReadFailure) {
+    public mutating func remember(_ known: [KnownContent], spoolDirectory: String) throws(ReadFailure) {
         for i in plans.indices {
             plans[i].known = known
-            guard plans[i].spec.isStdin else { continue }
-            do throws(InputError) { plans[i].spec.spooled = try Inputs.spool(into: spoolDirectory) } catch {
+            // Standard input, a named pipe, a process substitution: copied, to be read again.
+            var st = stat()
+            let regular = !plans[i].spec.isStdin && stat(plans[i].spec.path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+            guard !regular, plans[i].spec.problem == nil else { continue }
+            do throws(InputError) { plans[i].spec.spooled = try Inputs.spool(from: plans[i].spec, into: spoolDirectory) } catch {
                 throw ReadFailure(status: .noInput, messages: ["error: \(error)"])
             }
         }

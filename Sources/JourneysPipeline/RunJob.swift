@@ -127,8 +127,9 @@ public enum RunJob {
         var state: OpenState?
         if let dir = req.state.dir {
             do throws(ReadFailure) {
-                let s = try OpenState(dir: dir, outDir: req.outDir, wait: req.waitForLock, keyCheck: StateFile.keyCheck(front.pii))
-                try front.remember(s.header.inputs.compactMap(\.content), spoolDirectory: dir)
+                let s = try OpenState(dir: dir, outDir: req.outDir, wait: req.waitForLock, keyCheck: StateFile.keyCheck(front.pii),
+                                      chatVisitorIsWebVisitor: req.pipeline.journey.chatVisitorIsWebVisitor)
+                try front.remember(s.candidates, spoolDirectory: dir)
                 state = s
             } catch {
                 return RunReport(status: error.status, messages: notes + error.messages, inputs: [], statistics: RunStatistics(), published: [])

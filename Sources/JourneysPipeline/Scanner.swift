@@ -12,7 +12,7 @@ public struct InputPlan: Sendable {
     public var options: ReaderOptions
     /// `journeys run --state`: content read on earlier nights, left out where the input starts
     /// with it (`ContentGate`); nil reads everything without fingerprinting.
-    public var known: [ContentFingerprint]?
+    public var known: [KnownContent]?
 
     public init(spec: InputSpec, format: String?, options: ReaderOptions) {
         self.spec = spec
@@ -81,7 +81,10 @@ public struct InputSummary: Sendable {
     /// With `--state`: the fingerprint of the input's whole content, and the prefix of it that
     /// was read on an earlier night and left out (its lines are not among `lines`).
     public var content: ContentFingerprint?
+    public var lineEnd: ContentFingerprint?
     public var readBefore: ContentFingerprint?
+    /// Its reader takes a header from the first lines (CSV, W3C): a prefix of it is never left out.
+    public var readerTakesHeader = false
     /// The watched fields no line of the input had.
     public var fieldsNeverFound: [String] {
         watchedFields.enumerated().filter { fieldsSeen & (1 << UInt64($0.offset)) == 0 }.map(\.element)
@@ -217,7 +220,9 @@ extension InputSummary {
         notALog = j.notALog
         watchedFields = j.watchedFields
         content = j.content
+        lineEnd = j.lineEnd
         readBefore = j.readBefore
+        readerTakesHeader = j.readerTakesHeader
     }
 }
 
@@ -342,7 +347,7 @@ final class InputJob<T: Sendable> {
         }
 
         let cancel = self.cancel
-        func read(known: [ContentFingerprint]?, skip: ContentFingerprint?) -> InputScan {
+        func read(known: [KnownContent]?, skip: ContentFingerprint?) -> InputScan {
             InputScanner.scan(fd: fd, input: index, chunkSize: options.chunkSize, maxLineLength: options.maxLineLength,
                               known: known, skip: skip, stop: { cancel.isSet }) { chunk in
                 if format == nil {
@@ -366,6 +371,8 @@ final class InputJob<T: Sendable> {
             scan = read(known: [], skip: again)
         }
         summary.content = scan.content
+        summary.lineEnd = scan.lineEnd
+        summary.readerTakesHeader = reader?.isStateful ?? false
         summary.readBefore = scan.matched
         if format == nil { detect(force: true) }
         summary.isGzip = scan.decoder.isGzip

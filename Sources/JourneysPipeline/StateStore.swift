@@ -39,10 +39,14 @@ struct StateHeader: Codable, Equatable {
     var inputs: [StateInput] = []
     /// Touchpoints dropped (retention) since the state was last written compacted.
     var droppedSinceCompaction: Int64?
+    /// `identity.chat_visitor_is_web_visitor` when its keys were made: a chat visitor id is a
+    /// key of its own kind or a visitor key, and a run with the other setting is refused.
+    var chatVisitorIsWebVisitor: Bool?
 
     enum CodingKeys: String, CodingKey {
         case format, version, writtenBy = "written_by", runs, keyCheck = "key_check", retentionDays = "retention_days"
         case keptFrom = "kept_from", inputs, droppedSinceCompaction = "dropped_since_compaction"
+        case chatVisitorIsWebVisitor = "chat_visitor_is_web_visitor"
     }
 }
 
@@ -53,9 +57,13 @@ struct StateInput: Codable, Equatable {
     var format: String?
     /// The run (1, 2 …) that read it.
     var run: Int
-    /// Its content as read then (nil for a damaged input: it is not recognised later, and the
-    /// touchpoints read again from it are dropped as repeats).
+    /// Its content as read then (nil for a damaged input), and the part of it up to its last
+    /// newline (for a truncated gzip input, the complete lines it kept; nil for other damage: it
+    /// is not recognised later, and the touchpoints read again from it are dropped as repeats).
     var content: ContentFingerprint?
+    var linesEnd: ContentFingerprint?
+    /// Its reader took a header from its first lines (CSV, W3C): known whole only.
+    var headed: Bool?
     /// Touchpoints of it kept in the state, and their first and last times (UTC ms).
     var touchpoints: Int64 = 0
     var first: Int64?
@@ -119,11 +127,14 @@ enum StateFile {
                         failure = StateError("unknown frame \(b[at]) at decoded byte \(offset + Int64(at))")
                         return
                     }
-                    guard let (start, end) = Varint.record(in: b, at: at + 1) else { return } // not all there yet
-                    guard end - start <= 64 << 20 else {
-                        failure = StateError("a frame of \(end - start) bytes at decoded byte \(offset + Int64(at))")
+                    // The length first: a frame claiming more than 64 MiB is refused before it is waited for.
+                    var length: UInt64 = 0, shift: UInt64 = 0, i = at + 1
+                    while i < b.count, shift < 64 { length |= UInt64(b[i] & 0x7F) << shift; if b[i] < 0x80 { break }; shift += 7; i += 1 }
+                    guard length <= 64 << 20 else {
+                        failure = StateError("a frame of \(length) bytes at decoded byte \(offset + Int64(at))")
                         return
                     }
+                    guard let (start, end) = Varint.record(in: b, at: at + 1) else { return } // not all there yet
                     do { try frame(tag, UnsafeRawBufferPointer(rebasing: b[start..<end])) } catch {
                         failure = error as? StateError ?? StateError("\(error)")
                         return
@@ -148,8 +159,11 @@ enum StateFile {
         var counts = (paths: 0, values: 0, keys: 0, records: 0)
         var end: (Int, Int, Int, Int)?
         let decoded: ByteStreamDecoder.Report
+        var headers = 0
         var splitter = FrameSplitter(frame: { tag, b in
                 guard end == nil else { throw StateError("a frame after the end frame") }
+                if tag == .header { headers += 1 }
+                guard headers == 1 else { throw StateError(headers == 0 ? "no header first: not a journeys state file" : "a second header") }
                 if let last = order.last, last != tag {
                     let rank: [Tag: Int] = [.header: 0, .paths: 1, .values: 2, .keys: 3, .records: 4, .end: 5]
                     guard rank[tag]! > rank[last]! else { throw StateError("frame \(Character(UnicodeScalar(tag.rawValue))) out of place") }
@@ -165,8 +179,8 @@ enum StateFile {
                     var at = 0
                     func next() -> Int {
                         var v: UInt64 = 0, shift: UInt64 = 0
-                        while at < b.count { let x = b[at]; at += 1; v |= UInt64(x & 0x7F) << shift; if x < 0x80 { break }; shift += 7 }
-                        return Int(v)
+                        while at < b.count, shift < 64 { let x = b[at]; at += 1; v |= UInt64(x & 0x7F) << shift; if x < 0x80 { break }; shift += 7 }
+                        return Int(clamping: v)
                     }
                     end = (next(), next(), next(), next())
                 }
@@ -348,13 +362,14 @@ extension TouchpointStore {
                 var at = 0
                 while at < b.count, bad == nil {
                     guard let (start, end) = Varint.record(in: b, at: at) else { bad = "a record is cut short"; break }
-                    var r = TouchpointRecord.Reader(UnsafeRawBufferPointer(rebasing: b[start..<end]))
+                    let record = UnsafeRawBufferPointer(rebasing: b[start..<end])
+                    guard TouchpointRecord.isWellFormed(record, inputs: inputs, keys: keys, paths: Int(pathCount), values: Int(valueCount)) else {
+                        bad = "a record is malformed or points past the tables"
+                        break
+                    }
+                    var r = TouchpointRecord.Reader(record)
                     let h = r.header()
-                    let (row, _) = r.body(origin: h.origin)
-                    guard h.origin.input >= 0, Int(h.origin.input) < inputs, row.path <= pathCount,
-                          max(row.actionName, row.referrer, row.source, row.medium, row.campaign, row.term, row.content,
-                              row.clickKind, row.clickValue, row.currency, row.conversation, row.eventID) <= valueCount,
-                          (0..<4).allSatisfy({ h.slots[$0] < keys }) else { bad = "a record points past the tables"; break }
+                    let row = r.body(origin: h.origin).0
                     if row.time < cutoff {
                         dropped += 1
                     } else {
@@ -503,7 +518,7 @@ final class OpenState {
     /// Opens (or creates) the folder and takes its lock. Another run holding it is 75; a state
     /// that cannot be read is 65, one made with another pseudonym key 78, the output folder
     /// named as the state folder 64.
-    init(dir: String, outDir: String, wait: Bool, keyCheck: String?) throws(ReadFailure) {
+    init(dir: String, outDir: String, wait: Bool, keyCheck: String?, chatVisitorIsWebVisitor: Bool? = nil) throws(ReadFailure) {
         self.dir = dir
         path = (dir.hasSuffix("/") ? dir : dir + "/") + StateFile.fileName
         do {
@@ -523,11 +538,15 @@ final class OpenState {
         guard exists else {
             var h = StateHeader()
             h.keyCheck = keyCheck ?? ""
+            h.chatVisitorIsWebVisitor = chatVisitorIsWebVisitor
             header = h
             return
         }
         do throws(StateError) { header = try StateFile.header(path: path) } catch {
             throw ReadFailure(status: .dataError, messages: ["error: state \(error); nothing was read or published. `journeys state verify \(dir)` says more; to start over, move the folder away"])
+        }
+        if let setting = chatVisitorIsWebVisitor, let made = header.chatVisitorIsWebVisitor, made != setting {
+            throw ReadFailure(status: .config, messages: ["error: state \(dir) was made with identity.chat_visitor_is_web_visitor: \(made), and this pipeline says \(setting): chat visitor ids would be keys of another kind. Keep the setting, or start a new state folder"])
         }
         if let keyCheck, header.keyCheck != keyCheck {
             throw ReadFailure(status: .config, messages: ["error: state \(dir) was made with \(header.keyCheck.isEmpty ? "no pseudonym key" : "another pseudonym key"), and this run has \(keyCheck.isEmpty ? "none" : "another"): its emails and IPs would not match this run's. Use the key it was made with, or start a new state folder"])
@@ -543,6 +562,22 @@ final class OpenState {
         guard let slash = p.lastIndex(of: "/") else { return resolved(".") + "/" + p }
         let parent = slash == p.startIndex ? "/" : String(p[..<slash])
         return resolved(parent) + "/" + String(p[p.index(after: slash)...])
+    }
+
+    /// What the inputs of this run are compared with: each input read before, as its whole
+    /// content and as a prefix ending with its last newline — whole only for the readers that take
+    /// a header from their first lines (`csv`, `w3c`), whose rest read alone would have none.
+    var candidates: [KnownContent] {
+        var out: [KnownContent] = []
+        var seen = Set<KnownContent>()
+        for i in header.inputs {
+            let headed = i.headed ?? false
+            var these: [KnownContent] = []
+            if let p = i.linesEnd, !headed { these.append(KnownContent(p, wholeOnly: false)) }
+            if let w = i.content, w != i.linesEnd || headed { these.append(KnownContent(w, wholeOnly: true)) }
+            for k in these where seen.insert(k).inserted { out.append(k) }
+        }
+        return out
     }
 
     /// Touchpoints of earlier runs that `load` put in the store, and those it left out as older
@@ -582,20 +617,23 @@ final class OpenState {
         var order: [Int?] = old.indices.map { Optional($0) }
         var known: [String] = []
         for s in summaries {
-            if let before = s.readBefore, let was = old.last(where: { $0.content == before }) {
+            if let before = s.readBefore, let was = old.last(where: { $0.content == before || $0.linesEnd == before }) {
                 if s.lines == 0 { known.append(s.name) } else {
                     let place = "run \(was.run)\(was.name == s.name ? "" : ", as \(was.name)")"
                     notes.append("note: \(s.name): its first \(before.lines) lines were read before (\(place)); read the \(s.lines) after them")
                 }
             }
             let whole = s.openError == nil && !s.isDamaged && s.droppedPartialBytes == 0
+            let truncated = s.openError == nil && s.gaps.isEmpty && s.damage?.kind == .truncated
             let content = whole ? s.content : nil
-            if s.openError != nil || s.content?.length == 0 || (s.lines == 0 && s.readBefore != nil && s.readBefore == s.content) {
+            let linesEnd = whole || truncated ? s.lineEnd : nil
+            if s.openError != nil || s.content?.length == 0 || (s.lines == 0 && s.readBefore != nil) {
                 order.append(nil)
                 continue
             }
             order.append(old.count + added.count)
-            added.append(StateInput(name: s.name, format: s.format, run: run, content: content))
+            added.append(StateInput(name: s.name, format: s.format, run: run, content: content, linesEnd: linesEnd,
+                                    headed: s.readerTakesHeader ? true : nil))
         }
         if !known.isEmpty {
             notes.append("note: \(known.count) input\(known.count == 1 ? " was" : "s were") read before, whatever their names now, and hold nothing new: \(known.prefix(3).joined(separator: ", "))\(known.count > 3 ? ", …" : "")")

@@ -202,3 +202,46 @@ enum TouchpointRecord {
         }
     }
 }
+
+extension TouchpointRecord {
+    /// Whether `b` is one whole record (without its length) whose every field is in range: input
+    /// below `inputs`, key ids below `keys`, string ids within the tables, action, channel and
+    /// device codes known, nothing missing or left over. `Reader` trusts what it reads (records
+    /// the run itself wrote); a record from a state file is checked with this first.
+    static func isWellFormed(_ b: UnsafeRawBufferPointer, inputs: Int, keys: Int, paths: Int, values: Int) -> Bool {
+        var at = 0
+        func varint() -> UInt64? {
+            var v: UInt64 = 0, shift: UInt64 = 0
+            while at < b.count, shift < 64 {
+                let x = b[at]
+                at += 1
+                v |= UInt64(x & 0x7F) << shift
+                if x < 0x80 { return v }
+                shift += 7
+            }
+            return nil
+        }
+        func byte() -> UInt8? { guard at < b.count else { return nil }; defer { at += 1 }; return b[at] }
+        func skip(_ n: Int) -> Bool { guard at + n <= b.count else { return false }; at += n; return true }
+        guard let input = varint(), input < UInt64(inputs), let line = varint(), line <= UInt64(Int64.max),
+              let offset = varint(), offset <= UInt64(Int64.max), let member = varint(), member <= UInt64(Int32.max),
+              let lineTouchpoints = varint(), lineTouchpoints <= UInt64(Int32.max) else { return false }
+        for _ in 0..<4 { guard let k = varint(), k <= UInt64(keys) else { return false } }
+        guard varint() != nil, let action = byte() else { return false } // time: any zigzag value
+        if action == TouchpointColumns.customAction {
+            guard let name = varint(), name <= UInt64(values) else { return false }
+        } else if Int(action) >= Action.named.count { return false }
+        guard let channel = byte(), Int(channel) < TouchpointColumns.channels.count,
+              let device = byte(), Int(device) < TouchpointColumns.devices.count, let flags = byte(),
+              let status = varint(), status <= UInt64(UInt16.max), let mask = varint(), mask < 1 << 12 else { return false }
+        for k in 0..<12 where mask & 1 << UInt64(k) != 0 {
+            guard let id = varint(), id <= UInt64(k == 0 ? paths : values) else { return false }
+        }
+        if flags & TouchpointColumns.hasResponseTime != 0 { guard let r = varint(), r <= UInt64(UInt32.max) else { return false } }
+        if flags & TouchpointColumns.hasValue != 0 { guard skip(8) else { return false } }
+        if flags & TouchpointColumns.hasScore != 0 { guard skip(8) else { return false } }
+        if flags & hasRest != 0 { guard skip(8) else { return false } }
+        return at == b.count
+    }
+
+}

@@ -7,14 +7,17 @@ import Testing
 private struct Collect: DecodedBytesConsumer {
     var bytes: [UInt8] = []
     var start: (offset: Int64, line: Int64)?
-    mutating func consume(_ b: UnsafeBufferPointer<UInt8>, member: Int) { bytes += b }
-    mutating func memberVerified(_ member: Int) {}
+    /// Everything in order: "m1:5" for 5 bytes of member 1, "v1" for member 1 verified, "gap".
+    var events: [String] = []
+    mutating func consume(_ b: UnsafeBufferPointer<UInt8>, member: Int) { bytes += b; events.append("m\(member):\(b.count)") }
+    mutating func memberVerified(_ member: Int) { events.append("v\(member)") }
+    mutating func skipped(_ damage: InputDamage) { events.append("gap") }
     mutating func startAt(offset: Int64, line: Int64) { start = (offset, line) }
 }
 
 /// Feeds `input` to a gate in pieces of `piece` bytes, as a decoder would.
-private func gate(_ input: [UInt8], known: [ContentFingerprint], piece: Int = 10_000) -> ContentGate<Collect> {
-    var g = ContentGate(Collect(), known: known)
+private func gate(_ input: [UInt8], known: [ContentFingerprint], wholeOnly: Bool = false, piece: Int = 10_000) -> ContentGate<Collect> {
+    var g = ContentGate(Collect(), known: known.map { KnownContent($0, wholeOnly: wholeOnly) })
     var at = 0
     while at < input.count {
         let end = min(input.count, at + piece)
@@ -80,6 +83,44 @@ private func lines(_ range: Range<Int>, tag: String = "a") -> [UInt8] {
 
     /// Of two known contents, one a prefix of the other (last night's log and the night
     /// before's), the longer one that matches is left out.
+    /// While the start is held back, gzip member boundaries and the decoder's other events are
+    /// kept in their order and replayed as they came (a member whose check fails is then dropped
+    /// alone, and a gap between members still ends a line).
+    @Test func heldBytesKeepTheirMembersAndEvents() {
+        let known = gate(lines(0..<2000), known: []).fingerprint(lines: 2000) // > 64 KiB: probes the head
+        var g = ContentGate(Collect(), known: [KnownContent(known, wholeOnly: false)])
+        let a = Array("a1\na2-partial".utf8), b = Array("b1\n".utf8)
+        a.withUnsafeBufferPointer { g.consume($0, member: 1) }
+        g.memberVerified(1)
+        g.skipped(InputDamage(kind: .garbage, byteOffset: 30, decompressedOffset: 13, member: 2, message: "garbage"))
+        b.withUnsafeBufferPointer { g.consume($0, member: 2) }
+        g.memberVerified(2)
+        g.end()
+        #expect(g.inner.events == ["m1:13", "v1", "gap", "m2:3", "v2"])
+        #expect(g.inner.bytes == a + b)
+    }
+
+    /// Content that ends inside a line is known whole only: the same input is left out, but a
+    /// grown one is read from its last newline, so the line completed since is read whole.
+    @Test func aLastLineWithoutNewlineIsReadAgainWhenItGrows() {
+        let first = Array("l1\nl2\npart".utf8)
+        let g1 = gate(first, known: [])
+        let whole = g1.fingerprint(lines: 3), lineEnd = g1.lineEnd(lines: 3)!
+        #expect(lineEnd.length == 6 && lineEnd.lines == 2)
+        func run(_ input: [UInt8]) -> ContentGate<Collect> {
+            var g = ContentGate(Collect(), known: [KnownContent(lineEnd, wholeOnly: false), KnownContent(whole, wholeOnly: true)])
+            input.withUnsafeBufferPointer { g.consume($0, member: 0) }
+            g.end()
+            return g
+        }
+        let same = run(first)
+        #expect(same.inner.bytes.isEmpty && same.matched == whole)
+        let grown = run(Array("l1\nl2\npartial done\nl4\n".utf8))
+        #expect(grown.inner.bytes == Array("partial done\nl4\n".utf8))
+        #expect(grown.inner.start?.line == 3)
+        #expect(grown.inner.start?.offset == 6)
+    }
+
     @Test func theLongestKnownPrefixIsLeftOut() {
         let a = lines(0..<100), b = lines(0..<1500)
         let fa = gate(a, known: []).fingerprint(lines: 100), fb = gate(b, known: []).fingerprint(lines: 1500)
@@ -144,6 +185,29 @@ private func lines(_ range: Range<Int>, tag: String = "a") -> [UInt8] {
         #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/journeys.csv")) == reports)
         // No copy of standard input is left in the state folder.
         #expect(try FileManager.default.contentsOfDirectory(atPath: state.path).sorted() == [".journeys.lock", "journeys.state"])
+    }
+
+    /// A CSV file that grew between two nights is read again whole (its header is in the
+    /// prefix read before): the new rows are read with it, the old ones dropped as repeats, and
+    /// the reports are those of one run over the grown file.
+    @Test func aGrownCSVIsReadWithItsHeader() throws {
+        let d = TempDir()
+        let rows = (1...4).map { "2026-10-0\($0)T10:00:00Z,page_view,C\($0 % 2)\n" }
+        let pipelineText = "sources:\n  - path: orders.csv\n    format: csv\n    fields: {time: time, action: event, customer: customer}\nstate:\n  dir: state\n"
+        let pipeline = d.write("p.yaml", Array(pipelineText.utf8))
+        _ = d.write("orders.csv", Array(("time,event,customer\n" + rows[0] + rows[1]).utf8))
+        let out = d.url.appendingPathComponent("o").path
+        #expect(try journeys(["run", "--pipeline", pipeline, "--out", out], asGiven: true).status == 0)
+        _ = d.write("orders.csv", Array(("time,event,customer\n" + rows.joined()).utf8))
+        let r = try journeys(["run", "--pipeline", pipeline, "--out", out], asGiven: true)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try String(contentsOfFile: out + "/rejects.ndjson", encoding: .utf8).isEmpty)
+        let stateless = d.write("q.yaml", Array(pipelineText.replacingOccurrences(of: "state:\n  dir: state\n", with: "").utf8))
+        let all = d.url.appendingPathComponent("all").path
+        #expect(try journeys(["run", "--pipeline", stateless, "--out", all], asGiven: true).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/journeys.csv")) == Data(contentsOf: URL(fileURLWithPath: all + "/journeys.csv")))
+        // Two customers, two page views each: a header and two rows.
+        #expect(try String(contentsOfFile: out + "/journeys.csv", encoding: .utf8).utf8.filter { $0 == 10 }.count == 3)
     }
 
     @Test func aStateMadeWithAnotherKeyIsRefused() throws {
@@ -220,5 +284,49 @@ private func lines(_ range: Range<Int>, tag: String = "a") -> [UInt8] {
         #expect(try journeys(["run", "--pipeline", pipeline, "--format", "combined", "--out", out, d.write("next.log", web(11))]).status == 0)
         #expect(try journeys(["state", "verify", state]).stdout.hasSuffix("6 touchpoints of 3 inputs, 3 identity keys, 3 runs\n"))
         #expect(try String(contentsOfFile: out + "/journeys.csv", encoding: .utf8).utf8.filter { $0 == 10 }.count == 4)
+    }
+}
+
+/// Recognising a gzip file from its head and its trailer (CRC-32 and length of the whole
+/// content), without decompressing the rest: logrotate's compressed copies, night after night.
+@Suite struct GzipTrailerTests {
+    private func scan(_ bytes: [UInt8], known: [ContentFingerprint]) throws -> (InputScan, lines: Int64) {
+        let d = TempDir()
+        let path = d.write("x.gz", bytes)
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        var emitted: Int64 = 0
+        let s = InputScanner.scan(fd: fd, input: 0, known: known.map { KnownContent($0, wholeOnly: false) }) { emitted += $0.lineCount }
+        return (s, emitted)
+    }
+
+    @Test func aCompressedCopyIsRecognisedWhole() throws {
+        let text = lines(0..<2000)
+        let known = gate(text, known: []).fingerprint(lines: 2000)
+        let (s, emitted) = try scan(GzipCompressor.compress(text), known: [known])
+        #expect(s.matched == known)
+        #expect(s.content == known)
+        #expect(s.decoder.damage == nil)
+        #expect(emitted == 0)
+    }
+
+    /// The proof that the rest is not read: a file whose first 70 KB are the known content's and
+    /// whose trailer was copied from it, but whose tail differs (so its own check would fail), is
+    /// taken as the known content without a word about its checksum.
+    @Test func theRestIsNotRead() throws {
+        let text = lines(0..<2000)
+        let known = gate(text, known: []).fingerprint(lines: 2000)
+        var other = Array(text[..<70_000])
+        other += Array(repeating: UInt8(ascii: "z"), count: text.count - 70_000 - 1) + [10]
+        var gz = GzipCompressor.compress(other)
+        let real = GzipCompressor.compress(text)
+        gz.replaceSubrange((gz.count - 8)..., with: real[(real.count - 8)...])
+        let (s, emitted) = try scan(gz, known: [known])
+        #expect(s.matched == known)
+        #expect(s.decoder.damage == nil)
+        #expect(emitted == 0)
+        // Without a known content it is read to its end, and its check fails.
+        let (plain, _) = try scan(gz, known: [])
+        #expect(plain.decoder.damage?.kind == .checksum)
     }
 }

@@ -210,6 +210,31 @@ private func lines(_ range: Range<Int>, tag: String = "a") -> [UInt8] {
         #expect(try String(contentsOfFile: out + "/journeys.csv", encoding: .utf8).utf8.filter { $0 == 10 }.count == 3)
     }
 
+    /// `state export` writes each stored touchpoint as a JSON line with its input and keys;
+    /// `state prune --before` drops the older ones under the lock, and the inputs stay known.
+    @Test func exportAndPrune() throws {
+        let d = TempDir()
+        let a = d.write("access-1.log", web(1)), b = d.write("access-2.log", web(2))
+        let state = d.url.appendingPathComponent("state").path
+        let out = d.url.appendingPathComponent("o").path
+        #expect(try journeys(["run", "--format", "combined", "--out", out, "--state", state, a]).status == 0)
+        #expect(try journeys(["run", "--format", "combined", "--out", out, "--state", state, b]).status == 0)
+        let export = try journeys(["state", "export", state])
+        #expect(export.status == 0)
+        let lines = export.stdout.split(separator: "\n")
+        #expect(lines.count == 6)
+        // The first line of access-1.log: 10.1.1.0 at 10:00:00 on 1 October, /products/0?cid=C0.
+        #expect(lines.contains { $0.hasPrefix("{\"input\":\"\(a)\",\"line\":1,\"time\":\"2026-10-01T10:00:00.000Z\",\"channel\":\"web\",\"action\":\"page_view\",\"path\":\"/products/0\"") && $0.contains("\"customer\":\"C0\"") })
+        let pruned = try journeys(["state", "prune", state, "--before", "2026-10-02"])
+        #expect(pruned.status == 0)
+        #expect(pruned.stdout.contains("dropped 3 touchpoints before 2026-10-02T00:00:00.000Z, kept 3"))
+        #expect(try journeys(["state", "verify", state]).stdout.hasSuffix("3 touchpoints of 2 inputs, 3 identity keys, 2 runs\n"))
+        // access-1.log is still known: read again, it adds nothing.
+        let again = try journeys(["run", "--format", "combined", "--out", out, "--state", state, a])
+        #expect(again.stderr.contains("1 input was read before"))
+        #expect(try journeys(["state", "prune", state, "--before", "2026-13-01"]).status == 64)
+    }
+
     @Test func aStateMadeWithAnotherKeyIsRefused() throws {
         let d = TempDir()
         let a = d.write("access-1.log", web(1))

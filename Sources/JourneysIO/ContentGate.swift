@@ -55,8 +55,12 @@ public struct KnownContent: Sendable, Hashable {
 /// (a regular file; standard input and pipes are first copied to one).
 public struct ContentGate<Inner: DecodedBytesConsumer>: DecodedBytesConsumer {
     public var inner: Inner
-    /// Candidates still possible, by length.
+    /// Candidates by length; those before `next` are decided (each is decided at its length,
+    /// and those longer than the head once at the head's end), so a night with thousands of
+    /// known inputs costs a sort, not a scan per byte range.
     private var alive: [KnownContent]
+    private var next = 0
+    private var headChecked = false
     /// The longest candidate matched so far, and a whole-only one that matches if the input ends here.
     public private(set) var matched: ContentFingerprint?
     private var wholeAt: ContentFingerprint?
@@ -119,13 +123,9 @@ public struct ContentGate<Inner: DecodedBytesConsumer>: DecodedBytesConsumer {
             // head or length, the end of the skipped prefix.
             var next = seen + Int64(rest.count)
             if headCRC == nil { next = min(next, ContentFingerprint.headLength) }
-            if probing {
-                for k in alive {
-                    let c = k.fingerprint
-                    if c.head > seen { next = min(next, c.head) }
-                    if c.length > seen { next = min(next, c.length); break }
-                }
-            } else if seen < skip {
+            if probing, self.next < alive.count {
+                next = min(next, alive[self.next].fingerprint.length) // the head's end is a stop anyway
+            } else if !probing, seen < skip {
                 next = min(next, skip)
             }
             let n = Int(next - seen)
@@ -162,22 +162,26 @@ public struct ContentGate<Inner: DecodedBytesConsumer>: DecodedBytesConsumer {
     /// is left that could still match longer.
     private mutating func decide() {
         if let w = wholeAt, seen > w.length { wholeAt = nil } // the input goes on: not that whole content
-        alive.removeAll { k in
-            let c = k.fingerprint
-            if c.head == seen, c.headCRC != crc { return true }
-            if c.length == seen {
-                if c.crc == crc { if k.wholeOnly { wholeAt = c } else { matched = c } }
-                return true
-            }
-            return false
+        if seen == ContentFingerprint.headLength, !headChecked {
+            // The longer candidates' heads, once.
+            headChecked = true
+            alive = alive[next...].filter { $0.fingerprint.length <= seen || $0.fingerprint.headCRC == crc }
+            next = 0
+        }
+        while next < alive.count, alive[next].fingerprint.length == seen {
+            let k = alive[next]
+            if k.fingerprint.crc == crc { if k.wholeOnly { wholeAt = k.fingerprint } else { matched = k.fingerprint } }
+            next += 1
         }
         // A head that matched content the gzip trailer vouches for: that content, whole.
-        if let k = alive.first(where: { $0.fingerprint.head == seen && $0.fingerprint.length > seen && whole.contains($0.fingerprint) }) {
+        if seen == ContentFingerprint.headLength, !whole.isEmpty,
+           let k = alive[next...].first(where: { $0.fingerprint.length > seen && whole.contains($0.fingerprint) }) {
             let c = k.fingerprint
             matched = c
             probing = false
             held = []
             alive = []
+            next = 0
             seen = c.length
             crc = c.crc
             lineEndLength = 0
@@ -186,7 +190,7 @@ public struct ContentGate<Inner: DecodedBytesConsumer>: DecodedBytesConsumer {
             return
         }
         // Still possible: a longer candidate, or a whole-only one if the input ends right here.
-        if !alive.isEmpty || wholeAt != nil { return }
+        if next < alive.count || wholeAt != nil { return }
         finishProbing()
     }
 
@@ -225,6 +229,7 @@ public struct ContentGate<Inner: DecodedBytesConsumer>: DecodedBytesConsumer {
         guard probing, restart == nil, !stop.isSet else { return }
         if let w = wholeAt, w.length == seen { matched = w }
         alive = []
+        next = 0
         finishProbing()
     }
 

@@ -121,6 +121,16 @@ private func lines(_ range: Range<Int>, tag: String = "a") -> [UInt8] {
         #expect(grown.inner.start?.offset == 6)
     }
 
+    /// Among thousands of known inputs (a year of small daily files), the one that matches is found.
+    @Test func manyKnownInputs() {
+        let known = (0..<5000).map { gate(lines($0..<($0 + 1 + $0 % 7), tag: "k"), known: []).fingerprint(lines: 1) }
+        let target = lines(0..<40)
+        let fp = gate(target, known: []).fingerprint(lines: 40)
+        let g = gate(target + lines(40..<45), known: known + [fp], piece: 333)
+        #expect(g.matched == fp)
+        #expect(g.inner.bytes == lines(40..<45))
+    }
+
     @Test func theLongestKnownPrefixIsLeftOut() {
         let a = lines(0..<100), b = lines(0..<1500)
         let fa = gate(a, known: []).fingerprint(lines: 100), fb = gate(b, known: []).fingerprint(lines: 1500)

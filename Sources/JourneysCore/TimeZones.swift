@@ -113,10 +113,6 @@ public struct Zone: Sendable, Hashable, CustomStringConvertible {
         floorDiv(ms + Int64(offset(atUTC: ms)) * 1000, 86_400_000)
     }
 
-    @inline(__always) func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        let q = a / b
-        return a % b < 0 ? q - 1 : q
-    }
 
     private static func readAll(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -292,7 +288,7 @@ struct PosixRule: Sendable {
 
     func offset(atUTC t: Int64) -> Int32 {
         guard let dst, let start, let end else { return std }
-        let year = Timestamp.civilFromDays(Self.floorDiv(t + Int64(std), 86_400)).year
+        let year = Timestamp.civilFromDays(floorDiv(t + Int64(std), 86_400)).year
         let on = Self.instant(start.rule, year) + Int64(start.time) - Int64(std)  // given in local standard time
         let off = Self.instant(end.rule, year) + Int64(end.time) - Int64(dst)    // given in local daylight time
         if on < off { return t >= on && t < off ? dst : std }
@@ -320,8 +316,10 @@ struct PosixRule: Sendable {
         return day * 86_400
     }
 
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        let q = a / b
-        return a % b < 0 ? q - 1 : q
-    }
+}
+
+/// `a / b` rounded down (`b` > 0), so instants before 1970 fall on the right second and day.
+@inline(__always) func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+    let q = a / b
+    return a % b < 0 ? q - 1 : q
 }

@@ -160,12 +160,10 @@ public enum Inputs {
     public static func spool(from spec: InputSpec, into directory: String) throws(InputError) -> String {
         let source = try open(spec)
         defer { if source != 0 { close(source) } }
-        var template = Array((directory + "/.journeys-stdin-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        let fd = unnamedFile(in: directory, name: "stdin")
         guard fd >= 0 else {
             throw InputError(kind: .unreadable, path: spec.displayName, reason: "cannot copy it to \(directory): \(String(cString: strerror(errno)))")
         }
-        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         let read = reader(fd: source)
         while true {
@@ -178,6 +176,22 @@ public enum Inputs {
             }
         }
         return "/proc/self/fd/\(fd)"
+    }
+
+    /// Linux's `O_TMPFILE` (a macro Swift does not import): an unnamed file in a directory.
+    private static let O_TMPFILE = 0o20000000 | O_DIRECTORY
+
+    /// A new file in `directory` without a name (`O_TMPFILE`; where the file system has none,
+    /// `mkstemp` — `O_EXCL`, never through a link — and an unlink at once): nothing is left behind
+    /// however the process ends. The descriptor, or -1 with `errno` set.
+    public static func unnamedFile(in directory: String, name: String) -> Int32 {
+        var f = Glibc.open(directory, O_TMPFILE | O_RDWR | O_CLOEXEC, 0o600)
+        if f < 0, errno == EOPNOTSUPP || errno == EISDIR {
+            var template = Array((directory + "/.journeys-\(name)-XXXXXX").utf8CString)
+            f = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+            if f >= 0 { template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) } }
+        }
+        return f
     }
 
     /// The CRC-32 and length (mod 2^32) in the last 8 bytes of a regular file that starts as

@@ -1,5 +1,6 @@
 import Foundation
 import JourneysCore
+import JourneysIO
 
 /// An append-only sequence of length-prefixed records, held in memory until told to spill,
 /// then in a temporary file.
@@ -20,8 +21,6 @@ final class SpillStore {
     private let directory: String
     private let bufferSize: Int
     private static let blockSize = 4 << 20
-    /// Linux's `O_TMPFILE` (a macro Swift does not import): an unnamed file in a directory.
-    private static let O_TMPFILE = 0o20000000 | O_DIRECTORY
 
     /// `bufferSize`: bytes gathered before each write once spilled.
     init(directory: String, bufferSize: Int = 1 << 20) {
@@ -76,12 +75,7 @@ final class SpillStore {
     /// Moves what is held in memory to a temporary file; later appends go there too.
     func spill() throws {
         guard fd < 0 else { return }
-        var f = open(directory, Self.O_TMPFILE | O_RDWR | O_CLOEXEC, 0o600)
-        if f < 0, errno == EOPNOTSUPP || errno == EISDIR {
-            var template = Array((directory + "/.journeys-spill-XXXXXX").utf8CString)
-            f = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) } // O_EXCL: never through a link
-            if f >= 0 { template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) } }
-        }
+        let f = Inputs.unnamedFile(in: directory, name: "spill")
         guard f >= 0 else { throw SpillError("cannot create a temporary file in \(directory): \(String(cString: strerror(errno)))") }
         fd = f
         for i in blocks.indices {

@@ -100,6 +100,11 @@ enum StateFile {
 
     enum Tag: UInt8 {
         case header = 0x4A, paths = 0x50, values = 0x56, keys = 0x4B, records = 0x52, end = 0x45
+
+        /// Frames come in this order.
+        var rank: Int {
+            switch self { case .header: 0; case .paths: 1; case .values: 2; case .keys: 3; case .records: 4; case .end: 5 }
+        }
     }
 
     /// The key check of a pseudonym policy: a pseudonym of a fixed text, or "" with no key.
@@ -151,75 +156,59 @@ enum StateFile {
 
     /// Reads the state file at `path` frame by frame. Damage, a frame out of place or counts that
     /// do not match are a `StateError` naming the file and where.
-    static func read(path: String, frame: @escaping (Tag, UnsafeRawBufferPointer) throws -> Void) throws(StateError) {
+    /// `frame` reads one frame and returns how many entries (strings, keys, records) it held.
+    static func read(path: String, frame: @escaping (Tag, UnsafeRawBufferPointer) throws -> Int) throws(StateError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw StateError("\(path): cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var order: [Tag] = []
-        var counts = (paths: 0, values: 0, keys: 0, records: 0)
-        var end: (Int, Int, Int, Int)?
-        let decoded: ByteStreamDecoder.Report
-        var headers = 0
+        var last: Tag?
+        var counts = [0, 0, 0, 0] // paths, values, keys, records
+        var end: [Int]?
         var splitter = FrameSplitter(frame: { tag, b in
-                guard end == nil else { throw StateError("a frame after the end frame") }
-                if tag == .header { headers += 1 }
-                guard headers == 1 else { throw StateError(headers == 0 ? "no header first: not a journeys state file" : "a second header") }
-                if let last = order.last, last != tag {
-                    let rank: [Tag: Int] = [.header: 0, .paths: 1, .values: 2, .keys: 3, .records: 4, .end: 5]
-                    guard rank[tag]! > rank[last]! else { throw StateError("frame \(Character(UnicodeScalar(tag.rawValue))) out of place") }
+            guard end == nil else { throw StateError("a frame after the end frame") }
+            guard (last == nil) == (tag == .header) else {
+                throw StateError(last == nil ? "no header first: not a journeys state file" : "a second header")
+            }
+            if let last, tag.rank < last.rank { throw StateError("frame \(Character(UnicodeScalar(tag.rawValue))) out of place") }
+            last = tag
+            let n = try frame(tag, b)
+            if (1...4).contains(tag.rank) { counts[tag.rank - 1] += n }
+            if tag == .end {
+                var at = 0
+                func next() -> Int {
+                    var v: UInt64 = 0, shift: UInt64 = 0
+                    while at < b.count, shift < 64 { let x = b[at]; at += 1; v |= UInt64(x & 0x7F) << shift; if x < 0x80 { break }; shift += 7 }
+                    return Int(clamping: v)
                 }
-                if order.last != tag { order.append(tag) }
-                switch tag {
-                case .header: guard order == [.header] else { throw StateError("a second header") }
-                case .paths: counts.paths += Self.count(b, strings: true)
-                case .values: counts.values += Self.count(b, strings: true)
-                case .keys: counts.keys += Self.count(b, strings: false)
-                case .records: counts.records += Self.count(b, strings: true)
-                case .end:
-                    var at = 0
-                    func next() -> Int {
-                        var v: UInt64 = 0, shift: UInt64 = 0
-                        while at < b.count, shift < 64 { let x = b[at]; at += 1; v |= UInt64(x & 0x7F) << shift; if x < 0x80 { break }; shift += 7 }
-                        return Int(clamping: v)
-                    }
-                    end = (next(), next(), next(), next())
-                }
-                try frame(tag, b)
-            })
-        decoded = ByteStreamDecoder().decode(read: Inputs.reader(fd: fd), into: &splitter)
+                end = [next(), next(), next(), next()]
+            }
+        })
+        let decoded = ByteStreamDecoder().decode(read: Inputs.reader(fd: fd), into: &splitter)
         if let d = decoded.damage { throw StateError("\(path): damaged at \(d)") }
         if let f = splitter.failure { throw StateError("\(path): \(f)") }
         guard decoded.isGzip else { throw StateError("\(path): not a journeys state file (not gzip)") }
-        guard order.first == .header else { throw StateError("\(path): no header: not a journeys state file") }
+        guard last != nil else { throw StateError("\(path): no header: not a journeys state file") }
         guard let e = end else { throw StateError("\(path): incomplete: no end frame (a write that did not finish)") }
         guard splitter.buffer.isEmpty else { throw StateError("\(path): \(splitter.buffer.count) bytes after the end frame") }
-        guard e == (counts.paths, counts.values, counts.keys, counts.records) else {
-            throw StateError("\(path): the end frame counts \(e.0) paths, \(e.1) strings, \(e.2) keys and \(e.3) records; the file holds \(counts.paths), \(counts.values), \(counts.keys) and \(counts.records)")
+        guard e == counts else {
+            throw StateError("\(path): the end frame counts \(e[0]) paths, \(e[1]) strings, \(e[2]) keys and \(e[3]) records; the file holds \(counts[0]), \(counts[1]), \(counts[2]) and \(counts[3])")
         }
     }
 
-    /// Entries in a frame: length-prefixed strings or records, or keys (a kind byte first).
-    static func count(_ b: UnsafeRawBufferPointer, strings: Bool) -> Int {
-        var n = 0, at = 0
+    /// Each length-prefixed entry of a frame (after a kind byte with `kinds`).
+    /// Returns how many there were; an entry cut short is a `StateError`.
+    @discardableResult
+    static func entries(_ b: UnsafeRawBufferPointer, kinds: Bool = false, _ body: (UInt8, UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        var at = 0, n = 0
         while at < b.count {
-            if !strings { at += 1 }
-            guard let (_, end) = Varint.record(in: b, at: at) else { return -1 }
+            var kind: UInt8 = 0
+            if kinds { kind = b[at]; at += 1 }
+            guard let (start, end) = Varint.record(in: b, at: at) else { throw StateError("an entry is cut short") }
+            try body(kind, UnsafeRawBufferPointer(rebasing: b[start..<end]))
             at = end
             n += 1
         }
         return n
-    }
-
-    /// Each length-prefixed entry of a frame (after a kind byte with `kinds`).
-    static func entries(_ b: UnsafeRawBufferPointer, kinds: Bool = false, _ body: (UInt8, UnsafeRawBufferPointer) throws -> Void) rethrows {
-        var at = 0
-        while at < b.count {
-            var kind: UInt8 = 0
-            if kinds { kind = b[at]; at += 1 }
-            guard let (start, end) = Varint.record(in: b, at: at) else { return }
-            try body(kind, UnsafeRawBufferPointer(rebasing: b[start..<end]))
-            at = end
-        }
     }
 
     /// Just the header.
@@ -318,7 +307,7 @@ extension TouchpointStore {
         precondition(count == 0 && graph.keyCount == 0 && strings.paths.count == 0 && strings.values.count == 0,
                      "a state loads into an empty store")
         var paths = StringTable(), values = StringTable()
-        var entries = (paths: 0, values: 0)
+        var entries = [0, 0] // paths, values read
         var joined = false
         var loaded: Loaded?
         let chatKind = KeyFingerprints.chatVisitorKind(chatVisitorIsWebVisitor: graph.chatVisitorIsWebVisitor)
@@ -327,7 +316,7 @@ extension TouchpointStore {
             joined = true
             // Into empty tables, in order: the same ids, unless the state repeats a string.
             let pm = strings.paths.merge(paths), vm = strings.values.merge(values)
-            guard entries == (paths.count, values.count), pm.indices.allSatisfy({ pm[$0] == UInt32($0) }),
+            guard entries == [paths.count, values.count], pm.indices.allSatisfy({ pm[$0] == UInt32($0) }),
                   vm.indices.allSatisfy({ vm[$0] == UInt32($0) }) else { throw StateError("\(path): a string is stored twice") }
             paths = StringTable()
             values = StringTable()
@@ -336,11 +325,16 @@ extension TouchpointStore {
             switch tag {
             case .header:
                 loaded = Loaded(header: try StateFile.decodeHeader(b, path: path))
-            case .paths: StateFile.entries(b) { _, s in entries.paths += 1; _ = paths.intern(s.assumingMemoryBound(to: UInt8.self)) }
-            case .values: StateFile.entries(b) { _, s in entries.values += 1; _ = values.intern(s.assumingMemoryBound(to: UInt8.self)) }
+                return 0
+            case .paths, .values:
+                let n = try StateFile.entries(b) { _, s in
+                    _ = tag == .paths ? paths.intern(s.assumingMemoryBound(to: UInt8.self)) : values.intern(s.assumingMemoryBound(to: UInt8.self))
+                }
+                entries[tag == .paths ? 0 : 1] += n
+                return n
             case .keys:
                 try join()
-                try StateFile.entries(b, kinds: true) { kind, s in
+                let n = try StateFile.entries(b, kinds: true) { kind, s in
                     guard Int(kind) < KeyKind.allCases.count else { throw StateError("\(path): a key of unknown kind \(kind)") }
                     let k = KeyKind.allCases[Int(kind)]
                     let slot = switch k { case .customer: 0; case .email: 1; case .visitor: 2; case .chatVisitor: 3 }
@@ -351,30 +345,29 @@ extension TouchpointStore {
                     }
                 }
                 try graph.drainText { try keyText.append($0) }
+                return n
             case .records:
                 try join()
                 let inputs = loaded!.header.inputs.count, keys = graph.keyCount
                 let pathCount = UInt32(strings.paths.count), valueCount = UInt32(strings.values.count)
                 // Runs of kept records, each appended as it is, with how many records it holds.
                 var kept: [(range: Range<Int>, records: Int)] = []
-                var dropped = 0
+                var dropped = 0, records = 0
                 var bad: String?
                 var at = 0
                 while at < b.count, bad == nil {
                     guard let (start, end) = Varint.record(in: b, at: at) else { bad = "a record is cut short"; break }
-                    let record = UnsafeRawBufferPointer(rebasing: b[start..<end])
-                    guard TouchpointRecord.isWellFormed(record, inputs: inputs, keys: keys, paths: Int(pathCount), values: Int(valueCount)) else {
+                    guard let (slots, time) = TouchpointRecord.checked(UnsafeRawBufferPointer(rebasing: b[start..<end]), inputs: inputs,
+                                                                       keys: keys, paths: Int(pathCount), values: Int(valueCount)) else {
                         bad = "a record is malformed or points past the tables"
                         break
                     }
-                    var r = TouchpointRecord.Reader(record)
-                    let h = r.header()
-                    let row = r.body(origin: h.origin).0
-                    if row.time < cutoff {
+                    records += 1
+                    if time < cutoff {
                         dropped += 1
                     } else {
-                        graph.link(h.slots)
-                        noteTime(row.time)
+                        graph.link(slots)
+                        noteTime(time)
                         if let last = kept.last, last.range.upperBound == at {
                             kept[kept.count - 1] = (last.range.lowerBound..<end, last.records + 1)
                         } else {
@@ -386,8 +379,10 @@ extension TouchpointStore {
                 if let bad { throw StateError("\(path): \(bad)") }
                 for k in kept { try appendLoaded(UnsafeRawBufferPointer(rebasing: b[k.range]), count: k.records) }
                 loaded!.dropped += Int64(dropped)
+                return records
             case .end:
                 try join()
+                return 0
             }
         }
         guard var loaded else { throw StateError("\(path): no header") }
@@ -412,20 +407,18 @@ extension TouchpointStore {
         try store.forEachRecord { b in
             var r = TouchpointRecord.Reader(b)
             let h = r.header()
-            let time: Int64
-            if compact {
-                let (row, _) = r.body(origin: h.origin)
-                time = row.time
-                guard !discard.drops(h, time: time), inputOrder[Int(h.origin.input)] != nil else { return }
-                for i in 0..<4 where h.slots[i] >= 0 { usedKeys[Int(h.slots[i])] = true }
-                usedPaths[Int(row.path)] = true
-                for v in [row.actionName, row.referrer, row.source, row.medium, row.campaign, row.term, row.content, row.clickKind,
-                          row.clickValue, row.currency, row.conversation, row.eventID] { usedValues[Int(v)] = true }
-            } else {
-                time = r.time()
-            }
+            // Compacting needs the whole row (its string ids); otherwise the time will do.
+            let row = compact ? r.body(origin: h.origin).0 : nil
+            let time = row?.time ?? r.time()
             if time < discard.before { droppedByAge += 1 }
             guard !discard.drops(h, time: time), let at = inputOrder[Int(h.origin.input)] else { return }
+            if let row {
+                for i in 0..<4 where h.slots[i] >= 0 { usedKeys[Int(h.slots[i])] = true }
+                usedPaths[Int(row.path)] = true
+                func use(_ v: UInt32) { usedValues[Int(v)] = true }
+                use(row.actionName); use(row.referrer); use(row.source); use(row.medium); use(row.campaign); use(row.term)
+                use(row.content); use(row.clickKind); use(row.clickValue); use(row.currency); use(row.conversation); use(row.eventID)
+            }
             header.inputs[at].touchpoints += 1
             header.inputs[at].first = min(header.inputs[at].first ?? time, time)
             header.inputs[at].last = max(header.inputs[at].last ?? time, time)
@@ -523,7 +516,10 @@ final class OpenState {
         path = (dir.hasSuffix("/") ? dir : dir + "/") + StateFile.fileName
         do {
             directory = try OutputDirectory(path: dir)
-            if !outDir.isEmpty, Self.resolved(dir) == Self.resolved(outDir) {
+            // Compared by device and inode, as the output folder is kept out of the inputs: the state
+            // folder exists by now, so an output folder that is the same place does too.
+            var a = stat(), b = stat()
+            if !outDir.isEmpty, stat(dir, &a) == 0, stat(outDir, &b) == 0, a.st_dev == b.st_dev, a.st_ino == b.st_ino {
                 throw ReadFailure(status: .usage, messages: ["error: --state \(dir) is the output folder; the state needs a folder of its own"])
             }
             lock = try RunLock(directory: directory, wait: wait)
@@ -551,17 +547,6 @@ final class OpenState {
         if let keyCheck, header.keyCheck != keyCheck {
             throw ReadFailure(status: .config, messages: ["error: state \(dir) was made with \(header.keyCheck.isEmpty ? "no pseudonym key" : "another pseudonym key"), and this run has \(keyCheck.isEmpty ? "none" : "another"): its emails and IPs would not match this run's. Use the key it was made with, or start a new state folder"])
         }
-    }
-
-    /// The absolute path with links resolved; for a path that does not exist yet, its parent's
-    /// resolved and its own name after it.
-    static func resolved(_ path: String) -> String {
-        var p = path
-        while p.count > 1, p.hasSuffix("/") { p.removeLast() }
-        if let r = realpath(p, nil) { defer { free(r) }; return String(cString: r) }
-        guard let slash = p.lastIndex(of: "/") else { return resolved(".") + "/" + p }
-        let parent = slash == p.startIndex ? "/" : String(p[..<slash])
-        return resolved(parent) + "/" + String(p[p.index(after: slash)...])
     }
 
     /// What the inputs of this run are compared with: each input read before, as its whole

@@ -204,11 +204,12 @@ enum TouchpointRecord {
 }
 
 extension TouchpointRecord {
-    /// Whether `b` is one whole record (without its length) whose every field is in range: input
-    /// below `inputs`, key ids below `keys`, string ids within the tables, action, channel and
-    /// device codes known, nothing missing or left over. `Reader` trusts what it reads (records
-    /// the run itself wrote); a record from a state file is checked with this first.
-    static func isWellFormed(_ b: UnsafeRawBufferPointer, inputs: Int, keys: Int, paths: Int, values: Int) -> Bool {
+    /// The key slots and time of `b` when it is one whole record (without its length) whose every
+    /// field is in range — input below `inputs`, key ids below `keys`, string ids within the
+    /// tables, action, channel and device codes known, nothing missing or left over —, else nil.
+    /// `Reader` trusts what it reads (records the run itself wrote); a record from a state file is
+    /// checked with this instead.
+    static func checked(_ b: UnsafeRawBufferPointer, inputs: Int, keys: Int, paths: Int, values: Int) -> (slots: KeySlots, time: Int64)? {
         var at = 0
         func varint() -> UInt64? {
             var v: UInt64 = 0, shift: UInt64 = 0
@@ -225,23 +226,28 @@ extension TouchpointRecord {
         func skip(_ n: Int) -> Bool { guard at + n <= b.count else { return false }; at += n; return true }
         guard let input = varint(), input < UInt64(inputs), let line = varint(), line <= UInt64(Int64.max),
               let offset = varint(), offset <= UInt64(Int64.max), let member = varint(), member <= UInt64(Int32.max),
-              let lineTouchpoints = varint(), lineTouchpoints <= UInt64(Int32.max) else { return false }
-        for _ in 0..<4 { guard let k = varint(), k <= UInt64(keys) else { return false } }
-        guard varint() != nil, let action = byte() else { return false } // time: any zigzag value
+              let lineTouchpoints = varint(), lineTouchpoints <= UInt64(Int32.max) else { return nil }
+        func key() -> Int32? { // a key slot: key id + 1, 0 for none
+            guard let v = varint(), v <= UInt64(keys) else { return nil }
+            return Int32(v) - 1
+        }
+        guard let customer = key(), let email = key(), let visitor = key(), let chatVisitor = key() else { return nil }
+        guard let zigzag = varint(), let action = byte() else { return nil }
+        let time = Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
         if action == TouchpointColumns.customAction {
-            guard let name = varint(), name <= UInt64(values) else { return false }
-        } else if Int(action) >= Action.named.count { return false }
+            guard let name = varint(), name <= UInt64(values) else { return nil }
+        } else if Int(action) >= Action.named.count { return nil }
         guard let channel = byte(), Int(channel) < TouchpointColumns.channels.count,
               let device = byte(), Int(device) < TouchpointColumns.devices.count, let flags = byte(),
-              let status = varint(), status <= UInt64(UInt16.max), let mask = varint(), mask < 1 << 12 else { return false }
+              let status = varint(), status <= UInt64(UInt16.max), let mask = varint(), mask < 1 << 12 else { return nil }
         for k in 0..<12 where mask & 1 << UInt64(k) != 0 {
-            guard let id = varint(), id <= UInt64(k == 0 ? paths : values) else { return false }
+            guard let id = varint(), id <= UInt64(k == 0 ? paths : values) else { return nil }
         }
-        if flags & TouchpointColumns.hasResponseTime != 0 { guard let r = varint(), r <= UInt64(UInt32.max) else { return false } }
-        if flags & TouchpointColumns.hasValue != 0 { guard skip(8) else { return false } }
-        if flags & TouchpointColumns.hasScore != 0 { guard skip(8) else { return false } }
-        if flags & hasRest != 0 { guard skip(8) else { return false } }
-        return at == b.count
+        if flags & TouchpointColumns.hasResponseTime != 0 { guard let r = varint(), r <= UInt64(UInt32.max) else { return nil } }
+        if flags & TouchpointColumns.hasValue != 0 { guard skip(8) else { return nil } }
+        if flags & TouchpointColumns.hasScore != 0 { guard skip(8) else { return nil } }
+        if flags & hasRest != 0 { guard skip(8) else { return nil } }
+        return at == b.count ? (KeySlots(customer, email, visitor, chatVisitor), time) : nil
     }
 
 }
